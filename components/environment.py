@@ -1,0 +1,181 @@
+"""The whole environment: the one place where components are wired together.
+
+Data flows one way: the validated model and the facts looked up once go in; each component
+gets only the values it needs (plain values from the model, ids and ARNs as Inputs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+
+from configs.endpoints import resolve_endpoints
+from configs.model import EnvironmentConfig
+from components.cluster import Cluster, ClusterArgs
+from components.facts import PlatformFacts, lookup_facts
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.logs import log_encryption_key
+from components.naming import child, type_token
+from components.network import Network, NetworkArgs
+from components.registry import Registry, RegistryArgs
+from components.service import Service, ServiceArgs, connect_services
+
+
+@dataclass(frozen=True)
+class EnvironmentArgs:
+    config: EnvironmentConfig
+    facts: PlatformFacts
+
+
+class Environment(pulumi.ComponentResource):
+    def __init__(self, name: str, args: EnvironmentArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(type_token("index", "Environment"), name, None, opts)
+        config, facts = args.config, args.facts
+        tags, protect = config.all_tags, config.protect_resources
+        self.config = config
+
+        self.log_key = (
+            log_encryption_key(child(name, "logs-key"), facts=facts, tags=tags, protect=protect, parent=self)
+            if config.logs.kms
+            else None
+        )
+        log_key_arn = self.log_key.arn if self.log_key else None
+
+        self.network = Network(
+            child(name, "network"),
+            NetworkArgs(
+                network=config.network,
+                zones=facts.zones,
+                region=facts.region,
+                endpoints=resolve_endpoints(config),
+                tags=tags,
+                log_kms_key_arn=log_key_arn,
+                protect=protect,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.registry = Registry(
+            child(name, "registry"),
+            RegistryArgs(
+                registry=config.registry,
+                environment=config.environment,
+                account_id=facts.account_id,
+                region=facts.region,
+                partition=facts.partition,
+                tags=tags,
+                protect=protect,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.cluster = Cluster(
+            child(name, "cluster"),
+            ClusterArgs(
+                cluster=config.cluster,
+                environment=config.environment,
+                facts=facts,
+                vpc_id=self.network.vpc_id,
+                private_subnet_ids=self.network.private_subnet_ids,
+                exec_log_retention_days=config.exec_log_retention,
+                log_kms_key_arn=log_key_arn,
+                tags=tags,
+                protect=protect,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.load_balancer = self._load_balancer(name, config, tags)
+        self.services = {key: self._service(name, key, config, facts, log_key_arn) for key in config.services}
+        connect_services(self.services, dict(config.services))
+        self.register_outputs({})
+
+    def _load_balancer(self, name: str, config: EnvironmentConfig, tags: dict[str, str]) -> Optional[LoadBalancer]:
+        if not config.exposed_services:
+            return None
+        return LoadBalancer(
+            child(name, "alb"),
+            LoadBalancerArgs(
+                load_balancer=config.load_balancer,
+                environment=config.environment,
+                vpc_id=self.network.vpc_id,
+                public_subnet_ids=self.network.public_subnet_ids,
+                private_subnet_ids=self.network.private_subnet_ids,
+                routes=config.exposed_services,
+                deletion_protection=config.load_balancer_deletion_protection,
+                tags=tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _service(
+        self, name: str, key: str, config: EnvironmentConfig, facts: PlatformFacts, log_key_arn: Any
+    ) -> Service:
+        service = config.services[key]
+        image, repository_arn = self._image(key, config)
+        lb = self.load_balancer if service.expose is not None else None
+        return Service(
+            child(name, key),
+            ServiceArgs(
+                key=key,
+                service=service,
+                environment=config.environment,
+                facts=facts,
+                strategy=tuple(config.strategy_for(key)),
+                uses_ec2=config.uses_ec2(key),
+                architecture=config.architecture_for(key),
+                deploys=config.deploys,
+                exec_enabled=config.cluster.exec.enabled,
+                log_retention_days=config.log_retention_for(key),
+                log_kms_key_arn=log_key_arn,
+                image=image,
+                repository_arn=repository_arn,
+                cluster_arn=self.cluster.cluster_arn,
+                cluster_name=self.cluster.cluster_name,
+                capacity_provider_names=self.cluster.capacity_provider_names,
+                capacity_providers=self.cluster.capacity_providers,
+                vpc_id=self.network.vpc_id,
+                private_subnet_ids=self.network.private_subnet_ids,
+                load_balancer_security_group_id=lb.security_group_id if lb else None,
+                target_group_arn=lb.target_group_arns[key] if lb else None,
+                request_count_label=(
+                    pulumi.Output.concat(lb.arn_suffix, "/", lb.target_group_arn_suffixes[key]) if lb else None
+                ),
+                exec_kms_key_arn=self.cluster.exec_kms_key_arn,
+                tags=tags_with_service(config.all_tags, key),
+                protect=config.protect_resources,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _image(self, key: str, config: EnvironmentConfig) -> tuple[pulumi.Input[str], Optional[pulumi.Input[str]]]:
+        image = config.services[key].image
+        if image.uri is not None:
+            return image.uri, None
+        repository = image.repository
+        url = self.registry.repository_urls[repository]
+        return pulumi.Output.concat(url, ":", image.tag), self.registry.repository_arns[repository]
+
+
+def tags_with_service(tags: dict[str, str], key: str) -> dict[str, str]:
+    return {**tags, "service": key}
+
+
+def create_environment(config: EnvironmentConfig) -> Environment:
+    """Looks up the account facts once, then registers the whole environment."""
+    facts = lookup_facts(config)
+    return Environment(config.environment, EnvironmentArgs(config=config, facts=facts))
+
+
+def stack_outputs(environment: Environment) -> dict[str, Any]:
+    lb = environment.load_balancer
+    return {
+        "vpc_id": environment.network.vpc_id,
+        "cluster_name": environment.cluster.cluster_name,
+        "repository_urls": environment.registry.repository_urls,
+        "service_urls": {
+            key: pulumi.Output.concat(lb.url, (svc.expose.paths or ["/"])[0].rstrip("*"))
+            for key, svc in environment.config.exposed_services.items()
+        }
+        if lb
+        else {},
+    }

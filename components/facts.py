@@ -1,0 +1,56 @@
+"""Facts about the account and region, looked up once per stack and passed to components.
+
+A synchronous invoke inside every component makes registration super-linear, so each
+invoke is made here, once, before any resource is registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi_aws as aws
+
+from configs.model import EnvironmentConfig
+
+# The ECS-optimised Amazon Linux 2023 AMIs, published by AWS as public SSM parameters.
+ECS_AMI_PARAMETERS = {
+    "x86_64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
+    "arm64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
+}
+
+
+@dataclass(frozen=True)
+class PlatformFacts:
+    account_id: str
+    region: str
+    partition: str
+    zones: tuple[str, ...]
+    ecs_amis: dict[str, str]  # architecture -> AMI id, for the architectures EC2 providers use
+
+
+class WrongAccountError(Exception):
+    pass
+
+
+def lookup_facts(config: EnvironmentConfig) -> PlatformFacts:
+    identity = aws.get_caller_identity()
+    if config.aws.account_id and identity.account_id != config.aws.account_id:
+        raise WrongAccountError(
+            f"configs/{config.environment}.yaml: aws.account_id is {config.aws.account_id}, but the credentials "
+            f"belong to {identity.account_id}; switch credentials (AWS_PROFILE) or fix the file"
+        )
+    zones = _zones(config)
+    architectures = sorted({p.architecture for p in config.cluster.capacity.ec2.values()})
+    amis = {arch: aws.ssm.get_parameter(name=ECS_AMI_PARAMETERS[arch]).value for arch in architectures}
+    partition = aws.get_partition().partition
+    return PlatformFacts(identity.account_id, config.aws.region, partition, zones, amis)
+
+
+def _zones(config: EnvironmentConfig) -> tuple[str, ...]:
+    wanted = config.network.availability_zones
+    if isinstance(wanted, list):
+        return tuple(sorted(wanted))
+    available = aws.get_availability_zones(
+        state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    )
+    return tuple(sorted(available.names)[:wanted])

@@ -1,0 +1,251 @@
+"""Runs the real Pulumi program without AWS: the SDK's mocks plus a monitor that records
+every registration (type, name, parent, inputs, options) exactly as the engine would get it.
+
+Used by the offline plan, the policy verdict, the benchmarks and every component test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+from configs.model import EnvironmentConfig
+
+PROJECT = "ecs-platform"
+SECRET_MARKER = rpc._special_secret_sig  # the wire marker of a secret value
+SIG_KEY = rpc._special_sig_key
+
+
+@dataclass(frozen=True)
+class CapturedResource:
+    """One registration as the engine receives it. `props` use wire (camelCase) names."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    props: dict[str, Any]
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+    retain_on_delete: bool = False
+    depends_on: tuple[str, ...] = ()
+    secret_paths: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def is_component(self) -> bool:
+        return not self.custom
+
+
+@dataclass
+class Plan:
+    """What one run of the program registered, in registration order."""
+
+    environment: str
+    resources: list[CapturedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def by_urn(self) -> dict[str, CapturedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, type_: str) -> list[CapturedResource]:
+        return sorted((r for r in self.resources if r.type == type_), key=lambda r: r.name)
+
+    def named(self, name: str, type_: Optional[str] = None) -> CapturedResource:
+        matches = [r for r in self.resources if r.name == name and (type_ is None or r.type == type_)]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r}" + (f" of type {type_}" if type_ else ""))
+        return matches[0]
+
+    def children_of(self, resource: CapturedResource) -> list[CapturedResource]:
+        return sorted((r for r in self.resources if r.parent == resource.urn), key=lambda r: (r.type, r.name))
+
+    def descendants_of(self, resource: CapturedResource) -> list[CapturedResource]:
+        found, frontier = [], [resource.urn]
+        while frontier:
+            urn = frontier.pop()
+            for child in self.resources:
+                if child.parent == urn:
+                    found.append(child)
+                    frontier.append(child.urn)
+        return sorted(found, key=lambda r: (r.type, r.name))
+
+    def count_by_type(self, *, custom_only: bool = True) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for resource in self.resources:
+            if resource.custom or not custom_only:
+                counts[resource.type] = counts.get(resource.type, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+def unwrap_secrets(value: Any, path: str = "", found: Optional[list[str]] = None) -> Any:
+    """Replaces secret marker dicts by their value, noting where secrets were."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_MARKER:
+            if found is not None:
+                found.append(path)
+            return unwrap_secrets(value.get("value"), path, found)
+        return {k: unwrap_secrets(v, f"{path}.{k}" if path else k, found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
+    return value
+
+
+class CapturingMonitor(pulumi_mocks.MockMonitor):
+    """A MockMonitor that keeps the whole RegisterResourceRequest of every resource."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.captured: list[CapturedResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.captured.append(self._capture(request, response.urn))
+        return response
+
+    @staticmethod
+    def _capture(request, urn: str) -> CapturedResource:
+        secret_paths: list[str] = []
+        props = unwrap_secrets(rpc.deserialize_properties(request.object), found=secret_paths)
+        return CapturedResource(
+            type=request.type,
+            name=request.name,
+            urn=urn,
+            parent=request.parent,
+            custom=bool(request.custom),
+            props=props,
+            protect=bool(request.protect),
+            ignore_changes=tuple(request.ignoreChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            retain_on_delete=bool(request.retainOnDelete),
+            depends_on=tuple(request.dependencies),
+            secret_paths=tuple(secret_paths),
+            aliases=tuple(str(a) for a in request.aliases),
+        )
+
+
+# Computed attributes the real provider returns, by resource type, that other resources read.
+def _computed_state(type_: str, name: str, inputs: dict, account: str, region: str) -> dict:
+    service = type_.split(":")[1].split("/")[0]
+    state: dict[str, Any] = {
+        "arn": inputs.get("arn") or f"arn:aws:{service}:{region}:{account}:{type_.split(':')[-1].lower()}/{name}",
+    }
+    if "name" not in inputs and not type_.startswith("aws:iam/rolePolicy"):
+        state["name"] = name
+    extra: dict[str, Callable[[], dict]] = {
+        "aws:ecr/repository:Repository": lambda: {
+            "repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{inputs.get('name', name)}",
+            "registryId": account,
+        },
+        "aws:lb/loadBalancer:LoadBalancer": lambda: {
+            "dnsName": f"{name}-{_short_hash(name)}.{region}.elb.amazonaws.com",
+            "arnSuffix": f"app/{name}/{_short_hash(name)}",
+            "zoneId": "Z32O12XQLNTSW2",
+        },
+        "aws:lb/targetGroup:TargetGroup": lambda: {"arnSuffix": f"targetgroup/{name}/{_short_hash(name)}"},
+        "aws:ec2/vpc:Vpc": lambda: {"defaultSecurityGroupId": f"sg-{_short_hash(name + 'default')}"},
+        "aws:ecs/cluster:Cluster": lambda: {"name": inputs.get("name", name)},
+        "aws:kms/key:Key": lambda: {"keyId": _short_hash(name)},
+    }
+    if type_ in extra:
+        state.update(extra[type_]())
+    return state
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+class PlatformMocks(pulumi_mocks.Mocks):
+    """Answers resources with their inputs plus the computed attributes used downstream, and
+    invokes by token, as AWS would for the configured account and region."""
+
+    def __init__(self, account_id: str, region: str):
+        self.account_id = account_id
+        self.region = region
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        resource_id = f"{args.name}-id"
+        if args.typ == "aws:ec2/securityGroup:SecurityGroup":
+            resource_id = f"sg-{_short_hash(args.name)}"
+        elif args.typ == "aws:ec2/subnet:Subnet":
+            resource_id = f"subnet-{_short_hash(args.name)}"
+        elif args.typ == "aws:ec2/vpc:Vpc":
+            resource_id = f"vpc-{_short_hash(args.name)}"
+        state = {**_computed_state(args.typ, args.name, args.inputs, self.account_id, self.region), **args.inputs}
+        return resource_id, state
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        handler = self._invokes().get(args.token)
+        if handler is None:
+            raise NotImplementedError(f"the offline mocks do not answer the invoke {args.token}")
+        return handler(args.args)
+
+    def _invokes(self) -> dict[str, Callable[[dict], dict]]:
+        region, account = self.region, self.account_id
+        letters = "abc" if region != "us-east-1" else "abcdf"
+        zones = [f"{region}{letter}" for letter in letters]
+        return {
+            "aws:index/getAvailabilityZones:getAvailabilityZones": lambda _: {
+                "names": zones,
+                "zoneIds": [f"{region[:2]}{region.split('-')[1][:1]}{region[-1]}-az{i + 1}" for i in range(len(zones))],
+                "id": region,
+            },
+            "aws:index/getCallerIdentity:getCallerIdentity": lambda _: {
+                "accountId": account,
+                "arn": f"arn:aws:iam::{account}:user/offline-plan",
+                "userId": "AIDAOFFLINEPLAN",
+                "id": account,
+            },
+            "aws:index/getRegion:getRegion": lambda _: {"name": region, "region": region, "id": region},
+            "aws:index/getPartition:getPartition": lambda _: {
+                "partition": "aws",
+                "dnsSuffix": "amazonaws.com",
+                "id": "aws",
+            },
+            "aws:ssm/getParameter:getParameter": lambda a: {
+                "name": a["name"],
+                "value": f"ami-{_short_hash(a['name'])[:17]}",
+                "type": "String",
+                "id": a["name"],
+                "arn": f"arn:aws:ssm:{region}::parameter{a['name']}",
+            },
+        }
+
+
+def run_program(
+    config: EnvironmentConfig,
+    *,
+    preview: bool = False,
+    program: Optional[Callable[[EnvironmentConfig], dict[str, Any]]] = None,
+) -> Plan:
+    """Runs the program (by default the real one) for a validated environment under mocks."""
+    from components.environment import create_environment, stack_outputs
+
+    def real_program(cfg: EnvironmentConfig) -> dict[str, Any]:
+        return stack_outputs(create_environment(cfg))
+
+    run = program or real_program
+    account = config.aws.account_id or "123456789012"
+    mocks = PlatformMocks(account, config.aws.region)
+    monitor = CapturingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=config.environment, preview=preview, monitor=monitor)
+    plan = Plan(config.environment)
+
+    @pulumi.runtime.test
+    def execute():
+        outputs = run(config)
+        return pulumi.Output.from_input(outputs).apply(plan.outputs.update)
+
+    execute()
+    plan.resources = list(monitor.captured)
+    return plan

@@ -1,0 +1,54 @@
+"""The offline plan: what `pulumi up` would create, as a tree grouped by component."""
+
+from __future__ import annotations
+
+from configs.loader import config_path, load_environment
+from review.offline import CapturedResource, Plan, run_program
+
+
+def plan_environment(environment: str) -> Plan:
+    """Validates configs/<environment>.yaml (ConfigError on bad input) and runs the program."""
+    config = load_environment(config_path(environment), stack=environment)
+    return run_program(config)
+
+
+def render_tree(plan: Plan) -> str:
+    roots = [r for r in plan.resources if not r.parent or r.parent not in plan.by_urn]
+    lines: list[str] = []
+    for root in sorted(roots, key=_order):
+        _render(plan, root, "", lines)
+    return "\n".join(lines)
+
+
+def _order(resource: CapturedResource) -> tuple:
+    # Components first (they group the rest), then by type and name, for a stable layout.
+    return (resource.custom, resource.type, resource.name)
+
+
+def _render(plan: Plan, resource: CapturedResource, indent: str, lines: list[str]) -> None:
+    marker = "+ " if resource.custom else ""
+    flags = " [protected]" if resource.protect else ""
+    lines.append(f"{indent}{marker}{resource.type}  {resource.name}{flags}")
+    for child in sorted(plan.children_of(resource), key=_order):
+        _render(plan, child, indent + "    ", lines)
+
+
+def render_counts(plan: Plan) -> str:
+    counts = plan.count_by_type()
+    width = max((len(t) for t in counts), default=0)
+    lines = [f"  {type_:<{width}}  {count:>4}" for type_, count in counts.items()]
+    total = sum(counts.values())
+    return "\n".join([*lines, f"  {'total resources':<{width}}  {total:>4}"])
+
+
+def render_text(plan: Plan) -> str:
+    return "\n".join(
+        [
+            f"Plan for {plan.environment} (offline, under Pulumi mocks: no AWS account used)",
+            "",
+            render_tree(plan),
+            "",
+            "Resources by type:",
+            render_counts(plan),
+        ]
+    )

@@ -1,0 +1,54 @@
+"""Shared test helpers: reference environments, edited variants, and plans under mocks."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from configs.loader import config_path, load_environment, load_layered, validate
+from configs.model import EnvironmentConfig
+from configs.yaml_source import Source
+from review.offline import Plan, run_program
+
+REFERENCE_ENVIRONMENTS = ("dev", "staging", "prod")
+# Waiver expiry is judged against this day in tests, so the suite does not age.
+TODAY = datetime.date(2026, 11, 26)
+
+
+def reference_config(environment: str) -> EnvironmentConfig:
+    return load_environment(config_path(environment), stack=environment, today=TODAY)
+
+
+def reference_data(environment: str) -> dict[str, Any]:
+    """The merged (extends applied) plain data of a reference file, to edit in a test."""
+    return copy.deepcopy(load_layered(config_path(environment)).data)
+
+
+def config_from_data(data: dict[str, Any]) -> EnvironmentConfig:
+    return validate(Source(data), stack=None, today=TODAY)
+
+
+def config_from_yaml(text: str) -> EnvironmentConfig:
+    return config_from_data(yaml.safe_load(text))
+
+
+def edited(environment: str, edit: Callable[[dict[str, Any]], None]) -> EnvironmentConfig:
+    """A reference environment with one edit applied to its merged data."""
+    data = reference_data(environment)
+    edit(data)
+    return config_from_data(data)
+
+
+@lru_cache(maxsize=None)
+def reference_plan(environment: str) -> Plan:
+    """Plans are deterministic for a given file, so each reference plan is made once."""
+    return run_program(reference_config(environment))
+
+
+def plan_of(config: EnvironmentConfig) -> Plan:
+    return run_program(config)
