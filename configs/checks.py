@@ -20,8 +20,11 @@ Check = Callable[[EnvironmentConfig, datetime.date], Iterator[Problem]]
 
 # Environment variable names that look like credentials belong in `secrets`.
 SECRET_LOOKING_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)", re.I)
-# Graviton families carry a `g` after the generation digit (m7g, c6gn, t4g, r8gd).
-ARM_INSTANCE_TYPE = re.compile(r"^[a-z]+\d+g[a-z]*\.")
+# Graviton families carry a `g` after the generation digit (m7g, c6gn, t4g, r8gd); a1 is the
+# first-generation Graviton.
+ARM_INSTANCE_TYPE = re.compile(r"^([a-z]+\d+g[a-z]*|a1)\.")
+# AWS allows at most 50 user tags per resource.
+MAX_TAGS = 50
 
 
 def run_checks(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
@@ -55,15 +58,32 @@ def check_subnets(config: EnvironmentConfig, _today: datetime.date) -> Iterator[
 
 
 def check_nat(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    zones = config.network.availability_zones
-    count = zones if isinstance(zones, int) else len(zones)
-    if config.network.nat == "per_az" and count == 1:
+    if config.network.nat == "per_az" and _zone_count(config) == 1:
         yield ("network", "nat"), "per_az with a single availability zone is one NAT gateway; write nat: single"
+
+
+def _zone_count(config: EnvironmentConfig) -> int:
+    zones = config.network.availability_zones
+    return zones if isinstance(zones, int) else len(zones)
+
+
+def check_load_balancer_zones(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    exposed = sorted(config.exposed_services)
+    if exposed and _zone_count(config) < 2:
+        yield ("network", "availability_zones"), (
+            f"an Application Load Balancer needs subnets in at least 2 zones and {', '.join(exposed)} "
+            "is exposed; use availability_zones: 2 or more"
+        )
 
 
 def check_endpoints(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
     endpoints = config.network.endpoints
-    if endpoints == "auto" or config.network.nat != "none":
+    if endpoints == "auto":
+        return
+    for index, endpoint in enumerate(endpoints):
+        if endpoint in endpoints[:index]:
+            yield ("network", "endpoints", index), f"{endpoint} is listed twice; list each endpoint once"
+    if config.network.nat != "none":
         return
     missing = sorted(set(required_endpoints(config)) - set(endpoints))
     if missing:
@@ -220,6 +240,12 @@ def check_deployment(config: EnvironmentConfig, _today: datetime.date) -> Iterat
             yield ("services", name, "deployment"), (
                 "min_healthy_percent 0 with max_percent 100 stops every task before starting new ones; raise max_percent"
             )
+        elif deployment.min_healthy_percent == deployment.max_percent == 100:
+            # ECS may neither stop an old task nor start an extra one: the rollout never moves.
+            yield ("services", name, "deployment"), (
+                "min_healthy_percent 100 with max_percent 100 leaves a rolling deploy no room to start or stop "
+                "a task; use max_percent 200"
+            )
 
 
 def check_connections(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -234,6 +260,10 @@ def check_connections(config: EnvironmentConfig, _today: datetime.date) -> Itera
                 )
             elif target == name:
                 yield path + ("service",), "a service reaches itself without a rule; remove this entry"
+            elif target is not None and config.services[target].port is None:
+                yield path + ("service",), (
+                    f"{target} has no port, so nothing can connect to it; set services.{target}.port or remove this entry"
+                )
             elif target is not None and config.services[target].port != connection.port:
                 yield path + ("port",), (
                     f"{target} listens on {config.services[target].port}, not {connection.port}"
@@ -278,7 +308,13 @@ def check_account_references(config: EnvironmentConfig, _today: datetime.date) -
 
 
 def check_waivers(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
+    seen: dict[tuple[str, str], int] = {}
     for index, waiver in enumerate(config.policy.waivers):
+        first = seen.setdefault((waiver.policy, waiver.resource), index)
+        if first != index:
+            yield ("policy", "waivers", index), (
+                f"{waiver.policy} is already waived for {waiver.resource} in policy.waivers[{first}]; keep one"
+            )
         if waiver.expires < today:
             yield ("policy", "waivers", index, "expires"), (
                 f"the waiver of {waiver.policy} for {waiver.resource} expired on {waiver.expires}; "
@@ -292,9 +328,24 @@ def check_required_tags(config: EnvironmentConfig, _today: datetime.date) -> Ite
         yield ("tags",), f"the required tags {', '.join(missing)} are missing; add them under tags"
 
 
+def check_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    env = config.tags.get("env")
+    if env is not None and env != config.environment:
+        yield ("tags", "env"), (
+            f"env {env!r} contradicts environment {config.environment!r}; the env tag is set from "
+            "environment, so remove it"
+        )
+    if len(config.all_tags) > MAX_TAGS:
+        yield ("tags",), (
+            f"{len(config.all_tags)} tags with env; AWS allows at most {MAX_TAGS} per resource, so remove "
+            f"{len(config.all_tags) - MAX_TAGS}"
+        )
+
+
 CHECKS: tuple[Check, ...] = (
     check_subnets,
     check_nat,
+    check_load_balancer_zones,
     check_endpoints,
     check_capacity_providers,
     check_strategies,
@@ -308,4 +359,5 @@ CHECKS: tuple[Check, ...] = (
     check_account_references,
     check_waivers,
     check_required_tags,
+    check_tags,
 )

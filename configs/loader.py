@@ -6,9 +6,11 @@ and the tests, and always before any resource is registered.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import difflib
 import os
+import sys
 import types
 import typing
 from pathlib import Path
@@ -40,29 +42,30 @@ def load_environment(
     return validate(source, stack=stack, today=today or datetime.date.today())
 
 
+def load_or_exit(path: Path | str, *, stack: Optional[str] = None, today: Optional[datetime.date] = None) -> EnvironmentConfig:
+    """For entry points (`__main__.py`, the offline plan): on bad input, print the report to
+    stderr and exit with status 2, without a Python traceback."""
+    try:
+        return load_environment(path, stack=stack, today=today)
+    except ConfigError as error:
+        print(error.report(), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def load_layered(path: Path, _chain: tuple[Path, ...] = ()) -> Source:
     """Reads a file and, through `extends`, the files under it; merged, with locations."""
     resolved = path.resolve()
     name = _display_name(resolved)
-    if resolved in _chain:
-        loop = " -> ".join(_display_name(p) for p in (*_chain, resolved))
-        raise ConfigError([ConfigIssue(_display_name(_chain[-1]), 0, "extends", f"extends loops: {loop}; remove one link")])
     source, issues = read_yaml(resolved, name)
     if source.data is None:  # unreadable or not YAML: nothing else can be checked
         raise ConfigError(issues)
     source.issues = issues
     if not isinstance(source.data, dict):
-        raise ConfigError([ConfigIssue(name, 1, "", "the file must be a mapping of sections (environment, aws, ...)")])
-    base_name = source.data.get("extends")
-    if base_name is None:
+        file, line = source.location(())
+        raise ConfigError(issues + [ConfigIssue(file, line, "", "the file must be a mapping of sections (environment, aws, ...)")])
+    if "extends" not in source.data:
         return source
-    if not isinstance(base_name, str) or not base_name.strip():
-        file, line = source.location(("extends",))
-        raise ConfigError([ConfigIssue(file, line, "extends", f"{base_name!r} is not a file name; use e.g. extends: base.yaml")])
-    base_path = resolved.parent / base_name
-    if not base_path.exists():
-        file, line = source.location(("extends",))
-        raise ConfigError([ConfigIssue(file, line, "extends", f"{base_name!r} does not exist next to {name}")])
+    base_path = _base_path(source, resolved, (*_chain, resolved))
     base = load_layered(base_path, (*_chain, resolved))
     base.data.pop("extends", None)
     merged = deep_merge(base, source)
@@ -70,19 +73,68 @@ def load_layered(path: Path, _chain: tuple[Path, ...] = ()) -> Source:
     return merged
 
 
+def _base_path(source: Source, resolved: Path, chain: tuple[Path, ...]) -> Path:
+    """The file `extends` names, or ConfigError at the `extends` line."""
+    base_name = source.data["extends"]
+    file, line = source.location(("extends",))
+
+    def fail(message: str) -> ConfigError:
+        return ConfigError(source.issues + [ConfigIssue(file, line, "extends", message)])
+
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise fail(f"{_show(base_name)} is not a file name; use e.g. extends: base.yaml")
+    base_path = (resolved.parent / base_name).resolve()
+    if not base_path.is_file():
+        raise fail(f"{base_name!r} is not a file next to {_display_name(resolved)}; use e.g. extends: base.yaml")
+    if base_path in chain:
+        loop = " -> ".join(_display_name(p) for p in (*chain, base_path))
+        raise fail(f"extends loops: {loop}; remove one link")
+    return base_path
+
+
 def validate(source: Source, *, stack: Optional[str], today: datetime.date) -> EnvironmentConfig:
-    """Validates merged data; YAML-level issues (duplicate keys) are reported with the rest."""
+    """Validates merged data; YAML-level issues (duplicate keys) are reported with the rest.
+
+    Unknown keys never change what a file means, so when they are the only schema errors the
+    cross-field checks still run without them: a typo and a bad CPU size are reported together.
+    """
     try:
         config = EnvironmentConfig.model_validate(source.data)
+        schema_issues: list[ConfigIssue] = []
     except pydantic.ValidationError as error:
-        raise ConfigError(source.issues + _pydantic_issues(error, source)) from None
+        schema_issues = _pydantic_issues(error, source)
+        config = _without_unknown_keys(source.data, error)
+        if config is None:
+            raise ConfigError(source.issues + schema_issues) from None
     problems = list(run_checks(config, today=today))
     if stack is not None and config.environment != stack:
         problems.append((("environment",), f"{config.environment!r} does not match the stack {stack!r}; "
                          f"stack {stack} reads configs/{stack}.yaml, whose environment must be {stack!r}"))
-    if problems or source.issues:
-        raise ConfigError(source.issues + [_issue_at(source, path, message) for path, message in problems])
+    if problems or source.issues or schema_issues:
+        raise ConfigError(source.issues + schema_issues + [_issue_at(source, path, message) for path, message in problems])
     return config
+
+
+def _without_unknown_keys(data: Any, error: pydantic.ValidationError) -> Optional[EnvironmentConfig]:
+    """The model of the data minus its unknown keys, if that is all that was wrong."""
+    details = error.errors(include_url=False)
+    if any(detail["type"] != "extra_forbidden" for detail in details):
+        return None
+    pruned = copy.deepcopy(data)
+    for detail in details:
+        *parents, key = detail["loc"]
+        node = pruned
+        for part in parents:
+            if not isinstance(node, (dict, list)) or (isinstance(node, dict) and part not in node):
+                return None  # a location through a union branch: do not guess
+            node = node[part]
+        if not isinstance(node, dict):
+            return None
+        node.pop(key, None)
+    try:
+        return EnvironmentConfig.model_validate(pruned)
+    except pydantic.ValidationError:
+        return None
 
 
 def _display_name(path: Path) -> str:
@@ -110,6 +162,7 @@ def _pydantic_issues(error: pydantic.ValidationError, source: Source) -> list[Co
     for detail in error.errors(include_url=False):
         path = _yaml_path(detail["loc"], source.data, missing=detail["type"] == "missing")
         by_path.setdefault(path, []).append(detail)
+    _drop_missing_explained_by_typos(by_path)
     issues = []
     for path, details in by_path.items():
         informative = [d for d in details if d["type"] not in _BRANCH_MISMATCH]
@@ -121,6 +174,17 @@ def _pydantic_issues(error: pydantic.ValidationError, source: Source) -> list[Co
         for detail in chosen:
             issues.append(_issue_at(source, path, _message(detail, path)))
     return issues
+
+
+def _drop_missing_explained_by_typos(by_path: dict[YamlPath, list[dict]]) -> None:
+    """`memroy: 512` gives 'unknown key memroy' and 'missing memory': report only the first,
+    whose did-you-mean already names the fix."""
+    for path, details in list(by_path.items()):
+        if not (path and all(d["type"] == "missing" for d in details)):
+            continue
+        siblings = [p for p, ds in by_path.items() if p[:-1] == path[:-1] and any(d["type"] == "extra_forbidden" for d in ds)]
+        if any(_suggestion(p) == path[-1] for p in siblings):
+            del by_path[path]
 
 
 def _yaml_path(loc: tuple, data: Any, *, missing: bool) -> YamlPath:
@@ -151,11 +215,39 @@ def _message(detail: dict, path: YamlPath) -> str:
     if kind == "string_pattern_mismatch":
         hint = PATTERN_HINTS.get(detail["ctx"]["pattern"], f"it must match {detail['ctx']['pattern']}")
         return f"{value!r} is not valid: {hint}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return _not_a_mapping(path, value)
+    if kind == "list_type":
+        return f"expected a list such as [a, b], got {_show(value)}"
+    if kind == "string_type" and isinstance(value, (bool, int, float, datetime.date)):
+        # YAML reads 4711, yes and 2027-01-01 as a number, a boolean and a date.
+        return f"expected text, got {_show(value)} which YAML reads as a {_yaml_type(value)}; quote it: \"{value}\""
     message = detail["msg"]
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind.startswith("value_error") or kind == "assertion_error":
         return message
     return f"{_lower(message)} (got {_show(value)})"
+
+
+# Sections whose keys name AWS resources: a list here would name them by position.
+_KEYED_SECTIONS = {"services", "repositories", "ec2", "tags", "environment", "secrets"}
+
+
+def _not_a_mapping(path: YamlPath, value: Any) -> str:
+    if isinstance(value, list) and path and path[-1] in _KEYED_SECTIONS:
+        return (
+            "expected a mapping keyed by name (name: {...}), got a list; names are stable identities, "
+            "so adding or reordering an entry leaves the others untouched"
+        )
+    return f"expected a mapping (key: value), got {_show(value)}"
+
+
+def _yaml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, datetime.date):
+        return "date"
+    return "number"
 
 
 def _lower(text: str) -> str:
@@ -170,12 +262,20 @@ def _show(value: Any) -> str:
 
 def _unknown_key(path: YamlPath) -> str:
     key = path[-1]
-    model = _model_at(EnvironmentConfig, path[:-1])
-    valid = sorted((f.alias or name) for name, f in model.model_fields.items()) if model else []
-    suggestion = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
+    suggestion = _suggestion(path)
     if suggestion:
-        return f"unknown key {key!r}; did you mean {suggestion[0]!r}?"
-    return f"unknown key {key!r}; valid keys here: {', '.join(valid)}"
+        return f"unknown key {key!r}; did you mean {suggestion!r}?"
+    return f"unknown key {key!r}; valid keys here: {', '.join(_valid_keys(path))}"
+
+
+def _valid_keys(path: YamlPath) -> list[str]:
+    model = _model_at(EnvironmentConfig, path[:-1])
+    return sorted((f.alias or name) for name, f in model.model_fields.items()) if model else []
+
+
+def _suggestion(path: YamlPath) -> Optional[str]:
+    close = difflib.get_close_matches(str(path[-1]), _valid_keys(path), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _model_at(model: type[BaseModel], path: YamlPath) -> Optional[type[BaseModel]]:

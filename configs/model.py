@@ -12,7 +12,8 @@ import datetime
 import ipaddress
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import Strict as StrictType
 
 from configs.aws_limits import (
     KNOWN_ENDPOINTS,
@@ -42,6 +43,10 @@ SECURITY_GROUP_PATTERN = r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$"
 ARN_PATTERN = r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$"
 ACTION_PATTERN = r"^[a-z0-9-]+:[A-Za-z0-9*]+$"
 USER_PATTERN = r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$"
+INSTANCE_TYPE_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
+MATCHER_PATTERN = r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$"
+BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+SSL_POLICY_PATTERN = r"^ELBSecurityPolicy-[A-Za-z0-9-]+$"
 PATTERN_HINTS: dict[str, str] = {
     KEY_PATTERN: "use 1-40 lowercase letters, digits and hyphens, starting with a letter",
     PROVIDER_PATTERN: "use fargate, fargate_spot or the name of a cluster.capacity.ec2 provider",
@@ -54,7 +59,16 @@ PATTERN_HINTS: dict[str, str] = {
     ARN_PATTERN: "use a full ARN such as arn:aws:sqs:eu-west-1:123456789012:orders",
     ACTION_PATTERN: "use service:Action, e.g. s3:GetObject",
     USER_PATTERN: "use a user or uid, optionally with a group: 10001 or 10001:10001",
+    INSTANCE_TYPE_PATTERN: "use an EC2 instance type such as m6i.large",
+    MATCHER_PATTERN: "use HTTP codes such as 200, 200-399 or 200,204",
+    BUCKET_PATTERN: "use an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens",
+    SSL_POLICY_PATTERN: "use an ELB security policy such as ELBSecurityPolicy-TLS13-1-2-2021-06",
 }
+
+# YAML already types its scalars, so a number or boolean in quotes, or `port: true`, is a
+# mistake rather than something to coerce: pydantic's lax mode would read `true` as port 1.
+Int = Annotated[int, StrictType()]
+Bool = Annotated[bool, StrictType()]
 
 # Keys of `services`, `registry.repositories` and `cluster.capacity.ec2` become parts of AWS
 # resource names (target groups allow 32 characters, so the naming helper shortens with a hash).
@@ -66,8 +80,8 @@ PolicyName = Annotated[str, StringConstraints(pattern=POLICY_PATTERN)]
 EnvVarName = Annotated[str, StringConstraints(pattern=ENV_VAR_PATTERN)]
 Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
 AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN)]
-Port = Annotated[int, Field(ge=1, le=65535)]
-Percent = Annotated[int, Field(ge=0, le=100)]
+Port = Annotated[Int, Field(ge=1, le=65535)]
+Percent = Annotated[Int, Field(ge=0, le=100)]
 SecurityGroupId = Annotated[str, StringConstraints(pattern=SECURITY_GROUP_PATTERN)]
 Arn = Annotated[str, StringConstraints(pattern=ARN_PATTERN)]
 
@@ -91,7 +105,7 @@ def _retention(days: int) -> int:
     return days
 
 
-RetentionDays = Annotated[int, AfterValidator(_retention)]
+RetentionDays = Annotated[Int, AfterValidator(_retention)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -113,7 +127,7 @@ class Logs(Strict):
     retention_days: RetentionDays = Field(
         default=30, description="Retention of the service, exec and flow-log groups unless they set their own."
     )
-    kms: bool = Field(
+    kms: Bool = Field(
         default=False,
         description="Encrypt log groups with a customer-managed KMS key (created per environment, "
         "its key policy admits the logs.<region>.amazonaws.com principal).",
@@ -125,9 +139,31 @@ class Logs(Strict):
 # --------------------------------------------------------------------------------------------
 
 
+# Loopback, link-local (the instance metadata service), multicast and the "this network" and
+# reserved blocks cannot be VPC CIDRs.
+UNUSABLE_VPC_RANGES = tuple(
+    ipaddress.IPv4Network(block) for block in ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4")
+)
+
+
+def strict_network(value: object) -> object:
+    """A CIDR string with host bits set is a typo more often than not: refuse it with the fix."""
+    if isinstance(value, str):
+        try:
+            network = ipaddress.IPv4Network(value, strict=False)
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not an IPv4 CIDR block such as 10.0.0.0/16") from error
+        if str(network) != value:
+            raise ValueError(f"{value!r} has host bits set; the network is {network}")
+    return value
+
+
+StrictNetwork = Annotated[ipaddress.IPv4Network, BeforeValidator(strict_network)]
+
+
 class SubnetPrefix(Strict):
-    public: int = Field(default=24, ge=16, le=28, description="Prefix length of each public subnet.")
-    private: int = Field(
+    public: Int = Field(default=24, ge=16, le=28, description="Prefix length of each public subnet.")
+    private: Int = Field(
         default=20,
         ge=16,
         le=28,
@@ -136,7 +172,7 @@ class SubnetPrefix(Strict):
 
 
 class FlowLogs(Strict):
-    enabled: bool = Field(default=True, description="VPC flow logs (ALL traffic) to CloudWatch Logs.")
+    enabled: Bool = Field(default=True, description="VPC flow logs (ALL traffic) to CloudWatch Logs.")
     retention_days: RetentionDays = Field(default=90, description="Retention of the flow-log group.")
 
 
@@ -147,7 +183,7 @@ class Network(Strict):
     cidr: ipaddress.IPv4Network = Field(
         default=ipaddress.IPv4Network("10.0.0.0/16"), description="The VPC's IPv4 CIDR block (/16 to /24)."
     )
-    availability_zones: Union[Annotated[int, Field(ge=1, le=6)], Annotated[list[NonEmptyText], Field(min_length=1, max_length=6)]] = Field(
+    availability_zones: Union[Annotated[Int, Field(ge=1, le=6)], Annotated[list[NonEmptyText], Field(min_length=1, max_length=6)]] = Field(
         default=2,
         description="How many AZs (the first N the region offers), or an explicit list of zone names. "
         "Subnets are carved by zone letter (a, b, c, ...), so adding a zone changes no existing subnet.",
@@ -167,20 +203,15 @@ class Network(Strict):
     @field_validator("cidr", mode="before")
     @classmethod
     def _strict_cidr(cls, value: object) -> object:
-        if isinstance(value, str):
-            try:
-                network = ipaddress.IPv4Network(value, strict=False)
-            except ValueError as error:
-                raise ValueError(f"{value!r} is not an IPv4 CIDR block such as 10.0.0.0/16") from error
-            if str(network) != value:
-                raise ValueError(f"{value!r} has host bits set; the network is {network}")
-        return value
+        return strict_network(value)
 
     @field_validator("cidr")
     @classmethod
     def _cidr_size(cls, value: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
         if not 16 <= value.prefixlen <= 24:
             raise ValueError(f"a VPC CIDR must be /16 to /24 (AWS limit), got /{value.prefixlen}")
+        if any(value.subnet_of(reserved) for reserved in UNUSABLE_VPC_RANGES):
+            raise ValueError(f"{value} is a reserved range AWS refuses for a VPC; use a private range such as 10.0.0.0/16")
         return value
 
 
@@ -190,11 +221,11 @@ class Network(Strict):
 
 
 class Lifecycle(Strict):
-    keep_tagged: int = Field(default=30, ge=1, le=10000, description="How many tagged images to keep.")
+    keep_tagged: Int = Field(default=30, ge=1, le=10000, description="How many tagged images to keep.")
     tag_prefixes: list[NonEmptyText] = Field(
         default_factory=lambda: ["v"], min_length=1, description="Tag prefixes the keep rule applies to."
     )
-    expire_untagged_days: int = Field(default=14, ge=1, le=3650, description="Untagged images expire after this many days.")
+    expire_untagged_days: Int = Field(default=14, ge=1, le=3650, description="Untagged images expire after this many days.")
 
 
 class Repository(Strict):
@@ -218,7 +249,7 @@ class Registry(Strict):
 
 
 class Exec(Strict):
-    enabled: bool = Field(
+    enabled: Bool = Field(
         default=False,
         description="ECS Exec. When on, sessions are logged to a log group and encrypted with a KMS key.",
     )
@@ -226,27 +257,27 @@ class Exec(Strict):
 
 
 class Ec2Provider(Strict):
-    instance_types: list[NonEmptyText] = Field(min_length=1, max_length=20)
+    instance_types: list[Annotated[str, StringConstraints(pattern=INSTANCE_TYPE_PATTERN)]] = Field(min_length=1, max_length=20)
     architecture: Literal["x86_64", "arm64"] = "x86_64"
-    min_size: int = Field(default=0, ge=0, le=1000)
-    max_size: int = Field(default=10, ge=1, le=1000)
-    on_demand_base: int = Field(default=0, ge=0, le=1000, description="Instances always on demand.")
+    min_size: Int = Field(default=0, ge=0, le=1000)
+    max_size: Int = Field(default=10, ge=1, le=1000)
+    on_demand_base: Int = Field(default=0, ge=0, le=1000, description="Instances always on demand.")
     on_demand_percent_above_base: Percent = Field(
         default=100, description="Share of on-demand instances above the base; the rest is Spot."
     )
-    target_capacity: int = Field(default=100, ge=1, le=100, description="Managed scaling target, percent.")
-    root_volume_gb: int = Field(default=30, ge=30, le=16384, description="Encrypted gp3 root volume size.")
+    target_capacity: Int = Field(default=100, ge=1, le=100, description="Managed scaling target, percent.")
+    root_volume_gb: Int = Field(default=30, ge=30, le=16384, description="Encrypted gp3 root volume size.")
 
 
 class StrategyEntry(Strict):
     provider: ProviderName = Field(description="fargate, fargate_spot, or the key of a cluster.capacity.ec2 provider.")
-    base: int = Field(default=0, ge=0, le=STRATEGY_MAX_BASE, description="Tasks placed on this provider first.")
-    weight: int = Field(default=1, ge=0, le=STRATEGY_MAX_WEIGHT, description="Relative share of the remaining tasks.")
+    base: Int = Field(default=0, ge=0, le=STRATEGY_MAX_BASE, description="Tasks placed on this provider first.")
+    weight: Int = Field(default=1, ge=0, le=STRATEGY_MAX_WEIGHT, description="Relative share of the remaining tasks.")
 
 
 class Capacity(Strict):
-    fargate: bool = Field(default=True, description="Attach the FARGATE capacity provider.")
-    fargate_spot: bool = Field(default=True, description="Attach FARGATE_SPOT (x86_64 only, no on-demand fallback).")
+    fargate: Bool = Field(default=True, description="Attach the FARGATE capacity provider.")
+    fargate_spot: Bool = Field(default=True, description="Attach FARGATE_SPOT (x86_64 only, no on-demand fallback).")
     ec2: dict[Key, Ec2Provider] = Field(default_factory=dict, description="Auto Scaling group capacity providers by name.")
 
 
@@ -269,26 +300,26 @@ class Cluster(Strict):
 
 
 class AccessLogs(Strict):
-    bucket: NonEmptyText
+    bucket: Annotated[str, StringConstraints(pattern=BUCKET_PATTERN)]
     prefix: Optional[str] = None
 
 
 class LoadBalancer(Strict):
-    internal: bool = Field(default=False, description="Internal ALB in the private subnets.")
+    internal: Bool = Field(default=False, description="Internal ALB in the private subnets.")
     certificate_arn: Optional[Arn] = Field(
         default=None, description="ACM certificate: HTTPS listener plus an HTTP->HTTPS redirect. Without it, plain HTTP."
     )
-    ssl_policy: str = Field(
+    ssl_policy: Annotated[str, StringConstraints(pattern=SSL_POLICY_PATTERN)] = Field(
         default="ELBSecurityPolicy-TLS13-1-2-2021-06", description="TLS 1.3 + 1.2 only, forward-secret ciphers."
     )
-    ingress_cidrs: list[ipaddress.IPv4Network] = Field(
+    ingress_cidrs: list[StrictNetwork] = Field(
         default_factory=lambda: [ipaddress.IPv4Network("0.0.0.0/0")],
         min_length=1,
         description="Who may reach the listeners (ports 80 and 443 only).",
     )
-    deletion_protection: Optional[bool] = Field(default=None, description="Defaults to `protect`.")
+    deletion_protection: Optional[Bool] = Field(default=None, description="Defaults to `protect`.")
     access_logs: Optional[AccessLogs] = None
-    idle_timeout: int = Field(default=60, ge=1, le=4000)
+    idle_timeout: Int = Field(default=60, ge=1, le=4000)
 
     @field_validator("certificate_arn")
     @classmethod
@@ -343,7 +374,7 @@ class Image(Strict):
 class Expose(Strict):
     paths: list[NonEmptyText] = Field(default_factory=list, description="Path patterns routed to the service.")
     hosts: list[NonEmptyText] = Field(default_factory=list, description="Host headers routed to the service.")
-    priority: int = Field(
+    priority: Int = Field(
         ge=LISTENER_RULE_PRIORITY_RANGE[0], le=LISTENER_RULE_PRIORITY_RANGE[1], description="Listener rule priority; unique."
     )
 
@@ -358,23 +389,43 @@ class Expose(Strict):
 
 class HealthCheck(Strict):
     path: str = Field(default="/health", pattern=r"^/", description="The target group's HTTP health check path.")
-    grace_period: int = Field(default=60, ge=0, le=2147483647, description="Seconds ECS ignores ALB health after a task starts.")
-    interval: int = Field(default=30, ge=5, le=300)
-    timeout: int = Field(default=5, ge=2, le=120)
-    healthy_threshold: int = Field(default=3, ge=2, le=10)
-    unhealthy_threshold: int = Field(default=3, ge=2, le=10)
-    matcher: str = Field(default="200-399", description="HTTP codes that count as healthy.")
+    grace_period: Int = Field(default=60, ge=0, le=2147483647, description="Seconds ECS ignores ALB health after a task starts.")
+    interval: Int = Field(default=30, ge=5, le=300)
+    timeout: Int = Field(default=5, ge=2, le=120)
+    healthy_threshold: Int = Field(default=3, ge=2, le=10)
+    unhealthy_threshold: Int = Field(default=3, ge=2, le=10)
+    matcher: Annotated[str, StringConstraints(pattern=MATCHER_PATTERN)] = Field(
+        default="200-399", description="HTTP codes that count as healthy."
+    )
     command: Optional[list[NonEmptyText]] = Field(
         default=None, description='Container health check, e.g. ["CMD-SHELL", "curl -f localhost:8080/health || exit 1"].'
     )
 
+    @field_validator("command")
+    @classmethod
+    def _docker_form(cls, command: Optional[list[str]]) -> Optional[list[str]]:
+        # ECS passes the list to Docker's HEALTHCHECK, which needs the form as its first item.
+        if command is not None and (command[0] not in ("CMD", "CMD-SHELL") or len(command) < 2):
+            raise ValueError(
+                f"{command!r} is not a health check command; start with CMD or CMD-SHELL, "
+                'e.g. ["CMD-SHELL", "curl -f localhost:8080/health || exit 1"]'
+            )
+        return command
+
+    @model_validator(mode="after")
+    def _timeout_below_interval(self) -> "HealthCheck":
+        # The ALB target group rejects a timeout that is not shorter than the interval.
+        if self.timeout >= self.interval:
+            raise ValueError(f"timeout {self.timeout} must be shorter than interval {self.interval}")
+        return self
+
 
 class Autoscaling(Strict):
-    min: int = Field(ge=0, le=10000)
-    max: int = Field(ge=1, le=10000)
-    cpu: Optional[Annotated[int, Field(ge=1, le=100)]] = Field(default=None, description="Target average CPU percent.")
-    memory: Optional[Annotated[int, Field(ge=1, le=100)]] = Field(default=None, description="Target average memory percent.")
-    requests_per_target: Optional[Annotated[int, Field(ge=1)]] = Field(
+    min: Int = Field(ge=0, le=10000)
+    max: Int = Field(ge=1, le=10000)
+    cpu: Optional[Annotated[Int, Field(ge=1, le=100)]] = Field(default=None, description="Target average CPU percent.")
+    memory: Optional[Annotated[Int, Field(ge=1, le=100)]] = Field(default=None, description="Target average memory percent.")
+    requests_per_target: Optional[Annotated[Int, Field(ge=1)]] = Field(
         default=None, description="Target ALB requests per task per minute (exposed services only)."
     )
 
@@ -443,19 +494,21 @@ class Connection(Strict):
 
 class Deployment(Strict):
     min_healthy_percent: Percent = Field(default=100, description="Rolling deploys keep all tasks serving.")
-    max_percent: int = Field(default=200, ge=100, le=400)
-    circuit_breaker: bool = Field(default=True, description="Stop a failing rollout and roll back to the last good one.")
+    max_percent: Int = Field(default=200, ge=100, le=400)
+    circuit_breaker: Bool = Field(default=True, description="Stop a failing rollout and roll back to the last good one.")
 
 
 class Service(Strict):
     image: Image
-    cpu: int = Field(description="CPU units (1024 = 1 vCPU).")
-    memory: int = Field(description="MiB; on Fargate one of the sizes valid for cpu.")
+    cpu: Int = Field(
+        ge=128, le=196608, description="CPU units (1024 = 1 vCPU); on Fargate 256-16384 in the sizes AWS lists."
+    )
+    memory: Int = Field(ge=6, description="MiB; on Fargate one of the sizes valid for cpu (Docker's minimum is 6).")
     port: Optional[Port] = None
     architecture: Optional[Literal["x86_64", "arm64"]] = Field(
         default=None, description="Fargate runtime platform; on EC2 it follows the provider. Default x86_64."
     )
-    desired_count: int = Field(default=1, ge=0, le=10000, description="Initial count; autoscaling owns it after.")
+    desired_count: Int = Field(default=1, ge=0, le=10000, description="Initial count; autoscaling owns it after.")
     capacity: Optional[Strategy] = Field(default=None, description="Omit to use cluster.default_strategy.")
     expose: Optional[Expose] = None
     health_check: HealthCheck = Field(default_factory=HealthCheck)
@@ -470,9 +523,9 @@ class Service(Strict):
         default=None, description="Run as this user (uid[:gid]); root is refused."
     )
     command: Optional[list[str]] = None
-    stop_timeout: int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT)
+    stop_timeout: Int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT)
     log_retention_days: Optional[RetentionDays] = Field(default=None, description="Defaults to logs.retention_days.")
-    read_only_root_filesystem: bool = Field(default=True, description="Writable paths need a volume.")
+    read_only_root_filesystem: Bool = Field(default=True, description="Writable paths need a volume.")
 
     @field_validator("user")
     @classmethod
@@ -520,7 +573,7 @@ class EnvironmentConfig(Strict):
     tags: dict[TagKey, Annotated[str, StringConstraints(max_length=256)]] = Field(
         default_factory=dict, description="Added to every taggable resource, with env=<environment>."
     )
-    protect: Optional[bool] = Field(
+    protect: Optional[Bool] = Field(
         default=None, description="Protect stateful resources from deletion; default true for environments named prod*."
     )
     deploys: Literal["pulumi", "ci"] = Field(
