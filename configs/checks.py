@@ -256,7 +256,7 @@ def check_connections(config: EnvironmentConfig, _today: datetime.date) -> Itera
             target = connection.service
             if target is not None and target not in config.services:
                 yield path + ("service",), (
-                    f"{target!r} is not a service of this environment ({', '.join(sorted(config.services))})"
+                    f"{target!r} is not a service of this environment; services: {', '.join(sorted(config.services))}"
                 )
             elif target == name:
                 yield path + ("service",), "a service reaches itself without a rule; remove this entry"
@@ -325,7 +325,9 @@ def check_waivers(config: EnvironmentConfig, today: datetime.date) -> Iterator[P
 def check_required_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
     missing = [tag for tag in config.policy.required_tags if tag not in config.all_tags]
     if missing:
-        yield ("tags",), f"the required tags {', '.join(missing)} are missing; add them under tags"
+        yield ("tags",), (
+            f"missing the required tags {', '.join(missing)}; add them under tags (policy.required_tags lists them)"
+        )
 
 
 def check_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:

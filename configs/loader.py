@@ -102,7 +102,9 @@ def validate(source: Source, *, stack: Optional[str], today: datetime.date) -> E
         config = EnvironmentConfig.model_validate(source.data)
         schema_issues: list[ConfigIssue] = []
     except pydantic.ValidationError as error:
-        schema_issues = _pydantic_issues(error, source)
+        # A value the YAML layer already reported (an alias cycle) fails the schema too.
+        reported = {issue.path for issue in source.issues}
+        schema_issues = [issue for issue in _pydantic_issues(error, source) if issue.path not in reported]
         config = _without_unknown_keys(source.data, error)
         if config is None:
             raise ConfigError(source.issues + schema_issues) from None
@@ -163,6 +165,7 @@ def _pydantic_issues(error: pydantic.ValidationError, source: Source) -> list[Co
         path = _yaml_path(detail["loc"], source.data, missing=detail["type"] == "missing")
         by_path.setdefault(path, []).append(detail)
     _drop_missing_explained_by_typos(by_path)
+    _drop_branches_that_went_nowhere(by_path)
     issues = []
     for path, details in by_path.items():
         informative = [d for d in details if d["type"] not in _BRANCH_MISMATCH]
@@ -184,6 +187,16 @@ def _drop_missing_explained_by_typos(by_path: dict[YamlPath, list[dict]]) -> Non
             continue
         siblings = [p for p, ds in by_path.items() if p[:-1] == path[:-1] and any(d["type"] == "extra_forbidden" for d in ds)]
         if any(_suggestion(p) == path[-1] for p in siblings):
+            del by_path[path]
+
+
+def _drop_branches_that_went_nowhere(by_path: dict[YamlPath, list[dict]]) -> None:
+    """`endpoints: [s3, ecr]` fails the `auto` branch at endpoints and the list branch at
+    endpoints[1]; the deeper error is the one the user meant, so the type mismatch goes."""
+    for path, details in list(by_path.items()):
+        if all(d["type"] in _BRANCH_MISMATCH for d in details) and any(
+            len(other) > len(path) and other[: len(path)] == path for other in by_path
+        ):
             del by_path[path]
 
 
