@@ -1,0 +1,29 @@
+"""Entry point the Pulumi CLI (or review/policy_verdict.py) runs: builds the pack and serves it.
+
+The pack's modules use relative imports; this file registers its own directory as a package
+(whatever the directory is called once the pack is published or installed) and imports the
+registry from it. PolicyPack prints the gRPC port and never returns."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from pulumi_policy import PolicyPack
+
+PACKAGE = "ecs_platform_policies"
+
+
+def _load_registry():
+    here = Path(__file__).resolve().parent
+    spec = importlib.util.spec_from_file_location(PACKAGE, here / "__init__.py", submodule_search_locations=[str(here)])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[PACKAGE] = package
+    spec.loader.exec_module(package)
+    return importlib.import_module(f"{PACKAGE}.registry")
+
+
+PolicyPack(
+    name="ecs-platform",
+    description="Security and reliability rules for the ECS platform (ECR, ECS, EC2, VPC, IAM, ALB, logs, tags).",
+    policies=_load_registry().build_policies(),
+)

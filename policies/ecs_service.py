@@ -1,0 +1,148 @@
+"""ECS services: network exposure, safe rollouts, on-demand capacity, health grace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from .framework import ResourceRule, Settings, Stack, StackRule
+from .helpers import get, items, number, truthy
+
+SERVICE = "aws:ecs/service:Service"
+CLUSTER = "aws:ecs/cluster:Cluster"
+CLUSTER_CAPACITY_PROVIDERS = "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"
+CAPACITY_PROVIDER = "aws:ecs/capacityProvider:CapacityProvider"
+AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
+FARGATE, FARGATE_SPOT = "FARGATE", "FARGATE_SPOT"
+
+
+def no_public_ip(props: Mapping, _settings: Settings) -> Iterable[str]:
+    if truthy(get(props, "networkConfiguration", "assignPublicIp", default=False)):
+        yield "assignPublicIp is true: every task gets an internet-reachable address"
+
+
+def _rolling(props: Mapping) -> bool:
+    # Circuit breaker and healthy-percent apply to the ECS (rolling) deployment controller only.
+    return get(props, "deploymentController", "type", default="ECS") == "ECS"
+
+
+def circuit_breaker(props: Mapping, _settings: Settings) -> Iterable[str]:
+    if not _rolling(props):
+        return
+    breaker = get(props, "deploymentCircuitBreaker", default={})
+    if not (truthy(breaker.get("enable")) and truthy(breaker.get("rollback"))):
+        yield "the deployment circuit breaker with rollback is off, so a failing rollout retries forever"
+
+
+def min_healthy_percent(props: Mapping, settings: Settings) -> Iterable[str]:
+    if not _rolling(props) or get(props, "schedulingStrategy", default="REPLICA") == "DAEMON":
+        return
+    # Unset means AWS's default for REPLICA services: 100.
+    percent = number(get(props, "deploymentMinimumHealthyPercent"), 100)
+    minimum = settings.option("minHealthyPercent")
+    if percent < minimum:
+        yield f"deploymentMinimumHealthyPercent is {percent:g}, below {minimum}: a rollout drops serving tasks"
+
+
+def on_demand_share(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
+    props = stack.props(subject)
+    if get(props, "launchType") in ("FARGATE", "EC2"):
+        return  # a launch type is always on-demand
+    strategy = items(props, "capacityProviderStrategies") or _cluster_default_strategy(subject, stack)
+    if not strategy:
+        return  # no strategy at all is reported by aws-ecs-cluster-default-capacity-strategy
+    if not any(_on_demand_entry(entry, strategy, stack) for entry in strategy):
+        # FARGATE_SPOT never falls back to FARGATE: when Spot capacity is short the service
+        # can run zero tasks.
+        providers = ", ".join(str(get(e, "capacityProvider")) for e in strategy)
+        yield f"the capacity strategy ({providers}) has no on-demand share"
+
+
+def _cluster_default_strategy(subject, stack: Stack) -> list:
+    """The default strategy of the service's cluster (the one cluster when links are unknown)."""
+    settings = [
+        ccp
+        for cluster in stack.linked(subject, "cluster", (CLUSTER,), by=("arn", "name", "id"))
+        for ccp in stack.referrers(cluster, "clusterName", (CLUSTER_CAPACITY_PROVIDERS,))
+    ] or stack.of(CLUSTER_CAPACITY_PROVIDERS)
+    return items(stack.props(settings[0]), "defaultCapacityProviderStrategies") if len(settings) == 1 else []
+
+
+def _on_demand_entry(entry: Mapping, strategy: list, stack: Stack) -> bool:
+    provider = get(entry, "capacityProvider")
+    if provider == FARGATE_SPOT:
+        return False
+    if provider == FARGATE:
+        # A base guarantees on-demand tasks; beside Spot, a weight alone can round to zero
+        # tasks for small counts. Without Spot in the strategy, every task is on FARGATE.
+        spot_beside = any(get(e, "capacityProvider") == FARGATE_SPOT for e in strategy)
+        return number(get(entry, "base")) >= 1 or (not spot_beside and number(get(entry, "weight"), 1) > 0)
+    return _ec2_provider_on_demand(provider, stack)
+
+
+def _ec2_provider_on_demand(provider_name: str, stack: Stack) -> bool:
+    for provider in stack.of(CAPACITY_PROVIDER):
+        if get(stack.props(provider), "name", default=provider.name) != provider_name:
+            continue
+        for group in stack.linked(provider, "autoScalingGroupProvider", (AUTOSCALING_GROUP,), by=("arn",)):
+            distribution = get(stack.props(group), "mixedInstancesPolicy", "instancesDistribution")
+            if distribution is None:
+                return True  # without a mixed instances policy every instance is on-demand
+            # AWS defaults: base 0, 100 % on-demand above base.
+            if number(distribution.get("onDemandBaseCapacity")) >= 1 or number(
+                distribution.get("onDemandPercentageAboveBaseCapacity"), 100
+            ) > 0:
+                return True
+    return False
+
+
+def grace_period(props: Mapping, _settings: Settings) -> Iterable[str]:
+    if items(props, "loadBalancers") and not number(get(props, "healthCheckGracePeriodSeconds")):
+        yield "healthCheckGracePeriodSeconds is unset: the ALB can kill tasks that are still starting"
+
+
+RULES = [
+    ResourceRule(
+        name="aws-ecs-service-no-public-ip",
+        description="ECS services do not assign public IPs to tasks.",
+        remediation="run tasks in private subnets with assignPublicIp: false (egress via NAT or VPC endpoints)",
+        category="security",
+        types=(SERVICE,),
+        check=no_public_ip,
+    ),
+    ResourceRule(
+        name="aws-ecs-service-circuit-breaker",
+        description="Rolling deployments use the circuit breaker with rollback.",
+        remediation="set deploymentCircuitBreaker: {enable: true, rollback: true}",
+        category="reliability",
+        types=(SERVICE,),
+        check=circuit_breaker,
+    ),
+    ResourceRule(
+        name="aws-ecs-service-min-healthy-percent",
+        description="Production rolling deploys keep at least 100% of tasks healthy.",
+        remediation="set services.<key>.deployment.min_healthy_percent: 100 (and max_percent: 200)",
+        category="reliability",
+        types=(SERVICE,),
+        check=min_healthy_percent,
+        production_only=True,
+        options={"minHealthyPercent": 100},
+        option_schema={"minHealthyPercent": {"type": "integer", "minimum": 0, "maximum": 100}},
+    ),
+    StackRule(
+        name="aws-ecs-service-on-demand-share",
+        description="Production services keep an on-demand share (a FARGATE base or on-demand EC2), because Spot has no fallback.",
+        remediation="add {provider: fargate, base: 1} to the strategy, or use an EC2 provider with on_demand_base >= 1",
+        category="reliability",
+        types=(SERVICE,),
+        check=on_demand_share,
+        production_only=True,
+    ),
+    ResourceRule(
+        name="aws-ecs-service-health-check-grace-period",
+        description="Services behind a load balancer have a health check grace period.",
+        remediation="set services.<key>.health_check.grace_period (seconds the task needs to start)",
+        category="reliability",
+        types=(SERVICE,),
+        check=grace_period,
+    ),
+]

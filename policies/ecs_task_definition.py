@@ -1,0 +1,186 @@
+"""ECS task definitions: container isolation, logging, images, secrets, roles."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from .framework import ResourceRule, Settings, Stack, StackRule
+from .helpers import as_list, container_definitions, container_label, get
+
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+
+def no_privileged(props: Mapping, _settings: Settings) -> Iterable[str]:
+    for container in container_definitions(props):
+        if container.get("privileged"):
+            yield f"{container_label(container)} is privileged (root on the host)"
+        added = (((container.get("linuxParameters") or {}).get("capabilities") or {}).get("add")) or []
+        if added:
+            yield f"{container_label(container)} adds Linux capabilities {', '.join(added)}"
+
+
+def read_only_root(props: Mapping, _settings: Settings) -> Iterable[str]:
+    for container in container_definitions(props):
+        if container.get("readonlyRootFilesystem") is not True:
+            yield f"{container_label(container)} has a writable root filesystem"
+
+
+# Log drivers that ship logs off the instance; `awsfirelens` routes through a FireLens sidecar.
+SHIPPING_LOG_DRIVERS = ("awslogs", "awsfirelens")
+
+
+def logs_retained(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
+    groups = {get(stack.props(g), "name"): stack.props(g) for g in stack.of(LOG_GROUP)}
+    for container in container_definitions(stack.props(subject)):
+        yield from _container_log_problems(container, groups)
+
+
+def _container_log_problems(container: Mapping, groups: Mapping[str, Mapping]) -> Iterable[str]:
+    label = container_label(container)
+    config = container.get("logConfiguration") or {}
+    driver = config.get("logDriver")
+    if driver not in SHIPPING_LOG_DRIVERS:
+        yield f"{label} logs with {driver or 'no driver'}, so its output is lost with the task"
+        return
+    if driver != "awslogs":
+        return
+    options = config.get("options") or {}
+    group = options.get("awslogs-group")
+    if str(options.get("awslogs-create-group", "")).lower() == "true":
+        # awslogs-create-group makes a group that never expires (and needs logs:CreateLogGroup).
+        yield f"{label} lets the awslogs driver create its group {group!r}, which then keeps logs forever"
+    elif group not in groups:
+        yield f"{label} logs to {group!r}, which is not a log group of this stack"
+    elif not get(groups[group], "retentionInDays"):
+        yield f"{label} logs to {group!r}, which has no retention"
+
+
+def pinned_image(props: Mapping, _settings: Settings) -> Iterable[str]:
+    for container in container_definitions(props):
+        problem = image_problem(str(container.get("image", "")))
+        if problem:
+            yield f"{container_label(container)} uses {container.get('image')!r}: {problem}"
+
+
+def image_problem(image: str) -> str:
+    """Why an image reference is not pinned, or '' when it is."""
+    if "@sha256:" in image:
+        return ""
+    repository, _, tag = image.rpartition(":")
+    if not repository or "/" in tag:  # no tag at all: Docker pulls `latest`
+        return "no tag means latest"
+    if tag.lower() == "latest":
+        return "latest is mutable and cannot be rolled back"
+    return ""
+
+
+def plaintext_secrets(props: Mapping, settings: Settings) -> Iterable[str]:
+    pattern = re.compile(settings.option("secretNamePattern"))
+    for container in container_definitions(props):
+        for variable in container.get("environment") or []:
+            name = str(variable.get("name", ""))
+            if pattern.search(name):
+                yield f"{container_label(container)} passes {name} as a plain environment variable"
+
+
+def separate_roles(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
+    execution = _role_identity(subject, stack, "executionRoleArn")
+    task = _role_identity(subject, stack, "taskRoleArn")
+    if execution is not None and execution == task:
+        # The execution role can read every secret and pull images; code in the container
+        # must not inherit those rights.
+        yield "the task role is the execution role"
+
+
+def _role_identity(subject, stack: Stack, prop: str):
+    """What a role-ARN property names: the resources it depends on (known in a real preview,
+    where the ARN itself is not yet), else its value."""
+    deps = (subject.property_dependencies or {}).get(prop)
+    if deps:
+        return frozenset(d.urn for d in deps)
+    return get(stack.props(subject), prop)
+
+
+HOST_NAMESPACES = (("networkMode", "host network"), ("pidMode", "host PID namespace"), ("ipcMode", "host IPC namespace"))
+
+
+def no_host_namespaces(props: Mapping, _settings: Settings) -> Iterable[str]:
+    for prop, meaning in HOST_NAMESPACES:
+        if get(props, prop) == "host":
+            yield f"{prop} is host: the containers share the {meaning}"
+
+
+SECRET_NAME_PATTERN = r"(?i)(^|_)(PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY|APIKEY|PRIVATE_?KEY|CREDENTIALS?|AUTH)(_|$)"
+
+RULES = [
+    ResourceRule(
+        name="aws-ecs-task-definition-no-privileged-containers",
+        description="Containers are not privileged and add no Linux capabilities.",
+        remediation="remove privileged and linuxParameters.capabilities.add from the container definition",
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=no_privileged,
+    ),
+    ResourceRule(
+        name="aws-ecs-task-definition-read-only-root-filesystem",
+        description="Containers run with a read-only root filesystem.",
+        remediation="set readonlyRootFilesystem: true and mount a volume for paths that must be writable",
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=read_only_root,
+    ),
+    StackRule(
+        name="aws-ecs-task-definition-logs-retained",
+        description="Every container logs (awslogs or FireLens) to a log group of the stack that has a retention.",
+        remediation="set logConfiguration awslogs with awslogs-group naming a LogGroup that sets retentionInDays",
+        category="reliability",
+        types=(TASK_DEFINITION,),
+        check=logs_retained,
+    ),
+    ResourceRule(
+        name="aws-ecs-task-definition-pinned-image",
+        description="Container images are pinned to a version tag or digest, never latest or untagged.",
+        remediation="use image: {repository: <key>, tag: v1.2.3} or a uri with @sha256 digest",
+        category="reliability",
+        types=(TASK_DEFINITION,),
+        check=pinned_image,
+    ),
+    ResourceRule(
+        name="aws-ecs-task-definition-no-plaintext-secrets",
+        description="Secret-looking names (PASSWORD, SECRET, TOKEN, KEY, ...) are not plain environment variables.",
+        remediation="move the value to services.<key>.secrets (Secrets Manager or SSM), injected by the execution role",
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=plaintext_secrets,
+        options={"secretNamePattern": SECRET_NAME_PATTERN},
+        option_schema={"secretNamePattern": {"type": "string", "description": "Regex of secret-looking variable names."}},
+    ),
+    StackRule(
+        name="aws-ecs-task-definition-separate-roles",
+        description="The task role is not the execution role.",
+        remediation="give the task its own role with only the permissions the application needs",
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=separate_roles,
+    ),
+    ResourceRule(
+        name="aws-ecs-task-definition-no-host-namespaces",
+        description="Tasks use neither the host network nor the host PID or IPC namespace.",
+        remediation="use networkMode: awsvpc and leave pidMode and ipcMode unset (or task)",
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=no_host_namespaces,
+    ),
+]
+
+# Used by iam.py: secrets a task definition references, for the execution role rule.
+def referenced_secrets(props: Mapping) -> list[str]:
+    refs = []
+    for container in container_definitions(props):
+        refs += [str(s.get("valueFrom", "")) for s in as_list(container.get("secrets"))]
+        credentials = (container.get("repositoryCredentials") or {}).get("credentialsParameter")
+        if credentials:
+            refs.append(str(credentials))
+    return refs

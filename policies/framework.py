@@ -1,0 +1,343 @@
+"""Rule definitions, pack settings, waivers and the wrappers that turn rules into CrossGuard
+policies. Rules themselves stay pure: `check(props, settings)` for one resource, or
+`check(subject, stack, settings)` for one resource seen with the whole stack; both yield
+problem sentences. The wrappers add the resource name, the remediation hint, waivers and the
+deliberate handling of preview-time unknowns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Optional
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from .helpers import Unknown, json_value, peek, plain, tail
+
+Category = Literal["security", "reliability", "cost", "hygiene", "governance"]
+Check = Callable[..., Iterable[str]]
+
+# ----------------------------------------------------------------------------------------
+# settings: what the pack config gives every policy
+# ----------------------------------------------------------------------------------------
+
+# Pack-wide settings, repeated in every policy's config by policies/config_gen.py because
+# CrossGuard hands a policy only its own config entry.
+COMMON_SCHEMA: dict[str, dict[str, Any]] = {
+    "environment": {"type": "string", "description": "The environment (stack) name."},
+    "production": {"type": "boolean", "description": "Production rules apply (default true: strict when unconfigured)."},
+    "ownerKeys": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Service and repository keys, so a waiver for `api` covers prod-api-* but not prod-api-admin-*.",
+    },
+    "waivers": {
+        "type": "array",
+        "description": "Waivers of this policy from the environment file: resource, reason, expires (YYYY-MM-DD).",
+        "items": {
+            "type": "object",
+            "properties": {
+                "resource": {"type": "string"},
+                "reason": {"type": "string"},
+                "expires": {"type": "string"},
+                "policy": {"type": "string"},
+            },
+            "required": ["resource", "reason", "expires"],
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Waiver:
+    policy: str
+    resource: str
+    reason: str
+    expires: datetime.date
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any], policy: str) -> "Waiver":
+        return cls(
+            policy=str(raw.get("policy", policy)),
+            resource=str(raw["resource"]),
+            reason=str(raw.get("reason", "")),
+            expires=datetime.date.fromisoformat(str(raw["expires"])),
+        )
+
+    def expired(self, today: datetime.date) -> bool:
+        # The expiry day itself is still covered, as in the config loader.
+        return self.expires < today
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One policy's view of the pack config, with the rule's option defaults filled in."""
+
+    policy: str
+    environment: str = ""
+    production: bool = True
+    owner_keys: tuple[str, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    today: datetime.date = field(default_factory=datetime.date.today)
+    resource_type: str = ""  # set per resource by the wrapper, for rules spanning several types
+    default_tags: tuple[str, ...] = ()  # tag keys the resource's provider adds (defaultTags)
+
+    @classmethod
+    def from_config(cls, policy: str, config: Optional[Mapping[str, Any]], defaults: Mapping[str, Any]) -> "Settings":
+        config = plain(config or {})
+        options = {key: config.get(key, default) for key, default in defaults.items()}
+        return cls(
+            policy=policy,
+            environment=str(config.get("environment", "")),
+            production=bool(config.get("production", True)),
+            owner_keys=tuple(config.get("ownerKeys", ())),
+            waivers=tuple(Waiver.parse(w, policy) for w in config.get("waivers", ())),
+            options=options,
+        )
+
+    def option(self, key: str) -> Any:
+        return self.options[key]
+
+    def waiver_for(self, name: str, ancestors: Iterable[str] = ()) -> Optional[Waiver]:
+        """The live waiver covering a resource: by exact name, or by the service/repository
+        key that owns it. Expired waivers cover nothing (and fail their own policy)."""
+        owner = owner_key(name, tuple(ancestors), self.owner_keys, self.environment)
+        for waiver in self.waivers:
+            if waiver.expired(self.today):
+                continue
+            if waiver.resource == name or (owner is not None and waiver.resource == owner):
+                return waiver
+        return None
+
+
+def owner_key(name: str, ancestors: tuple[str, ...], keys: Iterable[str], environment: str) -> Optional[str]:
+    """The service or repository key a resource belongs to.
+
+    A component named `<env>-<key>` among the ancestors decides first (exact, so `api` never
+    captures `api-admin`). Otherwise the name is read as `<env>-<key>-<suffix>` and the
+    longest known key that fits wins, which again separates `api` from `api-admin`."""
+    keys = sorted(set(keys), key=len, reverse=True)
+    prefix = f"{environment}-" if environment else ""
+    for ancestor in ancestors:
+        for key in keys:
+            if ancestor == f"{prefix}{key}":
+                return key
+    for key in keys:
+        stem = f"{prefix}{key}"
+        if name == stem or name.startswith(f"{stem}-"):
+            return key
+    return None
+
+
+# ----------------------------------------------------------------------------------------
+# rules
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    remediation: str
+    category: Category
+    check: Check
+    types: tuple[str, ...] = ()
+    production_only: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+    option_schema: Mapping[str, dict] = field(default_factory=dict)
+
+    def message(self, resource: str, problem: str) -> str:
+        return f"{resource}: {problem}. Fix: {self.remediation}"
+
+    def config_schema(self) -> PolicyConfigSchema:
+        extra = {key: {**self.option_schema.get(key, {}), "default": value} for key, value in self.options.items()}
+        return PolicyConfigSchema(properties={**COMMON_SCHEMA, **extra})
+
+    def settings(self, config: Optional[Mapping[str, Any]]) -> Settings:
+        return Settings.from_config(self.name, config, self.options)
+
+    def applies(self, settings: Settings) -> bool:
+        return settings.production or not self.production_only
+
+
+@dataclass(frozen=True)
+class ResourceRule(Rule):
+    """check(props, settings) for every resource whose type is in `types`."""
+
+    def policy(self, level: EnforcementLevel) -> ResourceValidationPolicy:
+        return ResourceValidationPolicy(
+            name=self.name,
+            description=self.description,
+            enforcement_level=level,
+            config_schema=self.config_schema(),
+            remediation_steps=self.remediation,
+            validate=self._validate,
+        )
+
+    def _validate(self, args: ResourceValidationArgs, report_violation) -> None:
+        if args.resource_type not in self.types:
+            return
+        settings = dataclasses.replace(
+            self.settings(args.get_config()),
+            resource_type=args.resource_type,
+            default_tags=provider_default_tags(args.provider),
+        )
+        if not self.applies(settings):
+            return
+        props = plain(args.props)
+        try:
+            problems = list(self.check(props, settings))
+        except Unknown as unknown:
+            raise _preview_unknown(args.name, args.resource_type, unknown) from None
+        ancestors = (tail(args.opts.parent),) if args.opts.parent else ()
+        waiver = settings.waiver_for(args.name, ancestors)
+        if problems and waiver is not None:
+            args.not_applicable(_waived_reason(waiver, [args.name]))
+        for problem in problems:
+            report_violation(self.message(args.name, problem))
+
+
+@dataclass(frozen=True)
+class StackRule(Rule):
+    """check(subject, stack, settings) for every resource of `types`, or once with subject
+    None when `types` is empty (rules about the stack as a whole)."""
+
+    def policy(self, level: EnforcementLevel) -> StackValidationPolicy:
+        return StackValidationPolicy(
+            name=self.name,
+            description=self.description,
+            enforcement_level=level,
+            config_schema=self.config_schema(),
+            remediation_steps=self.remediation,
+            validate=self._validate,
+        )
+
+    def _validate(self, args: StackValidationArgs, report_violation) -> None:
+        settings = self.settings(args.get_config())
+        if not self.applies(settings):
+            return
+        stack = Stack(args.resources)
+        subjects = stack.of(*self.types) if self.types else [None]
+        unknowns: list[Unknown] = []
+        waived: list[tuple[Waiver, str]] = []
+        for subject in subjects:
+            label = subject.name if subject is not None else (settings.environment or "stack")
+            try:
+                problems = list(self.check(subject, stack, settings))
+            except Unknown as unknown:
+                unknowns.append(_preview_unknown(label, subject.resource_type if subject else "stack", unknown))
+                continue
+            waiver = settings.waiver_for(label, stack.ancestor_names(subject)) if subject is not None else None
+            if problems and waiver is not None:
+                waived.append((waiver, label))
+                continue
+            for problem in problems:
+                report_violation(self.message(label, problem), subject.urn if subject is not None else None)
+        if unknowns:
+            raise _merge_unknowns(unknowns)
+        if waived:
+            args.not_applicable("; ".join(_waived_reason(w, [label]) for w, label in waived))
+
+
+def provider_default_tags(provider: Any) -> tuple[str, ...]:
+    """Tag keys of the provider's defaultTags (a JSON string in provider inputs, or data)."""
+    if provider is None:
+        return ()
+    raw = plain(provider.props).get("defaultTags")
+    try:
+        tags = (json_value(raw) or {}).get("tags") or {}
+    except (ValueError, AttributeError):
+        return ()
+    return tuple(tags)
+
+
+def _waived_reason(waiver: Waiver, names: list[str]) -> str:
+    return f"waived for {', '.join(names)} until {waiver.expires.isoformat()}: {waiver.reason}"
+
+
+def _preview_unknown(name: str, type_: str, unknown: Unknown) -> Unknown:
+    """Names the resource in the SDK's advisory ("can't run policy ... during preview: ...").
+    The rule is skipped for this resource only; `pulumi up` analyzes again with the value known,
+    and config validation enforces the cross-resource facts before any resource exists."""
+    result = Unknown(unknown.path.split("."))
+    result.message = f"{name} ({type_}): .{unknown.path} is unknown until apply; the rule runs again on `pulumi up`"
+    return result
+
+
+def _merge_unknowns(unknowns: list[Unknown]) -> Unknown:
+    merged = unknowns[0]
+    merged.message = "; ".join(u.message for u in unknowns)
+    return merged
+
+
+# ----------------------------------------------------------------------------------------
+# the stack as a graph
+# ----------------------------------------------------------------------------------------
+
+
+class Stack:
+    """The resources of AnalyzeStack, with the lookups stack rules need."""
+
+    def __init__(self, resources: list[Any]):
+        self.resources = resources
+        self._by_urn = {r.urn: r for r in resources}
+        self._props = {r.urn: plain(r.props) for r in resources}
+
+    def of(self, *types: str) -> list[Any]:
+        return sorted((r for r in self.resources if r.resource_type in types), key=lambda r: r.name)
+
+    def props(self, resource: Any) -> dict:
+        return self._props[resource.urn]
+
+    def ancestor_names(self, resource: Any) -> list[str]:
+        names, parent = [], resource.parent
+        while parent is not None:
+            names.append(parent.name)
+            parent = parent.parent
+        return names
+
+    def linked(self, resource: Any, prop: str, types: tuple[str, ...], *, by: tuple[str, ...] = ("id", "arn", "name")) -> list[Any]:
+        """The resources of `types` that `resource.props[prop]` refers to.
+
+        In order of precision: the engine's property dependencies (present in real previews,
+        where ids are still unknown); equal known values (the target's id/arn/name); and
+        last the resource's plain dependencies, for captures that carry no per-property
+        dependencies."""
+        candidates = self.of(*types)
+        deps = (resource.property_dependencies or {}).get(prop)
+        if deps:
+            urns = {d.urn for d in deps}
+            return [c for c in candidates if c.urn in urns]
+        value = peek(self.props(resource), prop)
+        wanted = set(_flatten(value))
+        if wanted:
+            matches = [c for c in candidates if wanted & {peek(self.props(c), key) for key in by} - {None}]
+            if matches:
+                return matches
+        if resource.property_dependencies:
+            return []
+        dep_urns = {d.urn for d in resource.dependencies}
+        return [c for c in candidates if c.urn in dep_urns]
+
+    def referrers(self, target: Any, prop: str, types: tuple[str, ...]) -> list[Any]:
+        """The resources of `types` whose `prop` refers to target."""
+        return [r for r in self.of(*types) if target in self.linked(r, prop, (target.resource_type,))]
+
+
+def _flatten(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [v for item in value for v in _flatten(item)]
+    return [value] if isinstance(value, str) else []
+
+

@@ -1,0 +1,200 @@
+"""Pure helpers every rule shares: reading props that may be unknown, policy documents, ARNs.
+
+Props reach rules as plain camelCase data (the wrapper in `framework.py` unwraps the SDK's
+proxy). During `pulumi preview` any value computed by another resource (an ARN, an id, a
+JSON document built with `Output.json_dumps`) is the sentinel string below. Every read goes
+through `get`, which raises `Unknown` when the value, or anything inside it, is such a
+sentinel: a rule never mistakes a sentinel for a real value, and the wrapper turns `Unknown`
+into one advisory that names the resource and the property.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional
+
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
+
+SENTINELS = frozenset(
+    {
+        UNKNOWN_STRING_VALUE,  # 04da6b54-80e4-46f7-96ec-b56ff0331ba9, the one design.md names
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_ARCHIVE_VALUE,
+    }
+)
+_MISSING = object()
+
+
+class Unknown(UnknownValueError):
+    """A value a rule needs is not known until apply. Subclasses the SDK's error so an
+    uncaught one still becomes the SDK's advisory, never a crash."""
+
+    def __init__(self, path: Iterable[Any]):
+        super().__init__(UNKNOWN_STRING_VALUE, [str(p) for p in path])
+        self.path = ".".join(str(p) for p in path)
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, str) and value in SENTINELS
+
+
+def unknown_path(value: Any, path: tuple = ()) -> Optional[tuple]:
+    """The path of the first sentinel inside value, or None when it is fully known."""
+    if is_unknown(value):
+        return path
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = unknown_path(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unknown_path(item, (*path, index))
+            if found is not None:
+                return found
+    return None
+
+
+def plain(value: Any) -> Any:
+    """Deep copy of SDK proxies (or plain data) as dicts and lists, sentinels kept as strings."""
+    if isinstance(value, Mapping):
+        target = value["__target"] if _is_proxy(value) else value
+        return {key: plain(item) for key, item in target.items()}
+    if isinstance(value, (list, tuple)) or _is_list_proxy(value):
+        target = value["__target"] if _is_list_proxy(value) else value
+        return [plain(item) for item in target]
+    return value
+
+
+def _is_proxy(value: Any) -> bool:
+    return type(value).__name__ == "_DictProxy"
+
+
+def _is_list_proxy(value: Any) -> bool:
+    return type(value).__name__ == "_ListProxy"
+
+
+def get(obj: Any, *path: Any, default: Any = None) -> Any:
+    """obj[path...] or default when absent; raises Unknown when any part is unknown."""
+    current = obj
+    for depth, key in enumerate(path):
+        if is_unknown(current):
+            raise Unknown(path[:depth])
+        if isinstance(current, Mapping):
+            current = current.get(key, _MISSING)
+        elif isinstance(current, list) and isinstance(key, int) and -len(current) <= key < len(current):
+            current = current[key]
+        else:
+            current = _MISSING
+        if current is _MISSING or current is None:
+            return default
+    inner = unknown_path(current)
+    if inner is not None:
+        raise Unknown((*path, *inner))
+    return current
+
+
+def peek(obj: Any, *path: Any) -> Any:
+    """Like get, but returns None for unknown values: for linking resources, where an
+    unknown id simply means 'link by dependency instead'."""
+    try:
+        return get(obj, *path)
+    except Unknown:
+        return None
+
+
+def has(obj: Any, key: str) -> bool:
+    """Whether a property is set at all (known or not) without reading it."""
+    return isinstance(obj, Mapping) and obj.get(key) is not None
+
+
+def items(obj: Any, *path: Any) -> list:
+    """A list-valued property ([] when absent); a single object counts as a one-item list."""
+    value = get(obj, *path, default=[])
+    return list(value) if isinstance(value, list) else [value]
+
+
+def truthy(value: Any) -> bool:
+    """Booleans arrive as bools, or as strings where the provider schema says string
+    (launch template `ebs.encrypted`, `associatePublicIpAddress`)."""
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
+
+
+def number(value: Any, default: float = 0) -> float:
+    """Numbers come back from the wire as floats (or strings in some schemas)."""
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def json_value(value: Any) -> Any:
+    """A JSON document given as a string (the usual wire form) or already as data.
+    Returns None for an absent value; raises ValueError for a string that is not JSON."""
+    if value is None or isinstance(value, (dict, list)):
+        return value
+    return json.loads(value)
+
+
+def as_list(value: Any) -> list:
+    """IAM and ECR policy fields hold either one value or a list."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def statements(document: Any) -> list[dict]:
+    """The statements of an IAM-style policy document (string or data)."""
+    doc = json_value(document) or {}
+    return [s for s in as_list(doc.get("Statement")) if isinstance(s, dict)]
+
+
+def allows(statement: Mapping) -> bool:
+    return statement.get("Effect", "Allow") == "Allow"
+
+
+def principals(statement: Mapping) -> list[tuple[str, str]]:
+    """(kind, value) pairs of a statement's Principal; '*' alone is ('*', '*')."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return [("*", "*")]
+    if isinstance(principal, Mapping):
+        return [(kind, value) for kind, values in principal.items() for value in as_list(values)]
+    return []
+
+
+def tail(urn_or_name: str) -> str:
+    """The logical name at the end of a URN (`...::prod-api`), or the input when it is a name."""
+    return urn_or_name.rsplit("::", 1)[-1]
+
+
+def container_definitions(props: Mapping) -> list[dict]:
+    """The task definition's containers; `containerDefinitions` is a JSON string on the wire."""
+    value = get(props, "containerDefinitions")
+    try:
+        parsed = json_value(value) or []
+    except ValueError:
+        return []
+    return [c for c in as_list(parsed) if isinstance(c, dict)]
+
+
+def container_label(container: Mapping) -> str:
+    return f"container {container.get('name', '?')!r}"

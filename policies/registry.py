@@ -1,0 +1,33 @@
+"""The explicit list of every rule in the pack, and its CrossGuard policies.
+
+Names are unique kebab-case `aws-<service>-<rule>`; tests/policies/test_registry.py checks
+that, and that every rule has a description, a remediation and a category."""
+
+from __future__ import annotations
+
+from pulumi_policy import EnforcementLevel, Policy
+
+from . import ec2, ecr, ecs_cluster, ecs_service, ecs_task_definition, iam, load_balancer, logs, tags, vpc, waivers
+from .config_defaults import level_for
+from .framework import Rule
+
+RULES: list[Rule] = [
+    *ecr.RULES,
+    *ecs_task_definition.RULES,
+    *ecs_service.RULES,
+    *ecs_cluster.RULES,
+    *ec2.RULES,
+    *vpc.RULES,
+    *iam.RULES,
+    *load_balancer.RULES,
+    *logs.RULES,
+    *tags.RULES,
+    *waivers.RULES,
+]
+RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
+assert len(RULES_BY_NAME) == len(RULES), "policy names must be unique"
+
+
+def build_policies() -> list[Policy]:
+    """CrossGuard policies at their production level: an unconfigured run is the strict one."""
+    return [rule.policy(EnforcementLevel(level_for(rule, "prod"))) for rule in RULES]

@@ -1,0 +1,138 @@
+"""VPC: flow logs, private routing, endpoints for NAT-less networks, private DNS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from .ec2 import VPC
+from .ecs_cluster import CAPACITY_PROVIDER, CLUSTER
+from .ecs_service import SERVICE
+from .ecs_task_definition import TASK_DEFINITION, referenced_secrets
+from .framework import ResourceRule, Settings, Stack, StackRule
+from .helpers import get, has, items, peek, truthy
+
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+SUBNET = "aws:ec2/subnet:Subnet"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+ROUTE = "aws:ec2/route:Route"
+ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
+NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+
+# Always needed by a private task without NAT: image pulls (ECR API, registry, layers in S3)
+# and the awslogs driver. Must match configs/endpoints.py BASELINE (a test checks).
+BASELINE_ENDPOINTS = ("s3", "ecr.api", "ecr.dkr", "logs")
+EC2_AGENT_ENDPOINTS = ("ecs", "ecs-agent", "ecs-telemetry")
+PRIVATE_TAG_KEYS = ("tier", "Tier", "subnet-type", "type", "Type")
+
+
+def flow_logs(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
+    if not stack.referrers(subject, "vpcId", (FLOW_LOG,)):
+        yield "has no flow log, so rejected and accepted traffic leaves no trace"
+
+
+def is_private(subnet, stack: Stack) -> bool:
+    """Private by tag (tier: private) or by the naming helper's `<env>-private-<az>`."""
+    tags = get(stack.props(subnet), "tags", default={})
+    if any(tags.get(key) == "private" for key in PRIVATE_TAG_KEYS):
+        return True
+    return "private" in subnet.name.split("-")
+
+
+def private_routes(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
+    if not is_private(subject, stack):
+        return
+    tables = [
+        table
+        for association in stack.referrers(subject, "subnetId", (ASSOCIATION,))
+        for table in stack.linked(association, "routeTableId", (ROUTE_TABLE,))
+    ]
+    for table in tables:
+        if _routes_to_internet_gateway(table, stack):
+            yield f"its route table {table.name} routes to the internet gateway"
+
+
+def _routes_to_internet_gateway(table, stack: Stack) -> bool:
+    inline = [r for r in items(stack.props(table), "routes") if str(peek(r, "gatewayId") or "").startswith("igw-")]
+    routes = stack.referrers(table, "routeTableId", (ROUTE,))
+    return bool(inline) or any(
+        str(peek(stack.props(route), "gatewayId") or "").startswith("igw-")
+        or stack.linked(route, "gatewayId", (INTERNET_GATEWAY,))
+        for route in routes
+    )
+
+
+def needed_endpoints(stack: Stack, configured: Iterable[str]) -> set[str]:
+    """The endpoint suffixes the stack's resources need (see configs/endpoints.py for why)."""
+    needed = set(BASELINE_ENDPOINTS) | set(configured)
+    for task in stack.of(TASK_DEFINITION):
+        props = stack.props(task)
+        for ref in referenced_secrets(props):
+            needed.add("secretsmanager" if ":secretsmanager:" in ref else "ssm")
+        if has(props, "taskRoleArn"):
+            needed.add("sts")  # SDKs in the task assume the task role through regional STS
+    if any(truthy(peek(stack.props(s), "enableExecuteCommand")) for s in stack.of(SERVICE)):
+        needed.update(("ssmmessages", "kms", "sts"))
+    if stack.of(CAPACITY_PROVIDER):
+        needed.update(EC2_AGENT_ENDPOINTS)
+    return needed
+
+
+def endpoint_suffix(service_name: str) -> str:
+    """com.amazonaws.eu-west-1.ecr.dkr -> ecr.dkr"""
+    parts = service_name.split(".")
+    return ".".join(parts[3:]) if len(parts) > 3 else service_name
+
+
+def endpoints_without_nat(subject, stack: Stack, settings: Settings) -> Iterable[str]:
+    if stack.of(NAT_GATEWAY) or not (stack.of(SERVICE) or stack.of(CLUSTER)):
+        return
+    present = {endpoint_suffix(str(get(stack.props(e), "serviceName", default=""))) for e in stack.referrers(subject, "vpcId", (ENDPOINT,))}
+    missing = sorted(needed_endpoints(stack, settings.option("requiredEndpoints")) - present)
+    if missing:
+        yield f"has no NAT gateway and lacks the VPC endpoints {', '.join(missing)}, so tasks cannot start"
+
+
+def private_dns(props: Mapping, _settings: Settings) -> Iterable[str]:
+    # Without private DNS the SDKs resolve the public service names and bypass the endpoint.
+    if get(props, "vpcEndpointType", default="Gateway") == "Interface" and not truthy(get(props, "privateDnsEnabled")):
+        yield f"the interface endpoint {get(props, 'serviceName')} has privateDnsEnabled off"
+
+
+RULES = [
+    StackRule(
+        name="aws-vpc-flow-logs",
+        description="Every VPC has flow logs.",
+        remediation="keep network.flow_logs.enabled: true",
+        category="security",
+        types=(VPC,),
+        check=flow_logs,
+    ),
+    StackRule(
+        name="aws-vpc-private-subnet-no-internet-gateway",
+        description="Private subnets do not route to the internet gateway.",
+        remediation="route private subnets' 0.0.0.0/0 to a NAT gateway (or nowhere with nat: none)",
+        category="security",
+        types=(SUBNET,),
+        check=private_routes,
+    ),
+    StackRule(
+        name="aws-vpc-endpoints-without-nat",
+        description="A VPC without NAT has the endpoints its services need (S3, ECR, logs and what secrets, exec and EC2 use).",
+        remediation="keep network.endpoints: auto, or add the missing endpoints to the list",
+        category="reliability",
+        types=(VPC,),
+        check=endpoints_without_nat,
+        options={"requiredEndpoints": []},
+        option_schema={"requiredEndpoints": {"type": "array", "items": {"type": "string"}}},
+    ),
+    ResourceRule(
+        name="aws-vpc-endpoint-private-dns",
+        description="Interface VPC endpoints have private DNS, so SDKs reach them by the usual names.",
+        remediation="set privateDnsEnabled: true on the interface endpoint",
+        category="reliability",
+        types=(ENDPOINT,),
+        check=private_dns,
+    ),
+]

@@ -1,0 +1,309 @@
+"""The policy pack's verdict, obtained exactly as `pulumi preview --policy-pack` obtains it.
+
+Starts policies/__main__.py as a subprocess, reads the port it prints, and speaks the
+Analyzer gRPC protocol: GetAnalyzerInfo, Configure (merged and expanded as the CLI does),
+Analyze per custom resource and AnalyzeStack once. Used by the plan command and the tests.
+
+    with PolicyPackClient() as pack:
+        pack.configure(json.loads(Path("policies/config/prod.json").read_text()))
+        verdict = pack.analyze(resources)   # Resource, or review.offline CapturedResource
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+ROOT = Path(__file__).resolve().parent.parent
+PACK_DIR = ROOT / "policies"
+PROJECT = "ecs-platform"
+LEVEL_NAMES = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.REMEDIATE: "remediate",
+    analyzer_pb2.DISABLED: "disabled",
+}
+LEVEL_VALUES = {name: value for value, name in LEVEL_NAMES.items()}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource as the engine describes it to analyzers. Props use wire (camelCase) names."""
+
+    type: str
+    name: str
+    props: Mapping[str, Any] = field(default_factory=dict)
+    parent: str = ""  # the parent's URN
+    urn: str = ""  # derived from the parent chain when empty
+    dependencies: Sequence[str] = ()
+    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    custom: bool = True
+    provider_props: Optional[Mapping[str, Any]] = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    level: str  # advisory | mandatory
+    resource: str  # the resource's name ("" for the stack as a whole)
+    urn: str
+    message: str  # the pack's message: description, newline, "<resource>: <problem>. Fix: <hint>"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    violations: tuple[Violation, ...]
+    not_applicable: tuple[tuple[str, str, str], ...]  # (policy, resource, reason): waivers, skips
+
+    @property
+    def mandatory(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.level == "mandatory")
+
+    @property
+    def passed(self) -> bool:
+        return not self.mandatory
+
+    def summary(self) -> list[tuple[str, str, str]]:
+        """Sorted (policy, level, resource): the shape tests and the plan command compare."""
+        return sorted((v.policy, v.level, v.resource) for v in self.violations)
+
+    def render(self) -> str:
+        lines = [f"policy verdict: {'PASS' if self.passed else 'FAIL'} "
+                 f"({len(self.mandatory)} mandatory, {len(self.violations) - len(self.mandatory)} advisory)"]
+        for v in sorted(self.violations, key=lambda v: (v.level != "mandatory", v.policy, v.resource)):
+            detail = v.message.split("\n", 1)[-1]
+            lines.append(f"  [{v.level}] {v.policy}: {detail}")
+        for policy, resource, reason in sorted(self.not_applicable):
+            if reason.startswith("waived"):
+                lines.append(f"  [waived] {policy} ({resource}): {reason}")
+        return "\n".join(lines)
+
+
+class PolicyPackClient:
+    """A running policy pack. Start once, configure as often as needed, analyze many times."""
+
+    def __init__(self, pack_dir: Path = PACK_DIR, python: str = sys.executable, stack: str = "dev"):
+        self.pack_dir = Path(pack_dir)
+        self.python = python
+        self.stack = stack
+        self._process: Optional[subprocess.Popen] = None
+        self._channel: Optional[grpc.Channel] = None
+        self._stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
+        self.info: Optional[analyzer_pb2.AnalyzerInfo] = None
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> "PolicyPackClient":
+        self._process = subprocess.Popen(
+            [self.python, str(self.pack_dir / "__main__.py")],
+            cwd=self.pack_dir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        line = self._process.stdout.readline().decode().strip()
+        if not line.isdigit():
+            self.close()
+            raise RuntimeError(f"the policy pack did not print its port: {line!r}")
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{line}")
+        grpc.channel_ready_future(self._channel).result(timeout=10)
+        self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        self.info = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
+        return self
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=5)
+
+    def __enter__(self) -> "PolicyPackClient":
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.close()
+
+    # ---- protocol ----------------------------------------------------------------------
+
+    @property
+    def policy_names(self) -> list[str]:
+        return [p.name for p in self.info.policies]
+
+    def configure(self, config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """Sends Configure as the CLI does and returns the effective config it sent.
+
+        Every policy gets an entry (Configure replaces the whole map): its own default level,
+        then the pack's initial config, then `all` from the file, then the file's own entry;
+        the schema's defaults fill properties the file leaves out."""
+        effective = merged_config(self.info, config)
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, entry in effective.items():
+            policy_config = request.policyConfig[name]
+            policy_config.enforcementLevel = LEVEL_VALUES[entry["enforcementLevel"]]
+            properties = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+            if properties:
+                policy_config.properties.update(properties)
+        self._stub.Configure(request)
+        return effective
+
+    def analyze(self, resources: Iterable[Any]) -> Verdict:
+        """Analyze for each custom resource, then AnalyzeStack with all of them."""
+        described = [as_resource(r) for r in resources]
+        urns = _urns(described, self.stack)
+        custom = [r for r in described if r.custom]
+        violations: list[Violation] = []
+        not_applicable: list[tuple[str, str, str]] = []
+        for resource in custom:
+            response = self._stub.Analyze(_analyze_request(resource, urns))
+            violations += _violations(response, fallback=(resource.name, urns[id(resource)]))
+            not_applicable += [(n.policy_name, resource.name, n.reason) for n in response.not_applicable]
+        stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[_stack_resource(r, urns) for r in custom])
+        response = self._stub.AnalyzeStack(stack_request)
+        names = {urns[id(r)]: r.name for r in described}
+        violations += _violations(response, names=names)
+        not_applicable += [(n.policy_name, "", n.reason) for n in response.not_applicable]
+        return Verdict(tuple(violations), tuple(not_applicable))
+
+
+# ---- the CLI's config merge --------------------------------------------------------------
+
+
+def merged_config(info: analyzer_pb2.AnalyzerInfo, config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    initial = {k: _config_entry(json_format.MessageToDict(v, preserving_proto_field_name=True)) for k, v in info.initialConfig.items()}
+    file_all = _level_only(config.get("all"))
+    result: dict[str, dict[str, Any]] = {}
+    for policy in info.policies:
+        entry = {"enforcementLevel": LEVEL_NAMES[policy.enforcementLevel]}
+        entry.update(_schema_defaults(policy.configSchema))
+        entry.update(initial.get(policy.name, {}))
+        entry.update(file_all)
+        entry.update(_normalize(config.get(policy.name)))
+        result[policy.name] = entry
+    return result
+
+
+def _normalize(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {"enforcementLevel": value}
+    return dict(value)
+
+
+def _level_only(value: Any) -> dict[str, Any]:
+    # `all` sets only the enforcement level of every policy.
+    normalized = _normalize(value)
+    return {"enforcementLevel": normalized["enforcementLevel"]} if "enforcementLevel" in normalized else {}
+
+
+def _config_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
+    entry = dict(raw.get("properties", {}))
+    if "enforcementLevel" in raw:
+        entry["enforcementLevel"] = str(raw["enforcementLevel"]).lower()
+    return entry
+
+
+def _schema_defaults(schema: analyzer_pb2.PolicyConfigSchema) -> dict[str, Any]:
+    properties = json_format.MessageToDict(schema.properties) if schema.properties else {}
+    return {k: v["default"] for k, v in properties.items() if isinstance(v, dict) and "default" in v}
+
+
+# ---- requests and responses ----------------------------------------------------------------
+
+
+def as_resource(value: Any) -> Resource:
+    """A Resource from itself, or from review.offline's CapturedResource (same field names)."""
+    if isinstance(value, Resource):
+        return value
+    return Resource(
+        type=value.type,
+        name=value.name,
+        props=value.props,
+        parent=value.parent or "",
+        urn=value.urn,
+        dependencies=tuple(getattr(value, "depends_on", ()) or ()),
+        custom=bool(getattr(value, "custom", True)),
+    )
+
+
+def _urns(resources: list[Resource], stack: str) -> dict[int, str]:
+    """Each resource's URN: given, or built like the engine's from the parent's type chain."""
+    by_name = {r.urn or r.name: r for r in resources}
+    result: dict[int, str] = {}
+
+    def urn_of(resource: Resource) -> str:
+        if resource.urn:
+            return resource.urn
+        parent = by_name.get(resource.parent)
+        chain = (_type_chain(urn_of(parent)) + "$" if parent is not None else "") + resource.type
+        return f"urn:pulumi:{stack}::{PROJECT}::{chain}::{resource.name}"
+
+    for resource in resources:
+        result[id(resource)] = urn_of(resource)
+    return result
+
+
+def _type_chain(urn: str) -> str:
+    return urn.split("::")[2]
+
+
+def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    json_format.ParseDict(dict(props), struct)
+    return struct
+
+
+def _options(resource: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(parent=resource.parent)
+
+
+def _provider(resource: Resource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+    if resource.provider_props is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        type="pulumi:providers:aws", properties=_struct(resource.provider_props), urn="", name="default"
+    )
+
+
+def _analyze_request(resource: Resource, urns: dict[int, str]) -> analyzer_pb2.AnalyzeRequest:
+    return analyzer_pb2.AnalyzeRequest(
+        type=resource.type,
+        properties=_struct(resource.props),
+        urn=urns[id(resource)],
+        name=resource.name,
+        options=_options(resource),
+        provider=_provider(resource),
+    )
+
+
+def _stack_resource(resource: Resource, urns: dict[int, str]) -> analyzer_pb2.AnalyzerResource:
+    return analyzer_pb2.AnalyzerResource(
+        type=resource.type,
+        properties=_struct(resource.props),
+        urn=urns[id(resource)],
+        name=resource.name,
+        options=_options(resource),
+        provider=_provider(resource),
+        parent=resource.parent,
+        dependencies=list(resource.dependencies),
+        propertyDependencies={
+            key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(value))
+            for key, value in resource.property_dependencies.items()
+        },
+    )
+
+
+def _violations(response, *, fallback: tuple[str, str] = ("", ""), names: Optional[Mapping[str, str]] = None) -> list[Violation]:
+    result = []
+    for d in response.diagnostics:
+        urn = d.urn or fallback[1]
+        name = (names or {}).get(urn, fallback[0] if not d.urn else "")
+        result.append(Violation(d.policyName, LEVEL_NAMES[d.enforcementLevel], name, urn, d.message))
+    return result
