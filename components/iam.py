@@ -147,6 +147,26 @@ class ExecutionGrants:
     kms_key_arns: tuple[str, ...] = ()  # customer-managed keys only (AWS-managed keys need no grant)
 
 
+def execution_grants(
+    service: Any,
+    *,
+    repository_arn: Optional[pulumi.Input[str]],
+    log_group_arn: pulumi.Input[str],
+    facts: PlatformFacts,
+    kms_key_arns: tuple[pulumi.Input[str], ...] = (),
+) -> ExecutionGrants:
+    """The grants of one service (a configs.model.Service): its repository and log group as
+    given, and exactly the secrets and parameters its `secrets` reference, in file order."""
+    refs = list(service.secrets.values())
+    return ExecutionGrants(
+        repository_arn=repository_arn,  # type: ignore[arg-type]
+        log_group_arn=log_group_arn,  # type: ignore[arg-type]
+        secret_arns=tuple(_unique(secret_arn(ref.secret) for ref in refs if ref.secret is not None)),
+        parameter_arns=tuple(_unique(parameter_arn(ref.parameter, facts) for ref in refs if ref.parameter is not None)),
+        kms_key_arns=kms_key_arns,  # type: ignore[arg-type]
+    )
+
+
 def execution_policy_document(grants: ExecutionGrants) -> dict:
     """The execution role's inline policy. Statements with nothing to grant are left out."""
     statements: list[dict[str, Any]] = []

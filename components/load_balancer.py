@@ -147,14 +147,13 @@ class LoadBalancer(pulumi.ComponentResource):
                     tags=args.tags,
                     opts=pulumi.ResourceOptions(parent=self),
                 )
-        services_by_port: dict[int, list[str]] = {}
-        for key in sorted(args.routes):
-            services_by_port.setdefault(args.routes[key].port, []).append(key)  # type: ignore[arg-type]
-        for port in sorted(services_by_port):
+        # One rule per target port, described by the port alone, so that adding a service on a
+        # port already open changes nothing here.
+        for port in sorted({service.port for service in args.routes.values()}):  # type: ignore[type-var]
             aws.vpc.SecurityGroupEgressRule(
                 child(name, "sg", "out", str(port)),
                 security_group_id=group.id,
-                description=f"Requests and health checks to {', '.join(services_by_port[port])} tasks in the VPC",
+                description=f"Requests and health checks to tasks on port {port} in the VPC",
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
