@@ -1,16 +1,65 @@
-"""One ECS service: log group, task definition, roles, security group, autoscaling."""
+"""One ECS service: log group, task definition, roles, security group, autoscaling.
+
+Everything AWS validates about the task definition is built by pure functions
+(`container_definition`, `secret_value_from`, `image_repository_arn`) so tests can check them
+against botocore's RegisterTaskDefinition shape without Pulumi. The component only registers.
+
+Ownership between `pulumi up` runs (see the README): autoscaling owns the desired count, and
+with `deploys: ci` the CI pipeline owns which task definition revision runs. The ECS service
+ignores those fields so neither `pulumi up` nor CI undoes the other.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
+import pulumi_aws as aws
 
+from configs.aws_limits import FARGATE_PROVIDERS
+from configs.model import SecretRef
 from configs.model import Service as ServiceConfig
 from configs.model import StrategyEntry
+from components import iam
 from components.facts import PlatformFacts
-from components.naming import type_token
+from components.logs import log_group
+from components.naming import child, type_token
+
+# Container health check limits (RegisterTaskDefinition HealthCheck): the ALB health check in the
+# environment file allows longer values, so the container check is bounded to what ECS accepts.
+# A grace period longer than 300 s is still honoured by the service's grace period.
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+CONTAINER_HEALTH_CHECK_MAX_START_PERIOD = 300
+CONTAINER_HEALTH_CHECK_MAX_TIMEOUT = 60
+
+# ECS Exec's SSM agent writes its state and logs into the container. With a read-only root
+# filesystem AWS documents exec as unsupported; the agent works when these two paths are
+# writable, so they get empty task-scoped volumes (ephemeral, gone with the task).
+# https://github.com/aws/containers-roadmap/issues/1359
+EXEC_WRITABLE_PATHS: dict[str, str] = {
+    "ssm-agent-state": "/var/lib/amazon/ssm",
+    "ssm-agent-logs": "/var/log/amazon/ssm",
+}
+
+# The ALB's request metric needs the target group; CPU and memory are the service's averages.
+SCALING_METRICS: dict[str, str] = {
+    "cpu": "ECSServiceAverageCPUUtilization",
+    "memory": "ECSServiceAverageMemoryUtilization",
+    "requests": "ALBRequestCountPerTarget",
+}
+# Scale out fast, scale in slowly: a burst should not have to wait, and tasks started by a burst
+# should not be stopped by the next quiet minute.
+SCALE_OUT_COOLDOWN = 60
+SCALE_IN_COOLDOWN = 300
+
+HTTPS = 443
+ANYWHERE = "0.0.0.0/0"
+ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<name>[^:@]+)[:@].+$"
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +89,171 @@ class ServiceArgs:
     exec_kms_key_arn: Optional[pulumi.Input[str]]
     tags: dict[str, str]
     protect: bool
+    # How the private subnets reach AWS APIs: "nat" (a NAT gateway: HTTPS anywhere) or
+    # "endpoints" (nat: none; HTTPS only to the interface endpoints' group and S3's prefix list).
+    aws_egress: str = "nat"
+    endpoint_security_group_id: Optional[pulumi.Input[str]] = None  # required for "endpoints"
+    s3_prefix_list_id: Optional[pulumi.Input[str]] = None  # the S3 gateway endpoint's; for "endpoints"
+    exec_log_group_name: Optional[str] = None  # the cluster's exec session log group, when exec logs there
+
+
+# --------------------------------------------------------------------------------------------
+# Pure functions: the container definition and the ARNs it references
+# --------------------------------------------------------------------------------------------
+
+
+def log_group_name(environment: str, key: str) -> str:
+    return f"/ecs/{environment}/{key}"
+
+
+def family(environment: str, key: str) -> str:
+    return f"{environment}-{key}"
+
+
+def secret_value_from(ref: SecretRef, facts: PlatformFacts) -> str:
+    """ECS `valueFrom`: a Secrets Manager ARN, with `:<json-key>::` (latest version) for a key
+    inside a JSON secret; an SSM parameter as its full ARN (also what IAM is granted on).
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html"""
+    if ref.secret is not None:
+        return f"{ref.secret}:{ref.key}::" if ref.key else ref.secret
+    return iam.parameter_arn(ref.parameter, facts)  # type: ignore[arg-type]
+
+
+def secret_arns(service: ServiceConfig) -> tuple[str, ...]:
+    return tuple(sorted({ref.secret for ref in service.secrets.values() if ref.secret is not None}))
+
+
+def parameter_arns(service: ServiceConfig, facts: PlatformFacts) -> tuple[str, ...]:
+    return tuple(
+        sorted({iam.parameter_arn(ref.parameter, facts) for ref in service.secrets.values() if ref.parameter})
+    )
+
+
+def image_repository_arn(service: ServiceConfig, environment: str, facts: PlatformFacts) -> Optional[str]:
+    """The ECR repository the execution role may pull from: the registry's `<env>/<key>`, or
+    the repository of an ECR `uri` in this account and region. None for other registries
+    (public images need no pull grant)."""
+    image = service.image
+    if image.repository is not None:
+        return iam.repository_arn(f"{environment}/{image.repository}", facts)
+    match = ECR_IMAGE.match(image.uri or "")
+    if match and match["account"] == facts.account_id and match["region"] == facts.region:
+        return iam.repository_arn(match["name"], facts)
+    return None
+
+
+def container_definition(
+    *,
+    key: str,
+    service: ServiceConfig,
+    image: str,
+    log_group: str,
+    region: str,
+    secrets: dict[str, str],
+    exec_enabled: bool,
+) -> dict[str, Any]:
+    """The one container of the service, as RegisterTaskDefinition's ContainerDefinition.
+
+    `secrets` maps each variable to its resolved `valueFrom`."""
+    definition: dict[str, Any] = {
+        "name": key,
+        "image": image,
+        "essential": True,
+        "portMappings": (
+            [{"containerPort": service.port, "protocol": "tcp", "name": f"{key}-{service.port}"}]
+            if service.port is not None
+            else []
+        ),
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": key},
+        },
+        "environment": [{"name": name, "value": value} for name, value in sorted(service.environment.items())],
+        "secrets": [{"name": name, "valueFrom": secrets[name]} for name in sorted(secrets)],
+        "readonlyRootFilesystem": service.read_only_root_filesystem,
+        "privileged": False,
+        # No Linux capability at all: a web service needs none (ports above 1024, no raw sockets).
+        "linuxParameters": {
+            "capabilities": {"drop": ["ALL"]},
+            # ECS Exec needs an init process to reap the sessions' processes.
+            **({"initProcessEnabled": True} if exec_enabled else {}),
+        },
+        "stopTimeout": service.stop_timeout,
+    }
+    if exec_enabled and service.read_only_root_filesystem:
+        definition["mountPoints"] = [
+            {"sourceVolume": volume, "containerPath": path, "readOnly": False}
+            for volume, path in EXEC_WRITABLE_PATHS.items()
+        ]
+    if service.user is not None:
+        definition["user"] = service.user
+    if service.command is not None:
+        definition["command"] = list(service.command)
+    check = service.health_check
+    if check.command is not None:
+        definition["healthCheck"] = {
+            "command": list(check.command),
+            "interval": check.interval,
+            "timeout": min(check.timeout, CONTAINER_HEALTH_CHECK_MAX_TIMEOUT),
+            "retries": check.unhealthy_threshold,
+            "startPeriod": min(check.grace_period, CONTAINER_HEALTH_CHECK_MAX_START_PERIOD),
+        }
+    return definition
+
+
+def task_volumes(service: ServiceConfig, exec_enabled: bool) -> list[str]:
+    """Names of the task's empty volumes (only ECS Exec's writable paths today)."""
+    if exec_enabled and service.read_only_root_filesystem:
+        return list(EXEC_WRITABLE_PATHS)
+    return []
+
+
+def capacity_provider(entry: StrategyEntry, names: dict[str, Any]) -> Any:
+    """fargate -> FARGATE, fargate_spot -> FARGATE_SPOT, an EC2 key -> the cluster's provider name."""
+    if entry.provider in FARGATE_PROVIDERS:
+        return FARGATE_PROVIDERS[entry.provider]
+    return names[entry.provider]
+
+
+def cpu_architecture(architecture: str) -> str:
+    return {"x86_64": "X86_64", "arm64": "ARM64"}[architecture]
+
+
+def tcp_rule(
+    direction: str,
+    resource_name: str,
+    *,
+    group: pulumi.Input[str],
+    port: int,
+    description: str,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+    peer_group: Optional[pulumi.Input[str]] = None,
+    cidr: Optional[str] = None,
+    prefix_list: Optional[pulumi.Input[str]] = None,
+) -> pulumi.CustomResource:
+    """One TCP port to or from exactly one peer (a group, a CIDR or a prefix list), described.
+
+    Standalone rule resources (never inline rules) so each can be added or removed alone."""
+    rule = aws.vpc.SecurityGroupIngressRule if direction == "ingress" else aws.vpc.SecurityGroupEgressRule
+    return rule(
+        resource_name,
+        security_group_id=group,
+        referenced_security_group_id=peer_group,
+        cidr_ipv4=cidr,
+        prefix_list_id=prefix_list,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=description,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The component
+# --------------------------------------------------------------------------------------------
 
 
 class Service(pulumi.ComponentResource):
@@ -48,11 +262,314 @@ class Service(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(type_token("service", "Service"), name, None, opts)
-        raise NotImplementedError("components/service.py: issue 5")
+        config, facts, key = args.service, args.facts, args.key
+        self.resource_name = name
+        self.key = key
+        self.args = args
+
+        logs = log_group(
+            child(name, "logs"),
+            log_group_name=log_group_name(args.environment, key),
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.log_kms_key_arn,
+            tags=args.tags,
+            protect=args.protect,
+            parent=self,
+        )
+
+        execution_role = iam.create_execution_role(
+            child(name, "execution"),
+            iam.ExecutionGrants(
+                repository_arn=image_repository_arn(config, args.environment, facts),
+                log_group_arn=iam.log_group_arn(log_group_name(args.environment, key), facts),
+                secret_arns=secret_arns(config),
+                parameter_arns=parameter_arns(config, facts),
+                # The environment file names no customer key for secrets today: secrets under
+                # AWS-managed keys need no kms grant.
+                kms_key_arns=(),
+            ),
+            account_id=facts.account_id,
+            region=facts.region,
+            partition=facts.partition,
+            tags=args.tags,
+            parent=self,
+        )
+        task_role = iam.create_task_role(
+            child(name, "task"),
+            config.permissions,
+            config.access,
+            exec_enabled=args.exec_enabled,
+            exec_kms_key_arn=args.exec_kms_key_arn if args.exec_enabled else None,
+            exec_log_group_arn=(
+                iam.log_group_arn(args.exec_log_group_name, facts)
+                if args.exec_enabled and args.exec_log_group_name
+                else None
+            ),
+            account_id=facts.account_id,
+            region=facts.region,
+            partition=facts.partition,
+            tags=args.tags,
+            parent=self,
+        )
+
+        secrets = {variable: secret_value_from(ref, facts) for variable, ref in config.secrets.items()}
+        definitions = pulumi.Output.all(args.image, logs.name).apply(
+            lambda values: json.dumps(
+                [
+                    container_definition(
+                        key=key,
+                        service=config,
+                        image=values[0],
+                        log_group=values[1],
+                        region=facts.region,
+                        secrets=secrets,
+                        exec_enabled=args.exec_enabled,
+                    )
+                ],
+                sort_keys=True,
+            )
+        )
+        task_definition = aws.ecs.TaskDefinition(
+            child(name, "task-definition"),
+            family=family(args.environment, key),
+            network_mode="awsvpc",
+            requires_compatibilities=["EC2" if args.uses_ec2 else "FARGATE"],
+            cpu=str(config.cpu),
+            memory=str(config.memory),
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture=cpu_architecture(args.architecture)
+            ),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn if task_role is not None else None,
+            container_definitions=definitions,
+            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=volume) for volume in task_volumes(config, args.exec_enabled)],
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        security_group = self._security_group(name, args)
+
+        exposed = config.expose is not None
+        if exposed and (args.target_group_arn is None or config.port is None):
+            raise ValueError(f"services.{key}: an exposed service needs a port and a target group")
+        ignored = ["desiredCount"] + (["taskDefinition"] if args.deploys == "ci" else [])
+        service = aws.ecs.Service(
+            child(name, "service"),
+            # A stable name: CI deploys with `aws ecs update-service --service <key>`, and the
+            # autoscaling resource id names it. Unique within the environment's own cluster.
+            name=key,
+            cluster=args.cluster_arn,
+            task_definition=task_definition.arn,
+            desired_count=config.desired_count,
+            capacity_provider_strategies=[
+                aws.ecs.ServiceCapacityProviderStrategyArgs(
+                    capacity_provider=capacity_provider(entry, args.capacity_provider_names),
+                    base=entry.base,
+                    weight=entry.weight,
+                )
+                for entry in args.strategy
+            ],
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=[args.private_subnet_ids[zone] for zone in sorted(args.private_subnet_ids)],
+                security_groups=[security_group.id],
+                assign_public_ip=False,
+            ),
+            deployment_minimum_healthy_percent=config.deployment.min_healthy_percent,
+            deployment_maximum_percent=config.deployment.max_percent,
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                enable=config.deployment.circuit_breaker, rollback=config.deployment.circuit_breaker
+            ),
+            health_check_grace_period_seconds=config.health_check.grace_period if exposed else None,
+            load_balancers=(
+                [
+                    aws.ecs.ServiceLoadBalancerArgs(
+                        target_group_arn=args.target_group_arn, container_name=key, container_port=config.port
+                    )
+                ]
+                if exposed
+                else None
+            ),
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            enable_execute_command=args.exec_enabled,
+            # `pulumi up` returns once ECS accepted the deployment; the circuit breaker (not a
+            # Pulumi timeout) decides whether it succeeds and rolls back when it does not.
+            wait_for_steady_state=False,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Capacity providers must be attached to the cluster before a strategy names them.
+                depends_on=[args.capacity_providers],
+                ignore_changes=ignored,
+            ),
+        )
+
+        if config.autoscaling is not None:
+            self._autoscaling(name, args, service)
+
+        self.service_name = service.name
+        self.security_group_id = security_group.id
+        self.task_definition_arn = task_definition.arn
+        self.execution_role_arn = execution_role.arn
+        self.task_role_arn = task_role.arn if task_role is not None else None
+        self.log_group_name = logs.name
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "security_group_id": self.security_group_id,
+                "task_definition_arn": self.task_definition_arn,
+                "execution_role_arn": self.execution_role_arn,
+                "task_role_arn": self.task_role_arn,
+                "log_group_name": self.log_group_name,
+            }
+        )
+
+    def _security_group(self, name: str, args: ServiceArgs) -> aws.ec2.SecurityGroup:
+        """The tasks' group. No inline rules: every rule is its own resource, so rules added by
+        `connect_services` (also on other services' groups) never fight an inline list.
+
+        The physical name is left to Pulumi (a random suffix): a replacement then creates the
+        new group before the service moves off the old one, which a fixed name would forbid."""
+        key, config, tags = args.key, args.service, args.tags
+        group = aws.ec2.SecurityGroup(
+            child(name, "sg"),
+            description=f"ECS service {args.environment}/{key}: its tasks",
+            vpc_id=args.vpc_id,
+            tags={**tags, "Name": f"{args.environment}-{key}"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if config.expose is not None and args.load_balancer_security_group_id is not None:
+            port, alb = config.port, args.load_balancer_security_group_id
+            assert port is not None
+            tcp_rule(
+                "ingress", child(name, "from-alb", str(port)), group=group.id, peer_group=alb, port=port,
+                description=f"The load balancer forwards requests and health checks to {key} on {port}",
+                tags=tags, parent=self,
+            )
+            # The load balancer's group holds no blanket egress: each service opens the way to
+            # itself, on its own port, so the ALB can reach nothing else in the VPC.
+            tcp_rule(
+                "egress", child(name, "alb-to", key, str(port)), group=alb, peer_group=group.id, port=port,
+                description=f"The load balancer reaches {key}'s tasks on {port}", tags=tags, parent=self,
+            )
+        # The tasks themselves need HTTPS to AWS: ECR (image manifests and, through S3, layers),
+        # CloudWatch Logs, Secrets Manager / SSM for injected secrets, STS for the task role, and
+        # whatever AWS APIs the application calls. DNS needs no rule: the VPC resolver (.2) is
+        # not subject to security groups.
+        if args.aws_egress == "endpoints":
+            # nat: none. Nothing but the VPC endpoints is reachable anyway, so say exactly that:
+            # the interface endpoints' group and the S3 gateway endpoint's prefix list.
+            if args.endpoint_security_group_id is None or args.s3_prefix_list_id is None:
+                raise ValueError(
+                    f"services.{key}: aws_egress 'endpoints' needs the endpoint security group and the S3 prefix list"
+                )
+            tcp_rule(
+                "egress", child(name, "https-to-endpoints"), group=group.id,
+                peer_group=args.endpoint_security_group_id, port=HTTPS,
+                description="HTTPS to the VPC interface endpoints (ECR, Logs, Secrets Manager, SSM, STS)",
+                tags=tags, parent=self,
+            )
+            tcp_rule(
+                "egress", child(name, "https-to-s3"), group=group.id, prefix_list=args.s3_prefix_list_id,
+                port=HTTPS, description="HTTPS to S3 through the gateway endpoint (ECR image layers)",
+                tags=tags, parent=self,
+            )
+        elif args.aws_egress == "nat":
+            # Through the NAT gateway AWS's public endpoints have no fixed addresses, so HTTPS is
+            # open to anywhere; every other port stays closed.
+            tcp_rule(
+                "egress", child(name, "https-out"), group=group.id, cidr=ANYWHERE, port=HTTPS,
+                description="HTTPS to AWS APIs and ECR through the NAT gateway", tags=tags, parent=self,
+            )
+        else:
+            raise ValueError(f"aws_egress must be nat or endpoints, got {args.aws_egress!r}")
+        return group
+
+    def _autoscaling(self, name: str, args: ServiceArgs, service: aws.ecs.Service) -> None:
+        scaling = args.service.autoscaling
+        assert scaling is not None
+        target = aws.appautoscaling.Target(
+            child(name, "scaling"),
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=pulumi.Output.concat("service/", args.cluster_name, "/", service.name),
+            min_capacity=scaling.min,
+            max_capacity=scaling.max,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        targets: dict[str, tuple[int, Optional[pulumi.Input[str]]]] = {}
+        if scaling.cpu is not None:
+            targets["cpu"] = (scaling.cpu, None)
+        if scaling.memory is not None:
+            targets["memory"] = (scaling.memory, None)
+        if scaling.requests_per_target is not None:
+            if args.request_count_label is None:
+                raise ValueError(
+                    f"services.{args.key}.autoscaling.requests_per_target needs the service to be exposed on the ALB"
+                )
+            targets["requests"] = (scaling.requests_per_target, args.request_count_label)
+        for metric, (value, label) in targets.items():
+            aws.appautoscaling.Policy(
+                child(name, "scale", metric),
+                name=f"{args.environment}-{args.key}-{metric}",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=float(value),
+                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                        predefined_metric_type=SCALING_METRICS[metric],
+                        resource_label=label,
+                    ),
+                    scale_out_cooldown=SCALE_OUT_COOLDOWN,
+                    scale_in_cooldown=SCALE_IN_COOLDOWN,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# connects_to
+# --------------------------------------------------------------------------------------------
 
 
 def connect_services(services: dict[str, "Service"], configs: dict[str, ServiceConfig]) -> None:
     """`connects_to`: egress on the source's group and ingress on the target (another service's
     group or an external one), created after every service exists so peers can refer to
-    each other both ways."""
-    raise NotImplementedError("components/service.py: issue 5")
+    each other both ways.
+
+    Rules are children of the source service and named from keys, so adding or removing one
+    connection (or service) touches no other rule."""
+    for source_key in sorted(configs):
+        source = services[source_key]
+        seen: set[tuple[str, int]] = set()
+        for connection in configs[source_key].connects_to:
+            target, port = connection.target, connection.port
+            if (target, port) in seen:
+                continue
+            seen.add((target, port))
+            base = child(source.resource_name, "to", target, str(port))
+            if connection.service is not None:
+                peer = services[connection.service]
+                target_group_id: pulumi.Input[str] = peer.security_group_id
+                what = f"service {connection.service}"
+            else:
+                target_group_id = connection.security_group  # type: ignore[assignment]
+                what = f"security group {connection.security_group}"
+            tcp_rule(
+                "egress", child(base, "egress"), group=source.security_group_id, peer_group=target_group_id,
+                port=port, description=f"{source_key} connects to {what} on {port}",
+                tags=source.args.tags, parent=source,
+            )
+            if connection.service is None:
+                # An external group (e.g. a database's) belongs to another stack or team: we do
+                # not add rules to it. Its owner must admit this service's group on the port.
+                continue
+            tcp_rule(
+                "ingress", child(base, "ingress"), group=peer.security_group_id,
+                peer_group=source.security_group_id, port=port,
+                description=f"{connection.service} admits {source_key} on {port}",
+                tags=source.args.tags, parent=source,
+            )
