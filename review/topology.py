@@ -1,0 +1,46 @@
+"""Where a captured resource sits: which top-level component (network, cluster, a service ...)
+owns it. Cost, diagram and diff all group by this, so it is computed in one place."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from review.offline import CapturedResource, Plan
+
+ENVIRONMENT_TYPE = "ecsplatform:index:Environment"
+SERVICE_TYPE = "ecsplatform:service:Service"
+# Labels for the component types; a service is labelled by its key ("service api").
+COMPONENT_LABELS = {
+    "ecsplatform:network:Network": "network",
+    "ecsplatform:registry:Registry": "registry",
+    "ecsplatform:cluster:Cluster": "cluster",
+    "ecsplatform:load_balancer:LoadBalancer": "load balancer",
+}
+ENVIRONMENT_LABEL = "environment"  # resources the Environment creates itself (the log KMS key)
+
+
+def top_component(plan: Plan, resource: CapturedResource) -> Optional[CapturedResource]:
+    """The ancestor (or the resource itself) whose parent is the Environment component."""
+    by_urn = plan.by_urn
+    current: Optional[CapturedResource] = resource
+    while current is not None:
+        parent = by_urn.get(current.parent)
+        if parent is None or parent.type == ENVIRONMENT_TYPE:
+            return current if (parent is not None and not current.custom) else None
+        current = parent
+    return None
+
+
+def service_key(plan: Plan, component: CapturedResource) -> str:
+    """`dev-api` -> `api`: service components are named child(environment, key)."""
+    prefix = f"{plan.environment}-"
+    return component.name[len(prefix):] if component.name.startswith(prefix) else component.name
+
+
+def component_label(plan: Plan, resource: CapturedResource) -> str:
+    component = top_component(plan, resource)
+    if component is None:
+        return ENVIRONMENT_LABEL
+    if component.type == SERVICE_TYPE:
+        return f"service {service_key(plan, component)}"
+    return COMPONENT_LABELS.get(component.type, component.type.split(":")[-1].lower())
