@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .framework import ResourceRule, Settings
+from .helpers import Unknown, is_unknown
 
 AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
 # Every pulumi-aws resource type that takes `tags`, generated from the provider SDK by
@@ -18,6 +19,8 @@ def tag_keys(props: Mapping, settings: Settings) -> set[str]:
     """Keys the resource will carry: its own tags plus the provider's default tags. Only keys
     matter here, and keys are known at preview even when a value is computed."""
     tags = props.get("tags") or {}
+    if is_unknown(tags):
+        raise Unknown(["tags"])
     if isinstance(tags, list):  # Auto Scaling groups: [{key, value, propagateAtLaunch}]
         # The provider's defaultTags do not reach Auto Scaling groups: only their own list counts.
         return {str(t.get("key")) for t in tags if isinstance(t, Mapping)}

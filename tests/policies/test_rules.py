@@ -1,0 +1,192 @@
+"""Every rule: the compliant stack passes, and each mutation fails with exactly the expected
+violations (policy, resource) and a message naming the problem and the fix."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from policies.registry import RULES_BY_NAME
+
+from .stack import (
+    ACCOUNT,
+    LIFECYCLE,
+    REGION,
+    SECRET,
+    add,
+    all_mandatory,
+    container,
+    drop,
+    edited,
+    remove,
+    set_,
+    statement,
+)
+
+TASK, SERVICE, REPO = "prod-api-task", "prod-api-service", "prod-api-repository"
+
+
+def lifecycle(mutate) -> str:
+    doc = json.loads(LIFECYCLE)
+    mutate(doc["rules"])
+    return json.dumps(doc)
+
+
+def case(id_, edits, expected, fragment):
+    return pytest.param(edits, expected, fragment, id=id_)
+
+
+CASES = [
+    # ---- ECR
+    case("scan-off", [set_(REPO, "imageScanningConfiguration.scanOnPush", False)], [("aws-ecr-repository-scan-on-push", REPO)], "not scanned on push"),
+    case("scan-basic-registry", [set_(REPO, "imageScanningConfiguration.scanOnPush", False),
+                                 add("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration", "prod-registry-scanning", {"scanType": "BASIC", "rules": [{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}]})],
+         [("aws-ecr-repository-scan-on-push", REPO)], "no ENHANCED registry scanning rule"),
+    case("scan-enhanced-other-filter", [set_(REPO, "imageScanningConfiguration.scanOnPush", False),
+                                        add("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration", "prod-registry-scanning", {"scanType": "ENHANCED", "rules": [{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "staging/*", "filterType": "WILDCARD"}]}]})],
+         [("aws-ecr-repository-scan-on-push", REPO)], "not scanned on push"),
+    case("tags-mutable", [set_(REPO, "imageTagMutability", "MUTABLE")], [("aws-ecr-repository-immutable-tags", REPO)], "imageTagMutability is MUTABLE. Fix: set imageTagMutability: IMMUTABLE"),
+    case("tags-default", [drop(REPO, "imageTagMutability")], [("aws-ecr-repository-immutable-tags", REPO)], "imageTagMutability is MUTABLE"),
+    case("lifecycle-missing", [remove("prod-api-lifecycle")], [("aws-ecr-repository-lifecycle-policy", REPO)], "has no lifecycle policy"),
+    case("lifecycle-not-json", [set_("prod-api-lifecycle", "policy", "{rules")], [("aws-ecr-repository-lifecycle-policy", REPO)], "not a JSON object"),
+    case("lifecycle-no-untagged", [set_("prod-api-lifecycle", "policy", lifecycle(lambda rules: rules.pop()))], [("aws-ecr-repository-lifecycle-policy", REPO)], "no rule expires untagged images"),
+    case("lifecycle-tagged-no-prefix", [set_("prod-api-lifecycle", "policy", lifecycle(lambda rules: rules[0]["selection"].pop("tagPrefixList")))], [("aws-ecr-repository-lifecycle-policy", REPO)], "rule 1: a tagged selection needs tagPrefixList"),
+    case("lifecycle-duplicate-priority", [set_("prod-api-lifecycle", "policy", lifecycle(lambda rules: rules[1].update(rulePriority=1)))], [("aws-ecr-repository-lifecycle-policy", REPO)], "rulePriority values [1, 1]"),
+    case("lifecycle-bad-count-type", [set_("prod-api-lifecycle", "policy", lifecycle(lambda rules: rules[0]["selection"].update(countType="imageCountLessThan")))], [("aws-ecr-repository-lifecycle-policy", REPO)], "rule 1: countType must be one of"),
+    case("kms-aes", [set_(REPO, "encryptionConfigurations", [{"encryptionType": "AES256"}])], [("aws-ecr-repository-kms-encryption", REPO)], "encryption is AES256, not KMS"),
+    case("kms-default", [drop(REPO, "encryptionConfigurations")], [("aws-ecr-repository-kms-encryption", REPO)], "AES256 (the default)"),
+    case("repo-policy-star", [set_("prod-api-repository-policy", "policy", json.dumps({"Statement": [{"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]}))],
+         [("aws-ecr-repository-policy-no-public-principal", "prod-api-repository-policy")], "statement 'Public' allows Principal \"*\""),
+    case("repo-policy-aws-star", [set_("prod-api-repository-policy", "policy", json.dumps({"Statement": [{"Sid": "Any", "Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "ecr:*"}]}))],
+         [("aws-ecr-repository-policy-no-public-principal", "prod-api-repository-policy")], "statement 'Any' allows"),
+    # ---- task definitions
+    case("privileged", [container("privileged", True)], [("aws-ecs-task-definition-no-privileged-containers", TASK)], "container 'api' is privileged"),
+    case("capabilities", [container("linuxParameters", {"capabilities": {"add": ["SYS_ADMIN", "NET_ADMIN"]}})], [("aws-ecs-task-definition-no-privileged-containers", TASK)], "adds Linux capabilities SYS_ADMIN, NET_ADMIN"),
+    case("root-writable", [container("readonlyRootFilesystem", False)], [("aws-ecs-task-definition-read-only-root-filesystem", TASK)], "container 'api' has a writable root filesystem"),
+    case("root-default", [container("readonlyRootFilesystem", None)], [("aws-ecs-task-definition-read-only-root-filesystem", TASK)], "writable root filesystem"),
+    case("logs-none", [container("logConfiguration", None)], [("aws-ecs-task-definition-logs-retained", TASK)], "logs with no driver"),
+    case("logs-json-file", [container("logConfiguration", {"logDriver": "json-file"})], [("aws-ecs-task-definition-logs-retained", TASK)], "logs with json-file"),
+    case("logs-unknown-group", [container("logConfiguration", {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/other"}})], [("aws-ecs-task-definition-logs-retained", TASK)], "'/ecs/other', which is not a log group of this stack"),
+    case("logs-create-group", [container("logConfiguration", {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/prod/api", "awslogs-create-group": "true"}})], [("aws-ecs-task-definition-logs-retained", TASK)], "keeps logs forever"),
+    case("logs-group-no-retention", [drop("prod-api-logs", "retentionInDays")],
+         [("aws-cloudwatch-log-group-retention", "prod-api-logs"), ("aws-ecs-task-definition-logs-retained", TASK)], "which has no retention"),
+    case("image-latest", [container("image", "nginx:latest")], [("aws-ecs-task-definition-pinned-image", TASK)], "'nginx:latest': latest is mutable"),
+    case("image-untagged", [container("image", f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/prod/api")], [("aws-ecs-task-definition-pinned-image", TASK)], "no tag means latest"),
+    case("plain-password", [container("environment", [{"name": "DB_PASSWORD", "value": "hunter2"}])], [("aws-ecs-task-definition-no-plaintext-secrets", TASK)], "passes DB_PASSWORD as a plain environment variable"),
+    case("plain-api-key", [container("environment", [{"name": "STRIPE_API_KEY", "value": "sk"}, {"name": "GITHUB_TOKEN", "value": "t"}])], [("aws-ecs-task-definition-no-plaintext-secrets", TASK)] * 2, "GITHUB_TOKEN"),
+    case("same-roles", [set_(TASK, "taskRoleArn", f"arn:aws:iam::{ACCOUNT}:role/prod-api-exec"), lambda s: s[TASK]["links"].update(taskRoleArn=["prod-api-exec-role"])],
+         [("aws-ecs-task-definition-separate-roles", TASK)], "the task role is the execution role"),
+    case("host-network", [set_(TASK, "networkMode", "host")], [("aws-ecs-task-definition-no-host-namespaces", TASK)], "networkMode is host"),
+    case("host-pid", [set_(TASK, "pidMode", "host")], [("aws-ecs-task-definition-no-host-namespaces", TASK)], "pidMode is host: the containers share the host PID namespace"),
+    case("host-ipc", [set_(TASK, "ipcMode", "host")], [("aws-ecs-task-definition-no-host-namespaces", TASK)], "ipcMode is host"),
+    # ---- services
+    case("public-ip", [set_(SERVICE, "networkConfiguration.assignPublicIp", True)], [("aws-ecs-service-no-public-ip", SERVICE)], "assignPublicIp is true"),
+    case("breaker-off", [set_(SERVICE, "deploymentCircuitBreaker.enable", False)], [("aws-ecs-service-circuit-breaker", SERVICE)], "circuit breaker with rollback is off"),
+    case("breaker-no-rollback", [set_(SERVICE, "deploymentCircuitBreaker.rollback", False)], [("aws-ecs-service-circuit-breaker", SERVICE)], "circuit breaker"),
+    case("breaker-missing", [drop(SERVICE, "deploymentCircuitBreaker")], [("aws-ecs-service-circuit-breaker", SERVICE)], "retries forever"),
+    case("healthy-50", [set_(SERVICE, "deploymentMinimumHealthyPercent", 50)], [("aws-ecs-service-min-healthy-percent", SERVICE)], "deploymentMinimumHealthyPercent is 50, below 100"),
+    case("spot-only", [set_(SERVICE, "capacityProviderStrategies", [{"capacityProvider": "FARGATE_SPOT", "weight": 1}])], [("aws-ecs-service-on-demand-share", SERVICE)], "the capacity strategy (FARGATE_SPOT) has no on-demand share"),
+    case("fargate-without-base", [set_(SERVICE, "capacityProviderStrategies.0.base", 0)], [("aws-ecs-service-on-demand-share", SERVICE)], "(FARGATE, FARGATE_SPOT) has no on-demand share"),
+    case("ec2-all-spot", [set_(SERVICE, "capacityProviderStrategies", [{"capacityProvider": "prod-general", "weight": 1}]),
+                          set_("prod-general-asg", "mixedInstancesPolicy.instancesDistribution", {"onDemandBaseCapacity": 0, "onDemandPercentageAboveBaseCapacity": 0})],
+         [("aws-ecs-service-on-demand-share", SERVICE)], "(prod-general) has no on-demand share"),
+    case("default-strategy-spot", [drop(SERVICE, "capacityProviderStrategies"), set_("prod-cluster-capacity", "defaultCapacityProviderStrategies", [{"capacityProvider": "FARGATE_SPOT", "weight": 1}])],
+         [("aws-ecs-service-on-demand-share", SERVICE)], "(FARGATE_SPOT) has no on-demand share"),
+    case("no-grace", [drop(SERVICE, "healthCheckGracePeriodSeconds")], [("aws-ecs-service-health-check-grace-period", SERVICE)], "healthCheckGracePeriodSeconds is unset"),
+    # ---- cluster
+    case("insights-disabled", [set_("prod-cluster", "settings.0.value", "disabled")], [("aws-ecs-cluster-container-insights", "prod-cluster")], "containerInsights is disabled"),
+    case("insights-unset", [set_("prod-cluster", "settings", [])], [("aws-ecs-cluster-container-insights", "prod-cluster")], "unset (disabled)"),
+    case("exec-no-kms", [drop("prod-cluster", "configuration.executeCommandConfiguration.kmsKeyId")], [("aws-ecs-cluster-exec-audited", "prod-cluster")], "ECS Exec is on for prod-api-service but sessions are not encrypted"),
+    case("exec-default-logging", [set_("prod-cluster", "configuration.executeCommandConfiguration.logging", "DEFAULT")], [("aws-ecs-cluster-exec-audited", "prod-cluster")], "session logging is DEFAULT, not OVERRIDE"),
+    case("exec-unencrypted-logs", [set_("prod-cluster", "configuration.executeCommandConfiguration.logConfiguration.cloudWatchEncryptionEnabled", False)], [("aws-ecs-cluster-exec-audited", "prod-cluster")], "no encrypted log group or bucket"),
+    case("no-default-strategy", [set_("prod-cluster-capacity", "defaultCapacityProviderStrategies", [])], [("aws-ecs-cluster-default-capacity-strategy", "prod-cluster")], "has no default capacity provider strategy"),
+    case("no-capacity-providers", [remove("prod-cluster-capacity")], [("aws-ecs-cluster-default-capacity-strategy", "prod-cluster")], "no default capacity provider strategy"),
+    case("scaling-off", [set_("prod-general", "autoScalingGroupProvider.managedScaling.status", "DISABLED")], [("aws-ecs-capacity-provider-managed-scaling", "prod-general")], "managed scaling is off"),
+    case("termination-unprotected", [set_("prod-general", "autoScalingGroupProvider.managedTerminationProtection", "DISABLED")], [("aws-ecs-capacity-provider-managed-scaling", "prod-general")], "managed termination protection is off"),
+    # ---- EC2
+    case("imdsv1", [set_("prod-general-lt", "metadataOptions.httpTokens", "optional")], [("aws-ec2-launch-template-imdsv2", "prod-general-lt")], "httpTokens is optional"),
+    case("imds-default", [drop("prod-general-lt", "metadataOptions")], [("aws-ec2-launch-template-imdsv2", "prod-general-lt")], "optional (the default)"),
+    case("hop-limit-2", [set_("prod-general-lt", "metadataOptions.httpPutResponseHopLimit", 2)], [("aws-ec2-launch-template-imdsv2", "prod-general-lt")], "httpPutResponseHopLimit is 2"),
+    case("volume-unencrypted", [set_("prod-general-lt", "blockDeviceMappings.0.ebs.encrypted", "false")], [("aws-ec2-launch-template-encrypted-volumes", "prod-general-lt")], "the volume /dev/xvda is not encrypted"),
+    case("volume-default", [drop("prod-general-lt", "blockDeviceMappings.0.ebs.encrypted")], [("aws-ec2-launch-template-encrypted-volumes", "prod-general-lt")], "not encrypted"),
+    case("lt-public-ip", [set_("prod-general-lt", "networkInterfaces.0.associatePublicIpAddress", "true")], [("aws-ec2-launch-template-no-public-ip", "prod-general-lt")], "network interface 0 associates a public IP"),
+    case("service-open-to-world", [set_("prod-api-sg-from-alb", "cidrIpv4", "0.0.0.0/0")], [("aws-ec2-security-group-no-public-ingress", "prod-api-sg-from-alb")], "rule admits 0.0.0.0/0 on tcp 8080-8080"),
+    case("alb-ssh-open", [lambda s: s["prod-alb-sg"]["props"]["ingress"].append({"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"], "description": "ssh"})],
+         [("aws-ec2-security-group-no-public-ingress", "prod-alb-sg")], "ingress[2] admits 0.0.0.0/0 on tcp 22-22"),
+    case("ipv6-open-rule", [add("aws:ec2/securityGroupRule:SecurityGroupRule", "prod-api-sg-v6", {"type": "ingress", "securityGroupId": "sg-api", "protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"], "description": "everything"}, links={"securityGroupId": ["prod-api-sg"]})],
+         [("aws-ec2-security-group-no-public-ingress", "prod-api-sg-v6")], "admits ::/0 on -1 0-0"),
+    case("internal-alb-open", [set_("prod-alb", "internal", True)],
+         [("aws-ec2-security-group-no-public-ingress", "prod-alb-sg")] * 2, "ingress[0] admits 0.0.0.0/0 on tcp 443-443"),
+    case("rule-undescribed", [set_("prod-api-sg-from-alb", "description", "")], [("aws-ec2-security-group-rules-described", "prod-api-sg-from-alb")], "rule (ingress tcp 8080-8080) has no description"),
+    case("inline-egress-undescribed", [drop("prod-alb-sg", "egress.0.description")], [("aws-ec2-security-group-rules-described", "prod-alb-sg")], "egress[0] (egress tcp 8080-8080) has no description"),
+    case("default-sg-rules", [set_("prod-default-sg", "egress", [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}])], [("aws-ec2-default-security-group-no-rules", "prod-vpc")], "the default security group has rules"),
+    case("default-sg-not-adopted", [remove("prod-default-sg")], [("aws-ec2-default-security-group-no-rules", "prod-vpc")], "is not adopted"),
+    # ---- VPC
+    case("no-flow-logs", [remove("prod-flow-log")], [("aws-vpc-flow-logs", "prod-vpc")], "has no flow log"),
+    case("private-via-igw", [set_("prod-private-default-eu-west-1a", "gatewayId", "igw-1"), drop("prod-private-default-eu-west-1a", "natGatewayId"),
+                             lambda s: s["prod-private-default-eu-west-1a"]["links"].update(gatewayId=["prod-igw"], natGatewayId=[])],
+         [("aws-vpc-private-subnet-no-internet-gateway", "prod-private-eu-west-1a")], "its route table prod-private-rt-eu-west-1a routes to the internet gateway"),
+    case("no-nat-missing-endpoints", [remove("prod-nat-eu-west-1a")], [("aws-vpc-endpoints-without-nat", "prod-vpc")],
+         "lacks the VPC endpoints ecr.dkr, ecs, ecs-agent, ecs-telemetry, kms, logs, secretsmanager, ssm, ssmmessages, sts,"),
+    case("endpoint-public-dns", [set_("prod-endpoint-ecr-api", "privateDnsEnabled", False)], [("aws-vpc-endpoint-private-dns", "prod-endpoint-ecr-api")], "com.amazonaws.eu-west-1.ecr.api has privateDnsEnabled off"),
+    # ---- IAM
+    case("action-service-star", [statement("prod-api-task-role", 0, Action=["s3:*"])], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "inline policy 'task' statement 'Config' allows s3:*"),
+    case("action-star", [statement("prod-api-task-role", 0, Action="*", Resource="arn:aws:s3:::acme-config/*")], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "allows *"),
+    case("not-action", [statement("prod-api-task-role", 0, NotAction="iam:*")], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "allows NotAction"),
+    case("resource-star", [statement("prod-api-task-role", 0, Resource="*")], [("aws-iam-no-wildcard-resources", "prod-api-task-role")], "grants s3:GetObject on Resource \"*\""),
+    case("trust-account", [set_("prod-api-task-role", "assumeRolePolicy", json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}]}))],
+         [("aws-iam-role-trust", "prod-api-task-role")], "the trust policy admits AWS arn:aws:iam::999999999999:root"),
+    case("trust-lambda", [set_("prod-api-task-role", "assumeRolePolicy", json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]}, "Action": "sts:AssumeRole"}]}))],
+         [("aws-iam-role-trust", "prod-api-task-role")], "admits Service lambda.amazonaws.com"),
+    case("admin-managed", [set_("prod-api-task-role", "managedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"])], [("aws-iam-no-admin-policies", "prod-api-task-role")], "attaches arn:aws:iam::aws:policy/AdministratorAccess"),
+    case("poweruser-attachment", [add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "prod-api-task-power", {"role": "prod-api-task", "policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}, links={"role": ["prod-api-task-role"]})],
+         [("aws-iam-no-admin-policies", "prod-api-task-power")], "attaches arn:aws:iam::aws:policy/PowerUserAccess"),
+    case("exec-reads-other-secret", [statement("prod-api-exec-role", 3, Resource=f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/admin-ZzZzZz")],
+         [("aws-iam-execution-role-secrets-scoped", "prod-api-exec-role")], "lets the execution role read arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/admin-ZzZzZz"),
+    case("exec-reads-all-secrets", [statement("prod-api-exec-role", 3, Resource=f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/*")],
+         [("aws-iam-execution-role-secrets-scoped", "prod-api-exec-role")], "secret:prod/*, which its task definitions do not reference"),
+    case("exec-reads-other-parameter", [statement("prod-api-exec-role", 4, Action="ssm:GetParameter*", Resource=f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/prod/admin/key")],
+         [("aws-iam-execution-role-secrets-scoped", "prod-api-exec-role")], "parameter/prod/admin/key"),
+    # ---- load balancer
+    case("no-https-listener", [remove("prod-alb-https"), remove("prod-api-rule")], [("aws-lb-https-only", "prod-alb")], "has no HTTPS listener"),
+    case("http-forwards", [set_("prod-alb-http", "defaultActions", [{"type": "forward", "targetGroupArn": "arn:tg"}])], [("aws-lb-https-only", "prod-alb")], "the HTTP listener prod-alb-http serves traffic"),
+    case("rule-on-http", [lambda s: s["prod-api-rule"]["links"].update(listenerArn=["prod-alb-http"])], [("aws-lb-https-only", "prod-alb")], "the rule prod-api-rule forwards plain HTTP on prod-alb-http"),
+    case("old-tls", [set_("prod-alb-https", "sslPolicy", "ELBSecurityPolicy-2016-08")], [("aws-lb-listener-modern-tls", "prod-alb-https")], "sslPolicy is ELBSecurityPolicy-2016-08"),
+    case("default-tls", [drop("prod-alb-https", "sslPolicy")], [("aws-lb-listener-modern-tls", "prod-alb-https")], "ELBSecurityPolicy-2016-08 (the default)"),
+    case("invalid-headers", [set_("prod-alb", "dropInvalidHeaderFields", False)], [("aws-lb-drop-invalid-headers", "prod-alb")], "dropInvalidHeaderFields is off"),
+    case("alb-deletable", [drop("prod-alb", "enableDeletionProtection")], [("aws-lb-deletion-protection", "prod-alb")], "enableDeletionProtection is off"),
+    case("alb-no-access-logs", [drop("prod-alb", "accessLogs")], [("aws-lb-access-logs", "prod-alb")], "access logs are off"),
+    case("tg-no-health-check", [drop("prod-api-tg", "healthCheck")], [("aws-lb-target-group-health-check", "prod-api-tg")], "has no explicit health check"),
+    case("tg-health-disabled", [set_("prod-api-tg", "healthCheck.enabled", False)], [("aws-lb-target-group-health-check", "prod-api-tg")], "its health check is disabled"),
+    case("tg-health-no-path", [drop("prod-api-tg", "healthCheck.path")], [("aws-lb-target-group-health-check", "prod-api-tg")], "has no path"),
+    # ---- logs and tags
+    case("retention-unset", [drop("prod-exec-logs", "retentionInDays")], [("aws-cloudwatch-log-group-retention", "prod-exec-logs")], "retentionInDays is unset, so logs never expire"),
+    case("retention-short", [set_("prod-exec-logs", "retentionInDays", 30)], [("aws-cloudwatch-log-group-retention", "prod-exec-logs")], "retentionInDays is 30, below the production minimum of 90"),
+    case("tag-missing", [set_("prod-vpc", "tags", {"env": "prod"})], [("aws-tags-required", "prod-vpc")], "prod-vpc: lacks the tags team. Fix:"),
+    case("asg-tag-missing", [set_("prod-general-asg", "tags", [])], [("aws-tags-required", "prod-general-asg")], "lacks the tags env, team"),
+]
+
+
+def test_the_compliant_stack_passes_every_policy(pack):
+    verdict = pack.verdict(edited())
+    assert verdict.violations == ()
+    assert verdict.not_applicable == ()
+
+
+@pytest.mark.parametrize("edits, expected, fragment", CASES)
+def test_each_mutation_fails_exactly_its_policy(pack, edits, expected, fragment):
+    verdict = pack.verdict(edited(*edits))
+    assert verdict.summary() == sorted((policy, "mandatory", resource) for policy, resource in expected)
+    messages = [v.message for v in verdict.violations]
+    assert any(fragment in m for m in messages), messages
+    for violation in verdict.violations:
+        rule = RULES_BY_NAME[violation.policy]
+        # The description leads, then "<resource>: <problem>. Fix: <remediation>".
+        assert violation.message.startswith(rule.description + "\n" + violation.resource + ": ")
+        assert violation.message.endswith(". Fix: " + rule.remediation)
+
+
+def test_every_rule_has_a_failing_case():
+    covered = {policy for param in CASES for policy, _ in param.values[1]}
+    assert sorted(set(RULES_BY_NAME) - covered) == ["aws-cloudwatch-log-group-kms", "aws-pack-waiver-valid"]  # tested in test_config.py
