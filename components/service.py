@@ -94,7 +94,7 @@ class ServiceArgs:
     aws_egress: str = "nat"
     endpoint_security_group_id: Optional[pulumi.Input[str]] = None  # required for "endpoints"
     s3_prefix_list_id: Optional[pulumi.Input[str]] = None  # the S3 gateway endpoint's; for "endpoints"
-    exec_log_group_name: Optional[str] = None  # the cluster's exec session log group, when exec logs there
+    exec_log_group_name: Optional[pulumi.Input[str]] = None  # the cluster's exec session log group
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,16 +117,6 @@ def secret_value_from(ref: SecretRef, facts: PlatformFacts) -> str:
     if ref.secret is not None:
         return f"{ref.secret}:{ref.key}::" if ref.key else ref.secret
     return iam.parameter_arn(ref.parameter, facts)  # type: ignore[arg-type]
-
-
-def secret_arns(service: ServiceConfig) -> tuple[str, ...]:
-    return tuple(sorted({ref.secret for ref in service.secrets.values() if ref.secret is not None}))
-
-
-def parameter_arns(service: ServiceConfig, facts: PlatformFacts) -> tuple[str, ...]:
-    return tuple(
-        sorted({iam.parameter_arn(ref.parameter, facts) for ref in service.secrets.values() if ref.parameter})
-    )
 
 
 def image_repository_arn(service: ServiceConfig, environment: str, facts: PlatformFacts) -> Optional[str]:
@@ -279,14 +269,13 @@ class Service(pulumi.ComponentResource):
 
         execution_role = iam.create_execution_role(
             child(name, "execution"),
-            iam.ExecutionGrants(
+            # Exactly what this task definition references. The environment file names no
+            # customer key for secrets today, and AWS-managed keys need no kms grant.
+            iam.execution_grants(
+                config,
                 repository_arn=image_repository_arn(config, args.environment, facts),
                 log_group_arn=iam.log_group_arn(log_group_name(args.environment, key), facts),
-                secret_arns=secret_arns(config),
-                parameter_arns=parameter_arns(config, facts),
-                # The environment file names no customer key for secrets today: secrets under
-                # AWS-managed keys need no kms grant.
-                kms_key_arns=(),
+                facts=facts,
             ),
             account_id=facts.account_id,
             region=facts.region,
@@ -300,9 +289,10 @@ class Service(pulumi.ComponentResource):
             config.access,
             exec_enabled=args.exec_enabled,
             exec_kms_key_arn=args.exec_kms_key_arn if args.exec_enabled else None,
+            # ECS Exec streams session logs with the task role's credentials.
             exec_log_group_arn=(
-                iam.log_group_arn(args.exec_log_group_name, facts)
-                if args.exec_enabled and args.exec_log_group_name
+                pulumi.Output.from_input(args.exec_log_group_name).apply(lambda n: iam.log_group_arn(n, facts))
+                if args.exec_enabled and args.exec_log_group_name is not None
                 else None
             ),
             account_id=facts.account_id,
@@ -446,12 +436,7 @@ class Service(pulumi.ComponentResource):
                 description=f"The load balancer forwards requests and health checks to {key} on {port}",
                 tags=tags, parent=self,
             )
-            # The load balancer's group holds no blanket egress: each service opens the way to
-            # itself, on its own port, so the ALB can reach nothing else in the VPC.
-            tcp_rule(
-                "egress", child(name, "alb-to", key, str(port)), group=alb, peer_group=group.id, port=port,
-                description=f"The load balancer reaches {key}'s tasks on {port}", tags=tags, parent=self,
-            )
+            # The load balancer's own group opens its egress to the targets' port (load_balancer.py).
         # The tasks themselves need HTTPS to AWS: ECR (image manifests and, through S3, layers),
         # CloudWatch Logs, Secrets Manager / SSM for injected secrets, STS for the task role, and
         # whatever AWS APIs the application calls. DNS needs no rule: the VPC resolver (.2) is

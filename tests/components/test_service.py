@@ -520,9 +520,8 @@ def test_security_groups_have_no_inline_rules():
 
 def test_prod_rules_exactly():
     assert rules(reference_services("prod")) == {
-        # The ALB reaches the api on its port, and nothing else.
+        # The ALB reaches the api on its port (its own egress is load_balancer.py's).
         ("in", "prod-api-from-alb-8080", "prod-api-sg", ALB_SG, 8080),
-        ("out", "prod-api-alb-to-api-8080", ALB_SG, "prod-api-sg", 8080),
         # api -> worker: both sides; api -> the database: our side only.
         ("out", "prod-api-to-worker-9000-egress", "prod-api-sg", "prod-worker-sg", 9000),
         ("in", "prod-api-to-worker-9000-ingress", "prod-worker-sg", "prod-api-sg", 9000),
@@ -704,8 +703,17 @@ def _reference_plan_or_skip(environment: str) -> Plan:
 @pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
 def test_reference_environment_services_are_valid_requests(environment):
     plan = _reference_plan_or_skip(environment)
-    for task in plan.of_type(TASK_DEFINITION):
+    config = reference_config(environment)
+    tasks, services = plan.of_type(TASK_DEFINITION), plan.of_type(ECS_SERVICE)
+    assert len(tasks) == len(services) == len(config.services)
+    for task in tasks:
         validate("RegisterTaskDefinition", register_task_definition_request(task))
-    for service in plan.of_type(ECS_SERVICE):
+    (attachment,) = plan.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+    for service in services:
         validate("CreateService", create_service_request(service))
         assert service.props["networkConfiguration"]["assignPublicIp"] is False
+        assert attachment.urn in service.depends_on
+    for key in config.services:
+        own_group = f"arn:aws:logs:{config.aws.region}:{config.aws.account_id}:log-group:/ecs/{environment}/{key}"
+        logs = {r for r in resources_of(policy_of(plan, f"{environment}-{key}-execution-policy")) if ":logs:" in r}
+        assert logs == {own_group, f"{own_group}:log-stream:*"}
