@@ -373,6 +373,7 @@ class Network(pulumi.ComponentResource):
             from_port=HTTPS,
             to_port=HTTPS,
             cidr_ipv4=self.vpc_cidr,
+            tags=self._tags(child(group_name, "https-from-vpc")),
             opts=self._opts(),
         )
         return group

@@ -219,7 +219,7 @@ def test_every_child_is_parented_to_the_component_and_named_from_zones_not_posit
 def test_taggable_resources_carry_the_environment_tags_and_a_name(reference):
     plan = reference["dev"]
     tagged = [r for r in plan.resources if r.custom and "tags" in r.props]
-    assert len(tagged) == 23
+    assert len(tagged) == 24
     for resource in tagged:
         assert {k: resource.props["tags"][k] for k in ("env", "team", "cost-center")} == {
             "env": "dev",
@@ -398,6 +398,12 @@ def test_endpoint_security_group_admits_https_from_the_vpc_cidr_only(reference):
                 "fromPort": 443.0,
                 "toPort": 443.0,
                 "cidrIpv4": "10.30.0.0/16",
+                "tags": {
+                    "team": "platform",
+                    "cost-center": "4712",
+                    "env": "prod",
+                    "Name": "prod-network-endpoints-sg-https-from-vpc",
+                },
             },
         )
     ]
