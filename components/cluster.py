@@ -163,9 +163,9 @@ class Cluster(pulumi.ComponentResource):
     on) and autoscaling_group_names (EC2 key -> ASG name)."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__(type_token("cluster", "Cluster"), name, None, opts)
         config = args.cluster
-        # Refuse before registering any child: a half-built cluster is worse than none.
+        # Refuse before registering anything, the component included: a half-built cluster is
+        # worse than none, and AWS would only say so halfway through `pulumi up`.
         validate_capacity(config.capacity)
         validate_strategy(config.default_strategy, config.capacity)
         if config.capacity.ec2 and not args.private_subnet_ids:
@@ -173,6 +173,7 @@ class Cluster(pulumi.ComponentResource):
         missing_amis = sorted({p.architecture for p in config.capacity.ec2.values()} - set(args.facts.ecs_amis))
         if missing_amis:
             raise ValueError(f"facts.ecs_amis has no AMI for {', '.join(missing_amis)}; look it up in lookup_facts")
+        super().__init__(type_token("cluster", "Cluster"), name, None, opts)
 
         self._args = args
         self._name = name
@@ -196,8 +197,9 @@ class Cluster(pulumi.ComponentResource):
         )
         self.capacity_provider_resources: dict[str, aws.ecs.CapacityProvider] = {}
         self.autoscaling_groups: dict[str, aws.autoscaling.Group] = {}
-        for key, provider in config.capacity.ec2.items():
-            self.capacity_provider_resources[key] = self._ec2_provider(key, provider)
+        # Sorted by key: the order of the YAML mapping changes no resource.
+        for key in sorted(config.capacity.ec2):
+            self.capacity_provider_resources[key] = self._ec2_provider(key, config.capacity.ec2[key])
 
         names: dict[str, pulumi.Input[str]] = {
             key: aws_name for key, aws_name in FARGATE_PROVIDERS.items() if getattr(config.capacity, key)
