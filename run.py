@@ -6,6 +6,7 @@
 
 The first call creates .venv and installs requirements-dev.txt; later calls reuse it until a
 requirements file changes (a hash of them is kept in .venv/requirements.sha256).
+`test` also sets up .venv-checkov (verify/requirements-checkov.txt) the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
-STAMP = VENV / "requirements.sha256"
 REQUIREMENTS = ("requirements.txt", "requirements-dev.txt", "policies/requirements.txt")
 
 COMMANDS = {
@@ -30,23 +30,41 @@ COMMANDS = {
 }
 
 
-def requirements_hash() -> str:
+def requirements_hash(names: tuple[str, ...] = REQUIREMENTS) -> str:
     digest = hashlib.sha256()
-    for name in REQUIREMENTS:
+    for name in names:
         digest.update((ROOT / name).read_bytes())
     return digest.hexdigest()
 
 
-def ensure_virtualenv() -> None:
-    wanted = requirements_hash()
-    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+def ensure_virtualenv(
+    target: Path = VENV, requirements: tuple[str, ...] = REQUIREMENTS, install: str = "requirements-dev.txt"
+) -> None:
+    """Creates `target` and installs `install` into it, unless its stamp matches `requirements`."""
+    python, stamp = target / "bin" / "python", target / "requirements.sha256"
+    wanted = requirements_hash(requirements)
+    if python.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
         return
-    print(f"Setting up {VENV.relative_to(ROOT)} (once; about a minute) ...", file=sys.stderr, flush=True)
-    if not PYTHON.exists():
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-r", str(ROOT / "requirements-dev.txt")], check=True, cwd=ROOT)
-    STAMP.write_text(wanted + "\n")
+    print(f"Setting up {target.relative_to(ROOT)} (once; about a minute) ...", file=sys.stderr, flush=True)
+    if not python.exists():
+        venv.EnvBuilder(with_pip=True).create(target)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-r", str(ROOT / install)], check=True, cwd=ROOT)
+    stamp.write_text(wanted + "\n")
+
+
+# ---- checkov (verify/): an independent scan of the plan, run by the test suite ----------------
+# checkov pins packaging<24, which the project's own tools do not accept, so it gets its own
+# virtualenv. tests/verify/test_checkov.py calls this same function, so a fresh clone's first
+# test run creates it (about 80 s once) and later runs reuse it until the requirements change.
+CHECKOV_VENV = ROOT / ".venv-checkov"
+CHECKOV_REQUIREMENTS = "verify/requirements-checkov.txt"
+
+
+def ensure_checkov_virtualenv() -> Path:
+    """.venv-checkov, created or refreshed when its requirements changed; returns checkov's path."""
+    ensure_virtualenv(CHECKOV_VENV, (CHECKOV_REQUIREMENTS,), CHECKOV_REQUIREMENTS)
+    return CHECKOV_VENV / "bin" / "checkov"
 
 
 def main(argv: list[str]) -> int:
@@ -54,6 +72,8 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     ensure_virtualenv()
+    if argv[0] == "test":
+        ensure_checkov_virtualenv()
     command = [str(PYTHON), *COMMANDS[argv[0]], *argv[1:]]
     return subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode
 

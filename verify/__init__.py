@@ -1,0 +1,1 @@
+"""Independent oracles over the captured plan: checkov (through a Terraform-plan JSON)."""
