@@ -47,6 +47,7 @@ class Environment(pulumi.ComponentResource):
             child(name, "network"),
             NetworkArgs(
                 network=config.network,
+                environment=config.environment,
                 zones=facts.zones,
                 region=facts.region,
                 endpoints=resolve_endpoints(config),
@@ -98,6 +99,7 @@ class Environment(pulumi.ComponentResource):
                 load_balancer=config.load_balancer,
                 environment=config.environment,
                 vpc_id=self.network.vpc_id,
+                vpc_cidr=self.network.vpc_cidr,
                 public_subnet_ids=self.network.public_subnet_ids,
                 private_subnet_ids=self.network.private_subnet_ids,
                 routes=config.exposed_services,
