@@ -292,12 +292,14 @@ class Stack:
     def __init__(self, resources: list[Any]):
         self.resources = resources
         self._by_urn = {r.urn: r for r in resources}
-        self._props = {r.urn: plain(r.props) for r in resources}
+        self._props: dict[str, dict] = {}  # unwrapped lazily: most rules read a few types
 
     def of(self, *types: str) -> list[Any]:
         return sorted((r for r in self.resources if r.resource_type in types), key=lambda r: r.name)
 
     def props(self, resource: Any) -> dict:
+        if resource.urn not in self._props:
+            self._props[resource.urn] = plain(resource.props)
         return self._props[resource.urn]
 
     def ancestor_names(self, resource: Any) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .framework import ResourceRule, Settings
-from .helpers import Unknown, is_unknown
+from .helpers import Unknown, get, is_unknown
 
 AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
 # Every pulumi-aws resource type that takes `tags`, generated from the provider SDK by
@@ -23,7 +23,7 @@ def tag_keys(props: Mapping, settings: Settings) -> set[str]:
         raise Unknown(["tags"])
     if isinstance(tags, list):  # Auto Scaling groups: [{key, value, propagateAtLaunch}]
         # The provider's defaultTags do not reach Auto Scaling groups: only their own list counts.
-        return {str(t.get("key")) for t in tags if isinstance(t, Mapping)}
+        return {str(get(t, "key")) for t in tags if isinstance(t, Mapping)}
     if not isinstance(tags, Mapping):
         return set(settings.default_tags)
     return set(tags) | set(settings.default_tags)

@@ -11,6 +11,7 @@ Analyze per custom resource and AnalyzeStack once. Used by the plan command and 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ class PolicyPackClient:
         # Analyze is a pure function of (configuration, request): identical requests under an
         # identical configuration are answered from here (tests resend one stack many times).
         self._configured: Optional[dict] = None
+        self._answers_by_config: dict[str, dict[bytes, analyzer_pb2.AnalyzeResponse]] = {}
         self._answers: dict[bytes, analyzer_pb2.AnalyzeResponse] = {}
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -149,7 +151,8 @@ class PolicyPackClient:
         effective = merged_config(self.info, config)
         if effective == self._configured:
             return effective
-        self._configured, self._answers = effective, {}
+        self._configured = effective
+        self._answers = self._answers_by_config.setdefault(json.dumps(effective, sort_keys=True), {})
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, entry in effective.items():
             policy_config = request.policyConfig[name]
