@@ -57,7 +57,7 @@ def load_layered(path: Path, _chain: tuple[Path, ...] = ()) -> Source:
     resolved = path.resolve()
     name = _display_name(resolved)
     source, issues = read_yaml(resolved, name)
-    if source.data is None:  # unreadable or not YAML: nothing else can be checked
+    if source.data is None and issues:  # unreadable or not YAML: nothing else can be checked
         raise ConfigError(issues)
     source.issues = issues
     if not isinstance(source.data, dict):

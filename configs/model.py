@@ -147,7 +147,10 @@ UNUSABLE_VPC_RANGES = tuple(
 
 
 def strict_network(value: object) -> object:
-    """A CIDR string with host bits set is a typo more often than not: refuse it with the fix."""
+    """A CIDR string with host bits set is a typo more often than not: refuse it with the fix.
+    Numbers and booleans are refused too (ipaddress would read `true` as 0.0.0.1/32)."""
+    if not isinstance(value, (str, ipaddress.IPv4Network)):
+        raise ValueError(f"expected a CIDR block such as 10.0.0.0/16, got {value!r}")
     if isinstance(value, str):
         try:
             network = ipaddress.IPv4Network(value, strict=False)

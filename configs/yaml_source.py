@@ -7,6 +7,8 @@ instead of the silent last-one-wins of `yaml.safe_load`.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,10 +37,19 @@ class Source:
         return ("", 0)
 
 
+_PLAIN_KEY = re.compile(r"^[^\s.\[\]\"]+$")
+
+
 def format_path(path: YamlPath) -> str:
+    """services.api.connects_to[0].port; a key that would be ambiguous is quoted: tags[""]."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        elif isinstance(part, str) and _PLAIN_KEY.match(part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{json.dumps(part if isinstance(part, str) else str(part))}]"
     return text
 
 
@@ -104,11 +115,13 @@ class _Builder:
         for index, (key_node, value_node) in enumerate(node.value):
             line = key_node.start_mark.line + 1
             if isinstance(key_node, (yaml.MappingNode, yaml.SequenceNode)):
-                self._issue(line, path, "a mapping key must be a plain value, not a mapping or list")
+                what = "a mapping" if isinstance(key_node, yaml.MappingNode) else "a list"
+                self._issue(line, path + (what,), f"a key must be a name, got {what}")
                 continue
             key = self._scalar(key_node, path)
             if not isinstance(key, (str, int, float, bool)):
-                self._issue(line, path, f"a mapping key must be a plain value, got {type(key).__name__}")
+                what = "null" if key is None else f"a {type(key).__name__}"
+                self._issue(line, path + (str(key_node.value),), f"a key must be a name, got {what}; quote it if it is one")
                 continue
             if key in result and self.from_merge.get(path + (key,)):
                 self._forget(path + (key,))  # a later key overrides one merged from an anchor
