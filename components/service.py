@@ -391,6 +391,10 @@ class Service(pulumi.ComponentResource):
                 # Capacity providers must be attached to the cluster before a strategy names them.
                 depends_on=[args.capacity_providers],
                 ignore_changes=ignored,
+                # The name is fixed, and ECS refuses a second service of the same name in the
+                # cluster, so a replacement (only a new name or cluster forces one) must delete
+                # first; the preview shows it as such.
+                delete_before_replace=True,
             ),
         )
 

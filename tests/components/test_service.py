@@ -288,6 +288,12 @@ def test_dev_api_container_definition_exactly():
     ]
 
 
+def test_exec_on_a_read_only_root_gets_empty_task_volumes_for_the_ssm_agent():
+    dev = one(reference_services("dev"), "dev-api-task-definition").props
+    assert dev["volumes"] == [{"name": "ssm-agent-state"}, {"name": "ssm-agent-logs"}]
+    assert one(reference_services("staging"), "staging-api-task-definition").props.get("volumes", []) == []
+
+
 def test_staging_worker_container_definition_exactly():
     """Exec off: no init process, no extra mounts; the container health check from the file."""
     assert containers(reference_services("staging"), "staging-worker-task-definition") == [
@@ -442,6 +448,7 @@ def test_the_service_ignores_what_ci_and_autoscaling_own(environment, ignored):
     plan = reference_services(environment)
     for service in plan.of_type(ECS_SERVICE):
         assert service.ignore_changes == ignored, service.name
+        assert service.delete_before_replace is True  # a fixed name cannot coexist with its replacement
         # Capacity providers are attached before any strategy names them.
         assert one(plan, "capacity").urn in service.depends_on
 
