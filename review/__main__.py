@@ -1,29 +1,76 @@
-"""`python -m review plan ENV`: the offline plan of an environment, no AWS account needed."""
+"""The offline review of an environment, no AWS account needed.
+
+    python -m review plan ENV [--format text|markdown|json]
+    python -m review diff BASE_REF ENV [--format ...]      # configs/ENV.yaml at BASE_REF vs the working tree
+    python -m review diff --files OLD.yaml NEW.yaml [--format ...]
+
+Reports go to stdout; progress and config errors to stderr. Exit status: 0 done, 2 bad
+input (the config report says what to fix), 3 a git ref or file that cannot be read.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Optional
 
 from configs.errors import ConfigError
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="review", description=__doc__)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="review", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    plan = commands.add_parser("plan", help="validate configs/ENV.yaml and print what would be created")
+    plan = commands.add_parser("plan", help="validate configs/ENV.yaml and show what would be created, its policy verdict and cost")
     plan.add_argument("environment", help="dev, staging, prod, ... (reads configs/<ENV>.yaml)")
+    diff = commands.add_parser("diff", help="compare the plans of two versions of an environment")
+    diff.add_argument("args", nargs="*", metavar="BASE_REF ENV", help="a git ref (e.g. origin/main) and an environment")
+    diff.add_argument("--files", nargs=2, metavar=("OLD", "NEW"), help="compare two environment files instead")
+    for command in (plan, diff):
+        command.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+        command.add_argument("--no-policy", action="store_true", help="skip the policy pack (faster)")
+        command.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "diff" and not args.files and len(args.args) != 2:
+        parser.error("diff needs BASE_REF ENV, or --files OLD.yaml NEW.yaml")
 
-    from review.plan import plan_environment, render_text
+    from configs.loader import config_path, load_environment
+    from review.progress import Progress
+    from review.sources import RefError, config_at_ref
+    from review.workflow import diff_report, plan_report
+    from review.render import render_diff, render_plan
 
+    progress = Progress(enabled=not args.quiet)
     try:
-        result = plan_environment(args.environment)
+        if args.command == "plan":
+            config = load_environment(config_path(args.environment), stack=args.environment)
+            print(render_plan(plan_report(config, policy=not args.no_policy, progress=progress), args.format))
+            return 0
+        if args.files:
+            old, new = (Path(p) for p in args.files)
+            labels = (str(old), str(new))
+            with progress.step(f"validating {old} and {new}"):
+                base, head = load_environment(old), load_environment(new)
+        else:
+            ref, environment = args.args
+            labels = (ref, "working tree")
+            with progress.step(f"validating configs/{environment}.yaml at {ref} and in the working tree"):
+                base = config_at_ref(ref, environment)
+                head = load_environment(config_path(environment), stack=environment)
+        report = diff_report(base, head, labels, policy=not args.no_policy, progress=progress)
+        print(render_diff(report, args.format))
+        return 0
     except ConfigError as error:
         print(error.report(), file=sys.stderr)
         return 2
-    print(render_text(result))
-    return 0
+    except (RefError, FileNotFoundError) as error:
+        print(f"review: {error}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -44,3 +44,17 @@ def component_label(plan: Plan, resource: CapturedResource) -> str:
     if component.type == SERVICE_TYPE:
         return f"service {service_key(plan, component)}"
     return COMPONENT_LABELS.get(component.type, component.type.split(":")[-1].lower())
+
+
+def mock_ids(plan: Plan) -> dict[str, CapturedResource]:
+    """id -> resource, for the ids the offline mocks assign (review/offline.PlatformMocks):
+    `<name>-id`, or a hash of the name for subnets, security groups and VPCs. Inputs that
+    refer to another resource (a route's natGatewayId) carry these ids, so they resolve here."""
+    from review.offline import _short_hash  # the mocks' own rule, so the two cannot drift
+
+    prefixes = {"aws:ec2/subnet:Subnet": "subnet", "aws:ec2/securityGroup:SecurityGroup": "sg", "aws:ec2/vpc:Vpc": "vpc"}
+    ids = {}
+    for resource in plan.resources:
+        prefix = prefixes.get(resource.type)
+        ids[f"{prefix}-{_short_hash(resource.name)}" if prefix else f"{resource.name}-id"] = resource
+    return ids

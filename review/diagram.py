@@ -1,0 +1,192 @@
+"""A Mermaid picture of an environment, which GitHub renders in a PR comment:
+internet -> ALB routes -> services -> capacity providers, and the network underneath
+(subnets per zone, NAT gateways and the private routes to them, VPC endpoints).
+
+What exists (listeners, rules, subnets, NATs, endpoints) is read from the plan; sizes,
+counts, strategies and connections of services from the validated config.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from configs.model import EnvironmentConfig
+from review.offline import CapturedResource, Plan
+from review.topology import mock_ids
+
+PROVIDER_NAMES = {"fargate": "FARGATE", "fargate_spot": "FARGATE_SPOT"}
+
+
+def node_id(*parts: str) -> str:
+    """Mermaid ids allow letters, digits and underscores only."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts))
+
+
+def label(text: str) -> str:
+    """A quoted Mermaid label; double quotes would end it, so they become #quot;."""
+    return '"' + text.replace('"', "#quot;") + '"'
+
+
+def render_mermaid(config: EnvironmentConfig, plan: Plan) -> str:
+    lines = ["flowchart LR"]
+    lines += _edge_and_alb(config, plan)
+    lines += _network(config, plan)
+    lines += _services(config, plan)
+    lines += _capacity(config)
+    return "\n".join(lines)
+
+
+# ---- internet and the load balancer ----------------------------------------------------------
+
+
+def _listeners(plan: Plan) -> list[CapturedResource]:
+    return sorted(plan.of_type("aws:lb/listener:Listener"), key=lambda r: r.props.get("port", 0))
+
+
+def _listener_text(listener: CapturedResource) -> str:
+    props = listener.props
+    text = f"{props.get('protocol', '?')} :{int(props.get('port', 0))}"
+    actions = props.get("defaultActions") or []
+    if actions and actions[0].get("type") == "redirect":
+        text += " redirect to " + str(actions[0].get("redirect", {}).get("protocol", "?"))
+    return text
+
+
+def _edge_and_alb(config: EnvironmentConfig, plan: Plan) -> list[str]:
+    albs = plan.of_type("aws:lb/loadBalancer:LoadBalancer")
+    if not albs:
+        return []
+    alb = albs[0]
+    internal = bool(alb.props.get("internal"))
+    sources = ", ".join(str(c) for c in config.load_balancer.ingress_cidrs)
+    client = "clients in the VPC" if internal else "Internet"
+    listeners = " / ".join(_listener_text(l) for l in _listeners(plan))
+    lines = [
+        f"  client(({label(f'{client}<br/>{sources}')}))",
+        f"  alb{{{{{label(('internal ' if internal else '') + 'ALB ' + str(alb.props.get('name', alb.name)))}}}}}",
+        f"  client -->|{label(listeners)}| alb",
+    ]
+    services_by_target = {
+        lb.get("targetGroupArn"): service.props.get("name", service.name)
+        for service in plan.of_type("aws:ecs/service:Service")
+        for lb in service.props.get("loadBalancers") or []
+    }
+    for rule in sorted(plan.of_type("aws:lb/listenerRule:ListenerRule"), key=lambda r: r.props.get("priority", 0)):
+        target = next((a.get("targetGroupArn") for a in rule.props.get("actions") or [] if a.get("type") == "forward"), None)
+        service = services_by_target.get(target)
+        if service is not None:
+            lines.append(f"  alb -->|{label(_rule_text(rule))}| {node_id('svc', service)}")
+    return lines
+
+
+def _rule_text(rule: CapturedResource) -> str:
+    parts = []
+    for condition in rule.props.get("conditions") or []:
+        for kind, body in condition.items():
+            values = body.get("values") if isinstance(body, dict) else None
+            parts.append(", ".join(values) if values and kind == "pathPattern" else f"{kind} {', '.join(values or [])}")
+    return f"{' '.join(parts)} (priority {int(rule.props.get('priority', 0))})"
+
+
+# ---- network ---------------------------------------------------------------------------------
+
+
+def _tier(subnet: CapturedResource) -> str:
+    return "public" if subnet.props.get("mapPublicIpOnLaunch") or "-public-" in subnet.name else "private"
+
+
+def _network(config: EnvironmentConfig, plan: Plan) -> list[str]:
+    subnets = plan.of_type("aws:ec2/subnet:Subnet")
+    if not subnets:
+        return []
+    ids = mock_ids(plan)
+    zones: dict[str, list[CapturedResource]] = defaultdict(list)
+    for subnet in subnets:
+        zones[subnet.props.get("availabilityZone", "?")].append(subnet)
+    vpc = plan.of_type("aws:ec2/vpc:Vpc")
+    cidr = vpc[0].props.get("cidrBlock", "") if vpc else ""
+    lines = [f"  subgraph vpc[{label(f'VPC {cidr}')}]", "    direction TB"]
+    for zone in sorted(zones):
+        lines.append(f"    subgraph {node_id('zone', zone)}[{label(zone)}]")
+        for subnet in sorted(zones[zone], key=lambda s: (_tier(s), s.name)):
+            lines.append(f"      {node_id('subnet', subnet.name)}[{label(_tier(subnet) + ' ' + str(subnet.props.get('cidrBlock', '')))}]")
+        for nat in plan.of_type("aws:ec2/natGateway:NatGateway"):
+            subnet = ids.get(nat.props.get("subnetId", ""))
+            if subnet is not None and subnet.props.get("availabilityZone") == zone:
+                lines.append(f"      {node_id('nat', nat.name)}[/{label('NAT gateway')}/]")
+        lines.append("    end")
+    lines += _endpoints(plan)
+    lines.append("  end")
+    lines += _routes(plan, ids)
+    return lines
+
+
+def _endpoints(plan: Plan) -> list[str]:
+    endpoints = plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    if not endpoints:
+        return []
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for endpoint in endpoints:
+        service = str(endpoint.props.get("serviceName", ""))
+        by_kind[str(endpoint.props.get("vpcEndpointType", "Interface"))].append(service.split(".", 3)[-1])
+    text = "<br/>".join(f"{kind.lower()}: {', '.join(sorted(names))}" for kind, names in sorted(by_kind.items()))
+    return [f"    endpoints[({label('VPC endpoints<br/>' + text)})]"]
+
+
+def _routes(plan: Plan, ids: dict[str, CapturedResource]) -> list[str]:
+    """private subnet -> NAT gateway, from the default routes of the route tables they use."""
+    nat_of_table = {
+        route.props.get("routeTableId"): ids.get(route.props.get("natGatewayId", ""))
+        for route in plan.of_type("aws:ec2/route:Route")
+        if route.props.get("natGatewayId")
+    }
+    lines = []
+    for association in plan.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation"):
+        nat = nat_of_table.get(association.props.get("routeTableId"))
+        subnet = ids.get(association.props.get("subnetId", ""))
+        if nat is not None and subnet is not None:
+            lines.append(f"  {node_id('subnet', subnet.name)} -->|{label('0.0.0.0/0')}| {node_id('nat', nat.name)}")
+    if plan.of_type("aws:ec2/natGateway:NatGateway"):
+        lines.append(f"  internet_out(({label('Internet')}))")
+        for nat in plan.of_type("aws:ec2/natGateway:NatGateway"):
+            lines.append(f"  {node_id('nat', nat.name)} --> internet_out")
+    return lines
+
+
+# ---- services and capacity -------------------------------------------------------------------
+
+
+def _services(config: EnvironmentConfig, plan: Plan) -> list[str]:
+    lines = []
+    has_endpoints = bool(plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"))
+    for key, service in sorted(config.services.items()):
+        size = f"{service.cpu / 1024:g} vCPU / {service.memory / 1024:g} GB x {service.desired_count}"
+        scaling = f"<br/>autoscaling {service.autoscaling.min}-{service.autoscaling.max}" if service.autoscaling else ""
+        lines.append(f"  {node_id('svc', key)}[{label(f'{key}<br/>{size}{scaling}')}]")
+        for entry in config.strategy_for(key):
+            text = f"weight {entry.weight}" + (f", base {entry.base}" if entry.base else "")
+            lines.append(f"  {node_id('svc', key)} -->|{label(text)}| {node_id('cp', entry.provider)}")
+        for connection in service.connects_to:
+            target = node_id("svc", connection.service) if connection.service else node_id("sg", connection.security_group)
+            if connection.security_group:
+                lines.append(f"  {target}[({label(connection.security_group)})]")
+            lines.append(f"  {node_id('svc', key)} -.->|{label(f'tcp {connection.port}')}| {target}")
+        if has_endpoints:
+            lines.append(f"  {node_id('svc', key)} -.- endpoints")
+    return lines
+
+
+def _capacity(config: EnvironmentConfig) -> list[str]:
+    used = {entry.provider for key in config.services for entry in config.strategy_for(key)}
+    lines = [f"  subgraph capacity[{label('capacity providers')}]"]
+    for provider in sorted(used):
+        ec2 = config.cluster.capacity.ec2.get(provider)
+        if ec2 is None:
+            text = PROVIDER_NAMES.get(provider, provider)
+        else:
+            text = (f"EC2 {provider}: {', '.join(ec2.instance_types)}<br/>{ec2.min_size}-{ec2.max_size} instances, "
+                    f"{ec2.on_demand_base} + {ec2.on_demand_percent_above_base}% on-demand")
+        lines.append(f"    {node_id('cp', provider)}[[{label(text)}]]")
+    lines.append("  end")
+    return lines

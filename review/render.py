@@ -1,0 +1,330 @@
+"""Plan and diff reports as text (terminals), markdown (a PR comment: summary line first,
+details folded) and JSON (machines). Pure functions of the report objects."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from review.cost import CostEstimate, money, signed_money
+from review.diff import PlanDiff, ResourceChange
+from review.plan import render_counts, render_tree
+from review.report import PlanReport
+from review.verdict import PolicyResult
+
+FORMATS = ("text", "markdown", "json")
+ACTION_WORDS = {
+    "add": "added", "remove": "removed", "replace": "REPLACED", "new-revision": "new task definition revision",
+    "update": "updated in place", "ignored": "changed but ignored (ignore_changes)",
+}
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    base: PlanReport
+    head: PlanReport
+    diff: PlanDiff
+    base_label: str
+    head_label: str
+
+
+# ---- shared pieces ------------------------------------------------------------------------------
+
+
+def policy_line(policy: Optional[PolicyResult]) -> str:
+    return "policy not checked" if policy is None else f"policy {policy.headline()}"
+
+
+def cost_line(cost: CostEstimate) -> str:
+    return f"est. {money(cost.total)}/month"
+
+
+def short(value: Any, width: int = 60) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else value
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def change_summary(diff: PlanDiff) -> str:
+    counts = diff.counts()
+    stateful = sum(1 for c in diff.changes if c.destroys_state)
+    parts = []
+    for action in ("replace", "remove", "add", "new-revision", "update", "ignored"):
+        if counts[action]:
+            word = {"replace": "replaced", "remove": "removed", "add": "added", "new-revision": "new revision",
+                    "update": "updated", "ignored": "ignored"}[action]
+            parts.append(f"{counts[action]} {word}")
+    if stateful:
+        parts.append(f"{stateful} destroying state")
+    return ", ".join(parts) if parts else "no changes"
+
+
+def change_detail(change: ResourceChange) -> list[str]:
+    notes = []
+    if change.because:
+        notes.append(f"follows the replacement of {change.because}")
+    if change.holds:
+        notes.append(f"holds state: {change.holds} would be lost")
+    if change.protected and change.action in ("replace", "remove"):
+        notes.append("protected: pulumi up refuses until protect is lifted")
+    if change.action == "new-revision":
+        notes.append("registers a new revision of the family; the service rolls to it unless it ignores taskDefinition")
+    return notes
+
+
+def property_lines(change: ResourceChange) -> list[str]:
+    return [f"{p.path}: {short(p.before)} -> {short(p.after)} ({p.effect})" for p in change.changes]
+
+
+# ---- text ---------------------------------------------------------------------------------------
+
+
+def cost_text(cost: CostEstimate) -> str:
+    lines = [f"Estimated monthly cost: {money(cost.total)} ({cost.citation})"]
+    lines.append("  by component:")
+    lines += [f"    {name:<22} {money(amount):>12}" for name, amount in cost.by_component().items()]
+    lines.append("  by service (shared EC2 capacity apportioned by vCPU):")
+    lines += [f"    {name:<22} {money(amount):>12}" for name, amount in cost.by_service().items()]
+    lines.append("  lines:")
+    for line in cost.lines:
+        lines.append(f"    {line.component:<16} {line.item:<64} {line.quantity:>9,.1f} {line.unit:<10} x {line.unit_price:<9g} = {money(line.monthly):>10}")
+    lines.append("  assumptions:")
+    lines += [f"    - {text}" for text in cost.assumptions.describe()]
+    lines += [f"    ! {note}" for note in cost.notes]
+    return "\n".join(lines)
+
+
+def policy_text(policy: Optional[PolicyResult]) -> str:
+    if policy is None:
+        return "Policy verdict: not checked (--no-policy)"
+    lines = [f"Policy verdict: {policy.headline()}"]
+    lines += [f"  [{f.level}] {f.policy} ({f.resource}): {f.detail}" for f in policy.findings]
+    return "\n".join(lines)
+
+
+def plan_text(report: PlanReport) -> str:
+    return "\n".join([
+        f"Plan for {report.environment} (offline, under Pulumi mocks: no AWS account used)",
+        f"{report.resource_count} resources, {policy_line(report.policy)}, {cost_line(report.cost)}",
+        "",
+        render_tree(report.plan),
+        "",
+        "Resources by type:",
+        render_counts(report.plan),
+        "",
+        policy_text(report.policy),
+        "",
+        cost_text(report.cost),
+        "",
+        "Diagram (Mermaid; paste into a ```mermaid block):",
+        report.diagram,
+    ])
+
+
+def diff_text(report: DiffReport) -> str:
+    base, head = report.base, report.head
+    lines = [
+        f"Diff for {head.environment}: {report.base_label} -> {report.head_label}",
+        f"{change_summary(report.diff)}; {policy_line(head.policy)}; cost {signed_money(head.cost.total - base.cost.total)}/month "
+        f"({money(base.cost.total)} -> {money(head.cost.total)})",
+        "",
+    ]
+    for change in report.diff.changes:
+        lines.append(f"{_marker(change)} {change.type}  {change.name}  [{change.component}]  {ACTION_WORDS[change.action]}")
+        lines += [f"      {text}" for text in property_lines(change) + change_detail(change)]
+    lines += ["", policy_diff_text(base.policy, head.policy), "", cost_delta_text(base.cost, head.cost)]
+    return "\n".join(lines)
+
+
+def _marker(change: ResourceChange) -> str:
+    return {"add": "+", "remove": "-", "replace": "+-", "new-revision": "+~", "update": "~", "ignored": "="}[change.action]
+
+
+def policy_diff_text(base: Optional[PolicyResult], head: Optional[PolicyResult]) -> str:
+    if head is None:
+        return "Policy verdict: not checked (--no-policy)"
+    before = {f.key for f in base.findings} if base else set()
+    lines = [f"Policy verdict after the change: {head.headline()}"]
+    for finding in head.findings:
+        status = "" if finding.key in before else " (new)"
+        lines.append(f"  [{finding.level}]{status} {finding.policy} ({finding.resource}): {finding.detail}")
+    after = {f.key for f in head.findings}
+    for finding in (base.findings if base else ()):
+        if finding.key not in after:
+            lines.append(f"  [resolved] {finding.policy} ({finding.resource})")
+    return "\n".join(lines)
+
+
+def cost_delta_rows(base: CostEstimate, head: CostEstimate) -> list[tuple[str, float, float]]:
+    before, after = base.by_component(), head.by_component()
+    rows = [(name, before.get(name, 0.0), after.get(name, 0.0)) for name in sorted(set(before) | set(after))]
+    return [row for row in rows if abs(row[2] - row[1]) >= 0.005]
+
+
+def cost_delta_text(base: CostEstimate, head: CostEstimate) -> str:
+    lines = [f"Cost per month: {money(base.total)} -> {money(head.total)} ({signed_money(head.total - base.total)}; {head.citation})"]
+    for name, before, after in cost_delta_rows(base, head):
+        lines.append(f"  {name:<22} {money(before):>12} -> {money(after):>12}  {signed_money(after - before):>11}")
+    return "\n".join(lines)
+
+
+# ---- markdown -----------------------------------------------------------------------------------
+
+
+def _details(summary: str, body: str) -> str:
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cost_markdown(cost: CostEstimate) -> str:
+    rows = ["| component | USD/month |", "|---|---:|"]
+    rows += [f"| {name} | {money(amount)} |" for name, amount in cost.by_component().items()]
+    rows += [f"| **total** | **{money(cost.total)}** |", "", "| service | USD/month |", "|---|---:|"]
+    rows += [f"| {name} | {money(amount)} |" for name, amount in cost.by_service().items()]
+    rows += ["", "| component | item | quantity | unit price | USD/month |", "|---|---|---:|---:|---:|"]
+    rows += [f"| {l.component} | {_md_escape(l.item)} | {l.quantity:,.1f} {l.unit} | {l.unit_price:g} | {money(l.monthly)} |" for l in cost.lines]
+    rows += ["", f"{cost.citation}. Assumptions:", *[f"- {text}" for text in cost.assumptions.describe()]]
+    rows += [f"- **not estimated:** {note}" for note in cost.notes]
+    return "\n".join(rows)
+
+
+def policy_markdown(policy: Optional[PolicyResult], base: Optional[PolicyResult] = None) -> str:
+    if policy is None:
+        return "Policy verdict not checked."
+    before = {f.key for f in base.findings} if base else None
+    rows = ["| level | policy | resource | finding |", "|---|---|---|---|"]
+    for f in policy.findings:
+        new = " **(new)**" if before is not None and f.key not in before else ""
+        rows.append(f"| {f.level}{new} | `{f.policy}` | `{f.resource}` | {_md_escape(f.detail)} |")
+    if base is not None:
+        after = {f.key for f in policy.findings}
+        rows += [f"| resolved | `{f.policy}` | `{f.resource}` | {_md_escape(f.detail)} |" for f in base.findings if f.key not in after]
+    return "\n".join(rows) if len(rows) > 2 else "No findings."
+
+
+def _badge(policy: Optional[PolicyResult]) -> str:
+    if policy is None:
+        return "policy not checked"
+    return ("✅ " if policy.passed else "❌ ") + f"policy {policy.headline()}"
+
+
+def plan_markdown(report: PlanReport) -> str:
+    summary = f"**{report.environment}**: {report.resource_count} resources · {_badge(report.policy)} · **{money(report.cost.total)}/month** (est.)"
+    return "\n\n".join([
+        f"### Offline plan: `{report.environment}`",
+        summary,
+        f"```mermaid\n{report.diagram}\n```",
+        _details("Policy verdict", policy_markdown(report.policy)),
+        _details(f"Estimated cost: {money(report.cost.total)}/month", cost_markdown(report.cost)),
+        _details("Resources by type", f"```\n{render_counts(report.plan)}\n```"),
+        _details("Resource tree", f"```\n{render_tree(report.plan)}\n```"),
+    ])
+
+
+def _change_row(change: ResourceChange) -> str:
+    action = f"**{ACTION_WORDS[change.action]}**" if change.action in ("replace", "remove") else ACTION_WORDS[change.action]
+    inputs = "<br>".join(_md_escape(text) for text in property_lines(change)) or "–"
+    notes = "<br>".join(("⚠️ " if "state" in n or "protected" in n else "") + _md_escape(n) for n in change_detail(change))
+    return f"| {action} | `{change.name}`<br><sub>{change.type}</sub> | {change.component} | {inputs} | {notes} |"
+
+
+def diff_markdown(report: DiffReport) -> str:
+    base, head, diff = report.base, report.head, report.diff
+    delta = head.cost.total - base.cost.total
+    summary = (f"**{head.environment}**: {change_summary(diff)} · {_badge(head.policy)} · "
+               f"cost **{signed_money(delta)}/month** ({money(base.cost.total)} → {money(head.cost.total)})")
+    header = ["| action | resource | component | inputs | notes |", "|---|---|---|---|---|"]
+    risky = [c for c in diff.changes if c.action in ("replace", "remove")]
+    rest = [c for c in diff.changes if c.action not in ("replace", "remove")]
+    parts = [f"### Review: `{head.environment}` (`{report.base_label}` → {report.head_label})", summary]
+    if risky:
+        parts.append("**Replaced or removed:**\n\n" + "\n".join(header + [_change_row(c) for c in risky]))
+    if rest:
+        parts.append(_details(f"Other changes ({len(rest)})", "\n".join(header + [_change_row(c) for c in rest])))
+    if not diff.changes:
+        parts.append("No resource changes.")
+    rows = ["| component | before | after | change |", "|---|---:|---:|---:|"]
+    rows += [f"| {name} | {money(b)} | {money(a)} | {signed_money(a - b)} |" for name, b, a in cost_delta_rows(base.cost, head.cost)]
+    parts.append(_details(f"Cost: {signed_money(delta)}/month", "\n".join(rows) + "\n\n" + cost_markdown(head.cost)))
+    parts.append(_details(f"Policy verdict: {head.policy.headline() if head.policy else 'not checked'}", policy_markdown(head.policy, base.policy)))
+    parts.append(_details("Diagram after the change", f"```mermaid\n{head.diagram}\n```"))
+    return "\n\n".join(parts)
+
+
+# ---- json ---------------------------------------------------------------------------------------
+
+
+def cost_json(cost: CostEstimate) -> dict[str, Any]:
+    return {
+        "currency": "USD",
+        "period": "month",
+        "prices": cost.citation,
+        "total": round(cost.total, 2),
+        "by_component": {k: round(v, 2) for k, v in cost.by_component().items()},
+        "by_service": {k: round(v, 2) for k, v in cost.by_service().items()},
+        "lines": [
+            {"component": l.component, "service": l.service, "item": l.item, "quantity": round(l.quantity, 4),
+             "unit": l.unit, "unit_price": l.unit_price, "monthly": round(l.monthly, 2)}
+            for l in cost.lines
+        ],
+        "assumptions": cost.assumptions.describe(),
+        "notes": list(cost.notes),
+    }
+
+
+def policy_json(policy: Optional[PolicyResult]) -> Optional[dict[str, Any]]:
+    if policy is None:
+        return None
+    return {
+        "passed": policy.passed,
+        "counts": {level: len(policy.at(level)) for level in ("mandatory", "advisory", "waived")},
+        "findings": [{"policy": f.policy, "level": f.level, "resource": f.resource, "detail": f.detail} for f in policy.findings],
+    }
+
+
+def plan_json_data(report: PlanReport) -> dict[str, Any]:
+    return {
+        "environment": report.environment,
+        "resources": [
+            {"type": r.type, "name": r.name, "parent": r.parent, "protect": r.protect, "ignore_changes": list(r.ignore_changes)}
+            for r in sorted(report.plan.resources, key=lambda r: r.urn)
+        ],
+        "counts": report.plan.count_by_type(),
+        "policy": policy_json(report.policy),
+        "cost": cost_json(report.cost),
+        "diagram": report.diagram,
+    }
+
+
+def diff_json_data(report: DiffReport) -> dict[str, Any]:
+    return {
+        "environment": report.head.environment,
+        "base": report.base_label,
+        "head": report.head_label,
+        "counts": report.diff.counts(),
+        "changes": [
+            {"action": c.action, "type": c.type, "name": c.name, "component": c.component,
+             "holds_state": c.holds, "protected": c.protected, "because": c.because,
+             "inputs": [{"path": p.path, "before": p.before, "after": p.after, "effect": p.effect} for p in c.changes]}
+            for c in report.diff.changes
+        ],
+        "policy": {"base": policy_json(report.base.policy), "head": policy_json(report.head.policy)},
+        "cost": {"base": round(report.base.cost.total, 2), "head": round(report.head.cost.total, 2),
+                 "delta": round(report.head.cost.total - report.base.cost.total, 2),
+                 "by_component": {n: {"base": round(b, 2), "head": round(a, 2)} for n, b, a in cost_delta_rows(report.base.cost, report.head.cost)}},
+    }
+
+
+def render_plan(report: PlanReport, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(plan_json_data(report), indent=2, sort_keys=True, default=str)
+    return plan_markdown(report) if fmt == "markdown" else plan_text(report)
+
+
+def render_diff(report: DiffReport, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(diff_json_data(report), indent=2, sort_keys=True, default=str)
+    return diff_markdown(report) if fmt == "markdown" else diff_text(report)

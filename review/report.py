@@ -1,0 +1,35 @@
+"""A plan report: everything `plan ENV` shows, computed once, rendered in any format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from configs.model import EnvironmentConfig
+from review.cost import CostEstimate, estimate_cost
+from review.diagram import render_mermaid
+from review.offline import Plan
+from review.prices import load_prices
+from review.verdict import PolicyResult
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    config: EnvironmentConfig
+    plan: Plan
+    cost: CostEstimate
+    policy: Optional[PolicyResult]  # None when the verdict was not asked for
+    diagram: str
+
+    @property
+    def environment(self) -> str:
+        return self.config.environment
+
+    @property
+    def resource_count(self) -> int:
+        return sum(1 for r in self.plan.resources if r.custom)
+
+
+def build_report(config: EnvironmentConfig, plan: Plan, policy: Optional[PolicyResult]) -> PlanReport:
+    prices = load_prices(config.aws.region)
+    return PlanReport(config, plan, estimate_cost(config, plan, prices), policy, render_mermaid(config, plan))

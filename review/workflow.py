@@ -1,0 +1,53 @@
+"""The steps of `plan` and `diff`: run the program under mocks, ask the policy pack, build
+the reports. Kept apart from the CLI so tests drive the same path with fixed inputs."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from configs.model import EnvironmentConfig
+from review.diff import diff_plans
+from review.offline import Plan, run_program
+from review.progress import Progress
+from review.render import DiffReport
+from review.report import PlanReport, build_report
+from review.verdict import policy_results
+
+QUIET = Progress(enabled=False)
+
+
+def _plans(configs: list[EnvironmentConfig], progress: Progress) -> list[Plan]:
+    plans = []
+    for config in configs:
+        with progress.step(f"running the program for {config.environment} under Pulumi mocks"):
+            plans.append(run_program(config))
+    return plans
+
+
+def _policies(configs: list[EnvironmentConfig], plans: list[Plan], enabled: bool, progress: Progress) -> list[Optional[object]]:
+    if not enabled:
+        return [None] * len(configs)
+    with progress.step("asking the policy pack (CrossGuard, over gRPC)"):
+        return list(policy_results(list(zip(configs, plans))))
+
+
+def plan_report(config: EnvironmentConfig, *, policy: bool = True, progress: Progress = QUIET, plan: Optional[Plan] = None) -> PlanReport:
+    plans = [plan] if plan is not None else _plans([config], progress)
+    (verdict,) = _policies([config], plans, policy, progress)
+    return build_report(config, plans[0], verdict)
+
+
+def diff_report(
+    base: EnvironmentConfig,
+    head: EnvironmentConfig,
+    labels: tuple[str, str],
+    *,
+    policy: bool = True,
+    progress: Progress = QUIET,
+    plans: Optional[tuple[Plan, Plan]] = None,
+) -> DiffReport:
+    base_plan, head_plan = plans if plans is not None else _plans([base, head], progress)
+    verdicts = _policies([base, head], [base_plan, head_plan], policy, progress)
+    base_report = build_report(base, base_plan, verdicts[0])
+    head_report = build_report(head, head_plan, verdicts[1])
+    return DiffReport(base_report, head_report, diff_plans(base_plan, head_plan), *labels)
