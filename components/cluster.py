@@ -133,9 +133,12 @@ def user_data(cluster_name: str) -> str:
     )
 
 
-def instance_trust_policy(account_id: str) -> str:
-    """EC2 may assume the instance role for instances of this account only (confused deputy).
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"""
+def instance_trust_policy() -> str:
+    """EC2 may assume the instance role. No aws:SourceAccount condition: EC2 does not document
+    sending it when it delivers instance-profile credentials, and a condition that is never
+    populated denies the role, so instances would never join the cluster. The confused-deputy
+    risk is covered instead by iam:PassRole: only principals of this account allowed to pass
+    the role can attach it to an instance."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -144,7 +147,6 @@ def instance_trust_policy(account_id: str) -> str:
                     "Effect": "Allow",
                     "Principal": {"Service": "ec2.amazonaws.com"},
                     "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
                 }
             ],
         },
@@ -325,7 +327,7 @@ class Cluster(pulumi.ComponentResource):
         role = aws.iam.Role(
             child(base, "instance-role"),
             description=f"ECS container instances of the {key} capacity provider ({args.environment})",
-            assume_role_policy=instance_trust_policy(args.facts.account_id),
+            assume_role_policy=instance_trust_policy(),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )

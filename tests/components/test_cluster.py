@@ -428,7 +428,7 @@ def test_capacity_provider_managed_scaling_termination_protection_and_draining(a
 # ---- EC2 providers: identity and network ----------------------------------------------------
 
 
-def test_instance_role_trusts_ec2_of_this_account_with_only_agent_and_ssm_policies(all_three):
+def test_instance_role_trusts_ec2_with_only_agent_and_ssm_policies(all_three):
     roles = all_three.of_type(ROLE)
     assert [r.name for r in roles] == ["prod-cluster-general-instance-role", "prod-cluster-graviton-instance-role"]
     for role in roles:
@@ -439,12 +439,11 @@ def test_instance_role_trusts_ec2_of_this_account_with_only_agent_and_ssm_polici
                     "Effect": "Allow",
                     "Principal": {"Service": "ec2.amazonaws.com"},
                     "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
                 }
             ],
         }
         assert "inlinePolicies" not in role.props and "managedPolicyArns" not in role.props
-    assert role.props["assumeRolePolicy"] == instance_trust_policy(ACCOUNT)
+    assert role.props["assumeRolePolicy"] == instance_trust_policy()
     assert sorted((a.name, a.props["role"], a.props["policyArn"]) for a in all_three.of_type(ATTACHMENT)) == [
         (
             "prod-cluster-general-ecs-agent",
