@@ -1,0 +1,137 @@
+"""Golden outputs of `plan` and `diff` on the reference environments and on prepared changes,
+plus exact contracts for what each prepared change must show.
+
+Regenerate after an intended change:  UPDATE_GOLDEN=1 python3 run.py test tests/review
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from review.render import render_diff, render_plan
+from review.workflow import diff_report, plan_report
+from review.verdict import policy_results
+from tests.harness import REFERENCE_ENVIRONMENTS, edited, plan_of, reference_config, reference_plan
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def add_service(data):
+    data["services"]["billing"] = {"image": {"uri": "public.ecr.aws/acme/billing:v1.0.0"}, "cpu": 256, "memory": 512, "user": "10001"}
+
+
+def change_private_prefix(data):
+    data["network"]["subnet_prefix"] = {"public": 24, "private": 21}
+
+
+def switch_nat(data):
+    data["network"]["nat"] = "single"
+
+
+def raise_desired_count(data):
+    data["services"]["api"]["desired_count"] = 4
+
+
+CHANGES = {"add-service": add_service, "subnet-cidr": change_private_prefix, "nat-single": switch_nat, "desired-count": raise_desired_count}
+
+
+@lru_cache(maxsize=None)
+def verdicts():
+    """Every side's verdict from one pack process (starting it is the slow part)."""
+    sides = [(reference_config(env), reference_plan(env)) for env in REFERENCE_ENVIRONMENTS]
+    sides += [(changed_config(name), changed_plan(name)) for name in CHANGES]
+    results = policy_results(sides)
+    return dict(zip([*REFERENCE_ENVIRONMENTS, *CHANGES], results))
+
+
+@lru_cache(maxsize=None)
+def changed_config(name):
+    return edited("dev", CHANGES[name])
+
+
+@lru_cache(maxsize=None)
+def changed_plan(name):
+    return plan_of(changed_config(name))
+
+
+def plan_of_reference(env):
+    return plan_report(reference_config(env), policy=False, plan=reference_plan(env))
+
+
+def with_policy(report, name):
+    return type(report)(report.config, report.plan, report.cost, verdicts()[name], report.diagram)
+
+
+def change_report(name):
+    report = diff_report(reference_config("dev"), changed_config(name), ("main", name), policy=False,
+                         plans=(reference_plan("dev"), changed_plan(name)))
+    return type(report)(with_policy(report.base, "dev"), with_policy(report.head, name), report.diff, report.base_label, report.head_label)
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(text + "\n")
+    assert path.exists(), f"{path.name} is missing; run with UPDATE_GOLDEN=1"
+    assert text + "\n" == path.read_text()
+
+
+@pytest.mark.parametrize("env", REFERENCE_ENVIRONMENTS)
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_plan_golden(env, fmt):
+    report = with_policy(plan_of_reference(env), env)
+    check_golden(f"plan-{env}.{ {'text': 'txt', 'markdown': 'md', 'json': 'json'}[fmt] }", render_plan(report, fmt))
+
+
+@pytest.mark.parametrize("env", REFERENCE_ENVIRONMENTS)
+def test_reference_environment_against_itself_has_no_changes(env):
+    report = diff_report(reference_config(env), reference_config(env), ("main", "working tree"), policy=False,
+                         plans=(reference_plan(env), reference_plan(env)))
+    assert report.diff.changes == ()
+    check_golden(f"diff-{env}-unchanged.txt", render_diff(report, "text"))
+
+
+@pytest.mark.parametrize("name", list(CHANGES))
+@pytest.mark.parametrize("fmt", ["markdown", "json"])
+def test_diff_golden(name, fmt):
+    check_golden(f"diff-{name}.{'md' if fmt == 'markdown' else 'json'}", render_diff(change_report(name), fmt))
+
+
+def actions(report, type_):
+    return sorted((c.action, c.name) for c in report.diff.changes if c.type == type_)
+
+
+def test_subnet_cidr_change_replaces_the_private_subnets_and_what_holds_their_ids():
+    report = change_report("subnet-cidr")
+    assert actions(report, "aws:ec2/subnet:Subnet") == [("replace", "dev-network-private-eu-west-1a"), ("replace", "dev-network-private-eu-west-1b")]
+    associations = actions(report, "aws:ec2/routeTableAssociation:RouteTableAssociation")
+    assert associations == [("replace", "dev-network-private-eu-west-1a-rta"), ("replace", "dev-network-private-eu-west-1b-rta")]
+    assert "**REPLACED**" in render_diff(report, "markdown")
+
+
+def test_desired_count_is_a_change_the_service_ignores():
+    report = change_report("desired-count")
+    service = next(c for c in report.diff.changes if c.type == "aws:ecs/service:Service")
+    assert (service.action, [(p.path, p.before, p.after, p.effect) for p in service.changes]) == (
+        "ignored", [("desiredCount", 1.0, 4.0, "ignored")])
+
+
+def test_single_nat_adds_one_gateway_and_its_address_and_costs_their_hours():
+    report = change_report("nat-single")
+    added = sorted(c.type for c in report.diff.changes if c.action == "add")
+    assert added.count("aws:ec2/natGateway:NatGateway") == 1 and added.count("aws:ec2/eip:Eip") == 1
+    # eu-west-1: 730 h x 0.048 (NAT) + 730 h x 0.005 (public IPv4) = 35.04 + 3.65
+    nat_delta = report.head.cost.by_component()["network"] - report.base.cost.by_component()["network"]
+    assert round(nat_delta, 2) == 38.69
+
+
+def test_added_service_is_added_and_costs_its_tasks():
+    report = change_report("add-service")
+    assert ("add", "dev-billing-service") in actions(report, "aws:ecs/service:Service")
+    assert not [c for c in report.diff.changes if c.action in ("remove", "replace")]
+    # 1 task, strategy fargate base 1: 0.25 x 0.04456 + 0.5 x 0.00489 = 0.013585/h x 730 = 9.91705
+    assert round(report.head.cost.by_service()["billing"] - 0.57, 2) == 9.92

@@ -1,0 +1,72 @@
+"""The GitHub workflows, validated offline with actionlint, plus the contracts they keep."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def actionlint() -> str:
+    found = Path(sys.executable).parent / "actionlint"
+    return str(found) if found.exists() else (shutil.which("actionlint") or "actionlint")
+
+
+def lint(*paths: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([actionlint(), "-no-color", *map(str, paths)], capture_output=True, text=True, cwd=ROOT)
+
+
+def load(name: str) -> dict:
+    # PyYAML reads the `on:` key as True (YAML 1.1); GitHub reads it as "on".
+    data = yaml.safe_load((WORKFLOWS / name).read_text())
+    data["on"] = data.pop(True)
+    return data
+
+
+def test_actionlint_accepts_every_workflow():
+    result = lint(*sorted(WORKFLOWS.glob("*.yml")))
+    assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_actionlint_rejects_an_unknown_context(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n")
+    result = lint(bad)
+    assert result.returncode == 1 and 'property "nope" is not defined' in result.stdout
+
+
+def test_pull_requests_review_each_environment_on_its_own_runner():
+    job = load("review.yml")["jobs"]["review"]
+    assert job["strategy"]["matrix"]["environment"] == ["dev", "staging", "prod"]
+    runs = [step.get("run", "") for step in job["steps"]]
+    assert "python3 run.py test" in runs
+    assert any('run.py review diff "$BASE_REF" "$ENVIRONMENT" --format markdown' in r for r in runs)
+    comment = next(s for s in job["steps"] if s.get("uses", "").startswith("marocchino/sticky-pull-request-comment"))
+    assert comment["with"] == {"header": "review-${{ matrix.environment }}", "path": "review.md"}
+
+
+def test_the_real_preview_runs_only_with_credentials_and_the_pack():
+    steps = load("review.yml")["jobs"]["review"]["steps"]
+    preview = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions"))
+    assert preview["if"] == "vars.AWS_ROLE_ARN != ''"
+    assert preview["with"]["command"] == "preview"
+    assert preview["with"]["policyPacks"] == "policies"
+    assert preview["with"]["policyPackConfigs"] == "policies/config/${{ matrix.environment }}.json"
+
+
+def test_main_deploys_in_order_and_prod_waits_in_its_environment():
+    deploy = load("deploy.yml")
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    jobs = deploy["jobs"]
+    assert [jobs[j]["with"]["environment"] for j in ("dev", "staging", "prod")] == ["dev", "staging", "prod"]
+    assert (jobs["staging"]["needs"], jobs["prod"]["needs"]) == ("dev", "staging")
+    up = load("pulumi-up.yml")["jobs"]["up"]
+    assert up["environment"] == "${{ inputs.environment }}"
+    step = next(s for s in up["steps"] if s.get("uses", "").startswith("pulumi/actions"))
+    assert step["with"]["command"] == "up"
