@@ -40,7 +40,7 @@ def min_healthy_percent(props: Mapping, settings: Settings) -> Iterable[str]:
     percent = number(get(props, "deploymentMinimumHealthyPercent"), 100)
     minimum = settings.option("minHealthyPercent")
     if percent < minimum:
-        yield f"deploymentMinimumHealthyPercent is {percent:g}, below {minimum}: a rollout drops serving tasks"
+        yield f"deploymentMinimumHealthyPercent is {percent:g}, below {minimum:g}: a rollout drops serving tasks"
 
 
 def on_demand_share(subject, stack: Stack, _settings: Settings) -> Iterable[str]:

@@ -18,7 +18,7 @@ def retention(props: Mapping, settings: Settings) -> Iterable[str]:
         return
     minimum = settings.option("minRetentionDays") if settings.production else 1
     if days < minimum:
-        yield f"retentionInDays is {days:g}, below the production minimum of {minimum}"
+        yield f"retentionInDays is {days:g}, below the production minimum of {minimum:g}"
 
 
 def kms(props: Mapping, settings: Settings) -> Iterable[str]:

@@ -1,0 +1,68 @@
+"""The real program under mocks (review.offline), judged by the real pack: the reference
+environments pass, the deliberately insecure one fails with exactly the expected verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("components.environment", reason="the components are not importable yet")
+
+from configs.loader import load_environment  # noqa: E402
+from policies.config_gen import pack_config  # noqa: E402
+from review.offline import run_program  # noqa: E402
+from tests.harness import REFERENCE_ENVIRONMENTS, TODAY, reference_plan  # noqa: E402
+
+INSECURE = Path(__file__).resolve().parents[1] / "fixtures" / "insecure.yaml"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "policies" / "config"
+
+
+def shipped_config(environment: str) -> dict:
+    return json.loads((CONFIG_DIR / f"{environment}.json").read_text())
+
+
+@pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
+def test_reference_environments_pass_with_zero_mandatory_violations(pack, environment):
+    verdict = pack.verdict(reference_plan(environment).resources, shipped_config(environment))
+    assert verdict.mandatory == ()
+    assert verdict.violations == ()  # not even advisories: the shipped defaults are the secure ones
+
+
+def test_the_prod_waiver_covers_exactly_the_reports_service(pack):
+    verdict = pack.verdict(reference_plan("prod").resources, shipped_config("prod"))
+    assert verdict.not_applicable == ((
+        "aws-ecs-service-on-demand-share", "",
+        "waived for prod-reports-service until 2027-06-30: nightly report batch tolerates Spot interruption and reruns on failure",
+    ),)
+
+
+def test_the_insecure_environment_fails_with_the_expected_violations(pack):
+    config = load_environment(INSECURE, today=TODAY)
+    verdict = pack.verdict(run_program(config).resources, pack_config(config))
+    assert verdict.summary() == [
+        ("aws-cloudwatch-log-group-retention", "mandatory", "prod-insecure-api-logs"),
+        ("aws-ecs-cluster-container-insights", "mandatory", "prod-insecure-cluster"),
+        ("aws-ecs-service-circuit-breaker", "mandatory", "prod-insecure-api-service"),
+        ("aws-ecs-service-health-check-grace-period", "mandatory", "prod-insecure-api-service"),
+        ("aws-ecs-service-min-healthy-percent", "mandatory", "prod-insecure-api-service"),
+        ("aws-ecs-service-on-demand-share", "mandatory", "prod-insecure-api-service"),
+        ("aws-ecs-task-definition-read-only-root-filesystem", "mandatory", "prod-insecure-api-task-definition"),
+        ("aws-iam-no-wildcard-resources", "mandatory", "prod-insecure-api-task-policy"),
+        ("aws-lb-access-logs", "mandatory", "prod-insecure-alb"),
+        ("aws-lb-deletion-protection", "mandatory", "prod-insecure-alb"),
+        ("aws-lb-https-only", "mandatory", "prod-insecure-alb"),
+        ("aws-lb-https-only", "mandatory", "prod-insecure-alb"),
+        ("aws-lb-https-only", "mandatory", "prod-insecure-alb"),
+        ("aws-vpc-flow-logs", "mandatory", "prod-insecure-network-vpc"),
+    ]
+    messages = "\n".join(v.message for v in verdict.violations)
+    for fragment in (
+        "retentionInDays is 7, below the production minimum of 90",
+        "deploymentMinimumHealthyPercent is 50, below 100",
+        "the capacity strategy (FARGATE_SPOT) has no on-demand share",
+        "grants s3:GetObject on Resource \"*\"",
+        "the HTTP listener prod-insecure-alb-http serves traffic instead of redirecting to HTTPS",
+    ):
+        assert fragment in messages
