@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from policies import config_gen
-from policies.framework import ResourceRule, StackRule
+from policies.framework import StackRule
 from policies.registry import RULES, RULES_BY_NAME
 from pulumi.runtime.proto import analyzer_pb2
 
-from .stack import UNKNOWN, add, all_mandatory, compliant_stack, drop, edited, set_, to_resources
+from .stack import UNKNOWN, all_mandatory, compliant_stack, drop, edited, set_, to_resources
 
 CONFIG_DIR = Path(config_gen.__file__).parent / "config"
 SERVICE = "prod-api-service"
