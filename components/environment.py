@@ -143,11 +143,24 @@ class Environment(pulumi.ComponentResource):
                     pulumi.Output.concat(lb.arn_suffix, "/", lb.target_group_arn_suffixes[key]) if lb else None
                 ),
                 exec_kms_key_arn=self.cluster.exec_kms_key_arn,
+                exec_log_group_name=self.cluster.exec_log_group_name,
                 tags=tags_with_service(config.all_tags, key),
                 protect=config.protect_resources,
+                **self._aws_egress(config),
             ),
             pulumi.ResourceOptions(parent=self),
         )
+
+    def _aws_egress(self, config: EnvironmentConfig) -> dict[str, Any]:
+        """Without NAT, tasks reach AWS only through the endpoints, so their HTTPS egress is
+        narrowed to the endpoint security group and S3's prefix list instead of anywhere."""
+        if config.network.nat != "none":
+            return {"aws_egress": "nat"}
+        return {
+            "aws_egress": "endpoints",
+            "endpoint_security_group_id": self.network.endpoint_security_group_id,
+            "s3_prefix_list_id": self.network.s3_prefix_list_id,
+        }
 
     def _image(self, key: str, config: EnvironmentConfig) -> tuple[pulumi.Input[str], Optional[pulumi.Input[str]]]:
         image = config.services[key].image

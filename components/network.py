@@ -329,8 +329,13 @@ class Network(pulumi.ComponentResource):
     def _endpoints(self, zones: tuple[str, ...]) -> tuple[Optional[pulumi.Output[str]], dict[str, pulumi.Output[str]]]:
         args = self._args
         ids: dict[str, pulumi.Output[str]] = {}
+        self.s3_prefix_list_id: Optional[pulumi.Output[str]] = None
         for suffix in sorted(s for s in args.endpoints if s in GATEWAY_ENDPOINTS):
-            ids[suffix] = self._gateway_endpoint(suffix, zones)
+            endpoint = self._gateway_endpoint(suffix, zones)
+            ids[suffix] = endpoint.id
+            if suffix == "s3":
+                # Security groups can allow S3 only through its managed prefix list.
+                self.s3_prefix_list_id = endpoint.prefix_list_id
         interface = sorted(s for s in args.endpoints if s not in GATEWAY_ENDPOINTS)
         if not interface:
             return None, ids
@@ -339,7 +344,7 @@ class Network(pulumi.ComponentResource):
             ids[suffix] = self._interface_endpoint(suffix, zones, group.id)
         return group.id, ids
 
-    def _gateway_endpoint(self, suffix: str, zones: tuple[str, ...]) -> pulumi.Output[str]:
+    def _gateway_endpoint(self, suffix: str, zones: tuple[str, ...]) -> aws.ec2.VpcEndpoint:
         """Gateway endpoints are free. S3's carries ECR image layers, so private tasks pull
         without NAT (and without NAT data charges). One association per zone instead of a
         route_table_ids list: adding a zone adds an association and changes no resource."""
@@ -351,7 +356,7 @@ class Network(pulumi.ComponentResource):
                 route_table_id=self.private_route_table_ids[zone],
                 opts=self._opts(),
             )
-        return endpoint.id
+        return endpoint
 
     def _endpoint_security_group(self) -> aws.ec2.SecurityGroup:
         name, args = self._name, self._args

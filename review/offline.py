@@ -155,6 +155,9 @@ def _computed_state(type_: str, name: str, inputs: dict, account: str, region: s
         "aws:ec2/vpc:Vpc": lambda: {"defaultSecurityGroupId": f"sg-{_short_hash(name + 'default')}"},
         "aws:ecs/cluster:Cluster": lambda: {"name": inputs.get("name", name)},
         "aws:kms/key:Key": lambda: {"keyId": _short_hash(name)},
+        "aws:ec2/vpcEndpoint:VpcEndpoint": lambda: (
+            {"prefixListId": f"pl-{_short_hash(name)[:8]}"} if inputs.get("vpcEndpointType") == "Gateway" else {}
+        ),
     }
     if type_ in extra:
         state.update(extra[type_]())
