@@ -148,7 +148,7 @@ RULES = [
                 "ssmmessages:OpenControlChannel",
                 "ssmmessages:OpenDataChannel",
                 "ecs:DiscoverPollEndpoint",
-                "ecs:CreateCluster",
+                "logs:DescribeLogGroups",  # ECS Exec's agent checks its group exists
                 "cloudwatch:PutMetricData",
                 "xray:PutTraceSegments",
                 "xray:PutTelemetryRecords",

