@@ -1161,20 +1161,39 @@ def test_staging_duplicate_key_in_text(workdir: Path) -> None:
 # ---- the run ends with the report, not a traceback ---------------------------------------------
 
 
-def test_entry_point_prints_the_report_and_exits_without_traceback(tmp_path: Path) -> None:
-    (tmp_path / "env.yaml").write_text(HEADER + "logs: {retention_days: 45}\nnetwork: {nat: two}\n")
-    result = subprocess.run(
-        [sys.executable, "-c", "from configs.loader import load_or_exit; load_or_exit('env.yaml', stack='dev')"],
-        cwd=tmp_path,
+def run_python(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
+
+
+def test_entry_point_prints_the_report_and_exits_without_traceback(tmp_path: Path) -> None:
+    (tmp_path / "env.yaml").write_text(HEADER + "logs: {retention_days: 45}\nnetwork: {nat: two}\n")
+    result = run_python(tmp_path, "-c", "from configs.loader import load_or_exit; load_or_exit('env.yaml', stack='dev')")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         "env.yaml: 2 problems in the environment file; nothing was created.\n"
         "  env.yaml:4: logs.retention_days: 45 is not a retention CloudWatch Logs accepts; use one of "
         "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653\n"
         "  env.yaml:5: network.nat: input should be 'none', 'single' or 'per_az' (got 'two')\n"
+    )
+
+
+def test_review_cli_reports_bad_input_without_traceback(tmp_path: Path) -> None:
+    copy_reference_files(tmp_path)
+    (tmp_path / "bad.yaml").write_text((tmp_path / "dev.yaml").read_text())
+    zones = replace_once(tmp_path / "bad.yaml", "  availability_zones: 2\n", "  availability_zones: 1\n")
+    nat = replace_once(tmp_path / "bad.yaml", "  nat: none\n", "  nat: per_az\n")
+    result = run_python(tmp_path, "-m", "review", "diff", "--files", "dev.yaml", "bad.yaml", "--no-policy", "--quiet")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "bad.yaml: 2 problems in the environment file; nothing was created.\n"
+        f"  bad.yaml:{zones}: network.availability_zones: an Application Load Balancer needs subnets in at least "
+        "2 zones and api is exposed; use availability_zones: 2 or more\n"
+        f"  bad.yaml:{nat}: network.nat: per_az with a single availability zone is one NAT gateway; write nat: single\n"
     )
