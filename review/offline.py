@@ -6,13 +6,15 @@ Used by the offline plan, the policy verdict, the benchmarks and every component
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
+from pulumi.runtime import rpc, settings
 
 from configs.model import EnvironmentConfig
 
@@ -154,6 +156,9 @@ def _computed_state(type_: str, name: str, inputs: dict, account: str, region: s
         "aws:lb/targetGroup:TargetGroup": lambda: {"arnSuffix": f"targetgroup/{name}/{_short_hash(name)}"},
         "aws:ec2/vpc:Vpc": lambda: {"defaultSecurityGroupId": f"sg-{_short_hash(name + 'default')}"},
         "aws:ecs/cluster:Cluster": lambda: {"name": inputs.get("name", name)},
+        "aws:cloudwatch/logGroup:LogGroup": lambda: {
+            "arn": f"arn:aws:logs:{region}:{account}:log-group:{inputs.get('name', name)}"
+        },
         "aws:kms/key:Key": lambda: {"keyId": _short_hash(name)},
         "aws:ec2/vpcEndpoint:VpcEndpoint": lambda: (
             {"prefixListId": f"pl-{_short_hash(name)[:8]}"} if inputs.get("vpcEndpointType") == "Gateway" else {}
@@ -225,6 +230,32 @@ class PlatformMocks(pulumi_mocks.Mocks):
         }
 
 
+@contextlib.contextmanager
+def _quiet_garbage_collector():
+    """Registration allocates many small, long-lived objects (asyncio tasks, futures); the
+    default thresholds make the collector rescan them over and over, which made a run grow
+    faster than linearly with the number of services (bench/bench_plan.py)."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def install_mocks(stack: str, account_id: str, region: str, *, preview: bool = False) -> CapturingMonitor:
+    """Points the (process-wide) Pulumi runtime at fresh mocks for one stack."""
+    # The SDK keeps the root Stack resource across set_mocks calls; without a reset, a second
+    # run in the same process would parent its resources to the first run's stack.
+    settings.ROOT.set(None)
+    mocks = PlatformMocks(account_id, region)
+    monitor = CapturingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    return monitor
+
+
 def run_program(
     config: EnvironmentConfig,
     *,
@@ -239,9 +270,7 @@ def run_program(
 
     run = program or real_program
     account = config.aws.account_id or "123456789012"
-    mocks = PlatformMocks(account, config.aws.region)
-    monitor = CapturingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=config.environment, preview=preview, monitor=monitor)
+    monitor = install_mocks(config.environment, account, config.aws.region, preview=preview)
     plan = Plan(config.environment)
 
     @pulumi.runtime.test
@@ -249,6 +278,7 @@ def run_program(
         outputs = run(config)
         return pulumi.Output.from_input(outputs).apply(plan.outputs.update)
 
-    execute()
+    with _quiet_garbage_collector():
+        execute()
     plan.resources = list(monitor.captured)
     return plan

@@ -7,16 +7,13 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from review.offline import PROJECT, CapturingMonitor, PlatformMocks
+from review.offline import CapturingMonitor, install_mocks
 
 MAIN = Path(__file__).resolve().parents[1] / "__main__.py"
 
 
 def mocked_stack(stack: str, account: str = "123456789012") -> CapturingMonitor:
-    mocks = PlatformMocks(account, "eu-west-1")
-    monitor = CapturingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    return monitor
+    return install_mocks(stack, account, "eu-west-1")
 
 
 def run_main() -> None:

@@ -437,7 +437,7 @@ def test_flow_logs_capture_all_traffic_into_a_retained_log_group(reference, envi
         "tags": reference_config(environment).all_tags,
     }
     assert group.protect is protect
-    group_arn = f"arn:aws:cloudwatch:eu-west-1:{reference_config(environment).aws.account_id}:loggroup/{name}-flow-logs"
+    group_arn = f"arn:aws:logs:eu-west-1:{reference_config(environment).aws.account_id}:log-group:/vpc/{environment}/flow-logs"
     flow_log = plan.named(f"{name}-flow-log", FLOW_LOG)
     assert {k: v for k, v in flow_log.props.items() if k != "tags"} == {
         "vpcId": plan.outputs["vpc_id"],
@@ -469,7 +469,7 @@ def test_flow_log_role_trusts_only_the_flow_logs_service_of_this_account_and_wri
         ],
     }
     policy = plan.named("prod-network-flow-logs-policy", ROLE_POLICY)
-    group_arn = "arn:aws:cloudwatch:eu-west-1:123456789012:loggroup/prod-network-flow-logs"
+    group_arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/vpc/prod/flow-logs"
     assert policy.props["role"] == "prod-network-flow-logs-role-id"
     assert json.loads(policy.props["policy"]) == {
         "Version": "2012-10-17",
