@@ -91,7 +91,7 @@ def web_only(permission: Ingress, ports: tuple[int, ...]) -> bool:
 
 def public_ingress(subject, stack: Stack, settings: Settings) -> Iterable[str]:
     ports = tuple(settings.option("publicAlbPorts"))
-    alb_groups = _internet_facing_alb_groups(stack)
+    alb_groups = stack.memo(_internet_facing_alb_groups, lambda: _internet_facing_alb_groups(stack))  # same for every subject
     groups = [subject] if subject.resource_type == SECURITY_GROUP else stack.linked(subject, "securityGroupId", (SECURITY_GROUP,))
     on_alb = bool(groups) and all(g.urn in alb_groups for g in groups)
     for permission in permissions(stack.props(subject), subject.resource_type):

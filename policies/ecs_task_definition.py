@@ -32,9 +32,13 @@ SHIPPING_LOG_DRIVERS = ("awslogs", "awsfirelens")
 
 
 def logs_retained(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
-    groups = {get(stack.props(g), "name"): stack.props(g) for g in stack.of(LOG_GROUP)}
+    groups = stack.memo(_log_groups_by_name, lambda: _log_groups_by_name(stack))  # same for every task definition
     for container in container_definitions(stack.props(subject)):
         yield from _container_log_problems(container, groups)
+
+
+def _log_groups_by_name(stack: Stack) -> dict[str, Mapping]:
+    return {get(stack.props(g), "name"): stack.props(g) for g in stack.of(LOG_GROUP)}
 
 
 def _container_log_problems(container: Mapping, groups: Mapping[str, Mapping]) -> Iterable[str]:

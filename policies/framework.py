@@ -287,20 +287,38 @@ def _merge_unknowns(unknowns: list[Unknown]) -> Unknown:
 
 
 class Stack:
-    """The resources of AnalyzeStack, with the lookups stack rules need."""
+    """The resources of AnalyzeStack, with the lookups stack rules need.
+
+    A rule asks the same questions once per subject, so every answer that depends only on
+    the stack (the resources of a type, the value index, who refers to whom) is computed
+    once and memoised here; the lookups stay near-linear in the number of resources."""
 
     def __init__(self, resources: list[Any]):
         self.resources = resources
         self._by_urn = {r.urn: r for r in resources}
         self._props: dict[str, dict] = {}  # unwrapped lazily: most rules read a few types
+        self._of: dict[tuple[str, ...], list[Any]] = {}
+        self._position: dict[tuple[str, ...], dict[str, int]] = {}
+        self._values: dict[tuple, dict[str, list[Any]]] = {}
+        self._referrers: dict[tuple, dict[str, list[Any]]] = {}
+        self._memo: dict[Any, Any] = {}
 
     def of(self, *types: str) -> list[Any]:
-        return sorted((r for r in self.resources if r.resource_type in types), key=lambda r: r.name)
+        if types not in self._of:
+            self._of[types] = sorted((r for r in self.resources if r.resource_type in types), key=lambda r: r.name)
+        return list(self._of[types])  # a copy: callers may mutate what they get
 
     def props(self, resource: Any) -> dict:
         if resource.urn not in self._props:
             self._props[resource.urn] = plain(resource.props)
         return self._props[resource.urn]
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """compute() once per stack for a stack-wide fact a rule needs per subject. Not
+        cached when it raises (e.g. Unknown), so every subject still sees the error."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def ancestor_names(self, resource: Any) -> list[str]:
         names, parent = [], resource.parent
@@ -315,26 +333,54 @@ class Stack:
         In order of precision: the engine's property dependencies (present in real previews,
         where ids are still unknown); equal known values (the target's id/arn/name); and
         last the resource's plain dependencies, for captures that carry no per-property
-        dependencies."""
-        candidates = self.of(*types)
+        dependencies. Results keep the order of `of(*types)`."""
         deps = (resource.property_dependencies or {}).get(prop)
         if deps:
-            urns = {d.urn for d in deps}
-            return [c for c in candidates if c.urn in urns]
+            return self._in_order(types, {d.urn for d in deps})
         value = peek(self.props(resource), prop)
         wanted = set(_flatten(value))
         if wanted:
-            matches = [c for c in candidates if wanted & {peek(self.props(c), key) for key in by} - {None}]
+            index = self._value_index(types, by)
+            matches = {c.urn for v in wanted for c in index.get(v, ())}
             if matches:
-                return matches
+                return self._in_order(types, matches)
         if resource.property_dependencies:
             return []
-        dep_urns = {d.urn for d in resource.dependencies}
-        return [c for c in candidates if c.urn in dep_urns]
+        return self._in_order(types, {d.urn for d in resource.dependencies})
 
     def referrers(self, target: Any, prop: str, types: tuple[str, ...]) -> list[Any]:
         """The resources of `types` whose `prop` refers to target."""
-        return [r for r in self.of(*types) if target in self.linked(r, prop, (target.resource_type,))]
+        key = (prop, types, target.resource_type)
+        if key not in self._referrers:
+            # One linked() per candidate for all targets at once, instead of per target.
+            reverse: dict[str, list[Any]] = {}
+            for r in self.of(*types):
+                for t in self.linked(r, prop, (target.resource_type,)):
+                    reverse.setdefault(t.urn, []).append(r)
+            self._referrers[key] = reverse
+        return list(self._referrers[key].get(target.urn, ()))
+
+    def _value_index(self, types: tuple[str, ...], by: tuple[str, ...]) -> dict[str, list[Any]]:
+        """Known string values of the `by` properties -> the resources of `types` holding them.
+        Only strings matter: `linked` compares against string references."""
+        key = (types, by)
+        if key not in self._values:
+            index: dict[str, list[Any]] = {}
+            for c in self.of(*types):
+                for value in {peek(self.props(c), k) for k in by if isinstance(peek(self.props(c), k), str)}:
+                    index.setdefault(value, []).append(c)
+            self._values[key] = index
+        return self._values[key]
+
+    def _in_order(self, types: tuple[str, ...], urns: set[str]) -> list[Any]:
+        """The resources of `types` among urns, in `of(*types)` order."""
+        if not urns:
+            return []
+        self.of(*types)
+        if types not in self._position:
+            self._position[types] = {c.urn: i for i, c in enumerate(self._of[types])}
+        position, ordered = self._position[types], self._of[types]
+        return [ordered[i] for i in sorted(position[u] for u in urns if u in position)]
 
 
 def _flatten(value: Any) -> list[str]:

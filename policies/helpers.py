@@ -10,6 +10,7 @@ into one advisory that names the resource and the property.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional
@@ -151,7 +152,16 @@ def json_value(value: Any) -> Any:
     Returns None for an absent value; raises ValueError for a string that is not JSON."""
     if value is None or isinstance(value, (dict, list)):
         return value
-    return json.loads(value)
+    return _parsed_json(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_json(text: str) -> Any:
+    """json.loads memoised by content: CrossGuard runs every policy on a resource in turn, and
+    several read the same document (IAM policies, containerDefinitions, defaultTags). Keyed by
+    the text itself, so it cannot go stale; rules only read the result, never mutate it.
+    Errors are not cached, so a bad document raises for every caller."""
+    return json.loads(text)
 
 
 def as_list(value: Any) -> list:
