@@ -113,7 +113,7 @@ class Environment(pulumi.ComponentResource):
         self, name: str, key: str, config: EnvironmentConfig, facts: PlatformFacts, log_key_arn: Any
     ) -> Service:
         service = config.services[key]
-        image, repository_arn = self._image(key, config)
+        image = self._image(key, config)
         lb = self.load_balancer if service.expose is not None else None
         return Service(
             child(name, key),
@@ -130,7 +130,6 @@ class Environment(pulumi.ComponentResource):
                 log_retention_days=config.log_retention_for(key),
                 log_kms_key_arn=log_key_arn,
                 image=image,
-                repository_arn=repository_arn,
                 cluster_arn=self.cluster.cluster_arn,
                 cluster_name=self.cluster.cluster_name,
                 capacity_provider_names=self.cluster.capacity_provider_names,
@@ -162,13 +161,12 @@ class Environment(pulumi.ComponentResource):
             "s3_prefix_list_id": self.network.s3_prefix_list_id,
         }
 
-    def _image(self, key: str, config: EnvironmentConfig) -> tuple[pulumi.Input[str], Optional[pulumi.Input[str]]]:
+    def _image(self, key: str, config: EnvironmentConfig) -> pulumi.Input[str]:
+        """The full image reference: the configured uri, or the repository URL with the tag."""
         image = config.services[key].image
         if image.uri is not None:
-            return image.uri, None
-        repository = image.repository
-        url = self.registry.repository_urls[repository]
-        return pulumi.Output.concat(url, ":", image.tag), self.registry.repository_arns[repository]
+            return image.uri
+        return pulumi.Output.concat(self.registry.repository_urls[image.repository], ":", image.tag)
 
 
 def tags_with_service(tags: dict[str, str], key: str) -> dict[str, str]:

@@ -27,23 +27,13 @@ HTTPS = 443
 @dataclass(frozen=True)
 class NetworkArgs:
     network: NetworkConfig
+    environment: str  # names the flow-log group /vpc/<environment>/flow-logs
     zones: tuple[str, ...]  # resolved once per stack (components/facts.py)
     region: str
     endpoints: tuple[str, ...]  # resolved endpoint suffixes (configs/endpoints.resolve_endpoints)
     tags: dict[str, str]
     log_kms_key_arn: Optional[pulumi.Input[str]]
     protect: bool
-    # Names the flow-log group /vpc/<environment>/flow-logs; when None, the `env` tag that
-    # EnvironmentConfig.all_tags always sets.
-    environment: Optional[str] = None
-
-    @property
-    def environment_name(self) -> str:
-        if self.environment:
-            return self.environment
-        if "env" not in self.tags:
-            raise ValueError("NetworkArgs needs environment, or an `env` tag to name the flow-log group")
-        return self.tags["env"]
 
 
 def endpoint_service(region: str, suffix: str) -> str:
@@ -286,7 +276,7 @@ class Network(pulumi.ComponentResource):
 
     def _flow_logs(self) -> str:
         name, args = self._name, self._args
-        group_name = flow_log_group_name(args.environment_name)
+        group_name = flow_log_group_name(args.environment)
         # Flow logs would create the group themselves, without retention (kept forever, paid
         # forever) and without the environment's KMS key, so the platform creates it first.
         group = log_group(

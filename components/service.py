@@ -27,6 +27,7 @@ from components import iam
 from components.facts import PlatformFacts
 from components.logs import log_group
 from components.naming import child, type_token
+from components.registry import repository_name
 
 # Container health check limits (RegisterTaskDefinition HealthCheck): the ALB health check in the
 # environment file allows longer values, so the container check is bounded to what ECS accepts.
@@ -76,7 +77,6 @@ class ServiceArgs:
     log_retention_days: int
     log_kms_key_arn: Optional[pulumi.Input[str]]
     image: pulumi.Input[str]  # the full image reference (ECR URL:tag or the configured uri)
-    repository_arn: Optional[pulumi.Input[str]]  # None for a uri image
     cluster_arn: pulumi.Input[str]
     cluster_name: pulumi.Input[str]
     capacity_provider_names: dict[str, pulumi.Input[str]]
@@ -125,7 +125,7 @@ def image_repository_arn(service: ServiceConfig, environment: str, facts: Platfo
     (public images need no pull grant)."""
     image = service.image
     if image.repository is not None:
-        return iam.repository_arn(f"{environment}/{image.repository}", facts)
+        return iam.repository_arn(repository_name(environment, image.repository), facts)
     match = ECR_IMAGE.match(image.uri or "")
     if match and match["account"] == facts.account_id and match["region"] == facts.region:
         return iam.repository_arn(match["name"], facts)

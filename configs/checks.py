@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Iterator
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, FARGATE_PROVIDERS, describe_fargate_memory
 from configs.endpoints import required_endpoints
 from configs.model import EnvironmentConfig, StrategyEntry
+from configs.strategy import SPOT_ARM64, strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
 
 Problem = tuple[tuple, str]
@@ -124,39 +125,14 @@ def check_strategies(config: EnvironmentConfig, _today: datetime.date) -> Iterat
             yield from _strategy_problems(config, service.capacity, ("services", name, "capacity"))
 
 
-def _declared_providers(config: EnvironmentConfig) -> list[str]:
+def _strategy_problems(config: EnvironmentConfig, strategy: list[StrategyEntry], path: tuple) -> Iterator[Problem]:
+    """The shared strategy rules (configs/strategy.py), placed at this strategy's YAML path.
+    Fargate Spot on arm64 is judged by check_service_placement, at the service's architecture."""
     capacity = config.cluster.capacity
     fargate = [key for key in FARGATE_PROVIDERS if getattr(capacity, key)]
-    return fargate + list(capacity.ec2)
-
-
-def _strategy_problems(config: EnvironmentConfig, strategy: list[StrategyEntry], path: tuple) -> Iterator[Problem]:
-    declared = _declared_providers(config)
-    ec2 = config.cluster.capacity.ec2
-    seen: set[str] = set()
-    for index, entry in enumerate(strategy):
-        if entry.provider not in declared:
-            yield path + (index, "provider"), (
-                f"{entry.provider!r} is not a declared capacity provider; declared: {', '.join(declared) or 'none'}"
-            )
-        if entry.provider in seen:
-            yield path + (index, "provider"), f"{entry.provider!r} appears twice in one strategy; merge the entries"
-        seen.add(entry.provider)
-    kinds = {"ec2" if entry.provider in ec2 else "fargate" for entry in strategy if entry.provider in declared}
-    if len(kinds) > 1:
-        names = ", ".join(entry.provider for entry in strategy)
-        yield path, (
-            f"mixes EC2 and Fargate providers ({names}); AWS rejects a strategy that holds both, "
-            "so split the service or pick one kind"
-        )
-    with_base = [index for index, entry in enumerate(strategy) if entry.base > 0]
-    if len(with_base) > 1:
-        yield path + (with_base[1], "base"), "only one entry of a strategy may have a base; remove the other bases"
-    if not any(entry.weight > 0 for entry in strategy):
-        yield path, "every weight is 0; at least one entry needs a weight above 0"
-    architectures = {ec2[e.provider].architecture for e in strategy if e.provider in ec2}
-    if len(architectures) > 1:
-        yield path, "mixes x86_64 and arm64 EC2 providers; one task definition has one architecture"
+    ec2 = {key: provider.architecture for key, provider in capacity.ec2.items()}
+    for relative, message in strategy_problems(strategy, fargate=fargate, ec2=ec2):
+        yield path + relative, message
 
 
 def check_service_placement(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -172,7 +148,7 @@ def check_service_placement(config: EnvironmentConfig, _today: datetime.date) ->
             )
         uses_spot = any(entry.provider == "fargate_spot" for entry in strategy)
         if uses_spot and service.architecture == "arm64":
-            yield ("services", name, "architecture"), "FARGATE_SPOT runs x86_64 only; use x86_64 or on-demand FARGATE"
+            yield ("services", name, "architecture"), SPOT_ARM64
         if not on_ec2:
             yield from _fargate_size(name, service.cpu, service.memory)
 

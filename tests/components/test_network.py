@@ -50,6 +50,7 @@ def network_plan(config: EnvironmentConfig, *, log_kms_key_arn: Optional[str] = 
             child(cfg.environment, "network"),
             NetworkArgs(
                 network=cfg.network,
+                environment=cfg.environment,
                 zones=zones_of(cfg),
                 region=cfg.aws.region,
                 endpoints=resolve_endpoints(cfg),

@@ -80,7 +80,6 @@ def service_args(config: EnvironmentConfig, key: str, capacity: pulumi.Resource,
         log_retention_days=config.log_retention_for(key),
         log_kms_key_arn=f"arn:aws:kms:{f.region}:{f.account_id}:key/logs" if config.logs.kms else None,
         image=image_for(config, key),
-        repository_arn=None,
         cluster_arn=f"arn:aws:ecs:{f.region}:{f.account_id}:cluster/{env}",
         cluster_name=env,
         capacity_provider_names={
