@@ -19,7 +19,7 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
-from configs.aws_limits import FARGATE_PROVIDERS
+from configs.aws_limits import CONTAINER_HEALTH_CHECK_MAX_START_PERIOD, FARGATE_PROVIDERS
 from configs.model import SecretRef
 from configs.model import Service as ServiceConfig
 from configs.model import StrategyEntry
@@ -29,12 +29,6 @@ from components.logs import log_group
 from components.naming import child, type_token
 from components.registry import repository_name
 
-# Container health check limits (RegisterTaskDefinition HealthCheck): the ALB health check in the
-# environment file allows longer values, so the container check is bounded to what ECS accepts.
-# A grace period longer than 300 s is still honoured by the service's grace period.
-# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
-CONTAINER_HEALTH_CHECK_MAX_START_PERIOD = 300
-CONTAINER_HEALTH_CHECK_MAX_TIMEOUT = 60
 
 # ECS Exec's SSM agent writes its state and logs into the container. With a read-only root
 # filesystem AWS documents exec as unsupported; the agent works when these two paths are
@@ -184,8 +178,10 @@ def container_definition(
         definition["healthCheck"] = {
             "command": list(check.command),
             "interval": check.interval,
-            "timeout": min(check.timeout, CONTAINER_HEALTH_CHECK_MAX_TIMEOUT),
+            "timeout": check.timeout,  # the model refuses more than ECS's 60 s with a command
             "retries": check.unhealthy_threshold,
+            # ECS caps the start period at 300 s; a longer grace period still holds through the
+            # service's health-check grace period.
             "startPeriod": min(check.grace_period, CONTAINER_HEALTH_CHECK_MAX_START_PERIOD),
         }
     return definition

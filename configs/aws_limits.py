@@ -48,6 +48,10 @@ FARGATE_PROVIDERS: dict[str, str] = {"fargate": "FARGATE", "fargate_spot": "FARG
 # ALB listener-rule priorities: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html
 LISTENER_RULE_PRIORITY_RANGE = (1, 50000)
 
+# Container health checks (RegisterTaskDefinition HealthCheck): timeout 2-60 s, startPeriod 0-300 s.
+CONTAINER_HEALTH_CHECK_MAX_TIMEOUT = 60
+CONTAINER_HEALTH_CHECK_MAX_START_PERIOD = 300
+
 # The stop timeout ECS accepts for a container on Fargate, in seconds.
 MAX_STOP_TIMEOUT = 120
 

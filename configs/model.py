@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic import Strict as StrictType
 
 from configs.aws_limits import (
+    CONTAINER_HEALTH_CHECK_MAX_TIMEOUT,
     KNOWN_ENDPOINTS,
     LISTENER_RULE_PRIORITY_RANGE,
     LOG_RETENTION_DAYS,
@@ -420,6 +421,13 @@ class HealthCheck(Strict):
         # The ALB target group rejects a timeout that is not shorter than the interval.
         if self.timeout >= self.interval:
             raise ValueError(f"timeout {self.timeout} must be shorter than interval {self.interval}")
+        # The same values drive the container health check, which ECS caps at 60 s.
+        # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+        if self.command is not None and self.timeout > CONTAINER_HEALTH_CHECK_MAX_TIMEOUT:
+            raise ValueError(
+                f"timeout {self.timeout} is above the {CONTAINER_HEALTH_CHECK_MAX_TIMEOUT} s ECS allows for a "
+                "container health check (command); lower it"
+            )
         return self
 
 

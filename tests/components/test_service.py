@@ -344,7 +344,7 @@ def test_container_options_from_the_file():
     def edit(data):
         api = data["services"]["api"]
         api.update(command=["serve", "--port", "8080"], stop_timeout=90, read_only_root_filesystem=False)
-        api["health_check"] = {"command": ["CMD", "/bin/health"], "grace_period": 900, "timeout": 90, "interval": 120}
+        api["health_check"] = {"command": ["CMD", "/bin/health"], "grace_period": 900, "timeout": 45, "interval": 120}
 
     config = edited("staging", edit)
     definition = container_definition(
@@ -355,8 +355,8 @@ def test_container_options_from_the_file():
     assert definition["stopTimeout"] == 90
     assert definition["readonlyRootFilesystem"] is False
     assert "mountPoints" not in definition  # a writable root needs no extra paths for exec
-    # ECS bounds the container check (timeout <= 60, startPeriod <= 300); the ALB grace stays 900.
-    assert definition["healthCheck"] == {"command": ["CMD", "/bin/health"], "interval": 120, "timeout": 60, "retries": 3, "startPeriod": 300}
+    # ECS bounds the start period at 300 s (the model refuses timeouts above 60); the ALB grace stays 900.
+    assert definition["healthCheck"] == {"command": ["CMD", "/bin/health"], "interval": 120, "timeout": 45, "retries": 3, "startPeriod": 300}
 
 
 def test_secret_value_from_and_the_repository_arn():

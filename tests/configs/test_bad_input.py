@@ -809,6 +809,16 @@ tags: {team: platform, 'aws:owner': me}
     pytest.param(
         API
         + """\
+    health_check: {command: ["CMD", "true"], interval: 120, timeout: 90}
+""",
+        [
+            "env.yaml:9: services.api.health_check: timeout 90 is above the 60 s ECS allows for a container health check (command); lower it",
+        ],
+        id="container_health_timeout_above_ecs_limit",
+    ),
+    pytest.param(
+        API
+        + """\
     health_check: {command: ["curl -f localhost"]}
 """,
         [
