@@ -22,8 +22,12 @@ def _load_registry():
     return importlib.import_module(f"{PACKAGE}.registry")
 
 
+registry = _load_registry()
+# Deserialize each request's properties once instead of once per policy (see the module).
+importlib.import_module(f"{PACKAGE}.sdk_fastpath").install()
+
 PolicyPack(
     name="ecs-platform",
     description="Security and reliability rules for the ECS platform (ECR, ECS, EC2, VPC, IAM, ALB, logs, tags).",
-    policies=_load_registry().build_policies(),
+    policies=registry.build_policies(),
 )

@@ -26,6 +26,12 @@ from pulumi_policy.proxy import (
     UnknownValueError,
 )
 
+try:  # the SDK's private proxy classes; sdk_fastpath hands out a lazily built _DictProxy subclass
+    from pulumi_policy.proxy import _DictProxy, _ListProxy
+except ImportError:  # another SDK layout (and no fast path): nothing is a proxy of these
+    _DictProxy = type("_DictProxy", (), {})
+    _ListProxy = type("_ListProxy", (), {})
+
 SENTINELS = frozenset(
     {
         UNKNOWN_STRING_VALUE,  # 04da6b54-80e4-46f7-96ec-b56ff0331ba9, the one design.md names
@@ -82,11 +88,11 @@ def plain(value: Any) -> Any:
 
 
 def _is_proxy(value: Any) -> bool:
-    return type(value).__name__ == "_DictProxy"
+    return isinstance(value, _DictProxy)
 
 
 def _is_list_proxy(value: Any) -> bool:
-    return type(value).__name__ == "_ListProxy"
+    return isinstance(value, _ListProxy)
 
 
 def get(obj: Any, *path: Any, default: Any = None) -> Any:
