@@ -138,6 +138,7 @@ class Environment(pulumi.ComponentResource):
                 private_subnet_ids=self.network.private_subnet_ids,
                 load_balancer_security_group_id=lb.security_group_id if lb else None,
                 target_group_arn=lb.target_group_arns[key] if lb else None,
+                listener_rule=lb.listener_rules[key] if lb else None,
                 request_count_label=(
                     pulumi.Output.concat(lb.arn_suffix, "/", lb.target_group_arn_suffixes[key]) if lb else None
                 ),

@@ -156,14 +156,16 @@ def execution_grants(
     kms_key_arns: tuple[pulumi.Input[str], ...] = (),
 ) -> ExecutionGrants:
     """The grants of one service (a configs.model.Service): its repository and log group as
-    given, and exactly the secrets and parameters its `secrets` reference, in file order."""
+    given, exactly the secrets and parameters its `secrets` reference, in file order, and the
+    customer keys that encrypt them."""
     refs = list(service.secrets.values())
+    secret_keys = [ref.kms_key for ref in refs if ref.kms_key is not None]
     return ExecutionGrants(
         repository_arn=repository_arn,  # type: ignore[arg-type]
         log_group_arn=log_group_arn,  # type: ignore[arg-type]
         secret_arns=tuple(_unique(secret_arn(ref.secret) for ref in refs if ref.secret is not None)),
         parameter_arns=tuple(_unique(parameter_arn(ref.parameter, facts) for ref in refs if ref.parameter is not None)),
-        kms_key_arns=kms_key_arns,  # type: ignore[arg-type]
+        kms_key_arns=tuple(_unique([*kms_key_arns, *secret_keys])),  # type: ignore[arg-type]
     )
 
 
@@ -316,7 +318,10 @@ def create_execution_role(
         name,
         "ECS agent: pulls the image, writes logs, reads referenced secrets",
         document,
-        trust=ecs_tasks_trust_policy(account_id, region=region, partition=partition),
+        # aws:SourceAccount only: AWS documents the aws:SourceArn condition for task roles, not
+        # for the execution role the agent assumes, and a condition key the agent does not
+        # send would deny it: no task would start.
+        trust=ecs_tasks_trust_policy(account_id, partition=partition),
         tags=tags,
         parent=parent,
         role_name=role_name,

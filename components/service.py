@@ -89,6 +89,7 @@ class ServiceArgs:
     endpoint_security_group_id: Optional[pulumi.Input[str]] = None  # required for "endpoints"
     s3_prefix_list_id: Optional[pulumi.Input[str]] = None  # the S3 gateway endpoint's; for "endpoints"
     exec_log_group_name: Optional[pulumi.Input[str]] = None  # the cluster's exec session log group
+    listener_rule: Optional[pulumi.Resource] = None  # the ALB rule routing to target_group_arn
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,8 +266,8 @@ class Service(pulumi.ComponentResource):
 
         execution_role = iam.create_execution_role(
             child(name, "execution"),
-            # Exactly what this task definition references. The environment file names no
-            # customer key for secrets today, and AWS-managed keys need no kms grant.
+            # Exactly what this task definition references, and kms:Decrypt for the customer
+            # keys its secrets name (AWS-managed keys need no grant).
             iam.execution_grants(
                 config,
                 repository_arn=image_repository_arn(config, args.environment, facts),
@@ -384,8 +385,10 @@ class Service(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                # Capacity providers must be attached to the cluster before a strategy names them.
-                depends_on=[args.capacity_providers],
+                # Capacity providers must be attached to the cluster before a strategy names them,
+                # and ECS refuses a target group that no listener routes to yet
+                # ("does not have an associated load balancer"): wait for the listener rule.
+                depends_on=[args.capacity_providers, *([args.listener_rule] if args.listener_rule else [])],
                 ignore_changes=ignored,
                 # The name is fixed, and ECS refuses a second service of the same name in the
                 # cluster, so a replacement (only a new name or cluster forces one) must delete

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import re
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -43,6 +44,7 @@ ACCOUNT_PATTERN = r"^\d{12}$"
 SECURITY_GROUP_PATTERN = r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$"
 ARN_PATTERN = r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$"
 ACTION_PATTERN = r"^[a-z0-9-]+:[A-Za-z0-9*]+$"
+FULL_SECRET_ARN = re.compile(r":secret:.+-[A-Za-z0-9]{6}$")
 USER_PATTERN = r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$"
 INSTANCE_TYPE_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 MATCHER_PATTERN = r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$"
@@ -451,6 +453,11 @@ class SecretRef(Strict):
     secret: Optional[Arn] = Field(default=None, description="A Secrets Manager secret ARN.")
     key: Optional[NonEmptyText] = Field(default=None, description="A JSON key inside the secret.")
     parameter: Optional[NonEmptyText] = Field(default=None, description="An SSM parameter name (/path) or ARN.")
+    kms_key: Optional[Arn] = Field(
+        default=None,
+        description="The customer-managed KMS key that encrypts the secret or SecureString parameter; "
+        "the execution role may then kms:Decrypt with it. Omit for AWS-managed keys.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> "SecretRef":
@@ -458,6 +465,15 @@ class SecretRef(Strict):
             raise ValueError("set either secret (a Secrets Manager ARN) or parameter (an SSM name), not both")
         if self.secret is not None and ":secretsmanager:" not in self.secret:
             raise ValueError(f"{self.secret!r} is not a Secrets Manager ARN (arn:aws:secretsmanager:...)")
+        # IAM matches the full ARN, which ends in the 6 random characters Secrets Manager adds;
+        # a partial ARN would be granted nothing and the task would not start.
+        if self.secret is not None and not FULL_SECRET_ARN.search(self.secret):
+            raise ValueError(
+                f"{self.secret!r} is not a full secret ARN; copy it with its 6-character suffix "
+                "(...:secret:prod/db-AbCdEf) from the console or `aws secretsmanager describe-secret`"
+            )
+        if self.kms_key is not None and not re.search(r":kms:[^:]*:\d{12}:key/", self.kms_key):
+            raise ValueError(f"{self.kms_key!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
         if self.parameter is not None and self.key is not None:
             raise ValueError("key selects a JSON field of a Secrets Manager secret; SSM parameters have none")
         if self.parameter is not None and not (self.parameter.startswith("/") or self.parameter.startswith("arn:")):

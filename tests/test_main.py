@@ -8,23 +8,42 @@ import pulumi
 import pytest
 
 from review.offline import CapturingMonitor, install_mocks
+from tests.harness import reference_plan
 
 MAIN = Path(__file__).resolve().parents[1] / "__main__.py"
 
 
-def mocked_stack(stack: str, account: str = "123456789012") -> CapturingMonitor:
-    return install_mocks(stack, account, "eu-west-1")
+def mocked_stack(stack: str, account: str = "123456789012", region: str | None = "eu-west-1") -> CapturingMonitor:
+    """Mocks for the stack, with Pulumi.<stack>.yaml's aws:region as `pulumi up` would read it."""
+    monitor = install_mocks(stack, account, "eu-west-1")
+    pulumi.runtime.config.set_all_config({"aws:region": region} if region else {})
+    return monitor
 
 
 def run_main() -> None:
     pulumi.runtime.test(lambda: runpy.run_path(str(MAIN)) and None)()
 
 
-def test_prod_stack_registers_the_environment():
+def test_prod_stack_registers_what_the_offline_plan_shows():
     monitor = mocked_stack("prod")
     run_main()
-    assert {r.name for r in monitor.captured if r.type == "ecsplatform:index:Environment"} == {"prod"}
-    assert len([r for r in monitor.captured if r.custom]) > 100
+    registered = sorted((r.type, r.name) for r in monitor.captured)
+    assert registered == sorted((r.type, r.name) for r in reference_plan("prod").resources)
+
+
+@pytest.mark.parametrize(
+    ("region", "found"),
+    [(None, "does not set aws:region"), ("us-east-1", "sets aws:region us-east-1")],
+)
+def test_a_provider_region_other_than_the_files_stops_the_run(region, found):
+    monitor = mocked_stack("dev", region=region)
+    with pytest.raises(pulumi.RunError) as stopped:
+        run_main()
+    assert str(stopped.value) == (
+        f"Pulumi.dev.yaml {found}, but configs/dev.yaml deploys to eu-west-1; "
+        "run `pulumi config set aws:region eu-west-1 --stack dev`"
+    )
+    assert monitor.captured == []
 
 
 def test_a_stack_without_an_environment_file_stops_with_the_report_and_registers_nothing():

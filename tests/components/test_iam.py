@@ -189,6 +189,8 @@ def test_execution_grants_from_a_service_are_exactly_its_references():
         log_group_arn=API_LOGS,
         secret_arns=(SECRET,),
         parameter_arns=(f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/prod/api/key",),
+        # prod's DB_PASSWORD names the customer key that encrypts it
+        kms_key_arns=(f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/4d1f6c2e-8a3b-4c5d-9e7f-1a2b3c4d5e6f",),
     )
 
 
@@ -230,6 +232,7 @@ def test_reference_execution_roles_reach_only_the_services_own_resources():
         own = {logs, f"{logs}:log-stream:*", repository_arn(service.image.repository, facts)}
         own |= {ref.secret for ref in service.secrets.values() if ref.secret}
         own |= {parameter_arn(ref.parameter, facts) for ref in service.secrets.values() if ref.parameter}
+        own |= {ref.kms_key for ref in service.secrets.values() if ref.kms_key}
         resources = {r for s in document["Statement"] for r in s["Resource"]}
         assert resources - {"*"} == own, (environment, key)
         # "*" only where IAM offers no resource-level permission.
@@ -486,7 +489,9 @@ def test_roles_register_one_inline_policy_each_and_nothing_else():
     assert all(r.parent == parent.urn for r in plan.resources if r.custom)
 
     execution = plan.named("prod-api-execution", "aws:iam/role:Role").props
-    assert json.loads(execution["assumeRolePolicy"]) == ecs_tasks_trust_policy(ACCOUNT, region="eu-west-1")
+    # The execution role trusts ECS tasks of this account only, without the task role's SourceArn.
+    assert json.loads(execution["assumeRolePolicy"]) == ecs_tasks_trust_policy(ACCOUNT)
+    assert "aws:SourceArn" not in execution["assumeRolePolicy"]
     assert "name" not in execution  # Pulumi autonames: replacement without a name clash
     assert "managedPolicyArns" not in execution
 

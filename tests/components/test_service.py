@@ -29,7 +29,7 @@ from components.service import (
 )
 from configs.model import EnvironmentConfig
 from review.offline import CapturedResource, Plan, run_program
-from tests.harness import REFERENCE_ENVIRONMENTS, edited, reference_config
+from tests.harness import REFERENCE_ENVIRONMENTS, edited, reference_config, reference_plan
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 ECS_SERVICE = "aws:ecs/service:Service"
@@ -592,6 +592,7 @@ def test_execution_role_resources_are_exactly_the_services_own():
         "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/prod/api:log-stream:*",
         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf",
         "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/api/key",
+        "arn:aws:kms:eu-west-1:123456789012:key/4d1f6c2e-8a3b-4c5d-9e7f-1a2b3c4d5e6f",  # the secret's key
     }
     stars = [s for s in policy_of(plan, "prod-api-execution-policy")["Statement"] if "*" in _listed(s["Resource"])]
     assert [_listed(s["Action"]) for s in stars] == [["ecr:GetAuthorizationToken"]]
@@ -697,18 +698,9 @@ def test_adding_a_service_leaves_every_other_resource_unchanged():
 # --------------------------------------------------------------------------------------------
 
 
-def _reference_plan_or_skip(environment: str) -> Plan:
-    from tests.harness import reference_plan
-
-    try:
-        return reference_plan(environment)
-    except NotImplementedError as error:  # another component of issue 3/4/5 not merged yet
-        pytest.skip(str(error))
-
-
 @pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
 def test_reference_environment_services_are_valid_requests(environment):
-    plan = _reference_plan_or_skip(environment)
+    plan = reference_plan(environment)
     config = reference_config(environment)
     tasks, services = plan.of_type(TASK_DEFINITION), plan.of_type(ECS_SERVICE)
     assert len(tasks) == len(services) == len(config.services)
@@ -723,3 +715,13 @@ def test_reference_environment_services_are_valid_requests(environment):
         own_group = f"arn:aws:logs:{config.aws.region}:{config.aws.account_id}:log-group:/ecs/{environment}/{key}"
         logs = {r for r in resources_of(policy_of(plan, f"{environment}-{key}-execution-policy")) if ":logs:" in r}
         assert logs == {own_group, f"{own_group}:log-stream:*"}
+
+
+def test_an_exposed_service_waits_for_its_listener_rule_and_the_capacity_providers():
+    # ECS refuses a target group no listener routes to yet; providers must be attached first.
+    plan = reference_plan("prod")
+    api = plan.named("prod-api-service", "aws:ecs/service:Service")
+    assert plan.named("prod-alb-rule-api", "aws:lb/listenerRule:ListenerRule").urn in api.depends_on
+    assert plan.named("prod-cluster-providers").urn in api.depends_on
+    worker = plan.named("prod-worker-service", "aws:ecs/service:Service")
+    assert not [urn for urn in worker.depends_on if "ListenerRule" in urn]

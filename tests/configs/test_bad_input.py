@@ -809,6 +809,29 @@ tags: {team: platform, 'aws:owner': me}
     pytest.param(
         API
         + """\
+    secrets: {DB_PASSWORD: {secret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db"}}
+""",
+        [
+            "env.yaml:9: services.api.secrets.DB_PASSWORD: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db' "
+            "is not a full secret ARN; copy it with its 6-character suffix (...:secret:prod/db-AbCdEf) from the console "
+            "or `aws secretsmanager describe-secret`",
+        ],
+        id="partial_secret_arn",
+    ),
+    pytest.param(
+        API
+        + """\
+    secrets: {API_KEY: {parameter: /dev/api/key, kms_key: "arn:aws:kms:eu-west-1:123456789012:alias/app"}}
+""",
+        [
+            "env.yaml:9: services.api.secrets.API_KEY: 'arn:aws:kms:eu-west-1:123456789012:alias/app' is not a KMS key ARN "
+            "(arn:aws:kms:<region>:<account>:key/<id>)",
+        ],
+        id="secret_kms_key_not_a_key_arn",
+    ),
+    pytest.param(
+        API
+        + """\
     health_check: {command: ["CMD", "true"], interval: 120, timeout: 90}
 """,
         [
