@@ -300,7 +300,8 @@ class Cluster(pulumi.ComponentResource):
         args, name = self._args, self._name
         group = aws.ec2.SecurityGroup(
             child(name, "instances"),
-            name=physical(child(name, "instances"), 255),
+            # No fixed name: a description change replaces the group, and Pulumi creates the
+            # new one first, which a fixed name would collide with (InvalidGroup.Duplicate).
             description=f"ECS container instances of {args.environment}: no ingress, HTTPS egress only",
             vpc_id=args.vpc_id,
             tags={**args.tags, "Name": child(name, "instances")},

@@ -47,7 +47,7 @@ class LoadBalancerArgs:
     routes: dict[str, ServiceConfig]  # the exposed services, by key
     deletion_protection: bool
     tags: dict[str, str]
-    vpc_cidr: pulumi.Input[str]  # the targets' network: the security group's only egress
+    vpc_cidr: str  # the targets' network (the security group's only egress); plain: it names target groups
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -210,8 +210,11 @@ class LoadBalancer(pulumi.ComponentResource):
         health = service.health_check
         return aws.lb.TargetGroup(
             child(name, "tg", key),
-            # Port, protocol and target type force a replacement: they are in the name's digest.
-            name=replaceable_name(f"{args.environment}-{key}", TARGET_GROUP_NAME_MAX, "HTTP", "ip", str(service.port)),
+            # Port, protocol, target type and the VPC force a replacement: they are in the name's
+            # digest, so the new group never collides with the old one's name.
+            name=replaceable_name(
+                f"{args.environment}-{key}", TARGET_GROUP_NAME_MAX, "HTTP", "ip", str(service.port), str(args.vpc_cidr)
+            ),
             target_type="ip",  # awsvpc tasks register by IP
             protocol="HTTP",
             protocol_version="HTTP1",
