@@ -144,7 +144,7 @@ class Environment(pulumi.ComponentResource):
                 ),
                 exec_kms_key_arn=self.cluster.exec_kms_key_arn,
                 exec_log_group_name=self.cluster.exec_log_group_name,
-                tags=tags_with_service(config.all_tags, key),
+                tags=config.service_tags(key),
                 protect=config.protect_resources,
                 **self._aws_egress(config),
             ),
@@ -168,10 +168,6 @@ class Environment(pulumi.ComponentResource):
         if image.uri is not None:
             return image.uri
         return pulumi.Output.concat(self.registry.repository_urls[image.repository], ":", image.tag)
-
-
-def tags_with_service(tags: dict[str, str], key: str) -> dict[str, str]:
-    return {**tags, "service": key}
 
 
 def create_environment(config: EnvironmentConfig) -> Environment:

@@ -313,10 +313,14 @@ def check_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Pro
             f"env {env!r} contradicts environment {config.environment!r}; the env tag is set from "
             "environment, so remove it"
         )
-    if len(config.all_tags) > MAX_TAGS:
+    if "service" in config.tags:
+        yield ("tags", "service"), "service is set per service by the platform (its key); remove it"
+    # A service's resources carry one more tag than the environment's: service=<key>.
+    widest = len(config.service_tags(next(iter(config.services)))) if config.services else len(config.all_tags)
+    if widest > MAX_TAGS:
         yield ("tags",), (
-            f"{len(config.all_tags)} tags with env; AWS allows at most {MAX_TAGS} per resource, so remove "
-            f"{len(config.all_tags) - MAX_TAGS}"
+            f"{widest} tags with env and service; AWS allows at most {MAX_TAGS} per resource, so remove "
+            f"{widest - MAX_TAGS}"
         )
 
 

@@ -628,6 +628,10 @@ class EnvironmentConfig(Strict):
     def all_tags(self) -> dict[str, str]:
         return {**self.tags, "env": self.environment}
 
+    def service_tags(self, service: str) -> dict[str, str]:
+        """A service's resources also carry service=<key>, for cost allocation per service."""
+        return {**self.all_tags, "service": service}
+
     @property
     def load_balancer_deletion_protection(self) -> bool:
         lb = self.load_balancer.deletion_protection

@@ -807,6 +807,23 @@ tags: {team: platform, 'aws:owner': me}
         id="health_timeout_not_below_interval",
     ),
     pytest.param(
+        "environment: dev\naws: {region: eu-west-1}\ntags: {team: platform, service: shop}\n" + API,
+        [
+            "env.yaml:3: tags.service: service is set per service by the platform (its key); remove it",
+        ],
+        id="reserved_service_tag",
+    ),
+    pytest.param(
+        "environment: dev\naws: {region: eu-west-1}\ntags: {team: platform, "
+        + ", ".join(f"t{i}: x" for i in range(48))
+        + "}\n"
+        + API,
+        [
+            "env.yaml:3: tags: 51 tags with env and service; AWS allows at most 50 per resource, so remove 1",
+        ],
+        id="too_many_tags_with_the_service_tag",
+    ),
+    pytest.param(
         API
         + """\
     secrets: {DB_PASSWORD: {secret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db"}}
