@@ -5,7 +5,7 @@ import pulumi
 from configs.errors import ConfigError
 from configs.loader import config_path, load_environment
 from components.environment import create_environment, stack_outputs
-from components.facts import WrongAccountError
+from components.facts import FactsMismatchError
 
 
 def check_provider_region(stack: str, wanted: str) -> None:
@@ -25,7 +25,7 @@ try:
     config = load_environment(config_path(stack), stack=stack)
     check_provider_region(stack, config.aws.region)
     environment = create_environment(config)
-except (ConfigError, WrongAccountError) as error:
+except (ConfigError, FactsMismatchError) as error:
     # RunError ends the program with the message alone: no Python traceback for bad input.
     raise pulumi.RunError(str(error)) from None
 

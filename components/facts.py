@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pulumi_aws as aws
 
 from configs.model import EnvironmentConfig
+from configs.subnets import allocate_subnets
 
 # The ECS-optimised Amazon Linux 2023 AMIs, published by AWS as public SSM parameters.
 ECS_AMI_PARAMETERS = {
@@ -28,7 +29,15 @@ class PlatformFacts:
     ecs_amis: dict[str, str]  # architecture -> AMI id, for the architectures EC2 providers use
 
 
-class WrongAccountError(Exception):
+class FactsMismatchError(Exception):
+    """The account or region differs from what the environment file was validated against."""
+
+
+class WrongAccountError(FactsMismatchError):
+    pass
+
+
+class ZoneLayoutError(FactsMismatchError):
     pass
 
 
@@ -40,10 +49,25 @@ def lookup_facts(config: EnvironmentConfig) -> PlatformFacts:
             f"belong to {identity.account_id}; switch credentials (AWS_PROFILE) or fix the file"
         )
     zones = _zones(config)
+    check_zone_layout(config, zones)
     architectures = sorted({p.architecture for p in config.cluster.capacity.ec2.values()})
     amis = {arch: aws.ssm.get_parameter(name=ECS_AMI_PARAMETERS[arch]).value for arch in architectures}
     partition = aws.get_partition().partition
     return PlatformFacts(identity.account_id, config.aws.region, partition, zones, amis)
+
+
+def check_zone_layout(config: EnvironmentConfig, zones: tuple[str, ...]) -> None:
+    """Validation assumed the region's first zone letters for `availability_zones: N`; the
+    account may lack one (us-east-1 often has no 1e), and a later letter needs a later subnet
+    slot. Checked here, before anything is registered, with the zones AWS actually returned."""
+    network = config.network
+    try:
+        allocate_subnets(network.cidr, list(zones), network.subnet_prefix.public, network.subnet_prefix.private)
+    except ValueError as error:
+        raise ZoneLayoutError(
+            f"configs/{config.environment}.yaml: network.subnet_prefix: with the zones this account offers "
+            f"({', '.join(zones)}), {error}"
+        ) from None
 
 
 def _zones(config: EnvironmentConfig) -> tuple[str, ...]:

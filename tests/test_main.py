@@ -8,7 +8,8 @@ import pulumi
 import pytest
 
 from review.offline import CapturingMonitor, install_mocks
-from tests.harness import reference_plan
+from components.facts import ZoneLayoutError, check_zone_layout
+from tests.harness import edited, reference_plan
 
 MAIN = Path(__file__).resolve().parents[1] / "__main__.py"
 
@@ -66,3 +67,16 @@ def test_credentials_of_another_account_stop_the_run_before_anything_is_register
         "switch credentials (AWS_PROFILE) or fix the file"
     )
     assert monitor.captured == []
+
+
+def test_zones_the_account_offers_are_checked_against_the_subnet_layout_before_registering():
+    # Validation assumed zones a-b; an account whose first zones are a and f needs slot 6.
+    config = edited("dev", lambda data: data["network"].update(cidr="10.10.0.0/18", subnet_prefix={"public": 24, "private": 20}))
+    with pytest.raises(ZoneLayoutError) as mismatch:
+        check_zone_layout(config, ("eu-west-1a", "eu-west-1f"))
+    assert str(mismatch.value) == (
+        "configs/dev.yaml: network.subnet_prefix: with the zones this account offers (eu-west-1a, eu-west-1f), "
+        "10.10.0.0/18 holds 4 /20 private subnets, but zone letter 'f' needs slot 6; "
+        "use a longer prefix or a larger CIDR"
+    )
+    check_zone_layout(config, ("eu-west-1a", "eu-west-1b"))  # the layout validation assumed fits
