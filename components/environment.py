@@ -63,7 +63,6 @@ class Environment(pulumi.ComponentResource):
                 registry=config.registry,
                 environment=config.environment,
                 account_id=facts.account_id,
-                region=facts.region,
                 partition=facts.partition,
                 tags=tags,
                 protect=protect,

@@ -27,7 +27,6 @@ class RegistryArgs:
     registry: RegistryConfig
     environment: str
     account_id: str
-    region: str
     partition: str
     tags: dict[str, str]
     protect: bool

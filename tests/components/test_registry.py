@@ -39,7 +39,6 @@ def registry_plan(config: EnvironmentConfig) -> Plan:
                 registry=cfg.registry,
                 environment=cfg.environment,
                 account_id=cfg.aws.account_id,
-                region=cfg.aws.region,
                 partition="aws",
                 tags=cfg.all_tags,
                 protect=cfg.protect_resources,
