@@ -23,11 +23,15 @@ def _load_registry():
 
 
 registry = _load_registry()
-# Deserialize each request's properties once instead of once per policy (see the module).
-importlib.import_module(f"{PACKAGE}.sdk_fastpath").install()
+policies = registry.build_policies()
+# Deserialize each request's properties once instead of once per policy, and run a resource's
+# Analyze only through the policies that check its type (see the module).
+fastpath = importlib.import_module(f"{PACKAGE}.sdk_fastpath")
+if fastpath.install():
+    policies = fastpath.PolicyList(policies, registry.resource_types())
 
 PolicyPack(
     name="ecs-platform",
     description="Security and reliability rules for the ECS platform (ECR, ECS, EC2, VPC, IAM, ALB, logs, tags).",
-    policies=registry.build_policies(),
+    policies=policies,
 )

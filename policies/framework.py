@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
@@ -94,7 +95,8 @@ class Settings:
     default_tags: tuple[str, ...] = ()  # tag keys the resource's provider adds (defaultTags)
 
     @classmethod
-    def from_config(cls, policy: str, config: Optional[Mapping[str, Any]], defaults: Mapping[str, Any]) -> "Settings":
+    def from_config(cls, policy: str, config: Optional[Mapping[str, Any]], defaults: Mapping[str, Any],
+                    today: Optional[datetime.date] = None) -> "Settings":
         config = plain(config or {})
         options = {key: config.get(key, default) for key, default in defaults.items()}
         return cls(
@@ -104,6 +106,7 @@ class Settings:
             owner_keys=tuple(config.get("ownerKeys", ())),
             waivers=tuple(Waiver.parse(w, policy) for w in config.get("waivers", ())),
             options=options,
+            today=today or datetime.date.today(),
         )
 
     def option(self, key: str) -> Any:
@@ -156,6 +159,10 @@ class Rule:
     production_only: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
     option_schema: Mapping[str, dict] = field(default_factory=dict)
+    # Settings already parsed from a config, by (config as JSON, today): CrossGuard hands every
+    # call a fresh copy of the same config, and parsing it (waivers, owner keys) per resource
+    # was a good part of the pack's time. Settings are frozen, so sharing them is safe.
+    _settings_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def message(self, resource: str, problem: str) -> str:
         return f"{resource}: {problem}. Fix: {self.remediation}"
@@ -165,7 +172,17 @@ class Rule:
         return PolicyConfigSchema(properties={**COMMON_SCHEMA, **extra})
 
     def settings(self, config: Optional[Mapping[str, Any]]) -> Settings:
-        return Settings.from_config(self.name, config, self.options)
+        today = datetime.date.today()
+        try:
+            key = (json.dumps(config), today)
+        except (TypeError, ValueError):  # not JSON data: parse every time
+            return Settings.from_config(self.name, config, self.options)
+        cached = self._settings_cache.get(key)
+        if cached is None:
+            if len(self._settings_cache) >= 32:  # a pack sees few configs; tests see many
+                self._settings_cache.clear()
+            cached = self._settings_cache[key] = Settings.from_config(self.name, config, self.options, today)
+        return cached
 
     def applies(self, settings: Settings) -> bool:
         return settings.production or not self.production_only

@@ -76,8 +76,20 @@ def unknown_path(value: Any, path: tuple = ()) -> Optional[tuple]:
     return None
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """Deep copy of SDK proxies (or plain data) as dicts and lists, sentinels kept as strings."""
+    # Exact-type shortcuts first: props are mostly scalars, dicts and lists, and the ABC
+    # checks below cost more than the copy. Subclasses still take the general path.
+    kind = type(value)
+    if kind in _LEAVES:
+        return value
+    if kind is dict:
+        return {key: plain(item) for key, item in value.items()}
+    if kind is list:
+        return [plain(item) for item in value]
     if isinstance(value, Mapping):
         target = value["__target"] if _is_proxy(value) else value
         return {key: plain(item) for key, item in target.items()}

@@ -9,7 +9,7 @@ from pulumi_policy import EnforcementLevel, Policy
 
 from . import ec2, ecr, ecs_cluster, ecs_service, ecs_task_definition, iam, load_balancer, logs, tags, vpc, waivers
 from .config_defaults import level_for
-from .framework import Rule
+from .framework import ResourceRule, Rule
 
 RULES: list[Rule] = [
     *ecr.RULES,
@@ -31,3 +31,8 @@ assert len(RULES_BY_NAME) == len(RULES), "policy names must be unique"
 def build_policies() -> list[Policy]:
     """CrossGuard policies at their production level: an unconfigured run is the strict one."""
     return [rule.policy(EnforcementLevel(level_for(rule, "prod"))) for rule in RULES]
+
+
+def resource_types() -> dict[str, tuple[str, ...]]:
+    """Resource policy name -> the resource types its rule checks (none other can fail it)."""
+    return {rule.name: tuple(rule.types) for rule in RULES if isinstance(rule, ResourceRule)}

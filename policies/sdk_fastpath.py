@@ -45,11 +45,12 @@ tests/policies/test_sdk_fastpath.py checks that the verdicts are identical eithe
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import os
 import sys
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 DISABLE_ENV = "ECS_POLICY_SDK_FASTPATH"
 SUPPORTED = ((1, 21), (2, 0))  # [lower, upper) of pulumi-policy's (major, minor)
@@ -57,6 +58,12 @@ _EXPECTED_CALLS = (
     "deserialize_properties(json_format.MessageToDict(",
     "unknown_checking_proxy(deserialized)",
 )
+
+# AnalyzeStack is replaced (below), not wrapped: it is the SDK's code with the resources built
+# once instead of once per stack policy. It is used only when the SDK's own AnalyzeStack is
+# exactly the 1.21.0 one it was copied from (sha256 of its source); otherwise the SDK's runs.
+_ANALYZE_STACK_SHA256 = {"3917a008482c2387d7da37f65d889970933e8df8efc57270559e20b36be837bf"}
+_SERVICER_STATE = ("policies", "policy_pack_name", "policy_pack_version", "stack_tags")
 
 _scope = threading.local()  # .memo: dict while a servicer request runs on this thread, else None
 _installed = False
@@ -117,6 +124,10 @@ def _incompatibility() -> Optional[str]:
         return "cannot inspect _DictProxy.__init__"
     if list(init.parameters) != ["self", "target", "props_acc"]:
         return f"_DictProxy.__init__{init} differs"
+    annotations = getattr(servicer, "__annotations__", {})
+    missing = [name for name in _SERVICER_STATE if f"_PolicyAnalyzerServicer__{name}" not in annotations]
+    if missing:
+        return f"_PolicyAnalyzerServicer has no __{missing[0]}"
     for name in ("Analyze", "AnalyzeStack"):
         method = getattr(servicer, name, None)
         if not callable(method):
@@ -139,24 +150,139 @@ def _patch() -> None:
     from pulumi_policy import policy, proxy
 
     servicer = policy._PolicyAnalyzerServicer
-    servicer.Analyze = _request_scope(servicer.Analyze)
-    servicer.AnalyzeStack = _request_scope(servicer.AnalyzeStack)
+    servicer.Analyze = _request_scope(servicer.Analyze, analyze=True)
+    if _source_sha256(servicer.AnalyzeStack) in _ANALYZE_STACK_SHA256:
+        servicer.AnalyzeStack = _request_scope(_analyze_stack, analyze=False)
+    else:
+        print("policies/sdk_fastpath.py: pulumi-policy's AnalyzeStack differs from 1.21.0's; "
+              "stack policies each rebuild the resources (unpatched, only slower)", file=sys.stderr, flush=True)
+        servicer.AnalyzeStack = _request_scope(servicer.AnalyzeStack, analyze=False)
     policy.json_format = _JsonFormat(json_format)
     policy.deserialize_properties = _memoised_deserialize(policy.deserialize_properties)
     policy.unknown_checking_proxy = _lazy_proxy(policy.unknown_checking_proxy, proxy._DictProxy)
 
 
-def _request_scope(method: Callable) -> Callable:
+def _request_scope(method: Callable, analyze: bool) -> Callable:
     @functools.wraps(method)
     def scoped(self, request, context):
-        outer = getattr(_scope, "memo", None)
+        outer = getattr(_scope, "memo", None), getattr(_scope, "resource_type", None)
         _scope.memo = {}
+        _scope.resource_type = request.type if analyze else None
         try:
             return method(self, request, context)
         finally:
-            _scope.memo = outer
+            _scope.memo, _scope.resource_type = outer
 
     return scoped
+
+
+def _source_sha256(function: Callable) -> Optional[str]:
+    try:
+        return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+    except (OSError, TypeError):
+        return None
+
+
+def _analyze_stack(self, request, _context):
+    """pulumi-policy 1.21.0's _PolicyAnalyzerServicer.AnalyzeStack, verbatim but for one thing:
+    the PolicyResource list is built once per request (on the first enabled stack policy)
+    and handed to every stack policy, instead of rebuilt from the request per policy. Stack
+    policies of this pack only read the resources (framework.Stack copies what it reads)."""
+    from pulumi_policy.policy import (
+        EnforcementLevel,
+        PolicyResource,
+        StackValidationArgs,
+        StackValidationPolicy,
+        UnknownValueError,
+        _NotApplicableError,
+        _PolicyAnalyzerServicer,
+        asyncio,
+        deserialize_properties,
+        isawaitable,
+        json_format,
+        proto,
+        unknown_checking_proxy,
+    )
+
+    self._configure_runtime_settings()
+
+    response = proto.AnalyzeResponse()
+    resources: Optional[List[PolicyResource]] = None
+    pack_name = self._PolicyAnalyzerServicer__policy_pack_name
+    pack_version = self._PolicyAnalyzerServicer__policy_pack_version
+
+    for policy in self._PolicyAnalyzerServicer__policies:
+        enforcement_level = self._get_enforcement_level(policy)
+        if enforcement_level == EnforcementLevel.DISABLED or not isinstance(policy, StackValidationPolicy):
+            continue
+        if enforcement_level == EnforcementLevel.REMEDIATE:
+            # Stack policies cannot be remediated, so treat the level as mandatory.
+            enforcement_level = EnforcementLevel.MANDATORY
+
+        report_violation = self._create_report_violation(response, policy.name,
+                                                         policy.description, enforcement_level, policy.severity)
+
+        if resources is None:  # the SDK's building, hoisted out of the policy loop
+            intermediates: List[_PolicyAnalyzerServicer.IntermediateStackResource] = []
+            for r in request.resources:
+                deserialized = deserialize_properties(json_format.MessageToDict(r.properties))
+                props = unknown_checking_proxy(deserialized)
+                opts = self._get_resource_options(r)
+                provider = self._get_provider_resource(r)
+                resource = PolicyResource(r.type, props, r.urn, r.name, opts, provider, None, [], {})
+                property_dependencies: Dict[str, List[str]] = {}
+                for k, v in r.propertyDependencies.items():
+                    property_dependencies[k] = list(v.urns)
+                intermediates.append(_PolicyAnalyzerServicer.IntermediateStackResource(
+                    resource, r.parent, list(r.dependencies), property_dependencies))
+
+            urns_to_resources: Dict[str, PolicyResource] = {}
+            for i in intermediates:
+                urns_to_resources[i.resource.urn] = i.resource
+
+            for i in intermediates:
+                if i.parent is not None and i.parent in urns_to_resources:
+                    i.resource.parent = urns_to_resources[i.parent]
+                for d in i.dependencies:
+                    if d in urns_to_resources:
+                        i.resource.dependencies.append(urns_to_resources[d])
+                for k in i.property_dependencies:
+                    v = i.property_dependencies[k]
+                    deps: List[PolicyResource] = []
+                    for d in v:
+                        if d in urns_to_resources:
+                            deps.append(urns_to_resources[d])
+                    i.resource.property_dependencies[k] = deps
+
+            resources = [i.resource for i in intermediates]
+        config = self._get_policy_config(policy.name)
+        args = StackValidationArgs(list(resources), config, self._PolicyAnalyzerServicer__stack_tags)
+
+        try:
+            result = policy.validate(args, report_violation)
+            if isawaitable(result):
+                loop = asyncio.new_event_loop()
+                task = asyncio.Task(result, loop=loop)
+                loop.run_until_complete(task)
+                loop.close()
+        except UnknownValueError as e:
+            response.diagnostics.append(proto.AnalyzeDiagnostic(
+                policyName=policy.name,
+                policyPackName=pack_name,
+                policyPackVersion=pack_version,
+                message=(f"can't run policy '{policy.name}' from policy pack "
+                         f"'{pack_name}@v{pack_version}' during preview: {e.message}"),
+                urn="",
+                description=policy.description,
+                enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
+            ))
+        except _NotApplicableError as e:
+            response.not_applicable.append(proto.PolicyNotApplicable(
+                policy_name=policy.name,
+                reason=e.reason or "",
+            ))
+
+    return response
 
 
 def _memo() -> Optional[dict]:
@@ -236,3 +362,47 @@ def _lazy_proxy(unknown_checking_proxy: Callable, dict_proxy: type) -> Callable:
         return _LazyDictProxy(props)
 
     return lazy
+
+
+# ---- dispatch by resource type ------------------------------------------------------------
+
+
+class PolicyList(list):
+    """The pack's policy list, as handed to PolicyPack (the servicer keeps this very list).
+
+    The servicer's Analyze loops over every policy for every resource, building each one's
+    arguments, although a resource policy of ours returns at once for a resource type it
+    does not check (ResourceRule._validate: `if args.resource_type not in self.types`). While
+    the patched Analyze runs, iterating this list therefore yields only what can act on the
+    request's resource type: the resource policies whose rule checks that type, and every
+    policy we know nothing about. Stack policies are left out too: Analyze skips them
+    (`not isinstance(policy, ResourceValidationPolicy)`) after a side-effect-free level
+    lookup. Everywhere else (GetAnalyzerInfo, AnalyzeStack, Remediate, Configure; or when the
+    patch is not installed) it is the full list in its order."""
+
+    def __init__(self, policies: list, types_by_name: dict[str, tuple[str, ...]]):
+        super().__init__(policies)
+        self._types_by_name = dict(types_by_name)
+        self._for_type: dict[str, list] = {}
+
+    def __iter__(self):
+        resource_type = getattr(_scope, "resource_type", None)
+        if resource_type is None:
+            return super().__iter__()
+        selected = self._for_type.get(resource_type)
+        if selected is None:
+            selected = self._for_type[resource_type] = self._select(resource_type)
+        return iter(selected)
+
+    def _select(self, resource_type: str) -> list:
+        from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+        selected = []
+        for policy in super().__iter__():
+            if type(policy) is StackValidationPolicy:
+                continue
+            types = self._types_by_name.get(policy.name)
+            if type(policy) is ResourceValidationPolicy and types is not None and resource_type not in types:
+                continue
+            selected.append(policy)
+        return selected
