@@ -1,4 +1,5 @@
-"""EC2: launch templates of the ECS instances, security groups and their rules."""
+"""EC2: launch templates of the ECS instances, security groups and their rules, and how a
+subnet's routing is read (shared by the VPC and ECS service rules)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .framework import ResourceRule, Settings, Stack, StackRule
-from .helpers import get, items, number, truthy
+from .helpers import get, items, number, peek, truthy
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -18,6 +19,36 @@ DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 VPC = "aws:ec2/vpc:Vpc"
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 RULE_TYPES = (SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE, EGRESS_RULE)
+SUBNET = "aws:ec2/subnet:Subnet"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+ROUTE = "aws:ec2/route:Route"
+ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
+
+
+# ---- subnet routing: read once here, used by aws-vpc-private-subnet-no-internet-gateway and
+# aws-ecs-service-private-subnets
+
+
+def subnet_route_tables(subnet, stack: Stack) -> list:
+    """The route tables of the stack associated with a subnet (RouteTableAssociation)."""
+    return [
+        table
+        for association in stack.referrers(subnet, "subnetId", (ASSOCIATION,))
+        for table in stack.linked(association, "routeTableId", (ROUTE_TABLE,))
+    ]
+
+
+def routes_to_internet_gateway(table, stack: Stack) -> bool:
+    """Whether a route table has a route (inline or a Route resource) to an internet gateway.
+    Raises Unknown when the inline routes are not known yet."""
+    inline = [r for r in items(stack.props(table), "routes") if str(peek(r, "gatewayId") or "").startswith("igw-")]
+    routes = stack.referrers(table, "routeTableId", (ROUTE,))
+    return bool(inline) or any(
+        str(peek(stack.props(route), "gatewayId") or "").startswith("igw-")
+        or stack.linked(route, "gatewayId", (INTERNET_GATEWAY,))
+        for route in routes
+    )
 
 
 def imdsv2(props: Mapping, settings: Settings) -> Iterable[str]:

@@ -1,9 +1,10 @@
-"""ECS services: network exposure, safe rollouts, on-demand capacity, health grace."""
+"""ECS services: network exposure, private subnets, safe rollouts, on-demand capacity, health grace."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .ec2 import SUBNET, routes_to_internet_gateway, subnet_route_tables
 from .framework import ResourceRule, Settings, Stack, StackRule
 from .helpers import get, items, number, truthy
 
@@ -18,6 +19,17 @@ FARGATE, FARGATE_SPOT = "FARGATE", "FARGATE_SPOT"
 def no_public_ip(props: Mapping, _settings: Settings) -> Iterable[str]:
     if truthy(get(props, "networkConfiguration", "assignPublicIp", default=False)):
         yield "assignPublicIp is true: every task gets an internet-reachable address"
+
+
+def private_subnets(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
+    # The subnets are found like every link (property dependencies first, so a real preview,
+    # where subnet ids are unknown, still finds them); a subnet that is not in this stack
+    # (a shared VPC) cannot be judged here. Unknown inline routes raise Unknown: the rule
+    # then runs again on `pulumi up`.
+    for subnet in stack.linked(subject, "networkConfiguration", (SUBNET,), by=("id",)):
+        for table in subnet_route_tables(subnet, stack):
+            if routes_to_internet_gateway(table, stack):
+                yield f"its subnet {subnet.name} is public: route table {table.name} routes to the internet gateway"
 
 
 def _rolling(props: Mapping) -> bool:
@@ -41,6 +53,24 @@ def min_healthy_percent(props: Mapping, settings: Settings) -> Iterable[str]:
     minimum = settings.option("minHealthyPercent")
     if percent < minimum:
         yield f"deploymentMinimumHealthyPercent is {percent:g}, below {minimum:g}: a rollout drops serving tasks"
+
+
+def max_percent(props: Mapping, _settings: Settings) -> Iterable[str]:
+    if not _rolling(props) or get(props, "schedulingStrategy", default="REPLICA") == "DAEMON":
+        return  # a daemon runs one task per instance and ignores maximumPercent
+    # Unset means AWS's defaults for REPLICA services: 100 and 200.
+    minimum = number(get(props, "deploymentMinimumHealthyPercent"), 100)
+    maximum = number(get(props, "deploymentMaximumPercent"), 200)
+    # A rolling step either starts a task above the desired count (floor(count * max / 100),
+    # ECS rounds down) or stops one below it (ceil(count * min / 100), ECS rounds up). With
+    # one task, the least the count goes down to (autoscaling, a quiet environment), only
+    # max >= 200 or min == 0 allow a step; either one allows a step at every count. "max > min"
+    # is not enough: at one task, 100/150 and 50/100 both leave the rollout stuck.
+    if maximum < 200 and minimum > 0:
+        yield (
+            f"deploymentMaximumPercent is {maximum:g} with deploymentMinimumHealthyPercent {minimum:g}: "
+            "at one task ECS can neither start a new task first nor stop the old one, so the rollout never progresses"
+        )
 
 
 def on_demand_share(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
@@ -109,6 +139,14 @@ RULES = [
         types=(SERVICE,),
         check=no_public_ip,
     ),
+    StackRule(
+        name="aws-ecs-service-private-subnets",
+        description="ECS services run in private subnets: no route table associated with them routes to an internet gateway.",
+        remediation="put networkConfiguration.subnets in the private subnets (their 0.0.0.0/0 via a NAT gateway, or none)",
+        category="security",
+        types=(SERVICE,),
+        check=private_subnets,
+    ),
     ResourceRule(
         name="aws-ecs-service-circuit-breaker",
         description="Rolling deployments use the circuit breaker with rollback.",
@@ -127,6 +165,17 @@ RULES = [
         production_only=True,
         options={"minHealthyPercent": 100},
         option_schema={"minHealthyPercent": {"type": "integer", "minimum": 0, "maximum": 100}},
+    ),
+    ResourceRule(
+        name="aws-ecs-service-deployment-max-percent",
+        description=(
+            "Rolling deployments can always progress: maximumPercent is at least 200 (room to start a new task "
+            "before stopping an old one at any task count), unless minimumHealthyPercent is 0."
+        ),
+        remediation="set services.<key>.deployment.max_percent: 200 (the default) with min_healthy_percent: 100",
+        category="reliability",
+        types=(SERVICE,),
+        check=max_percent,
     ),
     StackRule(
         name="aws-ecs-service-on-demand-share",

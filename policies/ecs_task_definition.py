@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from .framework import ResourceRule, Settings, Stack, StackRule
-from .helpers import as_list, container_definitions, container_label, get
+from .helpers import as_list, capabilities, container_definitions, container_label, get
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -16,9 +16,22 @@ def no_privileged(props: Mapping, _settings: Settings) -> Iterable[str]:
     for container in container_definitions(props):
         if container.get("privileged"):
             yield f"{container_label(container)} is privileged (root on the host)"
-        added = (((container.get("linuxParameters") or {}).get("capabilities") or {}).get("add")) or []
+        added = capabilities(container, "add")
         if added:
             yield f"{container_label(container)} adds Linux capabilities {', '.join(added)}"
+
+
+def drops_all_capabilities(props: Mapping, _settings: Settings) -> Iterable[str]:
+    # Adding capabilities is aws-ecs-task-definition-no-privileged-containers' concern; this
+    # rule asks for the drop, so a container keeps none of Docker's default set (NET_RAW,
+    # CHOWN, SETUID, ...). Windows containers have no linuxParameters at all.
+    if str(get(props, "runtimePlatform", "operatingSystemFamily", default="LINUX")).upper().startswith("WINDOWS"):
+        return
+    for container in container_definitions(props):
+        dropped = capabilities(container, "drop")
+        if "ALL" not in (c.upper() for c in dropped):
+            kept = f"drops only {', '.join(dropped)}" if dropped else "drops no Linux capabilities"
+            yield f"{container_label(container)} {kept}, so it keeps Docker's default capabilities"
 
 
 def read_only_root(props: Mapping, _settings: Settings) -> Iterable[str]:
@@ -126,6 +139,14 @@ RULES = [
         category="security",
         types=(TASK_DEFINITION,),
         check=no_privileged,
+    ),
+    ResourceRule(
+        name="aws-ecs-task-definition-drops-all-capabilities",
+        description="Containers drop all Linux capabilities (linuxParameters.capabilities.drop contains ALL).",
+        remediation='set linuxParameters.capabilities.drop: ["ALL"] in the container definition',
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=drops_all_capabilities,
     ),
     ResourceRule(
         name="aws-ecs-task-definition-read-only-root-filesystem",

@@ -224,5 +224,11 @@ def container_definitions(props: Mapping) -> list[dict]:
     return [c for c in as_list(parsed) if isinstance(c, dict)]
 
 
+def capabilities(container: Mapping, kind: str) -> list[str]:
+    """A container's linuxParameters.capabilities `add` or `drop` list ([] when unset)."""
+    linux = container.get("linuxParameters") or {}
+    return [str(c) for c in as_list((linux.get("capabilities") or {}).get(kind))]
+
+
 def container_label(container: Mapping) -> str:
     return f"container {container.get('name', '?')!r}"

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .ec2 import VPC
+from .ec2 import SUBNET, VPC, routes_to_internet_gateway, subnet_route_tables
 from .ecs_cluster import CAPACITY_PROVIDER, CLUSTER
 from .ecs_service import SERVICE
 from .ecs_task_definition import TASK_DEFINITION, referenced_secrets
 from .framework import ResourceRule, Settings, Stack, StackRule
-from .helpers import get, has, items, peek, truthy
+from .helpers import get, has, peek, truthy
 
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
-SUBNET = "aws:ec2/subnet:Subnet"
-ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
-ROUTE = "aws:ec2/route:Route"
-ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
-INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 
@@ -43,24 +38,9 @@ def is_private(subnet, stack: Stack) -> bool:
 def private_routes(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
     if not is_private(subject, stack):
         return
-    tables = [
-        table
-        for association in stack.referrers(subject, "subnetId", (ASSOCIATION,))
-        for table in stack.linked(association, "routeTableId", (ROUTE_TABLE,))
-    ]
-    for table in tables:
-        if _routes_to_internet_gateway(table, stack):
+    for table in subnet_route_tables(subject, stack):
+        if routes_to_internet_gateway(table, stack):
             yield f"its route table {table.name} routes to the internet gateway"
-
-
-def _routes_to_internet_gateway(table, stack: Stack) -> bool:
-    inline = [r for r in items(stack.props(table), "routes") if str(peek(r, "gatewayId") or "").startswith("igw-")]
-    routes = stack.referrers(table, "routeTableId", (ROUTE,))
-    return bool(inline) or any(
-        str(peek(stack.props(route), "gatewayId") or "").startswith("igw-")
-        or stack.linked(route, "gatewayId", (INTERNET_GATEWAY,))
-        for route in routes
-    )
 
 
 def needed_endpoints(stack: Stack, configured: Iterable[str]) -> set[str]:

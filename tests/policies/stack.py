@@ -50,6 +50,7 @@ CONTAINERS = [{
     "image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/prod/api:v1.4.2",
     "readonlyRootFilesystem": True,
     "privileged": False,
+    "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
     "user": "10001",
     "environment": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "KEYCLOAK_URL", "value": "https://id"}],
     "secrets": [{"name": "DB_PASSWORD", "valueFrom": f"{SECRET}:password::"}, {"name": "API_KEY", "valueFrom": PARAMETER}],

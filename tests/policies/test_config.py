@@ -29,7 +29,7 @@ def config_file(env: str) -> dict:
 
 def test_names_are_unique_kebab_case_with_service_prefix():
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 46
+    assert len(names) == len(set(names)) == 49
     assert [n for n in names if not re.fullmatch(r"aws-[a-z0-9]+(-[a-z0-9]+)+", n)] == []
     assert all(rule.description.endswith(".") and rule.remediation for rule in RULES)
 
@@ -236,6 +236,7 @@ def test_an_unknown_document_skips_the_rules_that_read_it(pack):
     verdict = pack.verdict(edited(set_("prod-api-task", "containerDefinitions", UNKNOWN)))
     assert verdict.mandatory == ()
     assert sorted(v.policy for v in verdict.violations) == [
+        "aws-ecs-task-definition-drops-all-capabilities",
         "aws-ecs-task-definition-logs-retained",
         "aws-ecs-task-definition-no-plaintext-secrets",
         "aws-ecs-task-definition-no-privileged-containers",
@@ -243,6 +244,26 @@ def test_an_unknown_document_skips_the_rules_that_read_it(pack):
         "aws-ecs-task-definition-read-only-root-filesystem",
         "aws-iam-execution-role-secrets-scoped",
     ]
+
+
+def test_unknown_subnet_ids_are_followed_through_property_dependencies(pack):
+    # In a real preview the service's subnet ids are unknown; the engine's property
+    # dependencies still name the subnets, so the rule judges them.
+    in_private = set_(SERVICE, "networkConfiguration.subnets", [UNKNOWN])
+    assert pack.verdict(edited(in_private)).violations == ()
+    to_public = lambda s: s[SERVICE]["links"].update(networkConfiguration=["prod-api-sg", "prod-public-eu-west-1a"])  # noqa: E731
+    assert pack.verdict(edited(in_private, to_public)).summary() == [("aws-ecs-service-private-subnets", "mandatory", SERVICE)]
+
+
+def test_unknown_routes_skip_both_routing_rules_with_an_advisory(pack):
+    verdict = pack.verdict(edited(set_("prod-private-rt-eu-west-1a", "routes", UNKNOWN)))
+    assert verdict.summary() == [
+        ("aws-ecs-service-private-subnets", "advisory", ""),
+        ("aws-vpc-private-subnet-no-internet-gateway", "advisory", ""),
+    ]
+    messages = sorted(v.message for v in verdict.violations)
+    assert "prod-api-service (aws:ecs/service:Service): .routes is unknown until apply" in messages[0]
+    assert "prod-private-eu-west-1a (aws:ec2/subnet:Subnet): .routes is unknown until apply" in messages[1]
 
 
 def test_unknown_role_arns_are_compared_through_property_dependencies(pack):

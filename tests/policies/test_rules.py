@@ -14,6 +14,7 @@ from .stack import (
     LIFECYCLE,
     REGION,
     add,
+    all_mandatory,
     container,
     drop,
     edited,
@@ -60,7 +61,10 @@ CASES = [
          [("aws-ecr-repository-policy-no-public-principal", "prod-api-repository-policy")], "statement 'Any' allows"),
     # ---- task definitions
     case("privileged", [container("privileged", True)], [("aws-ecs-task-definition-no-privileged-containers", TASK)], "container 'api' is privileged"),
-    case("capabilities", [container("linuxParameters", {"capabilities": {"add": ["SYS_ADMIN", "NET_ADMIN"]}})], [("aws-ecs-task-definition-no-privileged-containers", TASK)], "adds Linux capabilities SYS_ADMIN, NET_ADMIN"),
+    case("capabilities", [container("linuxParameters", {"capabilities": {"add": ["SYS_ADMIN", "NET_ADMIN"], "drop": ["ALL"]}})], [("aws-ecs-task-definition-no-privileged-containers", TASK)], "adds Linux capabilities SYS_ADMIN, NET_ADMIN"),
+    case("capabilities-kept", [container("linuxParameters", None)], [("aws-ecs-task-definition-drops-all-capabilities", TASK)], "container 'api' drops no Linux capabilities, so it keeps Docker's default capabilities"),
+    case("capabilities-no-drop", [container("linuxParameters", {"initProcessEnabled": True, "capabilities": {"drop": []}})], [("aws-ecs-task-definition-drops-all-capabilities", TASK)], "drops no Linux capabilities"),
+    case("capabilities-drop-some", [container("linuxParameters", {"capabilities": {"drop": ["NET_RAW", "SYS_ADMIN"]}})], [("aws-ecs-task-definition-drops-all-capabilities", TASK)], "container 'api' drops only NET_RAW, SYS_ADMIN"),
     case("root-writable", [container("readonlyRootFilesystem", False)], [("aws-ecs-task-definition-read-only-root-filesystem", TASK)], "container 'api' has a writable root filesystem"),
     case("root-default", [container("readonlyRootFilesystem", None)], [("aws-ecs-task-definition-read-only-root-filesystem", TASK)], "writable root filesystem"),
     case("logs-none", [container("logConfiguration", None)], [("aws-ecs-task-definition-logs-retained", TASK)], "logs with no driver"),
@@ -80,10 +84,23 @@ CASES = [
     case("host-ipc", [set_(TASK, "ipcMode", "host")], [("aws-ecs-task-definition-no-host-namespaces", TASK)], "ipcMode is host"),
     # ---- services
     case("public-ip", [set_(SERVICE, "networkConfiguration.assignPublicIp", True)], [("aws-ecs-service-no-public-ip", SERVICE)], "assignPublicIp is true"),
+    case("public-subnet", [set_(SERVICE, "networkConfiguration.subnets", ["subnet-pub"]),
+                           lambda s: s[SERVICE]["links"].update(networkConfiguration=["prod-api-sg", "prod-public-eu-west-1a"])],
+         [("aws-ecs-service-private-subnets", SERVICE)], "its subnet prod-public-eu-west-1a is public: route table prod-public-rt routes to the internet gateway"),
+    case("public-subnet-beside-private", [set_(SERVICE, "networkConfiguration.subnets", ["subnet-priv", "subnet-pub"]),
+                                          lambda s: s[SERVICE]["links"].update(networkConfiguration=["prod-api-sg", "prod-private-eu-west-1a", "prod-public-eu-west-1a"])],
+         [("aws-ecs-service-private-subnets", SERVICE)], "its subnet prod-public-eu-west-1a is public"),
     case("breaker-off", [set_(SERVICE, "deploymentCircuitBreaker.enable", False)], [("aws-ecs-service-circuit-breaker", SERVICE)], "circuit breaker with rollback is off"),
     case("breaker-no-rollback", [set_(SERVICE, "deploymentCircuitBreaker.rollback", False)], [("aws-ecs-service-circuit-breaker", SERVICE)], "circuit breaker"),
     case("breaker-missing", [drop(SERVICE, "deploymentCircuitBreaker")], [("aws-ecs-service-circuit-breaker", SERVICE)], "retries forever"),
     case("healthy-50", [set_(SERVICE, "deploymentMinimumHealthyPercent", 50)], [("aws-ecs-service-min-healthy-percent", SERVICE)], "deploymentMinimumHealthyPercent is 50, below 100"),
+    case("max-100", [set_(SERVICE, "deploymentMaximumPercent", 100)], [("aws-ecs-service-deployment-max-percent", SERVICE)],
+         "deploymentMaximumPercent is 100 with deploymentMinimumHealthyPercent 100: at one task ECS can neither start a new task first nor stop the old one"),
+    case("max-150", [set_(SERVICE, "deploymentMaximumPercent", 150)], [("aws-ecs-service-deployment-max-percent", SERVICE)], "deploymentMaximumPercent is 150"),
+    case("min-50-max-100", [set_(SERVICE, "deploymentMinimumHealthyPercent", 50), set_(SERVICE, "deploymentMaximumPercent", 100)],
+         [("aws-ecs-service-deployment-max-percent", SERVICE), ("aws-ecs-service-min-healthy-percent", SERVICE)], "deploymentMaximumPercent is 100 with deploymentMinimumHealthyPercent 50"),
+    case("max-150-min-default", [drop(SERVICE, "deploymentMinimumHealthyPercent"), set_(SERVICE, "deploymentMaximumPercent", 150)],
+         [("aws-ecs-service-deployment-max-percent", SERVICE)], "deploymentMaximumPercent is 150 with deploymentMinimumHealthyPercent 100"),
     case("spot-only", [set_(SERVICE, "capacityProviderStrategies", [{"capacityProvider": "FARGATE_SPOT", "weight": 1}])], [("aws-ecs-service-on-demand-share", SERVICE)], "the capacity strategy (FARGATE_SPOT) has no on-demand share"),
     case("fargate-without-base", [set_(SERVICE, "capacityProviderStrategies.0.base", 0)], [("aws-ecs-service-on-demand-share", SERVICE)], "(FARGATE, FARGATE_SPOT) has no on-demand share"),
     case("ec2-all-spot", [set_(SERVICE, "capacityProviderStrategies", [{"capacityProvider": "prod-general", "weight": 1}]),
@@ -124,7 +141,9 @@ CASES = [
     case("no-flow-logs", [remove("prod-flow-log")], [("aws-vpc-flow-logs", "prod-vpc")], "has no flow log"),
     case("private-via-igw", [set_("prod-private-default-eu-west-1a", "gatewayId", "igw-1"), drop("prod-private-default-eu-west-1a", "natGatewayId"),
                              lambda s: s["prod-private-default-eu-west-1a"]["links"].update(gatewayId=["prod-igw"], natGatewayId=[])],
-         [("aws-vpc-private-subnet-no-internet-gateway", "prod-private-eu-west-1a")], "its route table prod-private-rt-eu-west-1a routes to the internet gateway"),
+         # The service in that subnet is then in a public subnet too (a Route resource, not an inline route).
+         [("aws-ecs-service-private-subnets", SERVICE), ("aws-vpc-private-subnet-no-internet-gateway", "prod-private-eu-west-1a")],
+         "its route table prod-private-rt-eu-west-1a routes to the internet gateway"),
     case("no-nat-missing-endpoints", [remove("prod-nat-eu-west-1a")], [("aws-vpc-endpoints-without-nat", "prod-vpc")],
          "lacks the VPC endpoints ecr.dkr, ecs, ecs-agent, ecs-telemetry, kms, logs, secretsmanager, ssm, ssmmessages, sts,"),
     case("endpoint-public-dns", [set_("prod-endpoint-ecr-api", "privateDnsEnabled", False)], [("aws-vpc-endpoint-private-dns", "prod-endpoint-ecr-api")], "com.amazonaws.eu-west-1.ecr.api has privateDnsEnabled off"),
@@ -183,6 +202,22 @@ def test_each_mutation_fails_exactly_its_policy(pack, edits, expected, fragment)
         # The description leads, then "<resource>: <problem>. Fix: <remediation>".
         assert violation.message.startswith(rule.description + "\n" + violation.resource + ": ")
         assert violation.message.endswith(". Fix: " + rule.remediation)
+
+
+@pytest.mark.parametrize("edits", [
+    pytest.param([set_(SERVICE, "deploymentMaximumPercent", 100), set_(SERVICE, "deploymentMinimumHealthyPercent", 0)], id="min-0-stops-first"),
+    pytest.param([drop(SERVICE, "deploymentMaximumPercent")], id="max-default-200"),
+    pytest.param([set_(SERVICE, "deploymentMaximumPercent", 100), set_(SERVICE, "schedulingStrategy", "DAEMON")], id="daemon"),
+    pytest.param([set_(SERVICE, "deploymentMaximumPercent", 100), set_(SERVICE, "deploymentController", {"type": "CODE_DEPLOY"})], id="blue-green"),
+    pytest.param([container("linuxParameters", {"capabilities": {"drop": ["all"]}})], id="drop-all-lowercase"),
+    pytest.param([container("linuxParameters", None), set_(TASK, "runtimePlatform", {"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"})], id="windows-no-linux-parameters"),
+    pytest.param([set_(SERVICE, "networkConfiguration.subnets", ["subnet-shared"]), lambda s: s[SERVICE]["links"].update(networkConfiguration=["prod-api-sg"])], id="subnet-outside-the-stack"),
+])
+def test_edges_the_new_rules_accept(pack, edits):
+    """min 0 lets ECS stop a task first; DAEMON and blue/green ignore maximumPercent; a
+    Windows task has no linuxParameters; a subnet of another stack cannot be judged here."""
+    config = all_mandatory(production=False)  # min 0 fails aws-ecs-service-min-healthy-percent in production only
+    assert pack.verdict(edited(*edits), config).violations == ()
 
 
 def test_every_rule_has_a_failing_case():
