@@ -34,6 +34,13 @@ def test_names_are_unique_kebab_case_with_service_prefix():
     assert all(rule.description.endswith(".") and rule.remediation for rule in RULES)
 
 
+def test_the_readme_lists_every_rule_in_registry_order():
+    readme = (Path(config_gen.__file__).parent / "README.md").read_text()
+    listed = re.findall(r"^\| `(aws-[a-z0-9-]+)` \| (\w+) \|", readme, flags=re.M)
+    assert listed == [(rule.name, rule.category) for rule in RULES]
+    assert f"{len(RULES)} rules, in registry order" in readme
+
+
 def test_the_pack_announces_every_rule_with_its_kind(pack_client):
     info = pack_client.info
     assert info.name == "ecs-platform"
