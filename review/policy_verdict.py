@@ -90,6 +90,10 @@ class Verdict:
 class PolicyPackClient:
     """A running policy pack. Start once, configure as often as needed, analyze many times."""
 
+    # Analyze calls outstanding at once. The pack serves 4 at a time (pulumi-policy's server
+    # pool) and evaluates under one GIL; a few more keep it busy while answers travel back.
+    max_in_flight = 32
+
     def __init__(self, pack_dir: Path = PACK_DIR, python: str = sys.executable, stack: str = "dev"):
         self.pack_dir = Path(pack_dir)
         self.python = python
@@ -103,6 +107,8 @@ class PolicyPackClient:
         self._configured: Optional[dict] = None
         self._answers_by_config: dict[str, dict[bytes, analyzer_pb2.AnalyzeResponse]] = {}
         self._answers: dict[bytes, analyzer_pb2.AnalyzeResponse] = {}
+        # What the last analyze() did: Analyze RPCs sent, answers taken from the cache.
+        self.last_stats = AnalyzeStats()
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -164,29 +170,84 @@ class PolicyPackClient:
         return effective
 
     def analyze(self, resources: Iterable[Any]) -> Verdict:
-        """Analyze for each custom resource, then AnalyzeStack with all of them."""
+        """Analyze for each custom resource, then AnalyzeStack with all of them.
+
+        The Analyze calls are pipelined: up to `max_in_flight` are outstanding at once (gRPC
+        futures), so building the next requests here overlaps the pack's evaluation in its own
+        process. Responses are consumed in resource order, so the verdict (and the order of its
+        violations) is the same as with one blocking call after the other."""
         described = [as_resource(r) for r in resources]
         urns = _urns(described, self.stack)
         custom = [r for r in described if r.custom]
+        stats = self.last_stats = AnalyzeStats(resources=len(custom))
+        window = max(1, int(self.max_in_flight))
+        # Per resource: its answer, or the key of an answer still in flight (None: not yet).
+        answers: list[Any] = []
+        in_flight: dict[bytes, grpc.Future] = {}  # insertion order = submission order
+        stack_resources = []
+        for resource in custom:
+            analyze_request, stack_resource = _requests(resource, urns[id(resource)])
+            stack_resources.append(stack_resource)
+            key = analyze_request.SerializeToString(deterministic=True)
+            cached = self._answers.get(key)
+            if cached is not None:
+                stats.cache_hits += 1
+                answers.append(cached)
+                continue
+            answers.append(key)
+            if key in in_flight:  # the same request earlier in this stack: asked once
+                stats.cache_hits += 1
+                continue
+            if len(in_flight) >= window:
+                self._settle(in_flight, next(iter(in_flight)))
+            in_flight[key] = self._stub.Analyze.future(analyze_request)
+            stats.analyze_calls += 1
+        stack_future = self._stub.AnalyzeStack.future(analyzer_pb2.AnalyzeStackRequest(resources=stack_resources))
+        try:
+            while in_flight:
+                self._settle(in_flight, next(iter(in_flight)))
+        except BaseException:
+            for future in in_flight.values():
+                future.cancel()
+            stack_future.cancel()
+            raise
         violations: list[Violation] = []
         not_applicable: list[tuple[str, str, str]] = []
-        for resource in custom:
-            response = self._analyze_one(_analyze_request(resource, urns))
+        for resource, answer in zip(custom, answers):
+            response = self._answers[answer] if isinstance(answer, bytes) else answer
             violations += _violations(response, fallback=(resource.name, urns[id(resource)]))
             not_applicable += [(n.policy_name, resource.name, n.reason) for n in response.not_applicable]
-        stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[_stack_resource(r, urns) for r in custom])
-        response = self._stub.AnalyzeStack(stack_request)
+        response = stack_future.result()
         names = {urns[id(r)]: r.name for r in described}
         violations += _violations(response, names=names)
         not_applicable += [(n.policy_name, "", n.reason) for n in response.not_applicable]
         return Verdict(tuple(violations), tuple(not_applicable))
 
+    def _settle(self, in_flight: dict[bytes, "grpc.Future"], key: bytes) -> None:
+        """Waits for one outstanding Analyze and records its answer (in the cache)."""
+        future = in_flight[key]
+        try:
+            self._answers[key] = future.result()
+        except BaseException:
+            for other in in_flight.values():
+                other.cancel()
+            raise
+        del in_flight[key]
 
     def _analyze_one(self, request: analyzer_pb2.AnalyzeRequest) -> analyzer_pb2.AnalyzeResponse:
         key = request.SerializeToString(deterministic=True)
         if key not in self._answers:
             self._answers[key] = self._stub.Analyze(request)
         return self._answers[key]
+
+
+@dataclass
+class AnalyzeStats:
+    """Counters of one analyze() call: custom resources, Analyze RPCs sent, cached answers."""
+
+    resources: int = 0
+    analyze_calls: int = 0
+    cache_hits: int = 0
 
 
 # ---- the CLI's config merge --------------------------------------------------------------
@@ -272,8 +333,10 @@ def _type_chain(urn: str) -> str:
 
 
 def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    # Struct.update is protobuf's own dict -> Struct conversion: the same message as
+    # json_format.ParseDict for JSON data (None, bool, number, str, list, dict), ~4x faster.
     struct = struct_pb2.Struct()
-    json_format.ParseDict(dict(props), struct)
+    struct.update(dict(props))
     return struct
 
 
@@ -287,6 +350,31 @@ def _provider(resource: Resource) -> Optional[analyzer_pb2.AnalyzerProviderResou
     return analyzer_pb2.AnalyzerProviderResource(
         type="pulumi:providers:aws", properties=_struct(resource.provider_props), urn="", name="default"
     )
+
+
+def _requests(resource: Resource, urn: str) -> tuple[analyzer_pb2.AnalyzeRequest, analyzer_pb2.AnalyzerResource]:
+    """The resource's Analyze request and its AnalyzeStack entry, its properties converted once."""
+    properties = _struct(resource.props)
+    options = _options(resource)
+    provider = _provider(resource)
+    analyze = analyzer_pb2.AnalyzeRequest(
+        type=resource.type, properties=properties, urn=urn, name=resource.name, options=options, provider=provider
+    )
+    stack = analyzer_pb2.AnalyzerResource(
+        type=resource.type,
+        properties=properties,
+        urn=urn,
+        name=resource.name,
+        options=options,
+        provider=provider,
+        parent=resource.parent,
+        dependencies=list(resource.dependencies),
+        propertyDependencies={
+            key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(value))
+            for key, value in resource.property_dependencies.items()
+        },
+    )
+    return analyze, stack
 
 
 def _analyze_request(resource: Resource, urns: dict[int, str]) -> analyzer_pb2.AnalyzeRequest:
