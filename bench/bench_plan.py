@@ -13,8 +13,13 @@ measures in one process:
   project code, after importing the same pulumi_aws modules. This is the raw-registration
   floor; the typed pulumi-aws classes alone cost about 2.4x it (issue 8), so the 3x target
   leaves our own code about 25% on top;
-- the policy pack: the real CrossGuard pack in its subprocess over the analyzer gRPC protocol
-  (Analyze per custom resource + AnalyzeStack), pack start-up timed apart;
+- the policy pack: the real CrossGuard pack in its subprocess over the analyzer gRPC protocol,
+  in parts: start-up (process start, imports, GetAnalyzerInfo; once per run, never per
+  resource), Configure (once), and evaluation (Analyze per custom resource + AnalyzeStack) by
+  a fresh client, so no answer comes from its cache (the report says how many did). The
+  evaluation is timed as wall clock (client + pack), this process's CPU, and the pack
+  process's own CPU read from /proc/<pid>/stat (utime + stime, all its threads) just before
+  and just after the evaluation;
 - the whole plan command: what `python -m review plan ENV` does after argument parsing (load,
   program, policy verdict, cost, rendering), in-process, so interpreter start-up and imports
   are not counted;
@@ -178,10 +183,15 @@ class Timing:
     seconds: float  # wall clock
     resources: int  # the unit of the ms-per-resource column; 0 when it does not apply
     cpu: float = 0.0  # this process's CPU seconds: robust when other work shares the 2 cores
+    show_wall: bool = True  # False for a CPU-only row (another process's CPU)
+
+    @property
+    def wall(self) -> str:
+        return f"{self.seconds:.2f}" if self.show_wall else "-"
 
     @property
     def ms_per_resource(self) -> str:
-        return f"{1000 * self.seconds / self.resources:.2f}" if self.resources else "-"
+        return f"{1000 * self.seconds / self.resources:.2f}" if self.resources and self.show_wall else "-"
 
     @property
     def cpu_ms_per_resource(self) -> str:
@@ -234,34 +244,83 @@ def import_pulumi_aws_modules(plan: Plan) -> None:
         importlib.import_module(f"pulumi_aws.{module}")
 
 
-def policy_timings(config: EnvironmentConfig, plan: Plan) -> tuple[Timing, Timing, str]:
-    """(pack start-up, Configure + analysis of every resource, the verdict's headline).
+@dataclass
+class PolicyTimings:
+    """The policy step in parts: start-up and Configure once per run, then the evaluation."""
 
-    The pack's CPU is spent in its own process: read from RUSAGE_CHILDREN once it has exited."""
+    startup: Timing  # wall; cpu = the pack process's CPU until it answered GetAnalyzerInfo
+    configure: Timing  # wall; cpu = this process's CPU
+    evaluation: Timing  # Analyze x N + AnalyzeStack: wall (client + pack); cpu = this process's
+    pack_cpu: Timing  # the pack process's CPU during the evaluation only (no wall)
+    headline: str
+    analyze_calls: int  # Analyze RPCs the client sent
+    cache_hits: int  # answers the client took from its cache instead (0: uncached evaluation)
+    cpu_source: str
+
+
+def policy_timings(config: EnvironmentConfig, plan: Plan) -> PolicyTimings:
+    """Start-up, Configure and evaluation of every resource by a fresh pack and client.
+
+    The pack's CPU is read from its own /proc/<pid>/stat around each part, so start-up (the
+    imports of pulumi, grpc and the policies, ~0.35 s) is not charged to the evaluation."""
     from policies.config_gen import pack_config
     from review.policy_verdict import PolicyPackClient
     from review.verdict import findings_of
 
-    children_cpu = _children_cpu()
+    custom = sum(1 for r in plan.resources if r.custom)
     with timed() as startup:
-        pack = PolicyPackClient(stack=config.environment).start()
+        pack = PolicyPackClient(stack=config.environment).start()  # a new client: an empty cache
     try:
-        with timed() as analysis:
+        pid = pack._process.pid
+        startup_cpu, source = process_cpu(pid)
+        with timed() as configure:
             pack.configure(pack_config(config))
+        before, _ = process_cpu(pid)
+        with timed() as evaluation:
             verdict = pack.analyze(plan.resources)
+        after, _ = process_cpu(pid)
+        stats = pack.last_stats
     finally:
         pack.close()
-    custom = sum(1 for r in plan.resources if r.custom)
-    return (
-        Timing("policy pack: process start", startup.wall, 0),
-        Timing("policy pack: Analyze x resources + AnalyzeStack", analysis.wall, custom, _children_cpu() - children_cpu),
-        findings_of(verdict).headline(),
+    pack_cpu = (after - before) if after is not None and before is not None else 0.0
+    return PolicyTimings(
+        startup=Timing("policy pack: start-up, once (pack process CPU)", startup.wall, 0, startup_cpu or 0.0),
+        configure=Timing("policy pack: Configure, once", configure.wall, 0, configure.cpu),
+        evaluation=Timing("policy evaluation: Analyze x N + AnalyzeStack (this process's CPU)", evaluation.wall, custom, evaluation.cpu),
+        pack_cpu=Timing("policy evaluation: the pack process's CPU", evaluation.wall, custom, pack_cpu, show_wall=False),
+        headline=findings_of(verdict).headline(),
+        analyze_calls=stats.analyze_calls,
+        cache_hits=stats.cache_hits,
+        cpu_source=source,
     )
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+_CLOCK_TICKS = None
+
+
+def process_cpu(pid: int) -> tuple[float | None, str]:
+    """(user + system CPU seconds of process `pid`, all threads, how it was read).
+
+    Linux: /proc/<pid>/stat fields 14-15 (utime, stime) in clock ticks. Elsewhere psutil if it
+    happens to be installed (it is not a dependency); otherwise unknown (None)."""
+    global _CLOCK_TICKS
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()  # the command name may hold spaces
+        if _CLOCK_TICKS is None:
+            _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS, f"/proc/<pid>/stat, 1/{_CLOCK_TICKS} s ticks"
+    except OSError:
+        pass
+    try:
+        import psutil  # type: ignore[import-not-found]
+
+        times = psutil.Process(pid).cpu_times()
+        return times.user + times.system, "psutil"
+    except Exception:  # noqa: BLE001 - not installed, or the process is gone
+        return None, "unavailable"
 
 
 def plan_command(path: Path) -> str:
@@ -329,13 +388,13 @@ def main(argv: list[str]) -> int:
 
         # Warm-up: the first run imports pulumi_aws modules and the SDK's lazy parts.
         run_program(load(paths[10]))
-        growth: dict[int, tuple[Timing, Timing, Timing]] = {}
+        growth: dict[int, tuple[Timing, Timing, PolicyTimings]] = {}
         for services in SIZES:
             sized = config if services == 50 else load(paths[services])
             program, plan = measure("program under mocks", lambda: run_program(sized))
             import_pulumi_aws_modules(plan)
             floor, _ = measure("floor: raw registrations", lambda: run_program(sized, program=floor_program(plan.resources)))
-            pack_start, policy, headline = policy_timings(sized, plan)
+            policy = policy_timings(sized, plan)
             growth[services] = (program, floor, policy)
         rss_after["program, floor, policy"] = peak_rss_mb()
 
@@ -345,36 +404,45 @@ def main(argv: list[str]) -> int:
         rss_after["plan command"] = peak_rss_mb()
 
     program, floor, policy = growth[50]
-    print(report(plan, [load_timing, program, floor, pack_start, policy, command], growth, rss_after, headline))
+    steps = [load_timing, program, floor, policy.startup, policy.configure, policy.evaluation, policy.pack_cpu, command]
+    print(report(plan, steps, growth, rss_after, policy))
     if args.profile:
         print()
         print(profile_program(config))
     return 0
 
 
-def report(plan: Plan, timings: list[Timing], growth: dict[int, tuple[Timing, Timing, Timing]], rss_after: dict[str, float], headline: str) -> str:
-    program, floor, policy = timings[1], timings[2], timings[4]
+def report(plan: Plan, timings: list[Timing], growth: dict[int, tuple[Timing, Timing, PolicyTimings]], rss_after: dict[str, float], policy: PolicyTimings) -> str:
+    program, floor = timings[1], timings[2]
     custom = sum(1 for r in plan.resources if r.custom)
     pack_rss = peak_rss_mb(resource.RUSAGE_CHILDREN)
     peak = max(max(rss_after.values()), pack_rss)
-    policy_ms = 1000 * policy.seconds / policy.resources
+    evaluation_ms = 1000 * policy.evaluation.seconds / policy.evaluation.resources
+    pack_cpu_ms = 1000 * policy.pack_cpu.cpu / policy.pack_cpu.resources
+    cache = ", ".join(f"{n} services: {p.analyze_calls} Analyze sent, {p.cache_hits} cache hits" for n, (_, _, p) in sorted(growth.items()))
+    uncached = all(p.cache_hits == 0 for _, _, p in growth.values())
     lines = [
         f"Environment: 50 services (Fargate, Fargate Spot, EC2 x86_64, EC2 arm64), {REPOSITORIES} repositories, 3 AZs",
         f"Registrations: {len(plan.resources)} ({custom} AWS resources + {len(plan.resources) - custom} components)",
-        f"Policy verdict of the generated environment: {headline}",
+        f"Policy verdict of the generated environment: {policy.headline}",
+        f"Policy evaluation {'uncached' if uncached else 'PARTLY CACHED (figures understate the pack)'}: {cache}",
+        f"Policy pack start-up, once per run (not per resource): {policy.startup.seconds:.2f} s wall, "
+        f"{policy.startup.cpu:.2f} s pack CPU; Configure {1000 * policy.configure.seconds:.0f} ms",
+        f"Pack CPU read from {policy.cpu_source}",
         "",
         table(
-            [[t.label, f"{t.seconds:.2f}", f"{t.cpu:.2f}" if t.cpu else "-", str(t.resources or "-"), t.ms_per_resource,
+            [[t.label, t.wall, f"{t.cpu:.2f}" if t.cpu else "-", str(t.resources or "-"), t.ms_per_resource,
               t.cpu_ms_per_resource] for t in timings],
             ["step (50 services)", "wall s", "CPU s", "resources", "wall ms/res", "CPU ms/res"],
         ),
         "",
         table(
             [[str(n), str(p.resources), f"{p.seconds:.2f}", p.ms_per_resource, p.cpu_ms_per_resource,
-              f"{f.seconds:.2f}", f.cpu_ms_per_resource, f"{p.cpu / f.cpu:.2f}x", str(c.resources), c.ms_per_resource,
-              c.cpu_ms_per_resource] for n, (p, f, c) in sorted(growth.items())],
+              f"{f.seconds:.2f}", f.cpu_ms_per_resource, f"{p.cpu / f.cpu:.2f}x", str(c.evaluation.resources),
+              c.evaluation.ms_per_resource, c.evaluation.cpu_ms_per_resource, c.pack_cpu.cpu_ms_per_resource]
+             for n, (p, f, c) in sorted(growth.items())],
             ["services", "registrations", "program wall s", "wall ms/res", "CPU ms/res", "floor wall s", "floor CPU ms/res",
-             "program/floor (CPU)", "policy resources", "policy wall ms/res", "policy CPU ms/res"],
+             "program/floor (CPU)", "policy resources", "policy eval wall ms/res", "client CPU ms/res", "pack CPU ms/res"],
         ),
         "",
         table(
@@ -386,8 +454,10 @@ def report(plan: Plan, timings: list[Timing], growth: dict[int, tuple[Timing, Ti
             [
                 ["program / floor (CPU)", f"{program.cpu / floor.cpu:.2f}x", "< 3x", _verdict(program.cpu / floor.cpu < 3)],
                 ["program / floor (wall)", f"{program.seconds / floor.seconds:.2f}x", "< 3x", _verdict(program.seconds / floor.seconds < 3)],
-                ["policy ms per resource (wall)", f"{policy_ms:.2f}", "< 1 ms", _verdict(policy_ms < 1.0)],
-                ["policy ms per resource (pack CPU)", policy.cpu_ms_per_resource, "< 1 ms", _verdict(1000 * policy.cpu / policy.resources < 1.0)],
+                ["policy evaluation ms per resource (wall, client + pack, start-up excluded)", f"{evaluation_ms:.2f}", "< 1 ms",
+                 _verdict(evaluation_ms < 1.0)],
+                ["policy evaluation ms per resource (pack process CPU, start-up excluded)", f"{pack_cpu_ms:.2f}", "< 1 ms",
+                 _verdict(pack_cpu_ms < 1.0)],
                 ["peak memory MB", f"{peak:.0f}", "< 500 MB", _verdict(peak < 500)],
             ],
             ["target", "measured", "goal", "met"],
