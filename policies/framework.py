@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
@@ -106,7 +106,7 @@ class Settings:
             owner_keys=tuple(config.get("ownerKeys", ())),
             waivers=tuple(Waiver.parse(w, policy) for w in config.get("waivers", ())),
             options=options,
-            today=today or datetime.date.today(),
+            today=today or _today(),
         )
 
     def option(self, key: str) -> Any:
@@ -115,6 +115,8 @@ class Settings:
     def waiver_for(self, name: str, ancestors: Iterable[str] = ()) -> Optional[Waiver]:
         """The live waiver covering a resource: by exact name, or by the service/repository
         key that owns it. Expired waivers cover nothing (and fail their own policy)."""
+        if not self.waivers:
+            return None
         owner = owner_key(name, tuple(ancestors), self.owner_keys, self.environment)
         for waiver in self.waivers:
             if waiver.expired(self.today):
@@ -122,6 +124,20 @@ class Settings:
             if waiver.resource == name or (owner is not None and waiver.resource == owner):
                 return waiver
         return None
+
+
+def _today() -> datetime.date:
+    """datetime.date.today(), re-read only once the local date can have changed: every call
+    of every policy asks (waiver expiry), and today() costs more than a time.time() check."""
+    now = time.time()
+    if now >= _TODAY[1]:
+        today = datetime.date.today()
+        midnight = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min).timestamp()
+        _TODAY[:] = [today, min(midnight, now + 3600)]  # and hourly, in case the clock or zone moves
+    return _TODAY[0]
+
+
+_TODAY: list = [None, float("-inf")]  # [the local date, the time.time() until which it holds]
 
 
 def owner_key(name: str, ancestors: tuple[str, ...], keys: Iterable[str], environment: str) -> Optional[str]:
@@ -159,9 +175,8 @@ class Rule:
     production_only: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
     option_schema: Mapping[str, dict] = field(default_factory=dict)
-    # Settings already parsed from a config, by (config as JSON, today): CrossGuard hands every
-    # call a fresh copy of the same config, and parsing it (waivers, owner keys) per resource
-    # was a good part of the pack's time. Settings are frozen, so sharing them is safe.
+    # Settings already parsed from a config, see `settings`. Settings are frozen, so sharing
+    # them is safe.
     _settings_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def message(self, resource: str, problem: str) -> str:
@@ -171,18 +186,38 @@ class Rule:
         extra = {key: {**self.option_schema.get(key, {}), "default": value} for key, value in self.options.items()}
         return PolicyConfigSchema(properties={**COMMON_SCHEMA, **extra})
 
-    def settings(self, config: Optional[Mapping[str, Any]]) -> Settings:
-        today = datetime.date.today()
-        try:
-            key = (json.dumps(config), today)
-        except (TypeError, ValueError):  # not JSON data: parse every time
-            return Settings.from_config(self.name, config, self.options)
-        cached = self._settings_cache.get(key)
-        if cached is None:
+    def settings(self, config: Optional[Mapping[str, Any]], resource_type: str = "",
+                 default_tags: tuple[str, ...] = ()) -> Settings:
+        """The parsed settings of a config, for one resource type and provider default tags.
+
+        CrossGuard hands every call `config.copy()` of the dict Configure stored: a new dict
+        each time, but a *shallow* copy, so its values are the very objects Configure parsed.
+        The cache is therefore keyed by the identity of the values (and the keys, and today):
+        a few id() calls per resource, where serialising the config to JSON for a key was one
+        of the pack's largest costs. The entry keeps the values referenced, so their ids cannot
+        be reused by other objects while it is cached; a new Configure brings new objects and
+        simply misses. Nothing mutates a config's values in place: the SDK never does, and
+        Settings.from_config parses a deep copy.
+
+        The per-resource fields (resource_type, default_tags) are filled into a copy cached
+        with the entry, instead of a dataclasses.replace on every call."""
+        today = _today()
+        config = config or {}
+        key = (tuple((k, id(v)) for k, v in config.items()), today)
+        entry = self._settings_cache.get(key)
+        if entry is None:
             if len(self._settings_cache) >= 32:  # a pack sees few configs; tests see many
                 self._settings_cache.clear()
-            cached = self._settings_cache[key] = Settings.from_config(self.name, config, self.options, today)
-        return cached
+            base = Settings.from_config(self.name, config, self.options, today)
+            entry = self._settings_cache[key] = (tuple(config.values()), base, {})
+        _values, base, variants = entry
+        if not resource_type and not default_tags:
+            return base
+        variant = variants.get((resource_type, default_tags))
+        if variant is None:
+            variant = variants[(resource_type, default_tags)] = dataclasses.replace(
+                base, resource_type=resource_type, default_tags=default_tags)
+        return variant
 
     def applies(self, settings: Settings) -> bool:
         return settings.production or not self.production_only
@@ -205,11 +240,7 @@ class ResourceRule(Rule):
     def _validate(self, args: ResourceValidationArgs, report_violation) -> None:
         if args.resource_type not in self.types:
             return
-        settings = dataclasses.replace(
-            self.settings(args.get_config()),
-            resource_type=args.resource_type,
-            default_tags=provider_default_tags(args.provider),
-        )
+        settings = self.settings(args.get_config(), args.resource_type, provider_default_tags(args.provider))
         if not self.applies(settings):
             return
         props = plain(args.props)
@@ -217,9 +248,11 @@ class ResourceRule(Rule):
             problems = list(self.check(props, settings))
         except Unknown as unknown:
             raise _preview_unknown(args.name, args.resource_type, unknown) from None
+        if not problems:  # a waiver only matters for problems; most resources have none
+            return
         ancestors = (tail(args.opts.parent),) if args.opts.parent else ()
         waiver = settings.waiver_for(args.name, ancestors)
-        if problems and waiver is not None:
+        if waiver is not None:
             args.not_applicable(_waived_reason(waiver, [args.name]))
         for problem in problems:
             report_violation(self.message(args.name, problem))

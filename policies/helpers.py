@@ -32,6 +32,8 @@ except ImportError:  # another SDK layout (and no fast path): nothing is a proxy
     _DictProxy = type("_DictProxy", (), {})
     _ListProxy = type("_ListProxy", (), {})
 
+from .sdk_fastpath import shared_plain
+
 SENTINELS = frozenset(
     {
         UNKNOWN_STRING_VALUE,  # 04da6b54-80e4-46f7-96ec-b56ff0331ba9, the one design.md names
@@ -90,6 +92,10 @@ def plain(value: Any) -> Any:
         return {key: plain(item) for key, item in value.items()}
     if kind is list:
         return [plain(item) for item in value]
+    # sdk_fastpath's lazy proxy, untouched: its source, copied once per request (see there).
+    source = getattr(value, "unread_source", None)
+    if source is not None:
+        return shared_plain(source, plain)
     if isinstance(value, Mapping):
         target = value["__target"] if _is_proxy(value) else value
         return {key: plain(item) for key, item in target.items()}

@@ -333,6 +333,13 @@ def _lazy_proxy(unknown_checking_proxy: Callable, dict_proxy: type) -> Callable:
         def __init__(self, source: dict):  # noqa: super().__init__ runs in _build
             self._lazy_source = source
 
+        @property
+        def unread_source(self) -> Optional[dict]:
+            """The deserialized properties while nothing has read or written this proxy, else
+            None. helpers.plain copies these directly (see `shared_plain`) instead of building
+            the proxy only to unwrap it again."""
+            return self._lazy_source
+
         def _build(self) -> None:
             source = self._lazy_source
             if source is not None:
@@ -362,6 +369,27 @@ def _lazy_proxy(unknown_checking_proxy: Callable, dict_proxy: type) -> Callable:
         return _LazyDictProxy(props)
 
     return lazy
+
+
+def shared_plain(source: dict, copy: Callable[[Any], Any]) -> Any:
+    """copy(source), made once per request and source and then handed to every policy of it.
+
+    helpers.plain used to receive each policy's own proxy: unknown_checking_proxy copied the
+    properties into proxies, then plain copied them back into dicts, per policy (2-3 per
+    resource), and that was the largest own cost of Analyze. A proxy that nobody has touched
+    is exactly its source, so plain can copy the source instead (same dicts, lists, leaves,
+    sentinels kept as strings: `get` finds unknowns in them as before), and once per request:
+    rules only read the props they are given (as with helpers.json_value's shared documents).
+    The copy still keeps the SDK's memoised source out of the rules' reach. Outside a request
+    scope it is a plain copy every time."""
+    memo = _memo()
+    if memo is None:
+        return copy(source)
+    key = ("plain", id(source))
+    hit = memo.get(key)
+    if hit is None or hit[0] is not source:
+        hit = memo[key] = (source, copy(source))
+    return hit[1]
 
 
 # ---- dispatch by resource type ------------------------------------------------------------
