@@ -128,7 +128,7 @@ class Logs(Strict):
     """Extension: how every log group of the environment is kept."""
 
     retention_days: RetentionDays = Field(
-        default=30, description="Retention of the service, exec and flow-log groups unless they set their own."
+        default=30, description="Retention of the service and exec log groups unless they set their own (flow logs have their own, network.flow_logs.retention_days)."
     )
     kms: Bool = Field(
         default=False,

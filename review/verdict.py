@@ -42,11 +42,11 @@ class PolicyResult:
 
 def findings_of(verdict: Verdict) -> PolicyResult:
     found = [
-        Finding(v.policy, v.level, v.resource or "(stack)", v.message.split("\n", 1)[-1].strip())
+        Finding(v.policy, v.level, v.resource or "the stack", v.message.split("\n", 1)[-1].strip())
         for v in verdict.violations
     ]
     found += [
-        Finding(policy, "waived", resource or "(stack)", reason)
+        Finding(policy, "waived", resource or "the stack", reason)
         for policy, resource, reason in verdict.not_applicable
         if reason.startswith("waived")
     ]

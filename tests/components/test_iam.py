@@ -254,7 +254,23 @@ def test_task_policy_exact_for_prod_api():
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "Declared1", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::acme-config/*"]},
-            {"Sid": "WriteSqsQueue", "Effect": "Allow", "Action": SQS_QUEUE_WRITE, "Resource": [QUEUE]},
+            {"Sid": "Declared2", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [QUEUE]},
+        ],
+    }
+
+
+def test_task_policy_exact_for_prod_worker_reading_and_consuming_the_queue():
+    worker = reference_config("prod").services["worker"]
+    assert task_policy_document(worker.permissions, worker.access, exec_enabled=False, exec_kms_key_arn=None) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Declared1",
+                "Effect": "Allow",
+                "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],  # sorted
+                "Resource": [QUEUE],
+            },
+            {"Sid": "ReadSqsQueue", "Effect": "Allow", "Action": SQS_QUEUE_READ, "Resource": [QUEUE]},
         ],
     }
 

@@ -121,7 +121,7 @@ def test_strategy_for_uses_the_service_or_the_cluster_default() -> None:
         "reports": [("fargate_spot", 0, 1)],
     }
     dev = reference("dev")
-    assert [(e.provider, e.base, e.weight) for e in dev.strategy_for("worker")] == [("fargate", 1, 1), ("fargate_spot", 0, 4)]
+    assert [(e.provider, e.base, e.weight) for e in dev.strategy_for("worker")] == [("fargate_spot", 0, 4), ("fargate", 0, 1)]
 
 
 def test_architecture_follows_the_ec2_provider_else_the_service() -> None:
