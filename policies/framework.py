@@ -203,7 +203,7 @@ class Rule:
         with the entry, instead of a dataclasses.replace on every call."""
         today = _today()
         config = config or {}
-        key = (tuple((k, id(v)) for k, v in config.items()), today)
+        key = (tuple(config), tuple(map(id, config.values())), today)
         entry = self._settings_cache.get(key)
         if entry is None:
             if len(self._settings_cache) >= 32:  # a pack sees few configs; tests see many

@@ -289,9 +289,41 @@ def _memo() -> Optional[dict]:
     return getattr(_scope, "memo", None)
 
 
+class _NotJson(Exception):
+    """A number MessageToDict refuses (inf, NaN): convert with MessageToDict, which raises."""
+
+
+def _struct_to_dict(struct) -> dict:
+    """MessageToDict(struct) for a google.protobuf.Struct, without json_format's generic,
+    descriptor-driven printer (it was a quarter of Analyze once everything else was cached).
+    The same result: keys in the same order; null (or unset) -> None, numbers -> float,
+    strings, bools, nested Structs -> dicts, ListValues -> lists. The one case where
+    MessageToDict raises (a non-finite number) raises _NotJson so the caller can defer to it."""
+    return {key: _value_to_py(value) for key, value in struct.fields.items()}
+
+
+def _value_to_py(value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return _struct_to_dict(value.struct_value)
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "number_value":
+        number = value.number_value
+        if number - number != 0:  # inf or NaN (both give NaN here)
+            raise _NotJson
+        return number
+    if kind == "list_value":
+        return [_value_to_py(item) for item in value.list_value.values]
+    return None  # null_value, or nothing set
+
+
 class _JsonFormat:
     """google.protobuf.json_format as pulumi_policy.policy sees it: MessageToDict with only
-    the message argument is memoised per message object within a request."""
+    the message argument is memoised per message object within a request, and converts a
+    Struct (all the servicer ever converts there: properties) with `_struct_to_dict`."""
 
     def __init__(self, module: Any):
         self._module = module
@@ -306,8 +338,16 @@ class _JsonFormat:
         key = ("MessageToDict", id(message))
         hit = memo.get(key)
         if hit is None or hit[0] is not message:
-            hit = memo[key] = (message, self._module.MessageToDict(message))
+            hit = memo[key] = (message, self._convert(message))
         return hit[1]
+
+    def _convert(self, message) -> Any:
+        if message.DESCRIPTOR.full_name == "google.protobuf.Struct":
+            try:
+                return _struct_to_dict(message)
+            except _NotJson:
+                pass
+        return self._module.MessageToDict(message)
 
 
 def _memoised_deserialize(deserialize_properties: Callable) -> Callable:
