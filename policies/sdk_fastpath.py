@@ -299,7 +299,8 @@ def _struct_to_dict(struct) -> dict:
     The same result: keys in the same order; null (or unset) -> None, numbers -> float,
     strings, bools, nested Structs -> dicts, ListValues -> lists. The one case where
     MessageToDict raises (a non-finite number) raises _NotJson so the caller can defer to it."""
-    return {key: _value_to_py(value) for key, value in struct.fields.items()}
+    fields = struct.fields  # indexed, not .items(): the map's items() is abc-mixin Python code
+    return {key: _value_to_py(fields[key]) for key in fields}
 
 
 def _value_to_py(value) -> Any:
