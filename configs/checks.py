@@ -19,8 +19,10 @@ from configs.subnets import allocate_subnets, assumed_zones
 Problem = tuple[tuple, str]
 Check = Callable[[EnvironmentConfig, datetime.date], Iterator[Problem]]
 
-# Environment variable names that look like credentials belong in `secrets`.
-SECRET_LOOKING_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)", re.I)
+# Environment variable names that look like credentials belong in `secrets`: these words
+# anywhere, or PWD, KEY, AUTH as a whole `_`-separated part. policies/config_gen.py passes this
+# pattern to the pack's aws-ecs-task-definition-no-plaintext-secrets (secretNamePattern).
+SECRET_LOOKING_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)|(^|_)(PWD|KEY|AUTH)(_|$)")
 # Graviton families carry a `g` after the generation digit (m7g, c6gn, t4g, r8gd); a1 is the
 # first-generation Graviton.
 ARM_INSTANCE_TYPE = re.compile(r"^([a-z]+\d+g[a-z]*|a1)\.")

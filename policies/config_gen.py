@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from configs.checks import SECRET_LOOKING_NAME
 from configs.endpoints import required_endpoints
 from configs.loader import config_path, load_environment
 from configs.model import EnvironmentConfig
@@ -36,6 +37,7 @@ def environment_options(config: EnvironmentConfig) -> dict[str, Any]:
         "minRetentionDays": PRODUCTION_MIN_RETENTION_DAYS,
         "requireKms": config.logs.kms,
         "requiredEndpoints": list(required_endpoints(config)),
+        "secretNamePattern": SECRET_LOOKING_NAME.pattern,  # the environment file's own rule
         "allWaivers": [_waiver(w, with_policy=True) for w in config.policy.waivers],
         "policyNames": [rule.name for rule in RULES],
     }

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 
 from .framework import ResourceRule, Settings, Stack, StackRule
 from .helpers import as_list, capabilities, container_definitions, container_label, get
+from .logs import LOG_GROUP
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
 def no_privileged(props: Mapping, _settings: Settings) -> Iterable[str]:
@@ -129,6 +129,9 @@ def no_host_namespaces(props: Mapping, _settings: Settings) -> Iterable[str]:
             yield f"{prop} is host: the containers share the {meaning}"
 
 
+# The default for an unconfigured run only: config_gen passes the environment file's rule
+# (configs/checks.py SECRET_LOOKING_NAME, which refuses at least these names) as
+# secretNamePattern, so the config loader refuses a name before the pack would.
 SECRET_NAME_PATTERN = r"(?i)(^|_)(PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY|APIKEY|PRIVATE_?KEY|CREDENTIALS?|AUTH)(_|$)"
 
 RULES = [
@@ -200,7 +203,8 @@ RULES = [
     ),
 ]
 
-# Used by iam.py: secrets a task definition references, for the execution role rule.
+# Used by iam.py (the execution role rule) and vpc.py (the endpoints secrets need): the
+# secrets and parameters a task definition references.
 def referenced_secrets(props: Mapping) -> list[str]:
     refs = []
     for container in container_definitions(props):

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from policies import config_gen
+from configs.checks import SECRET_LOOKING_NAME
+from configs.endpoints import BASELINE, EC2_AGENT
+from policies import config_gen, vpc
+from policies.ecs_task_definition import SECRET_NAME_PATTERN
 from policies.framework import StackRule
 from policies.registry import RULES, RULES_BY_NAME
 from pulumi.runtime.proto import analyzer_pb2
 
-from .stack import UNKNOWN, all_mandatory, compliant_stack, drop, edited, set_, to_resources
+from .stack import UNKNOWN, all_mandatory, compliant_stack, container, drop, edited, set_, to_resources
 
 CONFIG_DIR = Path(config_gen.__file__).parent / "config"
 SERVICE = "prod-api-service"
@@ -64,6 +67,37 @@ def test_unscoped_actions_really_have_no_resource_level_permissions():
 def test_generated_config_files_are_current():
     stale = [str(path) for path, text in config_gen.outputs().items() if not path.exists() or path.read_text() != text]
     assert stale == [], "run: python -m policies.config_gen"
+
+
+def test_the_pack_needs_the_endpoints_the_environment_files_do():
+    assert set(vpc.BASELINE_ENDPOINTS) == set(BASELINE)
+    assert set(vpc.EC2_AGENT_ENDPOINTS) == set(EC2_AGENT)
+
+
+SECRET_RULE = "aws-ecs-task-definition-no-plaintext-secrets"
+SECRET_LOOKING = ["DB_PASSWORD", "DBPASSWORD", "db_passwd", "APP_SECRET", "GITHUB_TOKEN", "GITHUB_TOKENS", "STRIPE_API_KEY",
+                  "APIKEY", "PRIVATE_KEY", "AWS_ACCESS_KEY_ID", "CREDENTIALS", "CACHE_KEY", "KEY", "DB_PWD", "AUTH", "AUTH_HEADER"]
+PLAIN_NAMES = ["LOG_LEVEL", "API_URL", "KEYBOARD_LAYOUT", "MONKEY_MODE", "AUTHOR", "PWDLESS", "PORT"]
+
+
+@pytest.mark.parametrize("env", config_gen.REFERENCE_ENVIRONMENTS)
+def test_generated_config_gives_the_pack_the_environment_files_secret_name_rule(env):
+    assert config_file(env)[SECRET_RULE]["secretNamePattern"] == SECRET_LOOKING_NAME.pattern
+
+
+def test_the_environment_file_refuses_every_name_the_pack_refuses_unconfigured():
+    default = re.compile(SECRET_NAME_PATTERN)
+    assert [n for n in SECRET_LOOKING + PLAIN_NAMES if default.search(n) and not SECRET_LOOKING_NAME.search(n)] == []
+    assert [n for n in SECRET_LOOKING if not SECRET_LOOKING_NAME.search(n)] == []
+    assert [n for n in PLAIN_NAMES if SECRET_LOOKING_NAME.search(n)] == []
+
+
+def test_a_configured_pack_refuses_what_the_environment_file_refuses(pack):
+    names = ["DBPASSWORD", "GITHUB_TOKENS", "CACHE_KEY", "DB_PWD", "AUTH", "LOG_LEVEL"]
+    plain_env = container("environment", [{"name": n, "value": "x"} for n in names])
+    verdict = pack.verdict(edited(plain_env), config_file("prod"))
+    assert verdict.summary() == [(SECRET_RULE, "mandatory", "prod-api-task")] * 5
+    assert [n for n in names if f"passes {n} as a plain" in " ".join(v.message for v in verdict.violations)] == names[:5]
 
 
 def test_prod_config_carries_the_waiver_to_its_policy_only():
