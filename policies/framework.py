@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, ClassVar, Literal, Optional
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -106,7 +105,7 @@ class Settings:
             owner_keys=tuple(config.get("ownerKeys", ())),
             waivers=tuple(Waiver.parse(w, policy) for w in config.get("waivers", ())),
             options=options,
-            today=today or _today(),
+            today=today or datetime.date.today(),
         )
 
     def option(self, key: str) -> Any:
@@ -124,20 +123,6 @@ class Settings:
             if waiver.resource == name or (owner is not None and waiver.resource == owner):
                 return waiver
         return None
-
-
-def _today() -> datetime.date:
-    """datetime.date.today(), re-read only once the local date can have changed: every call
-    of every policy asks (waiver expiry), and today() costs more than a time.time() check."""
-    now = time.time()
-    if now >= _TODAY[1]:
-        today = datetime.date.today()
-        midnight = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min).timestamp()
-        _TODAY[:] = [today, min(midnight, now + 3600)]  # and hourly, in case the clock or zone moves
-    return _TODAY[0]
-
-
-_TODAY: list = [None, float("-inf")]  # [the local date, the time.time() until which it holds]
 
 
 def owner_key(name: str, ancestors: tuple[str, ...], keys: Iterable[str], environment: str) -> Optional[str]:
@@ -201,7 +186,7 @@ class Rule:
 
         The per-resource fields (resource_type, default_tags) are filled into a copy cached
         with the entry, instead of a dataclasses.replace on every call."""
-        today = _today()
+        today = datetime.date.today()
         config = config or {}
         key = (tuple(config), tuple(map(id, config.values())), today)
         entry = self._settings_cache.get(key)
@@ -219,6 +204,19 @@ class Rule:
                 base, resource_type=resource_type, default_tags=default_tags)
         return variant
 
+    # The CrossGuard policy class a subclass builds (resource or stack validation).
+    policy_type: ClassVar[type]
+
+    def policy(self, level: EnforcementLevel) -> ResourceValidationPolicy | StackValidationPolicy:
+        return self.policy_type(
+            name=self.name,
+            description=self.description,
+            enforcement_level=level,
+            config_schema=self.config_schema(),
+            remediation_steps=self.remediation,
+            validate=self._validate,
+        )
+
     def applies(self, settings: Settings) -> bool:
         return settings.production or not self.production_only
 
@@ -227,15 +225,7 @@ class Rule:
 class ResourceRule(Rule):
     """check(props, settings) for every resource whose type is in `types`."""
 
-    def policy(self, level: EnforcementLevel) -> ResourceValidationPolicy:
-        return ResourceValidationPolicy(
-            name=self.name,
-            description=self.description,
-            enforcement_level=level,
-            config_schema=self.config_schema(),
-            remediation_steps=self.remediation,
-            validate=self._validate,
-        )
+    policy_type: ClassVar[type] = ResourceValidationPolicy
 
     def _validate(self, args: ResourceValidationArgs, report_violation) -> None:
         if args.resource_type not in self.types:
@@ -263,15 +253,7 @@ class StackRule(Rule):
     """check(subject, stack, settings) for every resource of `types`, or once with subject
     None when `types` is empty (rules about the stack as a whole)."""
 
-    def policy(self, level: EnforcementLevel) -> StackValidationPolicy:
-        return StackValidationPolicy(
-            name=self.name,
-            description=self.description,
-            enforcement_level=level,
-            config_schema=self.config_schema(),
-            remediation_steps=self.remediation,
-            validate=self._validate,
-        )
+    policy_type: ClassVar[type] = StackValidationPolicy
 
     def _validate(self, args: StackValidationArgs, report_violation) -> None:
         settings = self.settings(args.get_config())
@@ -345,7 +327,6 @@ class Stack:
 
     def __init__(self, resources: list[Any]):
         self.resources = resources
-        self._by_urn = {r.urn: r for r in resources}
         self._props: dict[str, dict] = {}  # unwrapped lazily: most rules read a few types
         self._of: dict[tuple[str, ...], list[Any]] = {}
         self._position: dict[tuple[str, ...], dict[str, int]] = {}
@@ -354,9 +335,13 @@ class Stack:
         self._memo: dict[Any, Any] = {}
 
     def of(self, *types: str) -> list[Any]:
+        return list(self._ordered(types))  # a copy: callers may mutate what they get
+
+    def _ordered(self, types: tuple[str, ...]) -> list[Any]:
+        """The resources of `types` by name, cached and shared: callers must not mutate it."""
         if types not in self._of:
             self._of[types] = sorted((r for r in self.resources if r.resource_type in types), key=lambda r: r.name)
-        return list(self._of[types])  # a copy: callers may mutate what they get
+        return self._of[types]
 
     def props(self, resource: Any) -> dict:
         if resource.urn not in self._props:
@@ -404,7 +389,7 @@ class Stack:
         if key not in self._referrers:
             # One linked() per candidate for all targets at once, instead of per target.
             reverse: dict[str, list[Any]] = {}
-            for r in self.of(*types):
+            for r in self._ordered(types):
                 for t in self.linked(r, prop, (target.resource_type,)):
                     reverse.setdefault(t.urn, []).append(r)
             self._referrers[key] = reverse
@@ -416,8 +401,9 @@ class Stack:
         key = (types, by)
         if key not in self._values:
             index: dict[str, list[Any]] = {}
-            for c in self.of(*types):
-                for value in {peek(self.props(c), k) for k in by if isinstance(peek(self.props(c), k), str)}:
+            for c in self._ordered(types):
+                props = self.props(c)
+                for value in {v for v in (peek(props, k) for k in by) if isinstance(v, str)}:
                     index.setdefault(value, []).append(c)
             self._values[key] = index
         return self._values[key]
@@ -426,10 +412,10 @@ class Stack:
         """The resources of `types` among urns, in `of(*types)` order."""
         if not urns:
             return []
-        self.of(*types)
+        ordered = self._ordered(types)
         if types not in self._position:
-            self._position[types] = {c.urn: i for i, c in enumerate(self._of[types])}
-        position, ordered = self._position[types], self._of[types]
+            self._position[types] = {c.urn: i for i, c in enumerate(ordered)}
+        position = self._position[types]
         return [ordered[i] for i in sorted(position[u] for u in urns if u in position)]
 
 

@@ -1,4 +1,4 @@
-"""Pure helpers every rule shares: reading props that may be unknown, policy documents, ARNs.
+"""Helpers every rule shares: reading props that may be unknown, policy documents, ARNs.
 
 Props reach rules as plain camelCase data (the wrapper in `framework.py` unwraps the SDK's
 proxy). During `pulumi preview` any value computed by another resource (an ARN, an id, a
@@ -36,7 +36,7 @@ from .sdk_fastpath import shared_plain
 
 SENTINELS = frozenset(
     {
-        UNKNOWN_STRING_VALUE,  # 04da6b54-80e4-46f7-96ec-b56ff0331ba9, the one design.md names
+        UNKNOWN_STRING_VALUE,  # 04da6b54-80e4-46f7-96ec-b56ff0331ba9, the one previews show for strings
         UNKNOWN_BOOLEAN_VALUE,
         UNKNOWN_NUMBER_VALUE,
         UNKNOWN_ARRAY_VALUE,
@@ -97,20 +97,19 @@ def plain(value: Any) -> Any:
     if source is not None:
         return shared_plain(source, plain)
     if isinstance(value, Mapping):
-        target = value["__target"] if _is_proxy(value) else value
+        target = value["__target"] if isinstance(value, _DictProxy) else value
         return {key: plain(item) for key, item in target.items()}
-    if isinstance(value, (list, tuple)) or _is_list_proxy(value):
-        target = value["__target"] if _is_list_proxy(value) else value
-        return [plain(item) for item in target]
+    if isinstance(value, _ListProxy):
+        return [plain(item) for item in value["__target"]]
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
     return value
 
 
-def _is_proxy(value: Any) -> bool:
-    return isinstance(value, _DictProxy)
-
-
-def _is_list_proxy(value: Any) -> bool:
-    return isinstance(value, _ListProxy)
+def is_secrets_manager(reference: str) -> bool:
+    """Whether a task's secret reference (valueFrom) names a Secrets Manager secret; the
+    other kind is an SSM parameter."""
+    return ":secretsmanager:" in reference
 
 
 def get(obj: Any, *path: Any, default: Any = None) -> Any:

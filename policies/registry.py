@@ -1,6 +1,6 @@
 """The explicit list of every rule in the pack, and its CrossGuard policies.
 
-Names are unique kebab-case `aws-<service>-<rule>`; tests/policies/test_registry.py checks
+Names are unique kebab-case `aws-<service>-<rule>`; tests/policies/test_config.py checks
 that, and that every rule has a description, a remediation and a category."""
 
 from __future__ import annotations

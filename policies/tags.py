@@ -8,7 +8,6 @@ from pathlib import Path
 from .framework import ResourceRule, Settings
 from .helpers import Unknown, get, is_unknown
 
-AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
 # Every pulumi-aws resource type that takes `tags`, generated from the provider SDK by
 # `python -m policies.config_gen` (a test keeps it current).
 TAGGABLE_TYPES_FILE = Path(__file__).with_name("taggable_types.txt")

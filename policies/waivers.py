@@ -11,7 +11,7 @@ from .framework import Settings, Stack, StackRule, Waiver
 def waivers_valid(_subject, _stack: Stack, settings: Settings) -> Iterable[str]:
     known = set(settings.option("policyNames"))
     for raw in settings.option("allWaivers"):
-        waiver = Waiver.parse(raw, str(raw.get("policy", "")))
+        waiver = Waiver.parse(raw, "")
         if waiver.expired(settings.today):
             yield f"the waiver of {waiver.policy} for {waiver.resource} expired on {waiver.expires.isoformat()}"
         if known and waiver.policy not in known:
