@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .framework import ResourceRule, Settings, Stack, StackRule
 from .helpers import get, items, number, peek, truthy
+from .load_balancer import LOAD_BALANCER, is_alb
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -17,7 +18,6 @@ INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 VPC = "aws:ec2/vpc:Vpc"
-LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 RULE_TYPES = (SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE, EGRESS_RULE)
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
@@ -39,16 +39,27 @@ def subnet_route_tables(subnet, stack: Stack) -> list:
     ]
 
 
+def _is_igw(gateway_id) -> bool:
+    """Whether a route's gatewayId names an internet gateway (unknown or unset: no)."""
+    return str(gateway_id or "").startswith("igw-")
+
+
 def routes_to_internet_gateway(table, stack: Stack) -> bool:
     """Whether a route table has a route (inline or a Route resource) to an internet gateway.
     Raises Unknown when the inline routes are not known yet."""
-    inline = [r for r in items(stack.props(table), "routes") if str(peek(r, "gatewayId") or "").startswith("igw-")]
+    inline = [r for r in items(stack.props(table), "routes") if _is_igw(peek(r, "gatewayId"))]
     routes = stack.referrers(table, "routeTableId", (ROUTE,))
     return bool(inline) or any(
-        str(peek(stack.props(route), "gatewayId") or "").startswith("igw-")
+        _is_igw(peek(stack.props(route), "gatewayId"))
         or stack.linked(route, "gatewayId", (INTERNET_GATEWAY,))
         for route in routes
     )
+
+
+def internet_route_tables(subnet, stack: Stack) -> list:
+    """The route tables associated with a subnet that route to an internet gateway.
+    Raises Unknown when a table's inline routes are not known yet."""
+    return [table for table in subnet_route_tables(subnet, stack) if routes_to_internet_gateway(table, stack)]
 
 
 def imdsv2(props: Mapping, settings: Settings) -> Iterable[str]:
@@ -77,7 +88,7 @@ def no_public_ip(props: Mapping, _settings: Settings) -> Iterable[str]:
 
 @dataclass(frozen=True)
 class Ingress:
-    """One ingress permission, whichever of the four resource shapes declared it."""
+    """One ingress or egress permission, whichever of the four resource shapes declared it."""
 
     label: str
     from_port: int
@@ -133,8 +144,7 @@ def public_ingress(subject, stack: Stack, settings: Settings) -> Iterable[str]:
 
 
 def _internet_facing_alb_groups(stack: Stack) -> set[str]:
-    albs = [lb for lb in stack.of(LOAD_BALANCER)
-            if not truthy(get(stack.props(lb), "internal")) and get(stack.props(lb), "loadBalancerType", default="application") == "application"]
+    albs = [lb for lb in stack.of(LOAD_BALANCER) if not truthy(get(stack.props(lb), "internal")) and is_alb(stack.props(lb))]
     return {g.urn for lb in albs for g in stack.linked(lb, "securityGroups", (SECURITY_GROUP,))}
 
 

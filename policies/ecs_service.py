@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .ec2 import SUBNET, routes_to_internet_gateway, subnet_route_tables
+from .ec2 import SUBNET, internet_route_tables
 from .framework import ResourceRule, Settings, Stack, StackRule
 from .helpers import get, items, number, truthy
 
@@ -27,14 +27,24 @@ def private_subnets(subject, stack: Stack, _settings: Settings) -> Iterable[str]
     # (a shared VPC) cannot be judged here. Unknown inline routes raise Unknown: the rule
     # then runs again on `pulumi up`.
     for subnet in stack.linked(subject, "networkConfiguration", (SUBNET,), by=("id",)):
-        for table in subnet_route_tables(subnet, stack):
-            if routes_to_internet_gateway(table, stack):
-                yield f"its subnet {subnet.name} is public: route table {table.name} routes to the internet gateway"
+        for table in internet_route_tables(subnet, stack):
+            yield f"its subnet {subnet.name} is public: route table {table.name} routes to the internet gateway"
 
 
 def _rolling(props: Mapping) -> bool:
     # Circuit breaker and healthy-percent apply to the ECS (rolling) deployment controller only.
     return get(props, "deploymentController", "type", default="ECS") == "ECS"
+
+
+def _rolling_replica(props: Mapping) -> bool:
+    """A rolling deployment of a REPLICA service: a daemon runs one task per instance and
+    ignores the healthy and maximum percents."""
+    return _rolling(props) and get(props, "schedulingStrategy", default="REPLICA") != "DAEMON"
+
+
+def _min_healthy_percent(props: Mapping) -> float:
+    # Unset means AWS's default for REPLICA services: 100.
+    return number(get(props, "deploymentMinimumHealthyPercent"), 100)
 
 
 def circuit_breaker(props: Mapping, _settings: Settings) -> Iterable[str]:
@@ -46,21 +56,19 @@ def circuit_breaker(props: Mapping, _settings: Settings) -> Iterable[str]:
 
 
 def min_healthy_percent(props: Mapping, settings: Settings) -> Iterable[str]:
-    if not _rolling(props) or get(props, "schedulingStrategy", default="REPLICA") == "DAEMON":
+    if not _rolling_replica(props):
         return
-    # Unset means AWS's default for REPLICA services: 100.
-    percent = number(get(props, "deploymentMinimumHealthyPercent"), 100)
+    percent = _min_healthy_percent(props)
     minimum = settings.option("minHealthyPercent")
     if percent < minimum:
         yield f"deploymentMinimumHealthyPercent is {percent:g}, below {minimum:g}: a rollout drops serving tasks"
 
 
 def max_percent(props: Mapping, _settings: Settings) -> Iterable[str]:
-    if not _rolling(props) or get(props, "schedulingStrategy", default="REPLICA") == "DAEMON":
-        return  # a daemon runs one task per instance and ignores maximumPercent
-    # Unset means AWS's defaults for REPLICA services: 100 and 200.
-    minimum = number(get(props, "deploymentMinimumHealthyPercent"), 100)
-    maximum = number(get(props, "deploymentMaximumPercent"), 200)
+    if not _rolling_replica(props):
+        return
+    minimum = _min_healthy_percent(props)
+    maximum = number(get(props, "deploymentMaximumPercent"), 200)  # unset means AWS's default: 200
     # A rolling step either starts a task above the desired count (floor(count * max / 100),
     # ECS rounds down) or stops one below it (ceil(count * min / 100), ECS rounds up). With
     # one task, the least the count goes down to (autoscaling, a quiet environment), only
@@ -75,7 +83,7 @@ def max_percent(props: Mapping, _settings: Settings) -> Iterable[str]:
 
 def on_demand_share(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
     props = stack.props(subject)
-    if get(props, "launchType") in ("FARGATE", "EC2"):
+    if get(props, "launchType") in (FARGATE, "EC2"):
         return  # a launch type is always on-demand
     strategy = items(props, "capacityProviderStrategies") or _cluster_default_strategy(subject, stack)
     if not strategy:

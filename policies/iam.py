@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from .ecs_task_definition import TASK_DEFINITION, referenced_secrets
 from .framework import ResourceRule, Settings, Stack, StackRule
-from .helpers import allows, as_list, get, items, principals, statements
+from .helpers import allows, as_list, get, is_secrets_manager, items, principals, statements
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -103,7 +103,7 @@ def secret_identity(reference: str) -> str:
 
     Secrets Manager: `arn:...:secret:prod/db-AbCdEf[:json-key:stage:version]` -> the secret ARN;
     SSM: a name `/prod/api/key` or `arn:...:parameter/prod/api/key` -> `ssm:/prod/api/key`."""
-    if ":secretsmanager:" in reference:
+    if is_secrets_manager(reference):
         return ":".join(reference.split(":")[:7])
     if ":parameter/" in reference:
         return "ssm:/" + reference.split(":parameter/", 1)[1]

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .ec2 import LOAD_BALANCER
 from .framework import ResourceRule, Settings, Stack, StackRule
 from .helpers import get, items, truthy
 
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
 LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 
 
-def _is_alb(props: Mapping) -> bool:
+def is_alb(props: Mapping) -> bool:
+    """An application load balancer (the default type), as opposed to a network or gateway one."""
     return get(props, "loadBalancerType", default="application") == "application"
 
 
 def https_only(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
-    if not _is_alb(stack.props(subject)):
+    if not is_alb(stack.props(subject)):
         return
     listeners = stack.referrers(subject, "loadBalancerArn", (LISTENER,))
     if not any(get(stack.props(l), "protocol") == "HTTPS" for l in listeners):
@@ -47,7 +48,7 @@ def modern_tls(props: Mapping, settings: Settings) -> Iterable[str]:
 
 def drop_invalid_headers(props: Mapping, _settings: Settings) -> Iterable[str]:
     # Invalid header names are a request-smuggling vector; ALBs forward them unless told not to.
-    if _is_alb(props) and not truthy(get(props, "dropInvalidHeaderFields")):
+    if is_alb(props) and not truthy(get(props, "dropInvalidHeaderFields")):
         yield "dropInvalidHeaderFields is off"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .config_defaults import PRODUCTION_MIN_RETENTION_DAYS
 from .framework import ResourceRule, Settings
 from .helpers import get, number
 
@@ -34,7 +35,7 @@ RULES = [
         category="cost",
         types=(LOG_GROUP,),
         check=retention,
-        options={"minRetentionDays": 90},
+        options={"minRetentionDays": PRODUCTION_MIN_RETENTION_DAYS},
         option_schema={"minRetentionDays": {"type": "integer", "minimum": 1}},
     ),
     ResourceRule(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .ec2 import SUBNET, VPC, routes_to_internet_gateway, subnet_route_tables
+from .ec2 import SUBNET, VPC, internet_route_tables
 from .ecs_cluster import CAPACITY_PROVIDER, CLUSTER
 from .ecs_service import SERVICE
 from .ecs_task_definition import TASK_DEFINITION, referenced_secrets
 from .framework import ResourceRule, Settings, Stack, StackRule
-from .helpers import get, has, peek, truthy
+from .helpers import get, has, is_secrets_manager, peek, truthy
 
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
@@ -38,9 +38,8 @@ def is_private(subnet, stack: Stack) -> bool:
 def private_routes(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
     if not is_private(subject, stack):
         return
-    for table in subnet_route_tables(subject, stack):
-        if routes_to_internet_gateway(table, stack):
-            yield f"its route table {table.name} routes to the internet gateway"
+    for table in internet_route_tables(subject, stack):
+        yield f"its route table {table.name} routes to the internet gateway"
 
 
 def needed_endpoints(stack: Stack, configured: Iterable[str]) -> set[str]:
@@ -49,7 +48,7 @@ def needed_endpoints(stack: Stack, configured: Iterable[str]) -> set[str]:
     for task in stack.of(TASK_DEFINITION):
         props = stack.props(task)
         for ref in referenced_secrets(props):
-            needed.add("secretsmanager" if ":secretsmanager:" in ref else "ssm")
+            needed.add("secretsmanager" if is_secrets_manager(ref) else "ssm")
         if has(props, "taskRoleArn"):
             needed.add("sts")  # SDKs in the task assume the task role through regional STS
     if any(truthy(peek(stack.props(s), "enableExecuteCommand")) for s in stack.of(SERVICE)):
