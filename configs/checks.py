@@ -10,10 +10,10 @@ import datetime
 import re
 from typing import Callable, Iterable, Iterator
 
-from configs.aws_limits import FARGATE_MEMORY_BY_CPU, FARGATE_PROVIDERS, describe_fargate_memory
+from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.endpoints import required_endpoints
-from configs.model import EnvironmentConfig, StrategyEntry
-from configs.strategy import SPOT_ARM64, strategy_problems
+from configs.model import EXEC_LOG_KEY, EnvironmentConfig, StrategyEntry
+from configs.strategy import SPOT_ARM64, capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
 
 Problem = tuple[tuple, str]
@@ -44,15 +44,17 @@ def check_subnets(config: EnvironmentConfig, _today: datetime.date) -> Iterator[
     if isinstance(zones, int):
         zones = assumed_zones(config.aws.region, zones)
     else:
+        misnamed = False
         for index, zone in enumerate(zones):
             if not (zone.startswith(config.aws.region) and re.fullmatch(r"[a-z]", zone[len(config.aws.region):])):
+                misnamed = True
                 yield ("network", "availability_zones", index), (
                     f"{zone!r} is not a zone of {config.aws.region}; use names such as {config.aws.region}a"
                 )
         if len(set(zones)) != len(zones):
             yield ("network", "availability_zones"), "a zone is listed twice; list each zone once"
             return
-        if any(not z.startswith(config.aws.region) or len(z) != len(config.aws.region) + 1 for z in zones):
+        if misnamed:
             return
     try:
         allocate_subnets(network.cidr, list(zones), network.subnet_prefix.public, network.subnet_prefix.private)
@@ -101,10 +103,12 @@ def check_endpoints(config: EnvironmentConfig, _today: datetime.date) -> Iterato
 
 def check_capacity_providers(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
     capacity = config.cluster.capacity
+    # The rules the cluster component applies too; each provider's own problems stay together.
+    shared = dict(capacity_problems(capacity))
     for name, provider in capacity.ec2.items():
         path = ("cluster", "capacity", "ec2", name)
-        if name in FARGATE_PROVIDERS or name.startswith(("fargate", "aws", "ecs")):
-            yield path, f"{name!r} is reserved (fargate, fargate_spot and names starting aws/ecs); rename the provider"
+        if path in shared:
+            yield path, shared.pop(path)
         if provider.min_size > provider.max_size:
             yield path + ("min_size",), f"min_size {provider.min_size} is above max_size {provider.max_size}"
         if provider.on_demand_base > provider.max_size:
@@ -116,8 +120,7 @@ def check_capacity_providers(config: EnvironmentConfig, _today: datetime.date) -
                     f"{instance_type} is {'arm64' if is_arm else 'x86_64'} but the provider's architecture is "
                     f"{provider.architecture}; use {'Graviton (m7g, c7g, ...)' if provider.architecture == 'arm64' else 'Intel/AMD (m6i, m7a, ...)'} types"
                 )
-    if not (capacity.fargate or capacity.fargate_spot or capacity.ec2):
-        yield ("cluster", "capacity"), "no capacity provider is enabled; enable fargate or declare an ec2 provider"
+    yield from shared.items()
 
 
 def check_strategies(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -130,10 +133,7 @@ def check_strategies(config: EnvironmentConfig, _today: datetime.date) -> Iterat
 def _strategy_problems(config: EnvironmentConfig, strategy: list[StrategyEntry], path: tuple) -> Iterator[Problem]:
     """The shared strategy rules (configs/strategy.py), placed at this strategy's YAML path.
     Fargate Spot on arm64 is judged by check_service_placement, at the service's architecture."""
-    capacity = config.cluster.capacity
-    fargate = [key for key in FARGATE_PROVIDERS if getattr(capacity, key)]
-    ec2 = {key: provider.architecture for key, provider in capacity.ec2.items()}
-    for relative, message in strategy_problems(strategy, fargate=fargate, ec2=ec2):
+    for relative, message in capacity_strategy_problems(strategy, config.cluster.capacity):
         yield path + relative, message
 
 
@@ -167,6 +167,15 @@ def _fargate_size(name: str, cpu: int, memory: int) -> Iterator[Problem]:
 
 
 # ---- services --------------------------------------------------------------------------------
+
+
+def check_service_keys(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    if EXEC_LOG_KEY in config.services:
+        log_group = f"/ecs/{config.environment}/{EXEC_LOG_KEY}"
+        yield ("services", EXEC_LOG_KEY), (
+            f"{EXEC_LOG_KEY!r} is reserved: its log group {log_group} would be the cluster's ECS Exec "
+            "session log group; rename the service"
+        )
 
 
 def check_images(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -334,6 +343,7 @@ CHECKS: tuple[Check, ...] = (
     check_capacity_providers,
     check_strategies,
     check_service_placement,
+    check_service_keys,
     check_images,
     check_exposure,
     check_autoscaling,

@@ -33,6 +33,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+# The key of the cluster's ECS Exec session log group, /ecs/<env>/exec: the log group a service
+# of that key would get (components/logs.py), so no service may use it (configs/checks.py).
+EXEC_LOG_KEY = "exec"
+
 # Patterns with the sentence the loader shows when a value does not match.
 KEY_PATTERN = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
 PROVIDER_PATTERN = r"^[a-z][a-z0-9_-]*$"

@@ -11,7 +11,7 @@ https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderSt
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Optional, Protocol, Sequence
+from typing import Any, Iterable, Mapping, Optional, Protocol, Sequence
 
 from configs.aws_limits import FARGATE_PROVIDERS, STRATEGY_MAX_BASE, STRATEGY_MAX_WEIGHT
 
@@ -19,6 +19,10 @@ from configs.aws_limits import FARGATE_PROVIDERS, STRATEGY_MAX_BASE, STRATEGY_MA
 StrategyProblem = tuple[tuple, str]
 
 SPOT_ARM64 = "FARGATE_SPOT runs x86_64 only; use x86_64 or on-demand FARGATE"
+
+# AWS reserves these prefixes for capacity provider names (CreateCapacityProvider); an EC2
+# provider's key becomes part of its name.
+RESERVED_PROVIDER_PREFIXES = ("aws", "ecs", "fargate")
 
 
 class Entry(Protocol):
@@ -83,6 +87,37 @@ def strategy_problems(
     for index, entry in enumerate(strategy):
         if entry.provider == "fargate_spot" and "arm64" in effective:
             problems.append(((index, "provider"), SPOT_ARM64))
+    return problems
+
+
+def capacity_strategy_problems(
+    strategy: Sequence[Entry], capacity: Any, architecture: Optional[str] = None
+) -> list[StrategyProblem]:
+    """strategy_problems with the declared providers read from a configs.model.Capacity."""
+    return strategy_problems(
+        strategy,
+        fargate=[key for key in FARGATE_PROVIDERS if getattr(capacity, key)],
+        ec2={key: provider.architecture for key, provider in capacity.ec2.items()},
+        architecture=architecture,
+    )
+
+
+def capacity_problems(capacity: Any) -> list[tuple[tuple, str]]:
+    """(YAML path, message) for every rule a configs.model.Capacity breaks: an EC2 provider key
+    becomes an AWS capacity provider name, which must not start with a reserved prefix; and a
+    cluster needs at least one provider."""
+    problems: list[tuple[tuple, str]] = [
+        (
+            ("cluster", "capacity", "ec2", key),
+            f"{key!r} is reserved (fargate, fargate_spot and names starting aws/ecs); rename the provider",
+        )
+        for key in capacity.ec2
+        if key.lower().startswith(RESERVED_PROVIDER_PREFIXES)
+    ]
+    if not (capacity.fargate or capacity.fargate_spot or capacity.ec2):
+        problems.append(
+            (("cluster", "capacity"), "no capacity provider is enabled; enable fargate or declare an ec2 provider")
+        )
     return problems
 
 

@@ -814,6 +814,20 @@ tags: {team: platform, 'aws:owner': me}
         id="reserved_service_tag",
     ),
     pytest.param(
+        """\
+services:
+  exec:
+    image: {uri: "nginx:1.25"}
+    cpu: 256
+    memory: 512
+""",
+        [
+            "env.yaml:5: services.exec: 'exec' is reserved: its log group /ecs/dev/exec would be the cluster's "
+            "ECS Exec session log group; rename the service",
+        ],
+        id="exec_is_a_reserved_service_key",
+    ),
+    pytest.param(
         "environment: dev\naws: {region: eu-west-1}\ntags: {team: platform, "
         + ", ".join(f"t{i}: x" for i in range(48))
         + "}\n"
