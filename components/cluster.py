@@ -36,20 +36,19 @@ import pulumi
 import pulumi_aws as aws
 
 from configs.aws_limits import FARGATE_PROVIDERS
-from configs.model import Capacity, Ec2Provider
+from configs.model import EXEC_LOG_KEY, Capacity, Ec2Provider
 from configs.model import Cluster as ClusterConfig
 from configs.model import StrategyEntry
-from configs.strategy import format_path, strategy_problems
+from configs.strategy import capacity_problems, capacity_strategy_problems, format_path
 from components.facts import PlatformFacts
-from components.logs import log_group, log_key_policy
+from components.arns import POLICY_VERSION
+from components.logs import log_encryption_key, log_group, log_group_name
 from components.naming import child, physical, type_token
 
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html (clusterName)
 CLUSTER_NAME_MAX = 255
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCapacityProvider.html (name)
 CAPACITY_PROVIDER_NAME_MAX = 255
-# AWS reserves these prefixes for capacity provider names (CreateCapacityProvider).
-RESERVED_PROVIDER_PREFIXES = ("aws", "ecs", "fargate")
 
 # The two managed policies an ECS container instance needs, and nothing else: the agent's
 # (register, poll, pull from ECR, ship awslogs) and SSM's (Session Manager instead of SSH).
@@ -84,11 +83,7 @@ def validate_strategy(
 ) -> None:
     """Raises ValueError naming every rule the strategy breaks (the rules of configs/strategy.py,
     which the loader applies too): the component refuses what AWS would reject at apply time."""
-    problems = strategy_problems(
-        strategy,
-        fargate=[key for key in FARGATE_PROVIDERS if getattr(capacity, key)],
-        ec2={key: provider.architecture for key, provider in capacity.ec2.items()},
-    )
+    problems = capacity_strategy_problems(strategy, capacity)
     if problems:
         raise ValueError("; ".join(f"{format_path(path, where)}: {message}" for where, message in problems))
 
@@ -101,18 +96,11 @@ def provider_strategy(
 
 
 def validate_capacity(capacity: Capacity) -> None:
-    """The provider keys become AWS capacity provider names, which must not start with a
-    reserved prefix; and a cluster needs at least one provider."""
-    problems = [
-        f"cluster.capacity.ec2.{key}: {key!r} is reserved (fargate, fargate_spot and names starting aws/ecs); "
-        "rename the provider"
-        for key in capacity.ec2
-        if key.lower().startswith(RESERVED_PROVIDER_PREFIXES)
-    ]
-    if not (capacity.fargate or capacity.fargate_spot or capacity.ec2):
-        problems.append("cluster.capacity: no capacity provider is enabled; enable fargate or declare an ec2 provider")
+    """Raises ValueError naming every rule the capacity breaks (configs/strategy.py's
+    capacity_problems, which the loader applies too)."""
+    problems = capacity_problems(capacity)
     if problems:
-        raise ValueError("; ".join(problems))
+        raise ValueError("; ".join(f"{'.'.join(path)}: {message}" for path, message in problems))
 
 
 def user_data(cluster_name: str) -> str:
@@ -141,7 +129,7 @@ def instance_trust_policy() -> str:
     the role can attach it to an instance."""
     return json.dumps(
         {
-            "Version": "2012-10-17",
+            "Version": POLICY_VERSION,
             "Statement": [
                 {
                     "Effect": "Allow",
@@ -179,7 +167,7 @@ class Cluster(pulumi.ComponentResource):
 
         self._args = args
         self._name = name
-        physical_name = physical(name, CLUSTER_NAME_MAX)
+        self.cluster_physical_name = physical(name, CLUSTER_NAME_MAX)
 
         self.exec_kms_key_arn: Optional[pulumi.Output[str]] = None
         self.exec_log_group_name: Optional[pulumi.Output[str]] = None
@@ -187,7 +175,7 @@ class Cluster(pulumi.ComponentResource):
 
         self.cluster = aws.ecs.Cluster(
             name,
-            name=physical_name,
+            name=self.cluster_physical_name,
             settings=[{"name": "containerInsights", "value": config.container_insights}],
             configuration=configuration,
             tags=args.tags,
@@ -250,14 +238,13 @@ class Cluster(pulumi.ComponentResource):
         # The key policy also admits CloudWatch Logs: without an environment log key the exec
         # log group is encrypted with this key, because Session Manager refuses to write
         # (cloud_watch_encryption_enabled) to a log group that is not KMS-encrypted.
-        key = aws.kms.Key(
+        key = log_encryption_key(
             child(name, "exec-key"),
             description=f"Encrypts ECS Exec sessions of the {args.environment} cluster",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=log_key_policy(args.facts),
+            facts=args.facts,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            protect=args.protect,
+            parent=self,
         )
         aws.kms.Alias(
             child(name, "exec-key-alias"),
@@ -267,7 +254,7 @@ class Cluster(pulumi.ComponentResource):
         )
         group = log_group(
             child(name, "exec-logs"),
-            log_group_name=f"/ecs/{args.environment}/exec",
+            log_group_name=log_group_name(args.environment, EXEC_LOG_KEY),
             retention_days=args.exec_log_retention_days,
             kms_key_arn=args.log_kms_key_arn if args.log_kms_key_arn is not None else key.arn,
             tags=args.tags,
@@ -453,10 +440,6 @@ class Cluster(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
-
-    @property
-    def cluster_physical_name(self) -> str:
-        return physical(self._name, CLUSTER_NAME_MAX)
 
 
 def _base64(text: str) -> str:

@@ -33,10 +33,10 @@ from policy_sentry.querying.actions import get_actions_with_arn_type_and_access_
 from policy_sentry.querying.arns import get_matching_raw_arns, get_resource_type_name_with_raw_arn
 from policy_sentry.util.arns import get_service_from_arn
 
+from components.arns import POLICY_VERSION
 from components.facts import PlatformFacts
 from components.naming import IAM_ROLE_NAME_MAX, physical
 
-POLICY_VERSION = "2012-10-17"
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
 # IAM's quota for all inline policies of one role together, counted without whitespace.
@@ -84,10 +84,6 @@ def parameter_arn(name_or_arn: str, facts: PlatformFacts) -> str:
     if name_or_arn.startswith("arn:"):
         return name_or_arn
     return f"arn:{facts.partition}:ssm:{facts.region}:{facts.account_id}:parameter/{name_or_arn.lstrip('/')}"
-
-
-def log_group_arn(log_group_name: str, facts: PlatformFacts) -> str:
-    return f"arn:{facts.partition}:logs:{facts.region}:{facts.account_id}:log-group:{log_group_name}"
 
 
 def repository_arn(repository_name: str, facts: PlatformFacts) -> str:
@@ -163,7 +159,8 @@ def execution_grants(
     return ExecutionGrants(
         repository_arn=repository_arn,  # type: ignore[arg-type]
         log_group_arn=log_group_arn,  # type: ignore[arg-type]
-        secret_arns=tuple(_unique(secret_arn(ref.secret) for ref in refs if ref.secret is not None)),
+        # The references as written; execution_policy_document reduces each to its secret.
+        secret_arns=tuple(_unique(ref.secret for ref in refs if ref.secret is not None)),
         parameter_arns=tuple(_unique(parameter_arn(ref.parameter, facts) for ref in refs if ref.parameter is not None)),
         kms_key_arns=tuple(_unique([*kms_key_arns, *secret_keys])),  # type: ignore[arg-type]
     )
@@ -305,7 +302,6 @@ def create_execution_role(
     account_id: str,
     tags: dict,
     parent: pulumi.Resource,
-    region: Optional[str] = None,
     partition: str = "aws",
     role_name: Optional[str] = None,
 ) -> aws.iam.Role:

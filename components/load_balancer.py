@@ -25,7 +25,7 @@ import pulumi_aws as aws
 
 from configs.model import LoadBalancer as LoadBalancerConfig
 from configs.model import Service as ServiceConfig
-from components.naming import LOAD_BALANCER_NAME_MAX, TARGET_GROUP_NAME_MAX, child, physical, type_token
+from components.naming import LOAD_BALANCER_NAME_MAX, TARGET_GROUP_NAME_MAX, child, family, physical, type_token
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
@@ -213,7 +213,7 @@ class LoadBalancer(pulumi.ComponentResource):
             # Port, protocol, target type and the VPC force a replacement: they are in the name's
             # digest, so the new group never collides with the old one's name.
             name=replaceable_name(
-                f"{args.environment}-{key}", TARGET_GROUP_NAME_MAX, "HTTP", "ip", str(service.port), str(args.vpc_cidr)
+                family(args.environment, key), TARGET_GROUP_NAME_MAX, "HTTP", "ip", str(service.port), str(args.vpc_cidr)
             ),
             target_type="ip",  # awsvpc tasks register by IP
             protocol="HTTP",

@@ -12,7 +12,14 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from components.arns import POLICY_VERSION, account_root_arn, log_group_arn
 from components.facts import PlatformFacts
+
+
+def log_group_name(environment: str, key: str) -> str:
+    """`/ecs/<env>/<key>`: a service's log group, or the cluster's ECS Exec group for
+    configs.model.EXEC_LOG_KEY (a key no service may have)."""
+    return f"/ecs/{environment}/{key}"
 
 
 def log_group(
@@ -38,28 +45,25 @@ def log_group(
 def log_key_policy(facts: PlatformFacts) -> str:
     """Key policy: the account administers the key; CloudWatch Logs in this region may use it
     for this account's log groups only (the encryption context names the log group ARN)."""
-    account, region, partition = facts.account_id, facts.region, facts.partition
     return json.dumps(
         {
-            "Version": "2012-10-17",
+            "Version": POLICY_VERSION,
             "Statement": [
                 {
                     "Sid": "AccountAdministers",
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Principal": {"AWS": account_root_arn(facts.partition, facts.account_id)},
                     "Action": "kms:*",
                     "Resource": "*",
                 },
                 {
                     "Sid": "CloudWatchLogsUse",
                     "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Principal": {"Service": f"logs.{facts.region}.amazonaws.com"},
                     "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                     "Resource": "*",
                     "Condition": {
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account}:log-group:*"
-                        }
+                        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn("*", facts)}
                     },
                 },
             ],
@@ -69,11 +73,18 @@ def log_key_policy(facts: PlatformFacts) -> str:
 
 
 def log_encryption_key(
-    resource_name: str, *, facts: PlatformFacts, tags: dict[str, str], protect: bool, parent: pulumi.Resource
+    resource_name: str,
+    *,
+    facts: PlatformFacts,
+    tags: dict[str, str],
+    protect: bool,
+    parent: pulumi.Resource,
+    description: str = "Encrypts the environment's CloudWatch log groups",
 ) -> aws.kms.Key:
+    """A rotated customer key whose policy (log_key_policy) also admits CloudWatch Logs."""
     return aws.kms.Key(
         resource_name,
-        description="Encrypts the environment's CloudWatch log groups",
+        description=description,
         enable_key_rotation=True,
         deletion_window_in_days=30,
         policy=log_key_policy(facts),

@@ -21,6 +21,12 @@ def child(parent_name: str, *parts: str) -> str:
     return "-".join((parent_name, *parts))
 
 
+def family(environment: str, key: str) -> str:
+    """`prod` + `api` -> `prod-api`: a service's name within its environment (task definition
+    family, security group Name tag, scaling policy and target group names)."""
+    return f"{environment}-{key}"
+
+
 def physical(name: str, max_length: int) -> str:
     """An AWS name within max_length; longer names keep a prefix and a stable hash suffix."""
     if len(name) <= max_length:
@@ -33,4 +39,3 @@ def physical(name: str, max_length: int) -> str:
 TARGET_GROUP_NAME_MAX = 32
 LOAD_BALANCER_NAME_MAX = 32
 IAM_ROLE_NAME_MAX = 64
-SECURITY_GROUP_NAME_MAX = 255

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from configs.aws_limits import GATEWAY_ENDPOINTS
 from configs.model import Network as NetworkConfig
 from configs.subnets import allocate_subnets
+from components.arns import POLICY_VERSION
 from components.logs import log_group
 from components.naming import child, type_token
 
@@ -75,7 +76,7 @@ def flow_log_trust_policy(vpc_arn: str) -> str:
     partition, region, account = vpc_arn.split(":")[1], vpc_arn.split(":")[3], _account_of(vpc_arn)
     return json.dumps(
         {
-            "Version": "2012-10-17",
+            "Version": POLICY_VERSION,
             "Statement": [
                 {
                     "Sid": "VpcFlowLogsAssume",
@@ -98,7 +99,7 @@ def flow_log_permissions(log_group_arn: str) -> str:
     so the role gets no logs:CreateLogGroup and nothing account-wide."""
     return json.dumps(
         {
-            "Version": "2012-10-17",
+            "Version": POLICY_VERSION,
             "Statement": [
                 {
                     "Sid": "WriteFlowLogs",

@@ -12,11 +12,9 @@ import pulumi_aws as aws
 from configs.model import Lifecycle
 from configs.model import Registry as RegistryConfig
 from configs.model import Repository as RepositoryConfig
+from components.arns import POLICY_VERSION, account_root_arn
+from components.iam import ECR_PULL_ACTIONS
 from components.naming import child, type_token
-
-# What pulling an image takes; ecr:GetAuthorizationToken is account-level and cannot be
-# granted by a repository policy.
-PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 
 TagStatus = Literal["tagged", "untagged", "any"]
 CountType = Literal["imageCountMoreThan", "sinceImagePushed"]
@@ -142,13 +140,15 @@ def pull_policy(account_id: str, partition: str) -> str:
     no anonymous principal is ever named."""
     return json.dumps(
         {
-            "Version": "2012-10-17",
+            "Version": POLICY_VERSION,
             "Statement": [
                 {
                     "Sid": "AccountPull",
                     "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": list(PULL_ACTIONS),
+                    "Principal": {"AWS": account_root_arn(partition, account_id)},
+                    # What pulling an image takes; ecr:GetAuthorizationToken is account-level and
+                    # cannot be granted by a repository policy.
+                    "Action": list(ECR_PULL_ACTIONS),
                 }
             ],
         },

@@ -19,14 +19,15 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
-from configs.aws_limits import CONTAINER_HEALTH_CHECK_MAX_START_PERIOD, FARGATE_PROVIDERS
+from configs.aws_limits import CONTAINER_HEALTH_CHECK_MAX_START_PERIOD
 from configs.model import SecretRef
 from configs.model import Service as ServiceConfig
 from configs.model import StrategyEntry
 from components import iam
+from components.arns import log_group_arn
 from components.facts import PlatformFacts
-from components.logs import log_group
-from components.naming import child, type_token
+from components.logs import log_group, log_group_name
+from components.naming import child, family, type_token
 from components.registry import repository_name
 
 
@@ -95,14 +96,6 @@ class ServiceArgs:
 # --------------------------------------------------------------------------------------------
 # Pure functions: the container definition and the ARNs it references
 # --------------------------------------------------------------------------------------------
-
-
-def log_group_name(environment: str, key: str) -> str:
-    return f"/ecs/{environment}/{key}"
-
-
-def family(environment: str, key: str) -> str:
-    return f"{environment}-{key}"
 
 
 def secret_value_from(ref: SecretRef, facts: PlatformFacts) -> str:
@@ -195,13 +188,6 @@ def task_volumes(service: ServiceConfig, exec_enabled: bool) -> list[str]:
     return []
 
 
-def capacity_provider(entry: StrategyEntry, names: dict[str, Any]) -> Any:
-    """fargate -> FARGATE, fargate_spot -> FARGATE_SPOT, an EC2 key -> the cluster's provider name."""
-    if entry.provider in FARGATE_PROVIDERS:
-        return FARGATE_PROVIDERS[entry.provider]
-    return names[entry.provider]
-
-
 def cpu_architecture(architecture: str) -> str:
     return {"x86_64": "X86_64", "arm64": "ARM64"}[architecture]
 
@@ -243,15 +229,35 @@ def tcp_rule(
 # --------------------------------------------------------------------------------------------
 
 
+def _refuse_unbuildable(args: ServiceArgs) -> None:
+    """Raises ValueError for inputs the service cannot be built from (the loader's checks keep
+    them out of a validated environment; a component called directly may still get them)."""
+    key, config = args.key, args.service
+    if args.aws_egress == "endpoints":
+        if args.endpoint_security_group_id is None or args.s3_prefix_list_id is None:
+            raise ValueError(
+                f"services.{key}: aws_egress 'endpoints' needs the endpoint security group and the S3 prefix list"
+            )
+    elif args.aws_egress != "nat":
+        raise ValueError(f"aws_egress must be nat or endpoints, got {args.aws_egress!r}")
+    if config.expose is not None and (args.target_group_arn is None or config.port is None):
+        raise ValueError(f"services.{key}: an exposed service needs a port and a target group")
+    scaling = config.autoscaling
+    if scaling is not None and scaling.requests_per_target is not None and args.request_count_label is None:
+        raise ValueError(f"services.{key}.autoscaling.requests_per_target needs the service to be exposed on the ALB")
+
+
 class Service(pulumi.ComponentResource):
     """Outputs: service_name, security_group_id, task_definition_arn, execution_role_arn,
     task_role_arn (None without a task role), log_group_name."""
 
     def __init__(self, name: str, args: ServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # Refuse before registering anything, the component included (as the cluster does): a
+        # half-built service is worse than none.
+        _refuse_unbuildable(args)
         super().__init__(type_token("service", "Service"), name, None, opts)
         config, facts, key = args.service, args.facts, args.key
         self.resource_name = name
-        self.key = key
         self.args = args
 
         logs = log_group(
@@ -271,11 +277,10 @@ class Service(pulumi.ComponentResource):
             iam.execution_grants(
                 config,
                 repository_arn=image_repository_arn(config, args.environment, facts),
-                log_group_arn=iam.log_group_arn(log_group_name(args.environment, key), facts),
+                log_group_arn=log_group_arn(log_group_name(args.environment, key), facts),
                 facts=facts,
             ),
             account_id=facts.account_id,
-            region=facts.region,
             partition=facts.partition,
             tags=args.tags,
             parent=self,
@@ -288,7 +293,7 @@ class Service(pulumi.ComponentResource):
             exec_kms_key_arn=args.exec_kms_key_arn if args.exec_enabled else None,
             # ECS Exec streams session logs with the task role's credentials.
             exec_log_group_arn=(
-                pulumi.Output.from_input(args.exec_log_group_name).apply(lambda n: iam.log_group_arn(n, facts))
+                pulumi.Output.from_input(args.exec_log_group_name).apply(lambda n: log_group_arn(n, facts))
                 if args.exec_enabled and args.exec_log_group_name is not None
                 else None
             ),
@@ -337,8 +342,6 @@ class Service(pulumi.ComponentResource):
         security_group = self._security_group(name, args)
 
         exposed = config.expose is not None
-        if exposed and (args.target_group_arn is None or config.port is None):
-            raise ValueError(f"services.{key}: an exposed service needs a port and a target group")
         ignored = ["desiredCount"] + (["taskDefinition"] if args.deploys == "ci" else [])
         service = aws.ecs.Service(
             child(name, "service"),
@@ -350,7 +353,8 @@ class Service(pulumi.ComponentResource):
             desired_count=config.desired_count,
             capacity_provider_strategies=[
                 aws.ecs.ServiceCapacityProviderStrategyArgs(
-                    capacity_provider=capacity_provider(entry, args.capacity_provider_names),
+                    # fargate -> FARGATE, fargate_spot -> FARGATE_SPOT, an EC2 key -> its provider.
+                    capacity_provider=args.capacity_provider_names[entry.provider],
                     base=entry.base,
                     weight=entry.weight,
                 )
@@ -428,7 +432,7 @@ class Service(pulumi.ComponentResource):
             child(name, "sg"),
             description=f"ECS service {args.environment}/{key}: its tasks",
             vpc_id=args.vpc_id,
-            tags={**tags, "Name": f"{args.environment}-{key}"},
+            tags={**tags, "Name": family(args.environment, key)},
             opts=pulumi.ResourceOptions(parent=self),
         )
         if config.expose is not None and args.load_balancer_security_group_id is not None:
@@ -447,10 +451,6 @@ class Service(pulumi.ComponentResource):
         if args.aws_egress == "endpoints":
             # nat: none. Nothing but the VPC endpoints is reachable anyway, so say exactly that:
             # the interface endpoints' group and the S3 gateway endpoint's prefix list.
-            if args.endpoint_security_group_id is None or args.s3_prefix_list_id is None:
-                raise ValueError(
-                    f"services.{key}: aws_egress 'endpoints' needs the endpoint security group and the S3 prefix list"
-                )
             tcp_rule(
                 "egress", child(name, "https-to-endpoints"), group=group.id,
                 peer_group=args.endpoint_security_group_id, port=HTTPS,
@@ -469,8 +469,6 @@ class Service(pulumi.ComponentResource):
                 "egress", child(name, "https-out"), group=group.id, cidr=ANYWHERE, port=HTTPS,
                 description="HTTPS to AWS APIs and ECR through the NAT gateway", tags=tags, parent=self,
             )
-        else:
-            raise ValueError(f"aws_egress must be nat or endpoints, got {args.aws_egress!r}")
         return group
 
     def _autoscaling(self, name: str, args: ServiceArgs, service: aws.ecs.Service) -> None:
@@ -492,15 +490,11 @@ class Service(pulumi.ComponentResource):
         if scaling.memory is not None:
             targets["memory"] = (scaling.memory, None)
         if scaling.requests_per_target is not None:
-            if args.request_count_label is None:
-                raise ValueError(
-                    f"services.{args.key}.autoscaling.requests_per_target needs the service to be exposed on the ALB"
-                )
             targets["requests"] = (scaling.requests_per_target, args.request_count_label)
         for metric, (value, label) in targets.items():
             aws.appautoscaling.Policy(
                 child(name, "scale", metric),
-                name=f"{args.environment}-{args.key}-{metric}",
+                name=f"{family(args.environment, args.key)}-{metric}",
                 policy_type="TargetTrackingScaling",
                 service_namespace=target.service_namespace,
                 scalable_dimension=target.scalable_dimension,

@@ -13,6 +13,7 @@ from parliament import analyze_policy_string, enhance_finding, override_config
 from policy_sentry.querying.actions import get_actions_matching_arn_type
 
 from components import iam
+from components.arns import log_group_arn
 from components.facts import PlatformFacts
 from components.iam import (
     ExecutionGrants,
@@ -23,7 +24,6 @@ from components.iam import (
     execution_grants,
     execution_policy_document,
     expand_access_levels,
-    log_group_arn,
     parameter_arn,
     repository_arn,
     secret_arn,
@@ -467,7 +467,7 @@ def _roles_program(config: EnvironmentConfig):
             facts=facts,
         )
         create_execution_role(
-            "prod-api-execution", grants, account_id=ACCOUNT, tags={"env": "prod"}, parent=parent, region="eu-west-1"
+            "prod-api-execution", grants, account_id=ACCOUNT, tags={"env": "prod"}, parent=parent
         )
         create_task_role(
             "prod-api-task",

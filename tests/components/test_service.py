@@ -562,6 +562,43 @@ def test_endpoint_egress_without_the_ids_is_refused():
         services_plan(reference_config("dev"), aws_egress="endpoints")
 
 
+@pytest.mark.parametrize(
+    ("key", "overrides", "message"),
+    [
+        pytest.param(
+            "api", {"target_group_arn": None}, "services.api: an exposed service needs a port and a target group",
+            id="exposed-without-target-group",
+        ),
+        pytest.param(
+            "api", {"request_count_label": None},
+            "services.api.autoscaling.requests_per_target needs the service to be exposed on the ALB",
+            id="requests-per-target-without-label",
+        ),
+        pytest.param(
+            "worker", {"aws_egress": "endpoints"},
+            "services.worker: aws_egress 'endpoints' needs the endpoint security group and the S3 prefix list",
+            id="endpoints-without-ids",
+        ),
+    ],
+)
+def test_a_refused_service_registers_nothing(key, overrides, message):
+    config = reference_config("prod")
+    refused: list[str] = []
+
+    def program(cfg: EnvironmentConfig) -> dict:
+        capacity = capacity_providers(cfg)
+        try:
+            Service(f"{cfg.environment}-{key}", service_args(cfg, key, capacity, **overrides))
+        except ValueError as error:
+            refused.append(str(error))
+        return {}
+
+    plan = run_program(config, program=program)
+    assert refused == [message]
+    # Only the stand-in for the cluster's capacity providers: no component, no child.
+    assert [resource.name for resource in plan.resources] == ["capacity"]
+
+
 # --------------------------------------------------------------------------------------------
 # IAM: the execution role's resources are exactly the service's own
 # --------------------------------------------------------------------------------------------
