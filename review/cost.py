@@ -296,11 +296,6 @@ def delta(base: CostEstimate, head: CostEstimate) -> dict[str, tuple[float, floa
     return {name: (before.get(name, 0.0), after.get(name, 0.0)) for name in sorted(set(before) | set(after))}
 
 
-def services_delta(base: CostEstimate, head: CostEstimate) -> dict[str, tuple[float, float]]:
-    before, after = base.by_service(), head.by_service()
-    return {name: (before.get(name, 0.0), after.get(name, 0.0)) for name in sorted(set(before) | set(after))}
-
-
 def money(amount: float) -> str:
     return f"${amount:,.2f}"
 

@@ -9,12 +9,12 @@ the replaced one (a new subnet id replaces its NAT gateway and route table assoc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
-from review.offline import CapturedResource, Plan
-from review.replacements import STATEFUL, change_effect
-from review.topology import component_label, mock_ids
+from review.offline import CapturedResource, Plan, mock_id
+from review.replacements import STATEFUL, change_effect, under
+from review.topology import component_label
 
 MISSING = "<absent>"
 
@@ -54,10 +54,6 @@ class PlanDiff:
         order = ("add", "remove", "replace", "new-revision", "update", "ignored")
         return {action: len(self.of(action)) for action in order}
 
-    @property
-    def empty(self) -> bool:
-        return not any(c.action != "ignored" for c in self.changes)
-
 
 # ---- comparing inputs ------------------------------------------------------------------------
 
@@ -74,10 +70,6 @@ def flatten(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         yield path, value
 
 
-def _ignored(path: str, ignore_changes: tuple[str, ...]) -> bool:
-    return any(path == p or path.startswith(p + ".") or path.startswith(p + "[") for p in ignore_changes)
-
-
 def property_changes(before: CapturedResource, after: CapturedResource) -> list[PropertyChange]:
     old, new = dict(flatten(before.props)), dict(flatten(after.props))
     result = []
@@ -85,12 +77,12 @@ def property_changes(before: CapturedResource, after: CapturedResource) -> list[
         a, b = old.get(path, MISSING), new.get(path, MISSING)
         if a == b:
             continue
-        effect = "ignored" if _ignored(path, after.ignore_changes) else change_effect(after.type, path)
+        effect = "ignored" if any(under(path, p) for p in after.ignore_changes) else change_effect(after.type, path)
         result.append(PropertyChange(path, a, b, effect))
     return result
 
 
-def _action(type_: str, changes: list[PropertyChange]) -> Optional[str]:
+def _action(changes: list[PropertyChange]) -> Optional[str]:
     effects = {c.effect for c in changes}
     for action in ("replace", "new-revision", "update", "ignored"):
         if action in effects:
@@ -112,7 +104,7 @@ def diff_plans(base: Plan, head: Plan) -> PlanDiff:
             changes[urn] = ResourceChange("add", resource.type, resource.name, component_label(head, resource))
             continue
         props = property_changes(previous, resource)
-        action = _action(resource.type, props)
+        action = _action(props)
         if action is not None:
             changes[urn] = _change(action, head, resource, props)
     for urn, resource in old.items():
@@ -128,28 +120,22 @@ def _change(action: str, plan: Plan, resource: CapturedResource, props: list[Pro
     return ResourceChange(action, resource.type, resource.name, component_label(plan, resource), tuple(props), holds, resource.protect, because)
 
 
-def _references(resource: CapturedResource, ids: dict[str, str]) -> set[str]:
-    """Strings another resource would hold to refer to this one: its id (ARNs: see caller)."""
-    return {ids.get(resource.urn, f"{resource.name}-id")}
-
-
 def _spread_replacements(head: Plan, new: dict[str, CapturedResource], changes: dict[str, ResourceChange]) -> None:
     """A replaced resource gets a new id; whatever holds that id in an input that forces
     replacement is replaced too, and so on. Mocks keep ids stable, so this is done here."""
-    id_of = {resource.urn: rid for rid, resource in mock_ids(head).items()}
     frontier = [new[urn] for urn, c in changes.items() if c.action == "replace" and urn in new]
     while frontier:
         replaced = frontier.pop()
-        refs = _references(replaced, id_of)
+        replaced_id = mock_id(replaced.type, replaced.name)  # what another resource holds to refer to it
         arn_suffix = "/" + replaced.name
         for urn, resource in new.items():
             if changes.get(urn) is not None and changes[urn].action in ("replace", "add"):
                 continue
             paths = [
                 path for path, value in flatten(resource.props)
-                if isinstance(value, str) and (value in refs or (value.startswith("arn:") and value.endswith(arn_suffix)))
+                if isinstance(value, str) and (value == replaced_id or (value.startswith("arn:") and value.endswith(arn_suffix)))
             ]
-            effects = {change_effect(resource.type, p) for p in paths if not _ignored(p, resource.ignore_changes)}
+            effects = {change_effect(resource.type, p) for p in paths if not any(under(p, i) for i in resource.ignore_changes)}
             if "replace" in effects:
                 earlier = list(changes[urn].changes) if urn in changes else []
                 changes[urn] = _change("replace", head, resource, earlier, because=replaced.name)

@@ -21,6 +21,7 @@ from configs.model import EnvironmentConfig
 PROJECT = "ecs-platform"
 SECRET_MARKER = rpc._special_secret_sig  # the wire marker of a secret value
 SIG_KEY = rpc._special_sig_key
+DEFAULT_ACCOUNT = "123456789012"  # the mocks' account when the config names none
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,6 @@ class CapturedResource:
     depends_on: tuple[str, ...] = ()
     secret_paths: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
-
-    @property
-    def is_component(self) -> bool:
-        return not self.custom
 
 
 @dataclass
@@ -69,16 +66,6 @@ class Plan:
 
     def children_of(self, resource: CapturedResource) -> list[CapturedResource]:
         return sorted((r for r in self.resources if r.parent == resource.urn), key=lambda r: (r.type, r.name))
-
-    def descendants_of(self, resource: CapturedResource) -> list[CapturedResource]:
-        found, frontier = [], [resource.urn]
-        while frontier:
-            urn = frontier.pop()
-            for child in self.resources:
-                if child.parent == urn:
-                    found.append(child)
-                    frontier.append(child.urn)
-        return sorted(found, key=lambda r: (r.type, r.name))
 
     def count_by_type(self, *, custom_only: bool = True) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -173,6 +160,20 @@ def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+# Types whose mock id is a prefixed hash of the name, as AWS ids look; every other id is `<name>-id`.
+MOCK_ID_PREFIXES = {
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/vpc:Vpc": "vpc",
+}
+
+
+def mock_id(type_: str, name: str) -> str:
+    """The id the offline mocks assign to a resource (PlatformMocks.new_resource)."""
+    prefix = MOCK_ID_PREFIXES.get(type_)
+    return f"{prefix}-{_short_hash(name)}" if prefix else f"{name}-id"
+
+
 class PlatformMocks(pulumi_mocks.Mocks):
     """Answers resources with their inputs plus the computed attributes used downstream, and
     invokes by token, as AWS would for the configured account and region."""
@@ -182,15 +183,8 @@ class PlatformMocks(pulumi_mocks.Mocks):
         self.region = region
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
-        resource_id = f"{args.name}-id"
-        if args.typ == "aws:ec2/securityGroup:SecurityGroup":
-            resource_id = f"sg-{_short_hash(args.name)}"
-        elif args.typ == "aws:ec2/subnet:Subnet":
-            resource_id = f"subnet-{_short_hash(args.name)}"
-        elif args.typ == "aws:ec2/vpc:Vpc":
-            resource_id = f"vpc-{_short_hash(args.name)}"
         state = {**_computed_state(args.typ, args.name, args.inputs, self.account_id, self.region), **args.inputs}
-        return resource_id, state
+        return mock_id(args.typ, args.name), state
 
     def call(self, args: pulumi_mocks.MockCallArgs):
         handler = self._invokes().get(args.token)
@@ -269,7 +263,7 @@ def run_program(
         return stack_outputs(create_environment(cfg))
 
     run = program or real_program
-    account = config.aws.account_id or "123456789012"
+    account = config.aws.account_id or DEFAULT_ACCOUNT
     monitor = install_mocks(config.environment, account, config.aws.region, preview=preview)
     plan = Plan(config.environment)
 

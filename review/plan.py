@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from configs.loader import config_path, load_environment
-from review.offline import CapturedResource, Plan, run_program
-
-
-def plan_environment(environment: str) -> Plan:
-    """Validates configs/<environment>.yaml (ConfigError on bad input) and runs the program."""
-    config = load_environment(config_path(environment), stack=environment)
-    return run_program(config)
+from review.offline import CapturedResource, Plan
 
 
 def render_tree(plan: Plan) -> str:
-    roots = [r for r in plan.resources if not r.parent or r.parent not in plan.by_urn]
+    by_urn = plan.by_urn
+    roots = [r for r in plan.resources if not r.parent or r.parent not in by_urn]
     lines: list[str] = []
     for root in sorted(roots, key=_order):
         _render(plan, root, "", lines)
@@ -40,15 +34,3 @@ def render_counts(plan: Plan) -> str:
     total = sum(counts.values())
     return "\n".join([*lines, f"  {'total resources':<{width}}  {total:>4}"])
 
-
-def render_text(plan: Plan) -> str:
-    return "\n".join(
-        [
-            f"Plan for {plan.environment} (offline, under Pulumi mocks: no AWS account used)",
-            "",
-            render_tree(plan),
-            "",
-            "Resources by type:",
-            render_counts(plan),
-        ]
-    )

@@ -75,17 +75,6 @@ class Verdict:
         """Sorted (policy, level, resource): the shape tests and the plan command compare."""
         return sorted((v.policy, v.level, v.resource) for v in self.violations)
 
-    def render(self) -> str:
-        lines = [f"policy verdict: {'PASS' if self.passed else 'FAIL'} "
-                 f"({len(self.mandatory)} mandatory, {len(self.violations) - len(self.mandatory)} advisory)"]
-        for v in sorted(self.violations, key=lambda v: (v.level != "mandatory", v.policy, v.resource)):
-            detail = v.message.split("\n", 1)[-1]
-            lines.append(f"  [{v.level}] {v.policy}: {detail}")
-        for policy, resource, reason in sorted(self.not_applicable):
-            if reason.startswith("waived"):
-                lines.append(f"  [waived] {policy} ({resource}): {reason}")
-        return "\n".join(lines)
-
 
 class PolicyPackClient:
     """A running policy pack. Start once, configure as often as needed, analyze many times."""
@@ -144,10 +133,6 @@ class PolicyPackClient:
 
     # ---- protocol ----------------------------------------------------------------------
 
-    @property
-    def policy_names(self) -> list[str]:
-        return [p.name for p in self.info.policies]
-
     def configure(self, config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         """Sends Configure as the CLI does and returns the effective config it sent.
 
@@ -179,7 +164,7 @@ class PolicyPackClient:
         described = [as_resource(r) for r in resources]
         urns = _urns(described, self.stack)
         custom = [r for r in described if r.custom]
-        stats = self.last_stats = AnalyzeStats(resources=len(custom))
+        stats = self.last_stats = AnalyzeStats()
         window = max(1, int(self.max_in_flight))
         # Per resource: its answer, or the key of an answer still in flight (None: not yet).
         answers: list[Any] = []
@@ -234,18 +219,11 @@ class PolicyPackClient:
             raise
         del in_flight[key]
 
-    def _analyze_one(self, request: analyzer_pb2.AnalyzeRequest) -> analyzer_pb2.AnalyzeResponse:
-        key = request.SerializeToString(deterministic=True)
-        if key not in self._answers:
-            self._answers[key] = self._stub.Analyze(request)
-        return self._answers[key]
-
 
 @dataclass
 class AnalyzeStats:
-    """Counters of one analyze() call: custom resources, Analyze RPCs sent, cached answers."""
+    """Counters of one analyze() call: Analyze RPCs sent, cached answers."""
 
-    resources: int = 0
     analyze_calls: int = 0
     cache_hits: int = 0
 
@@ -375,34 +353,6 @@ def _requests(resource: Resource, urn: str) -> tuple[analyzer_pb2.AnalyzeRequest
         },
     )
     return analyze, stack
-
-
-def _analyze_request(resource: Resource, urns: dict[int, str]) -> analyzer_pb2.AnalyzeRequest:
-    return analyzer_pb2.AnalyzeRequest(
-        type=resource.type,
-        properties=_struct(resource.props),
-        urn=urns[id(resource)],
-        name=resource.name,
-        options=_options(resource),
-        provider=_provider(resource),
-    )
-
-
-def _stack_resource(resource: Resource, urns: dict[int, str]) -> analyzer_pb2.AnalyzerResource:
-    return analyzer_pb2.AnalyzerResource(
-        type=resource.type,
-        properties=_struct(resource.props),
-        urn=urns[id(resource)],
-        name=resource.name,
-        options=_options(resource),
-        provider=_provider(resource),
-        parent=resource.parent,
-        dependencies=list(resource.dependencies),
-        propertyDependencies={
-            key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(value))
-            for key, value in resource.property_dependencies.items()
-        },
-    )
 
 
 def _violations(response, *, fallback: tuple[str, str] = ("", ""), names: Optional[Mapping[str, str]] = None) -> list[Violation]:

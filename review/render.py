@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from review.cost import CostEstimate, money, signed_money
+from review.cost import CostEstimate, delta, money, signed_money
 from review.diff import PlanDiff, ResourceChange
 from review.plan import render_counts, render_tree
 from review.report import PlanReport
@@ -156,9 +156,7 @@ def policy_diff_text(base: Optional[PolicyResult], head: Optional[PolicyResult])
 
 
 def cost_delta_rows(base: CostEstimate, head: CostEstimate) -> list[tuple[str, float, float]]:
-    before, after = base.by_component(), head.by_component()
-    rows = [(name, before.get(name, 0.0), after.get(name, 0.0)) for name in sorted(set(before) | set(after))]
-    return [row for row in rows if abs(row[2] - row[1]) >= 0.005]
+    return [(name, before, after) for name, (before, after) in delta(base, head).items() if abs(after - before) >= 0.005]
 
 
 def cost_delta_text(base: CostEstimate, head: CostEstimate) -> str:

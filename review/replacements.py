@@ -28,6 +28,8 @@ REPLACE_ON: dict[str, tuple[str, ...] | str] = {
     # Name, description and VPC of a security group are immutable in EC2.
     "aws:ec2/securityGroup:SecurityGroup": ("name", "namePrefix", "description", "vpcId"),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("vpcId",),
+    # A classic rule has no update API beyond its description: every other argument is fixed.
+    "aws:ec2/securityGroupRule:SecurityGroupRule": ("type", "securityGroupId", "protocol", "fromPort", "toPort", "cidrBlocks", "ipv6CidrBlocks", "prefixListIds", "sourceSecurityGroupId", "self"),
     # The newer per-rule resources update ports and sources in place; only the group is fixed.
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("securityGroupId",),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("securityGroupId",),
@@ -83,15 +85,15 @@ STATEFUL: dict[str, str] = {
 IN_PLACE_ALWAYS = ("tags", "tagsAll")
 
 
-def _under(path: str, prefix: str) -> bool:
+def under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
 
 
 def change_effect(type_: str, path: str) -> str:
     """"replace", "new-revision" or "update" for a change of one input path."""
-    if any(_under(path, p) for p in IN_PLACE_ALWAYS):
+    if any(under(path, p) for p in IN_PLACE_ALWAYS):
         return "update"
     rule = REPLACE_ON.get(type_, ())
     if rule == NEW_REVISION:
         return "new-revision"
-    return "replace" if any(_under(path, p) for p in rule) else "update"
+    return "replace" if any(under(path, p) for p in rule) else "update"

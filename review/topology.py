@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from review.offline import CapturedResource, Plan
+from review.offline import CapturedResource, Plan, mock_id
 
 ENVIRONMENT_TYPE = "ecsplatform:index:Environment"
 SERVICE_TYPE = "ecsplatform:service:Service"
@@ -47,14 +47,6 @@ def component_label(plan: Plan, resource: CapturedResource) -> str:
 
 
 def mock_ids(plan: Plan) -> dict[str, CapturedResource]:
-    """id -> resource, for the ids the offline mocks assign (review/offline.PlatformMocks):
-    `<name>-id`, or a hash of the name for subnets, security groups and VPCs. Inputs that
-    refer to another resource (a route's natGatewayId) carry these ids, so they resolve here."""
-    from review.offline import _short_hash  # the mocks' own rule, so the two cannot drift
-
-    prefixes = {"aws:ec2/subnet:Subnet": "subnet", "aws:ec2/securityGroup:SecurityGroup": "sg", "aws:ec2/vpc:Vpc": "vpc"}
-    ids = {}
-    for resource in plan.resources:
-        prefix = prefixes.get(resource.type)
-        ids[f"{prefix}-{_short_hash(resource.name)}" if prefix else f"{resource.name}-id"] = resource
-    return ids
+    """id -> resource, for the ids the offline mocks assign (review/offline.mock_id). Inputs
+    that refer to another resource (a route's natGatewayId) carry these ids, so they resolve here."""
+    return {mock_id(resource.type, resource.name): resource for resource in plan.resources}

@@ -5,10 +5,7 @@ from __future__ import annotations
 import copy
 import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable
-
-import yaml
 
 from configs.loader import config_path, load_environment, load_layered, validate
 from configs.model import EnvironmentConfig
@@ -31,10 +28,6 @@ def reference_data(environment: str) -> dict[str, Any]:
 
 def config_from_data(data: dict[str, Any]) -> EnvironmentConfig:
     return validate(Source(data), stack=None, today=TODAY)
-
-
-def config_from_yaml(text: str) -> EnvironmentConfig:
-    return config_from_data(yaml.safe_load(text))
 
 
 def edited(environment: str, edit: Callable[[dict[str, Any]], None]) -> EnvironmentConfig:

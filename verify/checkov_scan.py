@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import yaml
 
 from configs.model import EnvironmentConfig
-from review.offline import Plan, PlatformMocks
+from review.offline import DEFAULT_ACCOUNT, Plan, PlatformMocks
 from verify.terraform_plan import to_terraform_plan
 
 ALLOWLIST_PATH = Path(__file__).resolve().parent / "checkov_allowlist.yaml"
@@ -56,7 +56,7 @@ class Verdict:
 def mocks_for(config: EnvironmentConfig) -> PlatformMocks:
     """The mocks review.offline.run_program answered the run with (same account and region),
     so the ids and ARNs they computed can be recognised as references."""
-    return PlatformMocks(config.aws.account_id or "123456789012", config.aws.region)
+    return PlatformMocks(config.aws.account_id or DEFAULT_ACCOUNT, config.aws.region)
 
 
 def write_plan(plan: Plan, config: EnvironmentConfig, directory: Path) -> Path:

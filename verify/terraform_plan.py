@@ -62,7 +62,6 @@ TYPE_NAMES: dict[str, str] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "aws_iam_role_policy_attachment",
     "aws:kms/alias:Alias": "aws_kms_alias",
     "aws:kms/key:Key": "aws_kms_key",
-    "aws:kms/keyPolicy:KeyPolicy": "aws_kms_key_policy",
     "aws:lb/listener:Listener": "aws_lb_listener",
     "aws:lb/listenerRule:ListenerRule": "aws_lb_listener_rule",
     "aws:lb/loadBalancer:LoadBalancer": "aws_lb",
@@ -75,13 +74,11 @@ TYPE_NAMES: dict[str, str] = {
 # by Terraform type. Keys are Pulumi's camelCase names; they apply at every depth of the
 # resource, because the same block names recur inside nested blocks (listener actions).
 PROPERTY_RENAMES: dict[str, dict[str, str]] = {
-    "aws_appautoscaling_policy": {},
     "aws_autoscaling_group": {
         "tags": "tag",  # a list of {key, value, propagate_at_launch} blocks, not a map
         "vpcZoneIdentifiers": "vpc_zone_identifier",
         "overrides": "override",
     },
-    "aws_default_security_group": {},
     "aws_ecr_registry_scanning_configuration": {"rules": "rule", "repositoryFilters": "repository_filter"},
     "aws_ecr_repository": {"encryptionConfigurations": "encryption_configuration"},
     "aws_ecs_cluster": {"settings": "setting"},

@@ -44,17 +44,15 @@ def blocking_verdict(client: PolicyPackClient, resources) -> Verdict:
     urns = policy_verdict._urns(described, client.stack)
     custom = [r for r in described if r.custom]
     violations, not_applicable = [], []
+    stack = []
     for resource in custom:
-        request = policy_verdict._analyze_request(resource, urns)
+        request, entry = policy_verdict._requests(resource, urns[id(resource)])
         request.properties.CopyFrom(parsed(resource.props))
+        entry.properties.CopyFrom(parsed(resource.props))
+        stack.append(entry)
         response = client._stub.Analyze(request)
         violations += policy_verdict._violations(response, fallback=(resource.name, urns[id(resource)]))
         not_applicable += [(n.policy_name, resource.name, n.reason) for n in response.not_applicable]
-    stack = []
-    for resource in custom:
-        entry = policy_verdict._stack_resource(resource, urns)
-        entry.properties.CopyFrom(parsed(resource.props))
-        stack.append(entry)
     response = client._stub.AnalyzeStack(policy_verdict.analyzer_pb2.AnalyzeStackRequest(resources=stack))
     violations += policy_verdict._violations(response, names={urns[id(r)]: r.name for r in described})
     not_applicable += [(n.policy_name, "", n.reason) for n in response.not_applicable]

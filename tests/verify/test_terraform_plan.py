@@ -8,7 +8,8 @@ import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
 from review.offline import CapturedResource, PlatformMocks
-from verify.terraform_plan import UnmappedTypeError, snake_case, terraform_type, terraform_values, to_terraform_plan
+from review.replacements import REPLACE_ON
+from verify.terraform_plan import TYPE_NAMES, UnmappedTypeError, snake_case, terraform_type, terraform_values, to_terraform_plan
 
 MOCKS = PlatformMocks("123456789012", "eu-west-1")
 
@@ -151,3 +152,8 @@ def test_a_partly_known_list_keeps_nulls_for_the_unknown_items():
 
 def _args(captured: CapturedResource) -> MockResourceArgs:
     return MockResourceArgs(captured.type, captured.name, captured.props, custom=True)
+
+
+def test_terraform_names_and_replacement_rules_cover_the_same_types():
+    # A type the program may register needs both: a Terraform twin for checkov and a rule for the diff.
+    assert sorted(TYPE_NAMES) == sorted(REPLACE_ON)
