@@ -12,11 +12,15 @@ Analyze per custom resource and AnalyzeStack once. Used by the plan command and 
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import IO, Any, Iterable, Mapping, Optional, Sequence
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
@@ -32,6 +36,27 @@ LEVEL_NAMES = {
     analyzer_pb2.DISABLED: "disabled",
 }
 LEVEL_VALUES = {name: value for value, name in LEVEL_NAMES.items()}
+
+
+class PolicyPackError(RuntimeError):
+    """The pack could not be started or did not answer: says why, with the pack's stderr."""
+
+
+def read_line(stream: IO[bytes], timeout: float) -> Optional[str]:
+    """The first line a child process writes to `stream`, or None when none comes in time
+    (or the stream ends first). Reads the raw descriptor, so a line is never stuck in our own
+    buffer either."""
+    deadline = time.monotonic() + timeout
+    fd, data = stream.fileno(), b""
+    while b"\n" not in data:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            return None
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return data.decode(errors="replace").strip() or None
+        data += chunk
+    return data.split(b"\n", 1)[0].decode(errors="replace").strip()
 
 
 @dataclass(frozen=True)
@@ -88,6 +113,7 @@ class PolicyPackClient:
         self.python = python
         self.stack = stack
         self._process: Optional[subprocess.Popen] = None
+        self._stderr: Optional[IO[bytes]] = None
         self._channel: Optional[grpc.Channel] = None
         self._stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
         self.info: Optional[analyzer_pb2.AnalyzerInfo] = None
@@ -101,29 +127,62 @@ class PolicyPackClient:
 
     # ---- lifecycle ---------------------------------------------------------------------
 
+    # How long the pack may take to print its port (it imports pulumi-policy and the rules).
+    start_timeout = 60.0
+
     def start(self) -> "PolicyPackClient":
+        # pulumi-policy writes the port with sys.stdout.buffer.write and never flushes: on a
+        # pipe, without an unbuffered interpreter, the line stays in the pack's buffer and a
+        # reader waits forever. The Pulumi CLI starts packs unbuffered; so do we, explicitly
+        # (`-u` and the variable), whatever the caller's environment says.
+        self._stderr = tempfile.TemporaryFile()  # a file, not a pipe: a chatty pack never blocks
         self._process = subprocess.Popen(
-            [self.python, str(self.pack_dir / "__main__.py")],
+            [self.python, "-u", str(self.pack_dir / "__main__.py")],
             cwd=self.pack_dir,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        line = self._process.stdout.readline().decode().strip()
-        if not line.isdigit():
+        line = read_line(self._process.stdout, timeout=self.start_timeout)
+        if line is None or not line.isdigit():
+            problem = (
+                f"did not print its port within {self.start_timeout:.0f} s"
+                if line is None
+                else f"printed {line[:80]!r} instead of its port"
+            )
+            stderr = self._stderr_tail()
             self.close()
-            raise RuntimeError(f"the policy pack did not print its port: {line!r}")
+            raise PolicyPackError(f"the policy pack ({self.pack_dir}) {problem}" + (f"; its stderr ends:\n{stderr}" if stderr else ""))
         self._channel = grpc.insecure_channel(f"127.0.0.1:{line}")
         grpc.channel_ready_future(self._channel).result(timeout=10)
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         self.info = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
         return self
 
+    def _stderr_tail(self, limit: int = 4000) -> str:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")[-limit:].strip()
+
     def close(self) -> None:
         if self._channel is not None:
             self._channel.close()
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
-            self._process.wait(timeout=5)
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
     def __enter__(self) -> "PolicyPackClient":
         return self.start()
