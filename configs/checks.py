@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Iterator
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.endpoints import required_endpoints
 from configs.model import EXEC_LOG_KEY, EnvironmentConfig, StrategyEntry
+from configs.checks_delivery import DELIVERY_CHECKS
 from configs.strategy import SPOT_ARM64, capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
 
@@ -354,4 +355,5 @@ CHECKS: tuple[Check, ...] = (
     check_waivers,
     check_required_tags,
     check_tags,
+    *DELIVERY_CHECKS,
 )
