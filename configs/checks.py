@@ -13,12 +13,8 @@ from typing import Callable, Iterable, Iterator
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.errors import excerpt
 from configs.endpoints import required_endpoints
-<<<<<<< HEAD
-from configs.model import EXEC_LOG_KEY, EnvironmentConfig, StrategyEntry
 from configs.checks_delivery import DELIVERY_CHECKS
-=======
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
->>>>>>> main
 from configs.strategy import SPOT_ARM64, capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
 
