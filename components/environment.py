@@ -13,6 +13,7 @@ import pulumi
 
 from configs.endpoints import resolve_endpoints
 from configs.model import EnvironmentConfig
+from components.alarms import ServiceAlarms, ServiceAlarmsArgs, notification_topic
 from components.ci_role import CiRole, CiRoleArgs
 from components.cluster import Cluster, ClusterArgs
 from components.facts import PlatformFacts, lookup_facts
@@ -87,6 +88,10 @@ class Environment(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
         self.load_balancer = self._load_balancer(name, config, tags)
+        self.alarm_topic_arn: pulumi.Input[str] = config.alarms.notify or notification_topic(
+            child(name, "alarms"), environment=config.environment, facts=facts, tags=tags, parent=self
+        ).arn
+        self.alarms = {key: self._alarms(name, key, config) for key in config.services if config.alarms_for(key)}
         self.services = {key: self._service(name, key, config, facts, log_key_arn) for key in config.services}
         connect_services(self.services, dict(config.services))
         self.ci_role = self._ci_role(name, config, facts)
@@ -153,6 +158,23 @@ class Environment(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
 
+    def _alarms(self, name: str, key: str, config: EnvironmentConfig) -> ServiceAlarms:
+        lb = self.load_balancer if config.services[key].expose is not None else None
+        return ServiceAlarms(
+            child(name, key, "alarms"),
+            ServiceAlarmsArgs(
+                key=key,
+                environment=config.environment,
+                thresholds=config.alarms_for(key),
+                cluster_name=self.cluster.cluster_name,
+                topic_arn=self.alarm_topic_arn,
+                tags=config.service_tags(key),
+                load_balancer_arn_suffix=lb.arn_suffix if lb else None,
+                target_group_arn_suffixes=(lb.target_group_arn_suffixes[key],) if lb else (),
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
     def _ci_role(self, name: str, config: EnvironmentConfig, facts: PlatformFacts) -> Optional[CiRole]:
         """`cicd.github`: the deploy role of the application pipeline, scoped to this environment."""
         github = config.cicd.github
@@ -211,6 +233,7 @@ def stack_outputs(environment: Environment) -> dict[str, Any]:
     ci = {"ci_role_arn": environment.ci_role.role_arn} if environment.ci_role else {}
     return {
         **ci,
+        "alarm_topic_arn": environment.alarm_topic_arn,
         "vpc_id": environment.network.vpc_id,
         "cluster_name": environment.cluster.cluster_name,
         "repository_urls": environment.registry.repository_urls,

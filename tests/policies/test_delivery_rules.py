@@ -61,3 +61,40 @@ def test_a_loose_github_trust_fails_the_trust_rule(pack, trust, fragment):
     verdict = pack.verdict(edited(ci_role(trust)))
     assert set(verdict.summary()) == {("aws-iam-role-trust", "mandatory", ROLE)}
     assert any(fragment in v.message for v in verdict.violations), [v.message for v in verdict.violations]
+
+
+# ---- production-tier alarms -------------------------------------------------------------------
+
+from .stack import all_mandatory, drop, remove, set_  # noqa: E402
+
+FIVE_XX, RUNNING = "prod-api-alarms-http-5xx-percent", "prod-api-alarms-running-below-desired"
+
+
+@pytest.mark.parametrize(
+    "edits, expected, fragment",
+    [
+        ([set_(FIVE_XX, "alarmActions", [])], [("aws-cloudwatch-alarm-has-action", FIVE_XX)], "has no alarm action"),
+        ([drop(RUNNING, "alarmActions")], [("aws-cloudwatch-alarm-has-action", RUNNING)], "nobody is told"),
+        ([remove(FIVE_XX)], [("aws-ecs-service-exposed-alarms", "prod-api-service")], "no alarm watches its target group's HTTPCode_Target_5XX_Count"),
+        ([remove(RUNNING)], [("aws-ecs-service-exposed-alarms", "prod-api-service")], "no alarm watches its RunningTaskCount"),
+        # An alarm on another service's tasks does not count for api.
+        ([set_(RUNNING, "metricQueries.0.metric.dimensions.ServiceName", "worker")], [("aws-ecs-service-exposed-alarms", "prod-api-service")], "RunningTaskCount"),
+        # A 5xx alarm on a target group that is not the service's does not count either.
+        ([lambda s: s[FIVE_XX]["links"].update(metricQueries=["prod-alb"])], [("aws-ecs-service-exposed-alarms", "prod-api-service")], "5XX"),
+    ],
+    ids=["no-actions", "actions-absent", "no-5xx-alarm", "no-running-alarm", "running-alarm-of-another-service", "5xx-alarm-of-another-group"],
+)
+def test_production_alarm_rules(pack, edits, expected, fragment):
+    verdict = pack.verdict(edited(*edits))
+    assert verdict.summary() == sorted((policy, "mandatory", resource) for policy, resource in expected)
+    assert any(fragment in v.message for v in verdict.violations), [v.message for v in verdict.violations]
+
+
+def test_alarm_rules_apply_to_the_production_tier_only(pack):
+    verdict = pack.verdict(edited(remove(FIVE_XX), set_(RUNNING, "alarmActions", [])), all_mandatory(production=False))
+    assert verdict.violations == ()
+
+
+def test_a_service_without_a_load_balancer_needs_no_alarms(pack):
+    verdict = pack.verdict(edited(remove(FIVE_XX), remove(RUNNING), set_("prod-api-service", "loadBalancers", [])))
+    assert [v.policy for v in verdict.violations if v.policy.startswith("aws-ecs-service-exposed")] == []
