@@ -185,7 +185,8 @@ TASK_TYPE = type_token("task", "Task")
 
 class Task(pulumi.ComponentResource):
     """Outputs: task_definition (the resource: its arn and revision), execution_role_arn,
-    task_role_arn (None without a task role), log_group_name."""
+    task_role_arn (None without a task role), log_group_name; inline_policies (the roles'
+    policies, to depend on)."""
 
     def __init__(self, name: str, args: TaskArgs, opts: Optional[pulumi.ResourceOptions] = None):
         opts = pulumi.ResourceOptions.merge(opts, _moved_from(args.previous_parent))
@@ -220,6 +221,9 @@ class Task(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # What a service or job waits for, not only the roles: a role without its policy yet can
+        # be assumed but may do nothing, so the first tasks would fail (components/iam.py).
+        self.inline_policies = [iam.inline_policy(role) for role in (execution_role, task_role) if role is not None]
         self.execution_role_arn = execution_role.arn
         self.task_role_arn = task_role.arn if task_role is not None else None
         self.log_group_name = logs.name

@@ -41,6 +41,8 @@ class CapturedResource:
     depends_on: tuple[str, ...] = ()
     secret_paths: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    # customTimeouts as the engine gets them: {"create": "30m", "update": "30m"}, empty ones left out.
+    custom_timeouts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -118,6 +120,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             depends_on=tuple(request.dependencies),
             secret_paths=tuple(secret_paths),
             aliases=tuple(alias_urn(alias, request, self.make_urn) for alias in request.aliases),
+            custom_timeouts=_custom_timeouts(request),
         )
 
 
@@ -130,6 +133,13 @@ def alias_urn(alias, request, make_urn: Callable[[str, str, str], str]) -> str:
     spec = alias.spec
     parent = spec.parentUrn or ("" if spec.noParent else request.parent)
     return make_urn(parent, spec.type or request.type, spec.name or request.name)
+
+
+def _custom_timeouts(request) -> tuple[tuple[str, str], ...]:
+    if not request.HasField("customTimeouts"):
+        return ()
+    timeouts = request.customTimeouts
+    return tuple((kind, getattr(timeouts, kind)) for kind in ("create", "update", "delete") if getattr(timeouts, kind))
 
 
 # Computed attributes the real provider returns, by resource type, that other resources read.
