@@ -46,6 +46,7 @@ ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 ACCOUNT_PATTERN = r"^\d{12}$"
 SECURITY_GROUP_PATTERN = r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$"
+PREFIX_LIST_PATTERN = r"^pl-[0-9a-f]{8}([0-9a-f]{9})?$"
 ARN_PATTERN = r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$"
 ACTION_PATTERN = r"^[a-z0-9-]+:[A-Za-z0-9*]+$"
 FULL_SECRET_ARN = re.compile(r":secret:.+-[A-Za-z0-9]{6}$")
@@ -63,6 +64,7 @@ PATTERN_HINTS: dict[str, str] = {
     REGION_PATTERN: "use a region code such as eu-west-1",
     ACCOUNT_PATTERN: "use the 12-digit account id, quoted, e.g. \"123456789012\"",
     SECURITY_GROUP_PATTERN: "use a security group id such as sg-0123456789abcdef0",
+    PREFIX_LIST_PATTERN: "use a managed prefix list id such as pl-0123456789abcdef0",
     ARN_PATTERN: "use a full ARN such as arn:aws:sqs:eu-west-1:123456789012:orders",
     ACTION_PATTERN: "use service:Action, e.g. s3:GetObject",
     USER_PATTERN: "use a user or uid, optionally with a group: 10001 or 10001:10001",
@@ -90,6 +92,7 @@ AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN)]
 Port = Annotated[Int, Field(ge=1, le=65535)]
 Percent = Annotated[Int, Field(ge=0, le=100)]
 SecurityGroupId = Annotated[str, StringConstraints(pattern=SECURITY_GROUP_PATTERN)]
+PrefixListId = Annotated[str, StringConstraints(pattern=PREFIX_LIST_PATTERN)]
 Arn = Annotated[str, StringConstraints(pattern=ARN_PATTERN)]
 
 
@@ -508,25 +511,56 @@ class Access(Strict):
 
 
 class Connection(Strict):
+    """One `connects_to` entry: exactly one target and a TCP port. A service of this
+    environment gets rules both ways; a CIDR or a prefix list (networks outside the VPC: a
+    peered VPC, on-premises, a managed prefix list) gets an egress rule on the service's own
+    group only. `security_group` is kept in the model only to refuse it with a fix
+    (configs/checks.py): a group this stack does not create is in another VPC, and AWS
+    rejects rules that reference it."""
+
     service: Optional[Key] = None
-    security_group: Optional[SecurityGroupId] = None
+    cidr: Optional[StrictNetwork] = Field(default=None, description="A network outside this VPC, e.g. 10.50.0.0/16.")
+    prefix_list: Optional[PrefixListId] = Field(default=None, description="A managed prefix list id, e.g. pl-0123456789abcdef0.")
+    security_group: Optional[SecurityGroupId] = Field(
+        default=None, description="Refused: reach a group outside this stack by cidr or prefix_list."
+    )
     port: Port
 
     @model_validator(mode="after")
     def _one_target(self) -> "Connection":
-        if (self.service is None) == (self.security_group is None):
-            raise ValueError("set either service or security_group")
+        targets = [self.service, self.cidr, self.prefix_list, self.security_group]
+        if sum(target is not None for target in targets) != 1:
+            raise ValueError("set exactly one of service, cidr or prefix_list")
         return self
 
     @property
     def target(self) -> str:
-        return self.service or self.security_group  # type: ignore[return-value]
+        """The target as written: a service key, a CIDR, a prefix list or group id."""
+        for target in (self.service, self.cidr, self.prefix_list, self.security_group):
+            if target is not None:
+                return str(target)
+        raise AssertionError("validated: exactly one target")
 
 
 class Deployment(Strict):
     min_healthy_percent: Percent = Field(default=100, description="Rolling deploys keep all tasks serving.")
     max_percent: Int = Field(default=200, ge=100, le=400)
     circuit_breaker: Bool = Field(default=True, description="Stop a failing rollout and roll back to the last good one.")
+    wait: Optional[Bool] = Field(
+        default=None,
+        description=(
+            "`pulumi up` waits for the service to reach a steady state and fails when the rollout does "
+            "(rolled back by the circuit breaker, or not stable within timeout_minutes). Default: true with "
+            "deploys: pulumi; false with deploys: ci, where the pipeline's deploy step waits instead."
+        ),
+    )
+    timeout_minutes: Int = Field(
+        default=30, ge=5, le=1440, description="How long `pulumi up` waits for a steady state before it fails."
+    )
+
+    def waits(self, deploys: str) -> bool:
+        """`wait`, resolved: with deploys: ci the pipeline waits for its own rollouts."""
+        return deploys == "pulumi" if self.wait is None else self.wait
 
 
 class Service(Strict):
@@ -658,6 +692,9 @@ class EnvironmentConfig(Strict):
             if provider is not None:
                 return provider.architecture
         return self.services[service].architecture or "x86_64"
+
+    def waits_for_steady_state(self, service: str) -> bool:
+        return self.services[service].deployment.waits(self.deploys)
 
     def log_retention_for(self, service: str) -> int:
         return self.services[service].log_retention_days or self.logs.retention_days

@@ -363,7 +363,7 @@ network: {availability_zones: 1, nat: single}
     connects_to: [{service: api, security_group: sg-0123456789abcdef0, port: 1}]
 """,
         [
-            'env.yaml:9: services.api.connects_to[0]: set either service or security_group',
+            'env.yaml:9: services.api.connects_to[0]: set exactly one of service, cidr or prefix_list',
         ],
         id="connects_to_both_targets",
     ),
