@@ -80,12 +80,13 @@ def check_service_alarms(config: EnvironmentConfig, _today: datetime.date) -> It
                 "the production tier keeps this alarm on every exposed service; change other thresholds, "
                 "but remove running_below_desired: false"
             )
-        if config.alarms_for(name).get("running_below_desired") and config.cluster.container_insights == "disabled":
-            # The running and desired task counts are Container Insights metrics.
+        if alarms.running_below_desired and config.cluster.container_insights == "disabled":
+            # The running and desired task counts are Container Insights metrics. (The production
+            # tier's default alarm is not refused here: the pack's Container Insights rule,
+            # mandatory in that tier, already refuses the disabled setting.)
             yield ("services", name, "alarms", "running_below_desired"), (
                 "needs Container Insights (ECS/ContainerInsights RunningTaskCount), and cluster.container_insights "
                 "is disabled; set it to enabled"
-                + ("" if alarms.running_below_desired else " (the production tier adds this alarm to every exposed service)")
             )
         if service.deployment.rollback_alarms and not config.alarms_for(name):
             yield ("services", name, "deployment", "rollback_alarms"), (

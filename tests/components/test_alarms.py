@@ -128,7 +128,7 @@ def test_production_thresholds_can_change():
          "alarms.notify", "the topic is in us-east-1"),
         ("prod", lambda d: d.update(alarms={"notify": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:oncall"}),
          "alarms.notify", "is not an SNS topic ARN"),
-        ("prod", lambda d: d["cluster"].update(container_insights="disabled"),
+        ("staging", lambda d: (d["cluster"].update(container_insights="disabled"), d["services"]["api"].update(alarms={"running_below_desired": True})),
          "services.api.alarms.running_below_desired", "needs Container Insights"),
     ],
     ids=["remove-in-production", "5xx-unexposed", "latency-unexposed", "5xx-two-decimals", "rollback-without-alarms",
