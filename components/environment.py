@@ -15,6 +15,7 @@ from configs.endpoints import resolve_endpoints
 from configs.model import EnvironmentConfig
 from components.alarms import ServiceAlarms, ServiceAlarmsArgs, notification_topic
 from components.ci_role import CiRole, CiRoleArgs
+from components.deployment import NativeLoadBalancing
 from components.cluster import Cluster, ClusterArgs
 from components.facts import PlatformFacts, lookup_facts
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -36,6 +37,7 @@ class Environment(pulumi.ComponentResource):
     def __init__(self, name: str, args: EnvironmentArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(type_token("index", "Environment"), name, None, opts)
         config, facts = args.config, args.facts
+        self._facts = facts
         tags, protect = config.all_tags, config.protect_resources
         self.config = config
 
@@ -112,6 +114,7 @@ class Environment(pulumi.ComponentResource):
                 routes=config.exposed_services,
                 deletion_protection=config.load_balancer_deletion_protection,
                 tags=tags,
+                account_id=self._facts.account_id,
             ),
             pulumi.ResourceOptions(parent=self),
         )
@@ -154,9 +157,27 @@ class Environment(pulumi.ComponentResource):
                 tags=config.service_tags(key),
                 protect=config.protect_resources,
                 **self._aws_egress(config),
+                **self._delivery(key, config),
             ),
             pulumi.ResourceOptions(parent=self),
         )
+
+    def _delivery(self, key: str, config: EnvironmentConfig) -> dict[str, Any]:
+        """A native deployment's alternate target group, rules and role; the rollback alarms."""
+        deployment, lb, alarms = config.services[key].deployment, self.load_balancer, self.alarms.get(key)
+        native = None
+        if deployment.native and lb is not None and key in lb.alternate_target_groups:
+            native = NativeLoadBalancing(
+                alternate_target_group_arn=lb.alternate_target_groups[key].arn,
+                production_listener_rule_arn=lb.listener_rules[key].arn,
+                test_listener_rule_arn=lb.test_listener_rules[key].arn,
+                infrastructure_role_arn=lb.infrastructure_role_arn,  # type: ignore[arg-type]
+            )
+        return {
+            "native_load_balancing": native,
+            "rollback_alarm_names": tuple(alarms.alarm_names.values()) if alarms and deployment.rollback_alarms else (),
+            "alarms": (alarms,) if alarms else (),
+        }
 
     def _alarms(self, name: str, key: str, config: EnvironmentConfig) -> ServiceAlarms:
         lb = self.load_balancer if config.services[key].expose is not None else None
@@ -170,7 +191,12 @@ class Environment(pulumi.ComponentResource):
                 topic_arn=self.alarm_topic_arn,
                 tags=config.service_tags(key),
                 load_balancer_arn_suffix=lb.arn_suffix if lb else None,
-                target_group_arn_suffixes=(lb.target_group_arn_suffixes[key],) if lb else (),
+                # A native deployment serves production from either target group.
+                target_group_arn_suffixes=(
+                    (lb.target_group_arn_suffixes[key], *([lb.alternate_target_group_arn_suffixes[key]] if key in lb.alternate_target_group_arn_suffixes else []))
+                    if lb
+                    else ()
+                ),
             ),
             pulumi.ResourceOptions(parent=self),
         )

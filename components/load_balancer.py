@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Optional
 
@@ -25,6 +26,7 @@ import pulumi_aws as aws
 
 from configs.model import LoadBalancer as LoadBalancerConfig
 from configs.model import Service as ServiceConfig
+from components.arns import POLICY_VERSION
 from components.naming import LOAD_BALANCER_NAME_MAX, TARGET_GROUP_NAME_MAX, child, family, physical, type_token
 
 HTTP_PORT = 80
@@ -48,6 +50,7 @@ class LoadBalancerArgs:
     deletion_protection: bool
     tags: dict[str, str]
     vpc_cidr: str  # the targets' network (the security group's only egress); plain: it names target groups
+    account_id: str = ""  # the ECS infrastructure role trusts this account's ECS only (native deployments)
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -91,11 +94,21 @@ class LoadBalancer(pulumi.ComponentResource):
         listener = self._listeners(name, args)
         self.target_groups: dict[str, aws.lb.TargetGroup] = {}
         self.listener_rules: dict[str, aws.lb.ListenerRule] = {}
+        # Native (blue/green, canary, linear) deployments: per service an alternate target group
+        # and a header-matched test rule; one ECS infrastructure role shifts traffic for all.
+        self.alternate_target_groups: dict[str, aws.lb.TargetGroup] = {}
+        self.test_listener_rules: dict[str, aws.lb.ListenerRule] = {}
+        native = sorted(key for key, service in args.routes.items() if service.deployment.native)
+        self.infrastructure_role_arn = native_deployment_role(child(name, "ecs-infrastructure"), args.account_id, args.tags, self) if native else None
         for key in sorted(args.routes):
             service = args.routes[key]
             group = self._target_group(name, key, service, args)
             self.target_groups[key] = group
-            self.listener_rules[key] = self._rule(name, key, service, listener, group, args.tags)
+            alternate = self._target_group(name, key, service, args, alternate=True) if key in native else None
+            self.listener_rules[key] = self._rule(name, key, service, listener, group, args.tags, alternate=alternate)
+            if alternate is not None:
+                self.alternate_target_groups[key] = alternate
+                self.test_listener_rules[key] = self._test_rule(name, key, service, listener, alternate, args.tags)
 
         self.arn = self.load_balancer.arn
         self.arn_suffix = self.load_balancer.arn_suffix
@@ -106,6 +119,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.listener_arn = listener.arn
         self.target_group_arns = {key: group.arn for key, group in self.target_groups.items()}
         self.target_group_arn_suffixes = {key: group.arn_suffix for key, group in self.target_groups.items()}
+        self.alternate_target_group_arn_suffixes = {key: g.arn_suffix for key, g in self.alternate_target_groups.items()}
         self.register_outputs(
             {
                 "arn": self.arn,
@@ -206,14 +220,19 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _target_group(self, name: str, key: str, service: ServiceConfig, args: LoadBalancerArgs) -> aws.lb.TargetGroup:
+    def _target_group(
+        self, name: str, key: str, service: ServiceConfig, args: LoadBalancerArgs, *, alternate: bool = False
+    ) -> aws.lb.TargetGroup:
+        """The service's target group, or (alternate) the second one a native deployment starts
+        the new revision in: same port, protocol and health check."""
         health = service.health_check
+        suffix = ("alt",) if alternate else ()
         return aws.lb.TargetGroup(
-            child(name, "tg", key),
+            child(name, "tg", key, *suffix),
             # Port, protocol, target type and the VPC force a replacement: they are in the name's
             # digest, so the new group never collides with the old one's name.
             name=replaceable_name(
-                family(args.environment, key), TARGET_GROUP_NAME_MAX, "HTTP", "ip", str(service.port), str(args.vpc_cidr)
+                family(args.environment, key), TARGET_GROUP_NAME_MAX, "HTTP", "ip", str(service.port), str(args.vpc_cidr), *suffix
             ),
             target_type="ip",  # awsvpc tasks register by IP
             protocol="HTTP",
@@ -244,30 +263,42 @@ class LoadBalancer(pulumi.ComponentResource):
         listener: aws.lb.Listener,
         group: aws.lb.TargetGroup,
         tags: dict[str, str],
+        alternate: Optional[aws.lb.TargetGroup] = None,
     ) -> aws.lb.ListenerRule:
-        expose = service.expose
-        assert expose is not None  # routes holds exposed services only (_check_route)
-        conditions = []
-        if expose.paths:
-            conditions.append(
-                aws.lb.ListenerRuleConditionArgs(
-                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(expose.paths))
-                )
-            )
-        if expose.hosts:
-            conditions.append(
-                aws.lb.ListenerRuleConditionArgs(
-                    host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=list(expose.hosts))
-                )
-            )
+        """The production rule. With an alternate target group (a native deployment) it forwards
+        to both, weighted 100/0; ECS then owns the weights: it shifts them during a deployment
+        and leaves production on either group, so `pulumi up` must not reset them (ignore
+        changes to the actions, or the next up sends traffic back to a retired revision:
+        terraform-aws-alb#409)."""
         return aws.lb.ListenerRule(
             child(name, "rule", key),
             listener_arn=listener.arn,
-            priority=expose.priority,
-            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=group.arn)],
-            conditions=conditions,
+            priority=service.expose.priority,  # type: ignore[union-attr]
+            actions=[_forward(group, alternate)],
+            conditions=route_conditions(service),
             tags={**tags, "service": key},
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["actions"] if alternate is not None else None),
+        )
+
+    def _test_rule(
+        self, name: str, key: str, service: ServiceConfig, listener: aws.lb.Listener, alternate: aws.lb.TargetGroup, tags: dict[str, str]
+    ) -> aws.lb.ListenerRule:
+        """The test rule ECS points at the new revision during a deployment: the service's routes
+        plus the test header, one priority ahead of the production rule (lower numbers match
+        first). Its actions are ECS's too."""
+        return aws.lb.ListenerRule(
+            child(name, "rule", key, "test"),
+            listener_arn=listener.arn,
+            priority=test_rule_priority(service),
+            actions=[_forward(alternate, None)],
+            conditions=[
+                *route_conditions(service),
+                aws.lb.ListenerRuleConditionArgs(
+                    http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(http_header_name=TEST_HEADER, values=[TEST_HEADER_VALUE])
+                ),
+            ],
+            tags={**tags, "service": key},
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["actions"]),
         )
 
 
@@ -281,6 +312,77 @@ def replaceable_name(base: str, max_length: int, *replacement_inputs: str) -> st
     if stem.startswith("internal-"):  # AWS reserves the prefix for internal ALBs' DNS names
         stem = "int-" + stem[len("internal-"):]
     return f"{stem}-{digest}"
+
+
+# The header that sends a request to the new revision during a native deployment (test traffic).
+TEST_HEADER = "X-Deployment-Test"
+TEST_HEADER_VALUE = "true"
+# ECS's managed policy for shifting load balancer traffic in native deployments.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AmazonECSInfrastructureRolePolicyForLoadBalancers.html
+LOAD_BALANCER_INFRASTRUCTURE_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+
+
+def test_rule_priority(service: ServiceConfig) -> int:
+    """One ahead of the production rule; configs/checks_delivery.py keeps it free."""
+    return service.expose.priority - 1  # type: ignore[union-attr]
+
+
+def route_conditions(service: ServiceConfig) -> list[aws.lb.ListenerRuleConditionArgs]:
+    expose = service.expose
+    assert expose is not None  # routes holds exposed services only (_check_route)
+    conditions = []
+    if expose.paths:
+        conditions.append(
+            aws.lb.ListenerRuleConditionArgs(path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(expose.paths)))
+        )
+    if expose.hosts:
+        conditions.append(
+            aws.lb.ListenerRuleConditionArgs(host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=list(expose.hosts)))
+        )
+    return conditions
+
+
+def _forward(group: aws.lb.TargetGroup, alternate: Optional[aws.lb.TargetGroup]) -> aws.lb.ListenerRuleActionArgs:
+    if alternate is None:
+        return aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=group.arn)
+    return aws.lb.ListenerRuleActionArgs(
+        type="forward",
+        forward=aws.lb.ListenerRuleActionForwardArgs(
+            target_groups=[
+                aws.lb.ListenerRuleActionForwardTargetGroupArgs(arn=group.arn, weight=100),
+                aws.lb.ListenerRuleActionForwardTargetGroupArgs(arn=alternate.arn, weight=0),
+            ]
+        ),
+    )
+
+
+def native_deployment_role(resource_name: str, account_id: str, tags: dict[str, str], parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The ECS infrastructure role for load balancers: ECS assumes it to move targets and
+    listener-rule weights during blue/green, canary and linear deployments (this account's
+    ECS only)."""
+    role = aws.iam.Role(
+        resource_name,
+        description="ECS shifts load balancer traffic between service revisions (native deployments)",
+        assume_role_policy=json.dumps(
+            {
+                "Version": POLICY_VERSION,
+                "Statement": [
+                    {
+                        "Sid": "EcsOfThisAccount",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ecs.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                    }
+                ],
+            },
+            separators=(",", ":"),
+        ),
+        managed_policy_arns=[LOAD_BALANCER_INFRASTRUCTURE_POLICY],
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return role.arn
 
 
 def _not_found() -> aws.lb.ListenerDefaultActionArgs:

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from configs.model import Connection, Deployment
 from configs.model import Service as ServiceConfig
 from configs.model import StrategyEntry
+from components.deployment import NativeLoadBalancing, deployment_arguments, rollout_minutes
 from components.facts import PlatformFacts
 from components.naming import child, family, name_part, type_token
 from components.task import Task, TaskArgs
@@ -68,6 +69,9 @@ class ServiceArgs:
     s3_prefix_list_id: Optional[pulumi.Input[str]] = None  # the S3 gateway endpoint's; for "endpoints"
     exec_log_group_name: Optional[pulumi.Input[str]] = None  # the cluster's exec session log group
     listener_rule: Optional[pulumi.Resource] = None  # the ALB rule routing to target_group_arn
+    native_load_balancing: Optional[NativeLoadBalancing] = None  # blue_green/canary/linear (deployment.py)
+    rollback_alarm_names: tuple[str, ...] = ()  # deployment.rollback_alarms: the service's alarms
+    alarms: tuple[pulumi.Resource, ...] = ()  # the alarm resources, created before the service
 
 
 def rollout_timeouts(deployment: Deployment, deploys: str) -> Optional[pulumi.CustomTimeouts]:
@@ -75,7 +79,7 @@ def rollout_timeouts(deployment: Deployment, deploys: str) -> Optional[pulumi.Cu
     not wait (`deployment.wait: false`, or deploys: ci where the pipeline waits)."""
     if not deployment.waits(deploys):
         return None
-    minutes = f"{deployment.timeout_minutes}m"
+    minutes = f"{rollout_minutes(deployment)}m"  # native deployments: plus shifting and bake time
     return pulumi.CustomTimeouts(create=minutes, update=minutes)
 
 
@@ -199,21 +203,17 @@ class Service(pulumi.ComponentResource):
                 security_groups=[security_group.id],
                 assign_public_ip=False,
             ),
-            deployment_minimum_healthy_percent=config.deployment.min_healthy_percent,
-            deployment_maximum_percent=config.deployment.max_percent,
-            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
-                enable=config.deployment.circuit_breaker, rollback=config.deployment.circuit_breaker
+            # The strategy (rolling with the circuit breaker, or native blue/green, canary,
+            # linear), rollback alarms and load balancers: components/deployment.py.
+            **deployment_arguments(
+                config.deployment,
+                target_group_arn=args.target_group_arn if exposed else None,
+                container_name=key,
+                container_port=config.port,
+                native=args.native_load_balancing,
+                rollback_alarm_names=args.rollback_alarm_names,
             ),
             health_check_grace_period_seconds=config.health_check.grace_period if exposed else None,
-            load_balancers=(
-                [
-                    aws.ecs.ServiceLoadBalancerArgs(
-                        target_group_arn=args.target_group_arn, container_name=key, container_port=config.port
-                    )
-                ]
-                if exposed
-                else None
-            ),
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             enable_execute_command=args.exec_enabled,
@@ -239,6 +239,7 @@ class Service(pulumi.ComponentResource):
                     args.capacity_providers,
                     *([args.listener_rule] if args.listener_rule else []),
                     *task.inline_policies,
+                    *args.alarms,  # deployment alarms must exist when ECS reads them
                 ],
                 ignore_changes=ignored,
                 custom_timeouts=rollout_timeouts(config.deployment, args.deploys),

@@ -50,6 +50,36 @@ def check_strategies_supported(config: EnvironmentConfig, _today: datetime.date)
                 "keep the old revision (remove it, or choose one of those strategies)"
             )
         yield from _step_problems(deployment, path)
+    yield from _test_rule_problems(config)
+
+
+# An ALB rule holds at most 5 condition values; the test rule adds the test header to the routes.
+RULE_CONDITION_VALUES_MAX = 5
+
+
+def _test_rule_problems(config: EnvironmentConfig) -> Iterator[Problem]:
+    """A native deployment's test rule takes the priority just ahead of its production rule
+    (components/load_balancer.py): it must exist and be free."""
+    taken = {service.expose.priority: name for name, service in config.services.items() if service.expose is not None}
+    for name, service in config.services.items():
+        expose = service.expose
+        if expose is None or not service.deployment.native:
+            continue
+        path = ("services", name, "expose", "priority")
+        test = expose.priority - 1
+        if test < 1:
+            yield path, f"{expose.priority} leaves no priority for the {service.deployment.strategy} test rule (priority - 1); use 2 or more"
+        elif test in taken:
+            yield path, (
+                f"the {service.deployment.strategy} test rule takes priority {test}, which {taken[test]} uses; "
+                f"leave {test} free (e.g. space priorities by 10)"
+            )
+        taken[test] = f"{name}'s test rule"
+        if len(expose.paths) + len(expose.hosts) + 1 > RULE_CONDITION_VALUES_MAX:
+            yield ("services", name, "expose"), (
+                f"the test rule adds a header to the {len(expose.paths) + len(expose.hosts)} paths and hosts, over the "
+                f"{RULE_CONDITION_VALUES_MAX} values an ALB rule holds; route at most {RULE_CONDITION_VALUES_MAX - 1}"
+            )
 
 
 def _step_problems(deployment, path: tuple) -> Iterator[Problem]:

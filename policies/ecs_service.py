@@ -32,8 +32,12 @@ def private_subnets(subject, stack: Stack, _settings: Settings) -> Iterable[str]
 
 
 def _rolling(props: Mapping) -> bool:
-    # Circuit breaker and healthy-percent apply to the ECS (rolling) deployment controller only.
-    return get(props, "deploymentController", "type", default="ECS") == "ECS"
+    # Circuit breaker and healthy-percent apply to rolling deployments of the ECS controller
+    # only: not to CODE_DEPLOY/EXTERNAL, nor to ECS's native BLUE_GREEN, CANARY and LINEAR
+    # strategies (which roll back by shifting traffic back; ECS refuses the circuit breaker there).
+    return get(props, "deploymentController", "type", default="ECS") == "ECS" and get(
+        props, "deploymentConfiguration", "strategy", default="ROLLING"
+    ) == "ROLLING"
 
 
 def _rolling_replica(props: Mapping) -> bool:

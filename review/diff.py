@@ -39,6 +39,7 @@ class ResourceChange:
     protected: bool = False
     because: Optional[str] = None  # the replaced resource this change follows from
     meaning: Meaning = Meaning()  # IAM grants, containers and flows, read as what they are
+    rollout: Optional[str] = None  # how the change reaches running tasks (a service's strategy)
 
     @property
     def attention(self) -> tuple[Attention, ...]:
@@ -136,8 +137,52 @@ def _change(action: str, plan: Plan, resource: CapturedResource, props: list[Pro
     holds = STATEFUL.get(resource.type) if action in ("replace", "remove") else None
     after = None if action == "remove" else resource.props
     explained = meaning(resource.type, resource.name, before.props if before else None, after, names)
-    return ResourceChange(action, resource.type, resource.name, component_label(plan, resource), tuple(props), holds,
-                          resource.protect, because, explained)
+    component = component_label(plan, resource)
+    return ResourceChange(action, resource.type, resource.name, component, tuple(props), holds,
+                          resource.protect, because, explained, rollout_of(plan, resource, component, action))
+
+
+# ---- how a change rolls out --------------------------------------------------------------------
+
+ROLLOUT_TYPES = ("aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/service:Service")
+
+
+def rollout_of(plan: Plan, resource: CapturedResource, component: str, action: str) -> Optional[str]:
+    """For a new task definition revision or a changed ECS service: the deployment strategy the
+    service rolls it out with (components/deployment.py), as a reviewer reads it."""
+    if resource.type not in ROLLOUT_TYPES or action in ("remove", "ignored"):
+        return None
+    service = next((r for r in plan.of_type("aws:ecs/service:Service") if component_label(plan, r) == component), None)
+    if service is None:
+        return None
+    props = service.props
+    strategy = describe_strategy(props)
+    alarms = (props.get("alarms") or {}).get("alarmNames") or []
+    if alarms:
+        strategy += f"; rolled back when an alarm fires ({', '.join(alarms)})"
+    if resource.type.endswith("TaskDefinition") and "taskDefinition" in service.ignore_changes:
+        return f"{strategy}, at CI's next deployment (deploys: ci: the service ignores taskDefinition)"
+    return strategy
+
+
+def describe_strategy(props: dict) -> str:
+    configuration = props.get("deploymentConfiguration") or {}
+    strategy = configuration.get("strategy", "ROLLING")
+    if strategy == "ROLLING":
+        breaker = props.get("deploymentCircuitBreaker") or {}
+        text = (f"ROLLING (min {props.get('deploymentMinimumHealthyPercent', 100):g}%, max "
+                f"{props.get('deploymentMaximumPercent', 200):g}%")
+        return text + (", circuit breaker with rollback)" if breaker.get("enable") and breaker.get("rollback") else ", no circuit breaker)")
+    bake = configuration.get("bakeTimeInMinutes", "?")
+    if strategy == "CANARY":
+        canary = configuration.get("canaryConfiguration") or {}
+        steps = f"{canary.get('canaryPercent', 5):g}% of traffic for {canary.get('canaryBakeTimeInMinutes', 10)} min, then all"
+    elif strategy == "LINEAR":
+        linear = configuration.get("linearConfiguration") or {}
+        steps = f"{linear.get('stepPercent', 10):g}% more traffic every {linear.get('stepBakeTimeInMinutes', 6)} min"
+    else:
+        steps = "all traffic at once after the test rule"
+    return f"{strategy} ({steps}; both revisions kept {bake} min)"
 
 
 def value_at(resource: CapturedResource, path: str) -> Any:

@@ -77,6 +77,8 @@ def change_detail(change: ResourceChange) -> list[str]:
         notes.append("protected: pulumi up refuses until protect is lifted")
     if change.action == "new-revision":
         notes.append("registers a new revision of the family; the service rolls to it unless it ignores taskDefinition")
+    if change.rollout:
+        notes.append(f"rolls out with {change.rollout}")
     return notes
 
 
@@ -347,7 +349,7 @@ def diff_json_data(report: DiffReport) -> dict[str, Any]:
         "needs_attention": attention_items(report),
         "changes": [
             {"action": c.action, "type": c.type, "name": c.name, "component": c.component,
-             "holds_state": c.holds, "protected": c.protected, "because": c.because,
+             "holds_state": c.holds, "protected": c.protected, "because": c.because, "rollout": c.rollout,
              "meaning": list(c.meaning.lines), "attention": [a.text for a in c.attention],
              "inputs": [{"path": p.path, "before": p.before, "after": p.after, "effect": p.effect} for p in c.changes]}
             for c in report.diff.changes

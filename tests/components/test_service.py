@@ -196,9 +196,10 @@ def create_service_request(service: CapturedResource) -> dict:
             }
         },
         "deploymentConfiguration": {
-            "deploymentCircuitBreaker": p["deploymentCircuitBreaker"],
             "minimumHealthyPercent": p["deploymentMinimumHealthyPercent"],
             "maximumPercent": p["deploymentMaximumPercent"],
+            # Rolling deployments only (ECS refuses it with native strategies).
+            **({"deploymentCircuitBreaker": p["deploymentCircuitBreaker"]} if "deploymentCircuitBreaker" in p else {}),
         },
         "propagateTags": p["propagateTags"],
         "enableECSManagedTags": p["enableEcsManagedTags"],
