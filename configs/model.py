@@ -634,6 +634,13 @@ class Policy(Strict):
     )
 
 
+class Budget(Strict):
+    monthly_usd: Annotated[float, StrictType(), Field(gt=0, allow_inf_nan=False)] = Field(
+        description="The review and the plan fail (exit 4) when the estimated monthly cost exceeds this, "
+        "and say by how much and what drives it."
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # the whole file
 # --------------------------------------------------------------------------------------------
@@ -659,6 +666,7 @@ class EnvironmentConfig(Strict):
     load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)
     services: dict[Key, Service] = Field(default_factory=dict)
     policy: Policy = Field(default_factory=Policy)
+    budget: Optional[Budget] = Field(default=None, description="A monthly cost ceiling for this environment; none by default.")
 
     # ---- resolved values: components read these, never the raw Optional fields ----
 
