@@ -41,7 +41,7 @@ REQUIREMENTS = "bench/requirements-mutation.txt"
 POLICY_TESTS = "tests/policies/test_rules.py tests/policies/test_rule_boundaries.py tests/policies/test_config.py"
 MODULES: dict[str, str] = {
     "configs/checks.py": "tests/configs/test_bad_input.py tests/configs/test_model.py",
-    "configs/strategy.py": "tests/configs/test_bad_input.py",
+    "configs/strategy.py": "tests/configs/test_strategy.py tests/configs/test_bad_input.py",
     "review/diff.py": "tests/review/test_replacements.py tests/review/test_golden.py",
     "review/replacements.py": "tests/review/test_replacements.py tests/review/test_golden.py",
     "review/cost.py": "tests/review/test_cost.py tests/review/test_golden.py",
