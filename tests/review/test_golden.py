@@ -209,7 +209,16 @@ def test_added_service_is_added_and_costs_its_tasks():
     assert not [c for c in report.diff.changes if c.action in ("remove", "replace")]
     # 1 task at 0.25 x 0.04456 + 0.5 x 0.00489 = 0.013585/h x 730 = 9.91705 on demand; dev's
     # strategy puts 1/5 on FARGATE and 4/5 on FARGATE_SPOT at 70% off: x (0.2 + 0.8 x 0.3) = 4.3635
-    assert round(report.head.cost.by_service()["billing"] - 0.57, 2) == 4.36
+    on_demand, spot = 9.91705 * 0.2, 9.91705 * 0.8 * 0.3
+    # Its log group /ecs/dev/billing: 1 GB of ingestion per task and month at eu-west-1's $0.57/GB.
+    log_ingestion = 1 * 0.57
+    lines = {line.item: round(line.monthly, 4) for line in report.head.cost.lines if line.service == "billing"}
+    assert lines == {
+        "Fargate 0.25 vCPU / 0.5 GB x 0.2 tasks": round(on_demand, 4),
+        "Fargate Spot (-70%) 0.25 vCPU / 0.5 GB x 0.8 tasks": round(spot, 4),
+        "log ingestion /ecs/dev/billing": log_ingestion,
+    }
+    assert round(report.head.cost.by_service()["billing"], 4) == round(on_demand + spot + log_ingestion, 4)
 
 
 def test_goldens_are_never_rewritten_under_ci(monkeypatch, tmp_path):
