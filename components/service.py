@@ -8,7 +8,7 @@ ignores those fields so neither `pulumi up` nor CI undoes the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
@@ -72,6 +72,7 @@ class ServiceArgs:
     native_load_balancing: Optional[NativeLoadBalancing] = None  # blue_green/canary/linear (deployment.py)
     rollback_alarm_names: tuple[str, ...] = ()  # deployment.rollback_alarms: the service's alarms
     alarms: tuple[pulumi.Resource, ...] = ()  # the alarm resources, created before the service
+    sidecar_images: dict[str, pulumi.Input[str]] = field(default_factory=dict)  # sidecar -> full image reference
 
 
 def rollout_timeouts(deployment: Deployment, deploys: str) -> Optional[pulumi.CustomTimeouts]:
@@ -141,6 +142,7 @@ def task_args(args: ServiceArgs, previous_parent: Optional[pulumi.Resource] = No
         port=config.port,
         health_check=config.health_check,
         previous_parent=previous_parent,
+        sidecar_images=args.sidecar_images,
     )
 
 
