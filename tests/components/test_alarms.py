@@ -21,7 +21,11 @@ def alarms(plan) -> dict[str, dict]:
 
 
 def test_production_tier_exposed_services_get_5xx_and_running_below_desired():
-    plan = reference_plan("prod")
+    def defaults(data):  # prod's api without its own alarms and canary: the tier's defaults alone
+        data["services"]["api"].pop("alarms")
+        data["services"]["api"].pop("deployment")
+
+    plan = plan_of(edited("prod", defaults))
     found = alarms(plan)
     assert sorted(found) == ["prod-api-http-5xx-percent", "prod-api-running-below-desired"]  # worker, reports: not exposed
     five = found["prod-api-http-5xx-percent"]

@@ -54,6 +54,12 @@ def lb_plan(config: EnvironmentConfig) -> tuple[Plan, dict[str, Any]]:
     return plan, plan.outputs
 
 
+def rolling(data: dict) -> None:
+    """prod's api as a rolling service: native deployments' extra groups and rules are in
+    tests/components/test_deployment.py."""
+    data["services"]["api"].pop("deployment", None)
+
+
 def with_admin(data: dict) -> None:
     """A second exposed service routed by host and path, on its own port."""
     data["services"]["admin"] = {
@@ -182,7 +188,7 @@ def test_with_a_certificate_https_routes_and_http_redirects():
 
 
 def test_rules_route_paths_and_hosts_at_their_priority_to_their_target_group():
-    plan, outputs = lb_plan(edited("prod", with_admin))
+    plan, outputs = lb_plan(edited("prod", lambda d: (rolling(d), with_admin(d))))
     found = {r.name: r.props for r in plan.of_type(RULE)}
     assert found == {
         "prod-alb-rule-admin": {
@@ -238,6 +244,7 @@ def test_target_groups_are_ip_with_the_services_health_check():
 
 def test_target_group_names_are_stable_fit_32_and_change_only_on_replacement():
     def long_key(data: dict) -> None:
+        rolling(data)
         data["environment"] = "prod-eu-west-primary"  # 20 characters, the longest allowed
         data["services"]["a" * 40] = data["services"].pop("api")
 

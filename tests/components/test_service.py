@@ -20,6 +20,7 @@ import pytest
 from botocore.validate import ParamValidator
 
 from components.facts import PlatformFacts
+from components.deployment import NativeLoadBalancing
 from components.service import Service, ServiceArgs, connect_services
 from components.task import container_definition, image_repository_arn, secret_value_from
 from configs.model import Connection, EnvironmentConfig, Image
@@ -100,6 +101,15 @@ def service_args(config: EnvironmentConfig, key: str, capacity: pulumi.Resource,
         exec_kms_key_arn=f"arn:aws:kms:{f.region}:{f.account_id}:key/exec" if config.cluster.exec.enabled else None,
         tags={**config.all_tags, "service": key},
         protect=config.protect_resources,
+        # A native (canary, ...) deployment shifts between these (the load balancer's, literal here).
+        native_load_balancing=NativeLoadBalancing(
+            alternate_target_group_arn=f"arn:aws:elasticloadbalancing:{f.region}:{f.account_id}:targetgroup/{env}-{key}-alt/2",
+            production_listener_rule_arn=f"arn:aws:elasticloadbalancing:{f.region}:{f.account_id}:listener-rule/app/{env}/1/2/3",
+            test_listener_rule_arn=f"arn:aws:elasticloadbalancing:{f.region}:{f.account_id}:listener-rule/app/{env}/1/2/4",
+            infrastructure_role_arn=f"arn:aws:iam::{f.account_id}:role/{env}-ecs-infrastructure",
+        )
+        if exposed and config.services[key].deployment.native
+        else None,
     )
     return ServiceArgs(**{**args.__dict__, **overrides})
 
@@ -449,16 +459,22 @@ def test_ecs_service_placement_deployment_and_exposure():
         "securityGroups": [mock_id("aws:ec2/securityGroup:SecurityGroup", "prod-api-sg")],  # its own group
         "assignPublicIp": False,
     }
-    assert api["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    # prod's api rolls out as an ECS native canary: no circuit breaker (rolling only), the
+    # alternate target group and rules in the load balancer's advanced configuration
+    # (tests/components/test_deployment.py covers each strategy).
+    assert "deploymentCircuitBreaker" not in api
+    assert api["deploymentConfiguration"]["strategy"] == "CANARY"
+    assert one(plan, "prod-worker-service").props["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     assert (api["deploymentMinimumHealthyPercent"], api["deploymentMaximumPercent"]) == (100.0, 200.0)
     assert api["healthCheckGracePeriodSeconds"] == 60.0
-    assert api["loadBalancers"] == [
+    assert [{k: v for k, v in lb.items() if k != "advancedConfiguration"} for lb in api["loadBalancers"]] == [
         {
             "targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/prod-api/1",
             "containerName": "api",
             "containerPort": 8080.0,
         }
     ]
+    assert set(api["loadBalancers"][0]["advancedConfiguration"]) == {"alternateTargetGroupArn", "productionListenerRule", "testListenerRule", "roleArn"}
     assert (api["propagateTags"], api["enableEcsManagedTags"], api["waitForSteadyState"]) == ("SERVICE", True, False)
     assert api["enableExecuteCommand"] is False
     worker = one(plan, "prod-worker-service").props
