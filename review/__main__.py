@@ -1,6 +1,6 @@
 """The offline review of an environment, no AWS account needed.
 
-    python -m review plan ENV [--format text|markdown|json]
+    python -m review plan ENV [--format text|markdown|json] [--details]
     python -m review diff BASE_REF ENV [--format ...]      # configs/ENV.yaml at BASE_REF vs the working tree
     python -m review diff --files OLD.yaml NEW.yaml [--format ...]   # each file's extends next to it
     python -m review affected BASE_REF                     # JSON: the environments a change touches
@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     plan = commands.add_parser("plan", help="validate configs/ENV.yaml and show what would be created, its policy verdict and cost")
     plan.add_argument("environment", help="dev, staging, prod, ... (reads configs/<ENV>.yaml)")
+    plan.add_argument("--details", action="store_true", help="each resource's inputs under it (secrets masked); --format json always has them")
     diff = commands.add_parser("diff", help="compare the plans of two versions of an environment")
     diff.add_argument("args", nargs="*", metavar="BASE_REF ENV", help="a git ref (e.g. origin/main) and an environment")
     diff.add_argument("--files", nargs=2, metavar=("OLD", "NEW"), help="compare two environment files instead")
@@ -63,7 +64,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args.command == "plan":
             config = load_environment(config_path(args.environment), stack=args.environment)
             report = plan_report(config, policy=not args.no_policy, progress=progress)
-            print(render_plan(report, args.format), flush=True)
+            print(render_plan(report, args.format, details=args.details), flush=True)
             return exit_status(report.policy, policy_mode=args.policy_mode, budget=report.budget)
         if args.files:
             old, new = (Path(p) for p in args.files)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from review.cost import CostEstimate, delta, money, signed_money
+from review.details import masked_inputs
 from review.diff import PlanDiff, ResourceChange, top_input
 from review.plan import render_counts, render_tree
 from review.report import PlanReport
@@ -159,14 +160,14 @@ def policy_text(policy: Optional[PolicyResult]) -> str:
     return "\n".join(lines)
 
 
-def plan_text(report: PlanReport) -> str:
+def plan_text(report: PlanReport, details: bool = False) -> str:
     return "\n".join([
         f"Plan for {report.environment} (offline, under Pulumi mocks: no AWS account used)",
         f"{report.resource_count} resources, {policy_line(report.policy)}, {cost_line(report.cost)}"
         + (f", {report.budget.headline()}" if report.budget else ""),
         *[f"! {item}" for item in budget_attention(report)],
         "",
-        render_tree(report.plan),
+        render_tree(report.plan, details=details),
         "",
         "Resources by type:",
         render_counts(report.plan),
@@ -276,7 +277,7 @@ def _badge(policy: Optional[PolicyResult]) -> str:
     return ("✅ " if policy.passed else "❌ ") + f"policy {policy.headline()}"
 
 
-def plan_markdown(report: PlanReport) -> str:
+def plan_markdown(report: PlanReport, details: bool = False) -> str:
     summary = (f"**{report.environment}**: {report.resource_count} resources · {_badge(report.policy)} · "
                f"**{money(report.cost.total)}/month** (est.){_budget_badge(report)}")
     attention = budget_attention(report)
@@ -288,7 +289,7 @@ def plan_markdown(report: PlanReport) -> str:
         _details("Policy verdict", policy_markdown(report.policy)),
         _details(f"Estimated cost: {money(report.cost.total)}/month", cost_markdown(report.cost) + savings_markdown(report)),
         _details("Resources by type", f"```\n{render_counts(report.plan)}\n```"),
-        _details("Resource tree", f"```\n{render_tree(report.plan)}\n```"),
+        _details("Resource tree" + (" with inputs" if details else ""), f"```\n{render_tree(report.plan, details=details)}\n```"),
     ])
 
 
@@ -377,7 +378,8 @@ def plan_json_data(report: PlanReport) -> dict[str, Any]:
     return {
         "environment": report.environment,
         "resources": [
-            {"type": r.type, "name": r.name, "parent": r.parent, "protect": r.protect, "ignore_changes": list(r.ignore_changes)}
+            {"type": r.type, "name": r.name, "parent": r.parent, "protect": r.protect, "ignore_changes": list(r.ignore_changes),
+             "inputs": masked_inputs(r, parse_documents=True)}
             for r in sorted(report.plan.resources, key=lambda r: r.urn)
         ],
         "counts": report.plan.count_by_type(),
@@ -412,10 +414,11 @@ def diff_json_data(report: DiffReport) -> dict[str, Any]:
     }
 
 
-def render_plan(report: PlanReport, fmt: str) -> str:
+def render_plan(report: PlanReport, fmt: str, details: bool = False) -> str:
+    """details: each resource's inputs in the tree (text, markdown); JSON always has them."""
     if fmt == "json":
         return json.dumps(plan_json_data(report), indent=2, sort_keys=True, default=str)
-    return plan_markdown(report) if fmt == "markdown" else plan_text(report)
+    return plan_markdown(report, details) if fmt == "markdown" else plan_text(report, details)
 
 
 def render_diff(report: DiffReport, fmt: str) -> str:
