@@ -313,30 +313,15 @@ def check_account_references(config: EnvironmentConfig, _today: datetime.date) -
             yield path, f"{arn} belongs to account {parts[4]}, not {account}"
 
 
-# ---- policy ----------------------------------------------------------------------------------
-
-
-def check_waivers(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
-    seen: dict[tuple[str, str], int] = {}
-    for index, waiver in enumerate(config.policy.waivers):
-        first = seen.setdefault((waiver.policy, waiver.resource), index)
-        if first != index:
-            yield ("policy", "waivers", index), (
-                f"{waiver.policy} is already waived for {waiver.resource} in policy.waivers[{first}]; keep one"
-            )
-        if waiver.expires < today:
-            yield ("policy", "waivers", index, "expires"), (
-                f"the waiver of {waiver.policy} for {waiver.resource} expired on {waiver.expires}; "
-                "fix the resource or renew the waiver with a new reason"
-            )
+# ---- governance (policies/governance.yaml) ----------------------------------------------------
 
 
 def check_required_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    missing = [tag for tag in config.policy.required_tags if tag not in config.all_tags]
+    from configs.governance import GOVERNANCE_NAME, missing_tags
+
+    missing = missing_tags(config.all_tags)
     if missing:
-        yield ("tags",), (
-            f"missing the required tags {', '.join(missing)}; add them under tags (policy.required_tags lists them)"
-        )
+        yield ("tags",), f"missing the required tags {', '.join(missing)}; add them under tags ({GOVERNANCE_NAME} requires them)"
 
 
 def check_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -373,7 +358,6 @@ CHECKS: tuple[Check, ...] = (
     check_connections,
     check_environment_variables,
     check_account_references,
-    check_waivers,
     check_required_tags,
     check_tags,
 )
