@@ -8,6 +8,7 @@ generated from it (policies/config_gen.py). Code that needs "is this production"
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -100,9 +101,32 @@ class Governance(Strict):
 # ---- reading the file ---------------------------------------------------------------------
 
 
-def load_governance(path: Path = GOVERNANCE_FILE) -> Governance:
+_current = GOVERNANCE_FILE
+
+
+def governance_file() -> Path:
+    return _current
+
+
+@contextlib.contextmanager
+def using(path: Path) -> Iterator[None]:
+    """For tests: judge with another governance file inside the block."""
+    global _current
+    before, _current = _current, Path(path).resolve()
+    try:
+        yield
+    finally:
+        _current = before
+
+
+def display_name(path: Path) -> str:
+    return GOVERNANCE_NAME if path == GOVERNANCE_FILE else str(path)
+
+
+def load_governance(path: Optional[Path] = None) -> Governance:
     """The validated governance file, or ConfigError with its file:line problems."""
-    return _load(Path(path).resolve(), _mtime(path))
+    path = Path(path or _current).resolve()
+    return _load(path, _mtime(path))
 
 
 def _mtime(path: Path) -> float:
@@ -114,7 +138,7 @@ def _mtime(path: Path) -> float:
 
 @lru_cache(maxsize=8)
 def _load(path: Path, _mtime: float) -> Governance:
-    name = GOVERNANCE_NAME if path == GOVERNANCE_FILE else str(path)
+    name = display_name(path)
     source, issues = read_yaml(path, name)
     if issues:
         raise ConfigError(issues)
@@ -240,12 +264,13 @@ def waiver_problems(environment: str, today: datetime.date) -> list[ConfigIssue]
     """The environment's waivers: expired, further away than max_waiver_days, or twice; at
     their line in governance.yaml."""
     governance = load_governance()
-    source, _ = read_yaml(GOVERNANCE_FILE, GOVERNANCE_NAME)
+    name = display_name(_current)
+    source, _ = read_yaml(_current, name)
     issues: list[ConfigIssue] = []
 
     def at(path: YamlPath, message: str) -> None:
         file, line = source.location(path)
-        issues.append(ConfigIssue(file or GOVERNANCE_NAME, line, format_path(path), message))
+        issues.append(ConfigIssue(file or name, line, format_path(path), message))
 
     seen: dict[tuple[str, str], int] = {}
     for index, waiver in governance.waivers_of(environment):
