@@ -170,12 +170,13 @@ def main(argv=None) -> int:
         if not args.check:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-    for path in stale_configs():
+    for path in stale:
+        print(f"{'stale' if args.check else 'wrote'}: {path.relative_to(PACK_DIR.parent)}")
+    for path in stale_configs():  # an environment whose stack is gone
         stale.append(path)
         if not args.check:
             path.unlink()
-    for path in stale:
-        print(f"{'stale' if args.check else 'wrote'}: {path.relative_to(PACK_DIR.parent)}")
+        print(f"{'stale' if args.check else 'removed'}: {path.relative_to(PACK_DIR.parent)} (no stack)")
     return 1 if (args.check and stale) else 0
 
 
