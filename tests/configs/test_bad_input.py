@@ -1209,7 +1209,7 @@ def test_dev_without_nat_needs_every_endpoint(workdir: Path) -> None:
     line = replace_once(workdir / "dev.yaml", "  endpoints: auto\n", "  endpoints: [s3, ecr.api, ecr.dkr, logs]\n")
     assert issue_lines(Path("dev.yaml"), stack="dev") == [
         f"dev.yaml:{line}: network.endpoints: with nat: none, tasks reach AWS only through endpoints, and "
-        "kms, secretsmanager, ssm, ssmmessages, sts are missing; add them or write endpoints: auto"
+        "kms, secretsmanager, ssm, ssmmessages are missing; add them or write endpoints: auto"
     ]
 
 
