@@ -565,17 +565,6 @@ cluster:
     pytest.param(
         API
         + """\
-    architecture: arm64
-    capacity: [{provider: fargate_spot}]
-""",
-        [
-            'env.yaml:9: services.api.architecture: FARGATE_SPOT runs x86_64 only; use x86_64 or on-demand FARGATE',
-        ],
-        id="fargate_spot_arm64",
-    ),
-    pytest.param(
-        API
-        + """\
     environment: {DB_PASSWORD: hunter2}
 """,
         [
