@@ -11,6 +11,7 @@ import re
 from typing import Callable, Iterable, Iterator
 
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
+from configs.errors import excerpt
 from configs.endpoints import required_endpoints
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
 from configs.strategy import capacity_problems, capacity_strategy_problems
@@ -49,7 +50,7 @@ def check_subnets(config: EnvironmentConfig, _today: datetime.date) -> Iterator[
             if not (zone.startswith(config.aws.region) and re.fullmatch(r"[a-z]", zone[len(config.aws.region):])):
                 misnamed = True
                 yield ("network", "availability_zones", index), (
-                    f"{zone!r} is not a zone of {config.aws.region}; use names such as {config.aws.region}a"
+                    f"{excerpt(zone)} is not a zone of {config.aws.region}; use names such as {config.aws.region}a"
                 )
         if len(set(zones)) != len(zones):
             yield ("network", "availability_zones"), "a zone is listed twice; list each zone once"
@@ -338,7 +339,7 @@ def check_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Pro
     env = config.tags.get("env")
     if env is not None and env != config.environment:
         yield ("tags", "env"), (
-            f"env {env!r} contradicts environment {config.environment!r}; the env tag is set from "
+            f"env {excerpt(env)} contradicts environment {config.environment!r}; the env tag is set from "
             "environment, so remove it"
         )
     if "service" in config.tags:

@@ -25,6 +25,7 @@ from configs.aws_limits import (
     STRATEGY_MAX_BASE,
     STRATEGY_MAX_WEIGHT,
 )
+from configs.errors import excerpt
 
 
 class Strict(BaseModel):
@@ -98,7 +99,7 @@ Arn = Annotated[str, StringConstraints(pattern=ARN_PATTERN)]
 
 def _not_aws_prefixed(key: str) -> str:
     if key.lower().startswith("aws:"):
-        raise ValueError(f"{key!r}: the aws: prefix is reserved for AWS's own tags")
+        raise ValueError(f"{excerpt(key)}: the aws: prefix is reserved for AWS's own tags")
     return key
 
 
@@ -160,14 +161,14 @@ def strict_network(value: object) -> object:
     """A CIDR string with host bits set is a typo more often than not: refuse it with the fix.
     Numbers and booleans are refused too (ipaddress would read `true` as 0.0.0.1/32)."""
     if not isinstance(value, (str, ipaddress.IPv4Network)):
-        raise ValueError(f"expected a CIDR block such as 10.0.0.0/16, got {value!r}")
+        raise ValueError(f"expected a CIDR block such as 10.0.0.0/16, got {excerpt(value)}")
     if isinstance(value, str):
         try:
             network = ipaddress.IPv4Network(value, strict=False)
         except ValueError as error:
-            raise ValueError(f"{value!r} is not an IPv4 CIDR block such as 10.0.0.0/16") from error
+            raise ValueError(f"{excerpt(value)} is not an IPv4 CIDR block such as 10.0.0.0/16") from error
         if str(network) != value:
-            raise ValueError(f"{value!r} has host bits set; the network is {network}")
+            raise ValueError(f"{excerpt(value)} has host bits set; the network is {network}")
     return value
 
 
@@ -338,7 +339,7 @@ class LoadBalancer(Strict):
     @classmethod
     def _acm_arn(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and ":acm:" not in value:
-            raise ValueError(f"{value!r} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
+            raise ValueError(f"{excerpt(value)} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
         return value
 
 
@@ -368,7 +369,7 @@ class Image(Strict):
             return value
         name, _, tag = value.rpartition(":")
         if not name or "/" in tag:
-            raise ValueError(f"{value!r} has no tag; pin a version tag or an @sha256 digest")
+            raise ValueError(f"{excerpt(value)} has no tag; pin a version tag or an @sha256 digest")
         if tag.lower() == "latest":
             raise ValueError("`latest` is mutable and cannot be rolled back; pin a version tag or an @sha256 digest")
         return value
@@ -420,7 +421,7 @@ class HealthCheck(Strict):
         # ECS passes the list to Docker's HEALTHCHECK, which needs the form as its first item.
         if command is not None and (command[0] not in ("CMD", "CMD-SHELL") or len(command) < 2):
             raise ValueError(
-                f"{command!r} is not a health check command; start with CMD or CMD-SHELL, "
+                f"{excerpt(command)} is not a health check command; start with CMD or CMD-SHELL, "
                 'e.g. ["CMD-SHELL", "curl -f localhost:8080/health || exit 1"]'
             )
         return command
@@ -471,20 +472,20 @@ class SecretRef(Strict):
         if (self.secret is None) == (self.parameter is None):
             raise ValueError("set either secret (a Secrets Manager ARN) or parameter (an SSM name), not both")
         if self.secret is not None and ":secretsmanager:" not in self.secret:
-            raise ValueError(f"{self.secret!r} is not a Secrets Manager ARN (arn:aws:secretsmanager:...)")
+            raise ValueError(f"{excerpt(self.secret)} is not a Secrets Manager ARN (arn:aws:secretsmanager:...)")
         # IAM matches the full ARN, which ends in the 6 random characters Secrets Manager adds;
         # a partial ARN would be granted nothing and the task would not start.
         if self.secret is not None and not FULL_SECRET_ARN.search(self.secret):
             raise ValueError(
-                f"{self.secret!r} is not a full secret ARN; copy it with its 6-character suffix "
+                f"{excerpt(self.secret)} is not a full secret ARN; copy it with its 6-character suffix "
                 "(...:secret:prod/db-AbCdEf) from the console or `aws secretsmanager describe-secret`"
             )
         if self.kms_key is not None and not re.search(r":kms:[^:]*:\d{12}:key/", self.kms_key):
-            raise ValueError(f"{self.kms_key!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+            raise ValueError(f"{excerpt(self.kms_key)} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
         if self.parameter is not None and self.key is not None:
             raise ValueError("key selects a JSON field of a Secrets Manager secret; SSM parameters have none")
         if self.parameter is not None and not (self.parameter.startswith("/") or self.parameter.startswith("arn:")):
-            raise ValueError(f"{self.parameter!r} is not an SSM parameter name; names start with /")
+            raise ValueError(f"{excerpt(self.parameter)} is not an SSM parameter name; names start with /")
         return self
 
 
@@ -497,7 +498,7 @@ class Statement(Strict):
     def _no_wildcards(cls, actions: list[str]) -> list[str]:
         for action in actions:
             if action.split(":", 1)[1] == "*":
-                raise ValueError(f"{action!r} grants a whole service; list the actions, or use `access` levels")
+                raise ValueError(f"{excerpt(action)} grants a whole service; list the actions, or use `access` levels")
         return actions
 
 
