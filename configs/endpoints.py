@@ -26,7 +26,7 @@ def required_endpoints(config: EnvironmentConfig) -> tuple[str, ...]:
     Neither EFS mounts (mount targets in the VPC) nor EventBridge Scheduler (it calls ECS from
     AWS's side) needs an endpoint."""
     needed = set(BASELINE)
-    refs = [ref for svc in config.services.values() for ref in svc.secrets.values()]
+    refs = [ref for svc in config.services.values() for ref in svc.secret_refs]
     if any(ref.secret for ref in refs):
         needed.add("secretsmanager")
     if any(ref.parameter for ref in refs):
