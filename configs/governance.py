@@ -287,5 +287,15 @@ def waiver_problems(environment: str, today: datetime.date) -> list[ConfigIssue]
     return issues
 
 
+def waiver_keys(config) -> dict[str, set[str]]:
+    """The keys a waiver's `<kind>/<key>` can name in an environment (EnvironmentConfig)."""
+    return {
+        "service": set(config.services),
+        "job": set(getattr(config, "jobs", None) or ()),
+        "repository": set(config.registry.repositories),
+        "provider": set(config.cluster.capacity.ec2),
+    }
+
+
 def missing_tags(tags: dict[str, str]) -> list[str]:
     return [tag for tag in load_governance().required_tags if tag not in tags]

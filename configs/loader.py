@@ -160,16 +160,6 @@ def _governance_issues(source: Source) -> tuple[list[ConfigIssue], list[tuple[Ya
     return [], refused
 
 
-def component_keys(config: EnvironmentConfig) -> dict[str, set[str]]:
-    """The keys a waiver's `<kind>/<key>` may name in this environment."""
-    return {
-        "service": set(config.services),
-        "job": set(getattr(config, "jobs", None) or ()),
-        "repository": set(config.registry.repositories),
-        "provider": set(config.cluster.capacity.ec2),
-    }
-
-
 # Passes of setting values aside: each pass can reveal the errors of a model whose own
 # validators only run once its fields are valid.
 _MAX_PASSES = 8

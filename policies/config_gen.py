@@ -23,8 +23,8 @@ from typing import Any, Optional
 from configs.checks import SECRET_LOOKING_NAME
 from configs.endpoints import required_endpoints
 from configs.errors import ConfigError, ConfigIssue
-from configs.governance import GOVERNANCE_NAME, Governance, load_governance
-from configs.loader import component_keys, config_path, load_environment
+from configs.governance import GOVERNANCE_NAME, Governance, load_governance, waiver_keys
+from configs.loader import config_path, load_environment
 from configs.model import EnvironmentConfig
 from policies.config_defaults import PRODUCTION_MIN_RETENTION_DAYS, level_for
 from policies.registry import RULES, RULES_BY_NAME
@@ -87,7 +87,7 @@ def pack_config(config: EnvironmentConfig) -> dict[str, dict[str, Any]]:
     tier_name = governance.tier_name(config.environment)
     tier = governance.tier(config.environment)
     options = environment_options(config, governance)
-    keys = {kind: sorted(found) for kind, found in component_keys(config).items()}
+    keys = {kind: sorted(found) for kind, found in waiver_keys(config).items()}
     waivers = [w for _, w in governance.waivers_of(config.environment)]
     result = {}
     for rule in RULES:
