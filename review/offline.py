@@ -39,6 +39,10 @@ class CapturedResource:
     delete_before_replace: bool = False
     retain_on_delete: bool = False
     depends_on: tuple[str, ...] = ()
+    # Input property (wire name) -> the URNs its value came from, as the engine receives them.
+    # The pack's stack rules follow these first (review/policy_verdict.py sends them in
+    # AnalyzeStack), exactly as under `pulumi preview`, where ids and ARNs are still unknown.
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secret_paths: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     # customTimeouts as the engine gets them: {"create": "30m", "update": "30m"}, empty ones left out.
@@ -103,8 +107,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             self.captured.append(self._capture(request, response.urn))
         return response
 
-    @staticmethod
-    def _capture(request, urn: str) -> CapturedResource:
+    def _capture(self, request, urn: str) -> CapturedResource:
         secret_paths: list[str] = []
         props = unwrap_secrets(rpc.deserialize_properties(request.object), found=secret_paths)
         return CapturedResource(
@@ -119,10 +122,22 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             delete_before_replace=bool(request.deleteBeforeReplace),
             retain_on_delete=bool(request.retainOnDelete),
             depends_on=tuple(request.dependencies),
+            property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
             secret_paths=tuple(secret_paths),
-            aliases=tuple(str(a) for a in request.aliases),
+            aliases=tuple(alias_urn(alias, request, self.make_urn) for alias in request.aliases),
             custom_timeouts=_custom_timeouts(request),
         )
+
+
+def alias_urn(alias, request, make_urn: Callable[[str, str, str], str]) -> str:
+    """The URN an alias stands for: a plain URN as given, or a spec (any of name, type, parent;
+    unset ones are the resource's own) made into a URN the way the monitor makes every URN, so
+    the review's diff matches a moved resource with its old registration."""
+    if alias.HasField("urn") or not alias.HasField("spec"):
+        return alias.urn
+    spec = alias.spec
+    parent = spec.parentUrn or ("" if spec.noParent else request.parent)
+    return make_urn(parent, spec.type or request.type, spec.name or request.name)
 
 
 def _custom_timeouts(request) -> tuple[tuple[str, str], ...]:
