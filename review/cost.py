@@ -562,6 +562,18 @@ def kms_lines(inputs: Inputs, built: Built) -> None:
                                  f"none in the first year, {KMS_ROTATIONS_BILLED} from the third")
 
 
+def alarm_lines(inputs: Inputs, built: Built) -> None:
+    """CloudWatch charges an alarm per metric it evaluates (a metric-math alarm: each metric in
+    its expression; the expression itself is free)."""
+    plan, prices = inputs.plan, inputs.prices
+    for alarm in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        metrics = sum(1 for query in alarm.props.get("metricQueries") or [] if query.get("metric")) or 1
+        component = component_label(plan, alarm)
+        service = component.removeprefix("service ") if component.startswith("service ") else None
+        built.lines.append(CostLine(component, f"alarm {alarm.props.get('name', alarm.name)}", metrics, "alarm-metric-month",
+                                    prices.price("cloudwatch_alarm_metric_month"), service))
+
+
 LINE_BUILDERS: list[LineBuilder] = [
     fargate_lines,
     ec2_lines,
@@ -573,6 +585,7 @@ LINE_BUILDERS: list[LineBuilder] = [
     registry_lines,
     secret_lines,
     kms_lines,
+    alarm_lines,
 ]
 
 
