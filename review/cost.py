@@ -301,10 +301,14 @@ def fargate_lines(inputs: Inputs, built: Built) -> None:
                 high=high.get(provider, 0) * hours * on_demand_hour,  # Spot short: the same tasks on on-demand
             ))
     if any(not config.uses_ec2(key) for key in config.services):
-        spot = prices.rates["fargate_spot_vcpu_hour.x86_64"]
         built.assumptions.append(
-            f"Fargate Spot at {1 - spot.derived['factor']:.0%} below on-demand (AWS: up to 70%; Spot prices float, both architectures)"
+            f"Fargate Spot at {fargate_spot_discount(prices):.0%} below on-demand (AWS: up to 70%; Spot prices float, both architectures)"
         )
+
+
+def fargate_spot_discount(prices: PriceTable) -> float:
+    """The Spot discount the table's Fargate Spot rates assume (they derive from on-demand)."""
+    return 1 - float(prices.rates["fargate_spot_vcpu_hour.x86_64"].derived["factor"])
 
 
 def ec2_demand(config: EnvironmentConfig, provider: str, counts: Mapping[str, int], favour: Iterable[str]) -> dict[str, tuple[int, int, int]]:

@@ -6,6 +6,7 @@ Regenerate after an intended change:  UPDATE_GOLDEN=1 python3 run.py test tests/
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from functools import lru_cache
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from review.cost import money, money_range
 from review.render import render_diff, render_plan
 from review.workflow import diff_report, plan_report
 from review.verdict import policy_results
@@ -58,6 +60,13 @@ def change_vpc_cidr(data):
     data["network"]["cidr"] = "10.40.0.0/16"
 
 
+def add_a_large_service_over_budget(data):
+    """dev's budget is $250; a 4 vCPU / 8 GB service with 2 tasks (on dev's 4:1 Spot strategy) goes over."""
+    data["budget"] = {"monthly_usd": 250}
+    data["services"]["search"] = {"image": {"uri": "public.ecr.aws/acme/search:v1.0.0"}, "cpu": 4096, "memory": 8192,
+                                  "user": "10001", "desired_count": 2}
+
+
 ORDERS_QUEUE = "arn:aws:sqs:eu-west-1:111111111111:orders"
 # name -> (the environment it edits, the edit); the base of every change is that environment
 # as checked in, except where BASES gives an edited base.
@@ -65,10 +74,13 @@ CHANGES = {
     "add-service": ("dev", add_service), "subnet-cidr": ("dev", change_private_prefix), "nat-single": ("dev", switch_nat),
     "desired-count": ("dev", raise_desired_count), "iam-gained": ("dev", widen_worker_access),
     "image-bump": ("dev", bump_api_image), "open-ingress": ("dev", open_alb_to_the_internet),
-    "vpc-cidr": ("prod", change_vpc_cidr),
+    "vpc-cidr": ("prod", change_vpc_cidr), "over-budget": ("dev", add_a_large_service_over_budget),
 }
-BASES = {"iam-gained": "worker-reads-orders"}
-BASE_EDITS = {"worker-reads-orders": ("dev", lambda data: data["services"]["worker"].update(access={"read": [ORDERS_QUEUE]}))}
+BASES = {"iam-gained": "worker-reads-orders", "over-budget": "dev-with-budget"}
+BASE_EDITS = {
+    "worker-reads-orders": ("dev", lambda data: data["services"]["worker"].update(access={"read": [ORDERS_QUEUE]})),
+    "dev-with-budget": ("dev", lambda data: data.update(budget={"monthly_usd": 250})),
+}
 
 
 @lru_cache(maxsize=None)
@@ -96,7 +108,7 @@ def plan_of_reference(env):
 
 
 def with_policy(report, name):
-    return type(report)(report.config, report.plan, report.cost, verdicts()[name], report.diagram)
+    return dataclasses.replace(report, policy=verdicts()[name])
 
 
 def base_of(name):
@@ -197,9 +209,20 @@ def test_added_service_is_added_and_costs_its_tasks():
     assert ("add", "dev-billing-service") in actions(report, "aws:ecs/service:Service")
     assert not [c for c in report.diff.changes if c.action in ("remove", "replace")]
     # 1 task at 0.25 x 0.04048 + 0.5 x 0.004445 = 0.0123425/h x 730 = 9.010025 on demand; dev's
-    # strategy puts 1/5 on FARGATE and 4/5 on FARGATE_SPOT at 70% off: x (0.2 + 0.8 x 0.3) = 3.964411
-    tasks = [line for line in report.head.cost.lines if line.service == "billing" and "Fargate" in line.item]
-    assert round(sum(line.monthly for line in tasks), 2) == 3.96
+    # strategy puts 1/5 on FARGATE and 4/5 on FARGATE_SPOT at 70% off (as whole tasks: on Spot at
+    # the min, on demand at the max)
+    on_demand, spot = 9.010025 * 0.2, 9.010025 * 0.8 * 0.3
+    # Its log group /ecs/dev/billing: 1 GB per task and month at eu-west-1's $0.57/GB, kept dev's
+    # 7 days at $0.03/GB-month.
+    log_ingestion, log_storage = 1 * 0.57, 1 * 7 / (365 / 12) * 0.03
+    lines = {line.item: round(line.monthly, 4) for line in report.head.cost.lines if line.service == "billing"}
+    assert lines == {
+        "Fargate 0.25 vCPU / 0.5 GB x86_64 x 0.2 tasks (min 0, max 1)": round(on_demand, 4),
+        "Fargate Spot 0.25 vCPU / 0.5 GB x86_64 x 0.8 tasks (min 1, max 0)": round(spot, 4),
+        "log ingestion /ecs/dev/billing": log_ingestion,
+        "log storage /ecs/dev/billing (0.2 months kept)": round(log_storage, 4),
+    }
+    assert round(report.head.cost.by_service()["billing"], 4) == round(on_demand + spot + log_ingestion + log_storage, 4)
 
 
 def test_goldens_are_never_rewritten_under_ci(monkeypatch, tmp_path):
@@ -297,7 +320,8 @@ def test_a_new_environment_is_all_added_and_its_cost_goes_from_zero():
     custom = [r for r in reference_plan("dev").resources if r.custom]
     assert report.diff.counts()["add"] == len(custom) and len(report.diff.changes) == len(custom)
     assert report.base.cost.total == 0 and report.base.plan.resources == []
-    assert "cost **+$207.36/month** ($0.00 → $207.36 expected (min $197.80 – max $239.64)/month)" in render_diff(report, "markdown").splitlines()[0]
+    total = money(report.head.cost.total)
+    assert f"cost **+{total}/month** ($0.00 → {money_range(report.head.cost)})" in render_diff(report, "markdown").splitlines()[0]
     check_golden("diff-new-environment.md", render_diff(report, "markdown"))
 
 
@@ -314,3 +338,34 @@ def test_files_resolve_their_extends_next_to_each_file(tmp_path):
     (change,) = report.diff.changes
     assert change.name == "dev-worker-task-definition"
     assert change.meaning.lines == ("container worker: image 111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev/worker: tag v2.0.0 -> v2.1.0",)
+
+
+def test_over_budget_says_by_how_much_and_what_drives_it_and_exits_4():
+    from review.exit_status import BLOCKED, DONE, exit_status
+
+    report = change_report("over-budget")
+    assert report.base.budget is not None and not report.base.budget.exceeded
+    budget = report.head.budget
+    assert budget.limit == 250 and budget.exceeded
+    # search: 2 tasks x (4 x 0.04048 + 8 x 0.004445) = 0.39496/h x 730 h = 288.3208 on demand, 4:1 on
+    # Spot at 70% off: x (0.2 + 0.8 x 0.3) = 126.861152; plus 2 GB of logs x 0.57 = 1.14 and their
+    # 7 days' storage 2 x 7 / (365 / 12) x 0.03 = 0.013808: 128.014960. Container Insights: one more
+    # service, 24 metrics x 0.30 = 7.20, and 2 tasks x 0.05 GB x 0.57 = 0.057 of performance events.
+    assert round(budget.expected - report.base.cost.total, 2) == round(128.014960 + 7.20 + 0.057, 2)
+    assert round(budget.overrun, 2) == round(report.head.cost.total - 250, 2)
+    markdown = render_diff(report, "markdown")
+    attention = markdown.split("**Needs attention:**", 1)[1].split("<details>", 1)[0]
+    assert f"exceeds the budget of $250.00 by ${budget.overrun:,.2f}" in attention
+    assert "this change adds +$128.01 service search, +$7.26 cluster" in attention
+    assert exit_status(report.head.policy, budget=report.head.budget) == BLOCKED
+    assert exit_status(report.base.policy, budget=report.base.budget) == DONE
+
+
+def test_dev_is_told_what_would_save_money_and_nothing_is_changed():
+    report = with_policy(plan_of_reference("dev"), "dev")
+    texts = [s.text for s in report.savings]
+    # 8 interface endpoints x 2 AZs x 730 h x 0.011 = 128.48 against one NAT (0.048 + 0.005) x 730 = 38.69
+    nat = next(s for s in report.savings if s.text.startswith("network.nat: single"))
+    assert round(nat.monthly, 2) == round(128.48 - 38.69, 2)
+    assert any(t.startswith("scheduled capacity") for t in texts)
+    assert not any(t.startswith("services.") for t in texts)  # dev already runs 4:1 on Spot
