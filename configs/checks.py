@@ -34,7 +34,7 @@ MAX_TAGS = 50
 
 
 def run_checks(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
-    for check in CHECKS:
+    for check in (*CHECKS, *_workload_checks()):
         yield from check(config, today)
 
 
@@ -482,3 +482,9 @@ CHECKS: tuple[Check, ...] = (
     check_tags,
     *DELIVERY_CHECKS,
 )
+
+
+def _workload_checks() -> tuple[Check, ...]:
+    from configs.workload_checks import WORKLOAD_CHECKS  # imports this module's helpers
+
+    return WORKLOAD_CHECKS
