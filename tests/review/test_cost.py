@@ -43,7 +43,7 @@ def inputs(config, plan=None, usage: Usage = Usage()) -> Inputs:
 
 def one_service(data, **service):
     """dev with one Fargate service `api` (0.5 vCPU / 1 GB) shaped by `service`."""
-    data["services"] = {"api": {**data["services"]["api"], "connects_to": [], **service}}
+    data["services"] = {"api": {**data["services"]["api"], "connects_to": [], "sidecars": {}, **service}}
 
 
 # ---- hand-checked cases ---------------------------------------------------------------------
@@ -96,6 +96,17 @@ def test_container_insights_enhanced_for_10_tasks():
     assert (metrics.item, metrics.quantity, metrics.unit_price) == ("Container Insights (enhanced) 238 metrics", 238, 0.30)
     assert round(metrics.monthly, 2) == 71.40
     assert round(events.monthly, 2) == 1.14
+
+
+def test_container_insights_enhanced_counts_each_sidecar_as_a_container():
+    # dev's api carries one sidecar: 14 + 24 + 10 x (10 + 2 x 10) = 338 metrics
+    def with_sidecar(data):
+        sidecars = data["services"]["api"]["sidecars"]
+        one_service(data, desired_count=10, sidecars=sidecars)
+        data["cluster"]["container_insights"] = "enhanced"
+    built = Built()
+    container_insights_lines(inputs(edited("dev", with_sidecar)), built)
+    assert built.lines[0].quantity == 338
 
 
 def test_container_insights_standard_counts_no_task_metrics():
