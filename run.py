@@ -4,6 +4,7 @@
     python3 run.py plan dev     # the offline plan of configs/dev.yaml (no AWS account needed)
     python3 run.py test         # the whole test suite
     python3 run.py environments # the environments CI runs (JSON: environment, region, tier)
+    python3 run.py policy-config ENV [-o FILE]   # the --policy-pack-config of any environment
     python3 run.py ci-role ENV  # the deploy role's ARN and app-deploy.yml's inputs
     python3 run.py prices refresh eu-west-1   # rebuild a price table from the AWS Price List API (needs credentials)
 
@@ -32,6 +33,7 @@ COMMANDS = {
     "prices": ["-m", "review.prices"],  # prices refresh REGION: rebuild a price table from the AWS Price List API
     "test": ["-m", "pytest", "-q"],
     "environments": ["-m", "pipeline", "environments"],
+    "policy-config": ["-m", "policies.config_gen"],
     "ci-role": ["-m", "pipeline", "ci-role"],
 }
 

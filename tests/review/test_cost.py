@@ -269,3 +269,15 @@ def test_managed_scaling_instances(occupied, zones, target, min_size, max_size, 
 )
 def test_on_demand_spot_split_rounds_on_demand_up(instances, base, percent, expected):
     assert on_demand_spot_split(instances, base, percent) == expected
+
+
+def test_an_arm64_service_on_fargate_spot_is_priced_at_the_arm64_spot_rate():
+    config = edited("staging", lambda d: d["services"]["worker"].update(
+        architecture="arm64", capacity=[{"provider": "fargate_spot", "weight": 1}], desired_count=2))
+    built = Built()
+    fargate_lines(inputs(config), built)
+    (line,) = [line for line in built.lines if line.component == "service worker"]
+    # 1 vCPU x 0.03238 + 2 GB x 0.00356 = 0.0395 per task-hour (arm64), 70% off on Spot; the max
+    # (autoscaling max 4) at the arm64 on-demand rate.
+    assert (line.item, line.quantity, round(line.unit_price, 6)) == ("Fargate Spot 1 vCPU / 2 GB arm64 x 2 tasks (min 1, max 4)", 2 * 730, round(0.0395 * 0.3, 6))
+    assert round(line.maximum, 2) == round(4 * 730 * 0.0395, 2)
