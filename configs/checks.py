@@ -35,7 +35,7 @@ MAX_TAGS = 50
 
 
 def run_checks(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
-    for check in (*CHECKS, *LIMIT_CHECKS):
+    for check in (*CHECKS, *LIMIT_CHECKS, *_workload_checks()):
         yield from check(config, today)
 
 
@@ -483,3 +483,9 @@ CHECKS: tuple[Check, ...] = (
     check_tags,
     *DELIVERY_CHECKS,
 )
+
+
+def _workload_checks() -> tuple[Check, ...]:
+    from configs.workload_checks import WORKLOAD_CHECKS  # imports this module's helpers
+
+    return WORKLOAD_CHECKS

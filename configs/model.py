@@ -671,6 +671,41 @@ class ServiceAlarms(Strict):
     )
 
 
+def _not_root_user(value: str) -> str:
+    if value.split(":")[0] in ("root", "0"):
+        raise ValueError("containers must not run as root; use a uid such as 1000")
+    return value
+
+
+ContainerUser = Annotated[str, StringConstraints(pattern=USER_PATTERN), AfterValidator(_not_root_user)]
+
+# ECS container dependency conditions (RegisterTaskDefinition ContainerDependency.condition).
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html
+DependencyCondition = Literal["START", "HEALTHY", "COMPLETE", "SUCCESS"]
+
+
+class Sidecar(Strict):
+    """Another container in the task: it shares the task's network (localhost) and volumes and
+    gets the same container rules as the main one (non-root, read-only root, no privilege,
+    pinned image)."""
+
+    image: Image
+    cpu: Int = Field(
+        default=0, ge=0, le=196608, description="CPU units reserved inside the task's cpu; the main container gets the rest."
+    )
+    memory: Int = Field(ge=6, description="MiB reserved inside the task's memory (this container's hard limit).")
+    port: Optional[Port] = None
+    essential: Bool = Field(default=True, description="The task stops when an essential container stops.")
+    depends_on: dict[Key, DependencyCondition] = Field(
+        default_factory=dict,
+        description="Containers (the main one is named after the service or job) and the condition this one waits for.",
+    )
+    environment: dict[EnvVarName, str] = Field(default_factory=dict)
+    secrets: dict[EnvVarName, SecretRef] = Field(default_factory=dict)
+    user: ContainerUser = Field(description="Run as this user (uid[:gid]); root is refused.")
+    command: Optional[list[str]] = None
+
+
 class Task(Strict):
     """What services and jobs share: one task definition (its containers, roles and logs).
 
@@ -697,6 +732,10 @@ class Task(Strict):
     stop_timeout: Int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT)
     log_retention_days: Optional[RetentionDays] = Field(default=None, description="Defaults to logs.retention_days.")
     read_only_root_filesystem: Bool = Field(default=True, description="Writable paths need a volume.")
+    sidecars: dict[Key, Sidecar] = Field(
+        default_factory=dict,
+        description="More containers in the same task; their cpu/memory are carved out of the task's.",
+    )
 
     @field_validator("user")
     @classmethod
@@ -709,6 +748,20 @@ class Task(Strict):
     def has_task_role(self) -> bool:
         access = self.access
         return bool(self.permissions or access.read or access.write or access.list_ or access.tagging)
+
+    @property
+    def secret_refs(self) -> list[SecretRef]:
+        """Every secret the task definition injects: the main container's, then each sidecar's."""
+        return [*self.secrets.values(), *(ref for sidecar in self.sidecars.values() for ref in sidecar.secrets.values())]
+
+    @property
+    def main_cpu(self) -> int:
+        """What the sidecars leave the main container."""
+        return self.cpu - sum(sidecar.cpu for sidecar in self.sidecars.values())
+
+    @property
+    def main_memory(self) -> int:
+        return self.memory - sum(sidecar.memory for sidecar in self.sidecars.values())
 
 
 class Service(Task):
@@ -807,6 +860,13 @@ class Policy(Strict):
     )
 
 
+class Budget(Strict):
+    monthly_usd: Annotated[float, StrictType(), Field(gt=0, allow_inf_nan=False)] = Field(
+        description="The review and the plan fail (exit 4) when the estimated monthly cost exceeds this, "
+        "and say by how much and what drives it."
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # the whole file
 # --------------------------------------------------------------------------------------------
@@ -834,6 +894,7 @@ class EnvironmentConfig(Strict):
     alarms: EnvironmentAlarms = Field(default_factory=EnvironmentAlarms)
     cicd: Cicd = Field(default_factory=Cicd)
     policy: Policy = Field(default_factory=Policy)
+    budget: Optional[Budget] = Field(default=None, description="A monthly cost ceiling for this environment; none by default.")
 
     # ---- resolved values: components read these, never the raw Optional fields ----
 
