@@ -296,7 +296,7 @@ class StrategyEntry(Strict):
 
 class Capacity(Strict):
     fargate: Bool = Field(default=True, description="Attach the FARGATE capacity provider.")
-    fargate_spot: Bool = Field(default=True, description="Attach FARGATE_SPOT (x86_64 only, no on-demand fallback).")
+    fargate_spot: Bool = Field(default=True, description="Attach FARGATE_SPOT (x86_64 and arm64; no on-demand fallback).")
     ec2: dict[Key, Ec2Provider] = Field(default_factory=dict, description="Auto Scaling group capacity providers by name.")
 
 

@@ -566,17 +566,6 @@ cluster:
     pytest.param(
         API
         + """\
-    architecture: arm64
-    capacity: [{provider: fargate_spot}]
-""",
-        [
-            'env.yaml:9: services.api.architecture: FARGATE_SPOT runs x86_64 only; use x86_64 or on-demand FARGATE',
-        ],
-        id="fargate_spot_arm64",
-    ),
-    pytest.param(
-        API
-        + """\
     environment: {DB_PASSWORD: hunter2}
 """,
         [
@@ -1138,7 +1127,7 @@ def test_dev_without_nat_needs_every_endpoint(workdir: Path) -> None:
     line = replace_once(workdir / "dev.yaml", "  endpoints: auto\n", "  endpoints: [s3, ecr.api, ecr.dkr, logs]\n")
     assert issue_lines(Path("dev.yaml"), stack="dev") == [
         f"dev.yaml:{line}: network.endpoints: with nat: none, tasks reach AWS only through endpoints, and "
-        "kms, secretsmanager, ssm, ssmmessages, sts are missing; add them or write endpoints: auto"
+        "kms, secretsmanager, ssm, ssmmessages are missing; add them or write endpoints: auto"
     ]
 
 

@@ -80,3 +80,17 @@ def test_instances_needed(cpu, memory, target, min_size, max_size, expected):
 )
 def test_on_demand_spot_split(instances, base, percent, expected):
     assert on_demand_spot_split(instances, base, percent) == expected
+
+
+def test_an_arm64_service_on_fargate_spot_is_priced_at_the_arm64_rate_less_the_spot_discount():
+    from review.cost import Assumptions, fargate_lines
+    from tests.harness import edited
+
+    config = edited("staging", lambda d: d["services"]["worker"].update(
+        architecture="arm64", capacity=[{"provider": "fargate_spot", "weight": 1}], desired_count=2))
+    prices = load_prices("eu-west-1")
+    lines = [line for line in fargate_lines(config, prices, Assumptions()) if line.component == "service worker"]
+    # 1 vCPU x 0.03565 + 2 GB x 0.00391 = 0.04347 per task-hour (arm64), 70% off on Spot.
+    assert [(line.item, line.quantity, round(line.unit_price, 6)) for line in lines] == [
+        ("Fargate Spot (-70%) 1 vCPU / 2 GB x 2 tasks", 2 * 730, round(0.04347 * 0.3, 6))
+    ]

@@ -358,8 +358,8 @@ def test_over_budget_says_by_how_much_and_what_drives_it_and_exits_4():
 def test_dev_is_told_what_would_save_money_and_nothing_is_changed():
     report = with_policy(plan_of_reference("dev"), "dev")
     texts = [s.text for s in report.savings]
-    # 8 interface endpoints x 2 AZs x 730 h x 0.011 = 128.48 against one NAT (0.048 + 0.005) x 730 = 38.69
+    # 7 interface endpoints x 2 AZs x 730 h x 0.011 = 112.42 against one NAT (0.048 + 0.005) x 730 = 38.69
     nat = next(s for s in report.savings if s.text.startswith("network.nat: single"))
-    assert round(nat.monthly, 2) == round(128.48 - 38.69, 2)
+    assert round(nat.monthly, 2) == round(112.42 - 38.69, 2)
     assert any(t.startswith("scheduled capacity") for t in texts)
     assert not any(t.startswith("services.") for t in texts)  # dev already runs 4:1 on Spot
