@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import re
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -347,6 +348,35 @@ class LoadBalancer(Strict):
 # --------------------------------------------------------------------------------------------
 
 
+# The image reference grammar of the distribution project (what Docker and ECS parse):
+# [registry[:port]/]name[/name...][:tag][@sha256:<64 hex>], names in lowercase.
+# https://github.com/distribution/reference/blob/main/reference.go
+_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+IMAGE_TAG_RULE = "use 1-128 letters, digits, _ . and -, not starting with . or -"
+IMAGE_REFERENCE = re.compile(
+    rf"(?:(?P<domain>{_DOMAIN})/)?(?P<name>{_COMPONENT}(?:/{_COMPONENT})*)"
+    rf"(?::(?P<tag>{IMAGE_TAG.pattern}))?(?:@(?P<digest>sha256:[a-f0-9]{{64}}))?"
+)
+
+
+def _reference_problem(value: str) -> str:
+    """The first rule a text that is not an image reference breaks, as the fix."""
+    if any(char.isspace() for char in value):
+        return "remove the white space"
+    name, _, digest = value.partition("@")
+    if digest and not re.fullmatch(r"sha256:[a-f0-9]{64}", digest):
+        return "a digest is @sha256: and 64 lowercase hex digits"
+    path = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+    tag = name[len(path) + 1:] if len(name) > len(path) else ""
+    if tag and not IMAGE_TAG.fullmatch(tag):
+        return f"the tag {excerpt(tag)} breaks the tag rules: {IMAGE_TAG_RULE}"
+    if re.search(r"[A-Z]", path.split("/", 1)[1] if "/" in path else path):
+        return "repository names are lowercase"
+    return "write [registry/]name:tag or [registry/]name@sha256:<64 hex digits>, names in lowercase"
+
+
 class Image(Strict):
     repository: Optional[Key] = Field(default=None, description="A key of registry.repositories.")
     tag: Optional[NonEmptyText] = Field(default=None, description="An immutable tag; never `latest`.")
@@ -357,6 +387,8 @@ class Image(Strict):
     def _not_latest(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and value.lower() == "latest":
             raise ValueError("`latest` is mutable and cannot be rolled back; use a version tag such as v1.4.2")
+        if value is not None and not IMAGE_TAG.fullmatch(value):
+            raise ValueError(f"{excerpt(value)} is not an image tag; {IMAGE_TAG_RULE}")
         return value
 
     @field_validator("uri")
@@ -364,12 +396,14 @@ class Image(Strict):
     def _pinned_uri(cls, value: Optional[str]) -> Optional[str]:
         if value is None:
             return value
-        if "@sha256:" in value:
+        reference = IMAGE_REFERENCE.fullmatch(value)
+        if reference is None:
+            raise ValueError(f"{excerpt(value)} is not an image reference; {_reference_problem(value)}")
+        if reference["digest"]:
             return value
-        name, _, tag = value.rpartition(":")
-        if not name or "/" in tag:
+        if not reference["tag"]:
             raise ValueError(f"{excerpt(value)} has no tag; pin a version tag or an @sha256 digest")
-        if tag.lower() == "latest":
+        if reference["tag"].lower() == "latest":
             raise ValueError("`latest` is mutable and cannot be rolled back; pin a version tag or an @sha256 digest")
         return value
 
