@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Mapping
 
+from .delivery import github_trust_problems
 from .ecs_task_definition import TASK_DEFINITION, referenced_secrets
 from .framework import ResourceRule, Settings, Stack, StackRule
 from .helpers import allows, as_list, get, is_secrets_manager, items, principals, statements
@@ -61,7 +62,9 @@ def trust(props: Mapping, settings: Settings) -> Iterable[str]:
         if not allows(statement):
             continue
         for kind, value in principals(statement):
-            if kind != "Service" or value not in allowed:
+            if kind == "Federated":  # the CI deploy role: GitHub's OIDC provider, pinned (delivery.py)
+                yield from github_trust_problems(statement, value)
+            elif kind != "Service" or value not in allowed:
                 yield f"the trust policy admits {kind} {value}"
 
 
@@ -167,6 +170,7 @@ RULES = [
             "unscopedActions": [
                 # Actions AWS does not scope to resources (Service Authorization Reference).
                 "ecr:GetAuthorizationToken",
+                "ecs:DescribeTaskDefinition",  # the CI deploy role reads the family's latest revision
                 "ssmmessages:CreateControlChannel",
                 "ssmmessages:CreateDataChannel",
                 "ssmmessages:OpenControlChannel",
@@ -185,7 +189,8 @@ RULES = [
     ResourceRule(
         name="aws-iam-role-trust",
         description="Roles trust only the expected AWS service principals.",
-        remediation="trust ecs-tasks.amazonaws.com (tasks), ec2.amazonaws.com (instances) or the service that uses the role",
+        remediation="trust ecs-tasks.amazonaws.com (tasks), ec2.amazonaws.com (instances) or the service that uses the role; "
+        "GitHub's OIDC provider only with StringEquals on aud (sts.amazonaws.com) and sub (one repository and branch)",
         category="security",
         types=(ROLE,),
         check=trust,
