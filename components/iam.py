@@ -29,11 +29,10 @@ from typing import Any, Iterable, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
-from policy_sentry.querying.actions import get_actions_with_arn_type_and_access_level
-from policy_sentry.querying.arns import get_matching_raw_arns, get_resource_type_name_with_raw_arn
 from policy_sentry.util.arns import get_service_from_arn
 
 from components.arns import POLICY_VERSION
+from configs.arns import ACCESS_LEVELS, access_actions, secret_resource_arn
 from components.facts import PlatformFacts
 from components.naming import IAM_ROLE_NAME_MAX, physical
 
@@ -44,14 +43,6 @@ ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 ROLE_INLINE_POLICY_MAX_CHARS = 10_240
 ROLE_POLICY_NAME_MAX = 128
 
-# The environment file's access levels -> policy_sentry's (the IAM reference's) names.
-# "Permissions management" is deliberately not offered: it lets a task rewrite policies.
-ACCESS_LEVELS: tuple[tuple[str, str], ...] = (
-    ("read", "Read"),
-    ("write", "Write"),
-    ("list_", "List"),
-    ("tagging", "Tagging"),
-)
 
 # ECS Exec's data channel. These actions support no resource-level permissions in IAM, so "*"
 # is the only valid resource (Service Authorization Reference, Amazon Session Manager Message
@@ -93,9 +84,10 @@ def repository_arn(repository_name: str, facts: PlatformFacts) -> str:
 def secret_arn(value_from: str) -> str:
     """The secret's ARN from an ECS `valueFrom`, which may append `:<json-key>:<stage>:<version>`.
 
-    IAM authorises `GetSecretValue` on the secret itself, never on a JSON key."""
+    IAM authorises `GetSecretValue` on the secret itself, never on a JSON key; a partial ARN
+    (without the 6 characters Secrets Manager appends) is granted with its `-??????` pattern."""
     parts = value_from.split(":")
-    return ":".join(parts[:7])
+    return secret_resource_arn(":".join(parts[:7]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,6 +133,7 @@ class ExecutionGrants:
     secret_arns: tuple[str, ...]  # exact Secrets Manager ARNs the task definition references
     parameter_arns: tuple[str, ...]  # exact SSM parameter ARNs it references
     kms_key_arns: tuple[str, ...] = ()  # customer-managed keys only (AWS-managed keys need no grant)
+    sidecar_repository_arns: tuple[str, ...] = ()  # the ECR repositories of the task's sidecars
 
 
 def execution_grants(
@@ -150,11 +143,12 @@ def execution_grants(
     log_group_arn: pulumi.Input[str],
     facts: PlatformFacts,
     kms_key_arns: tuple[pulumi.Input[str], ...] = (),
+    sidecar_repository_arns: tuple[str, ...] = (),
 ) -> ExecutionGrants:
     """The grants of one service (a configs.model.Service): its repository and log group as
     given, exactly the secrets and parameters its `secrets` reference, in file order, and the
     customer keys that encrypt them."""
-    refs = list(service.secrets.values())
+    refs = list(service.secret_refs)  # the main container's and every sidecar's
     secret_keys = [ref.kms_key for ref in refs if ref.kms_key is not None]
     return ExecutionGrants(
         repository_arn=repository_arn,  # type: ignore[arg-type]
@@ -163,14 +157,16 @@ def execution_grants(
         secret_arns=tuple(_unique(ref.secret for ref in refs if ref.secret is not None)),
         parameter_arns=tuple(_unique(parameter_arn(ref.parameter, facts) for ref in refs if ref.parameter is not None)),
         kms_key_arns=tuple(_unique([*kms_key_arns, *secret_keys])),  # type: ignore[arg-type]
+        sidecar_repository_arns=tuple(_unique(sidecar_repository_arns)),
     )
 
 
 def execution_policy_document(grants: ExecutionGrants) -> dict:
     """The execution role's inline policy. Statements with nothing to grant are left out."""
     statements: list[dict[str, Any]] = []
-    if grants.repository_arn is not None:
-        statements.append(_allow("PullOwnImage", ECR_PULL_ACTIONS, [grants.repository_arn]))
+    repositories = _unique([*([grants.repository_arn] if grants.repository_arn else []), *grants.sidecar_repository_arns])
+    if repositories:
+        statements.append(_allow("PullOwnImage", ECR_PULL_ACTIONS, repositories))
         # GetAuthorizationToken returns a registry-wide login token and supports no resource-level
         # permissions, so "*" is the only valid resource; what can be pulled is limited by the
         # statement above. This is the one "*" of the execution role.
@@ -212,41 +208,13 @@ def expand_access_levels(access: Any) -> list[dict]:
     sids: dict[str, int] = {}
     for arn in sorted(requested):
         levels = requested[arn]
-        actions, resource_types = _actions_for(arn, levels)
+        actions, resource_types = access_actions(arn, levels)
         sid = _sid("".join(levels), get_service_from_arn(arn), *resource_types)
         sids[sid] = sids.get(sid, 0) + 1
         if sids[sid] > 1:
             sid = f"{sid}{sids[sid]}"
         statements.append(_allow(sid, actions, [arn]))
     return statements
-
-
-def _actions_for(arn: str, levels: Sequence[str]) -> tuple[list[str], list[str]]:
-    service = get_service_from_arn(arn)
-    resource_types = _unique(
-        name
-        for raw in get_matching_raw_arns(arn)
-        if (name := get_resource_type_name_with_raw_arn(raw)) is not None
-    )
-    if not resource_types:
-        raise ValueError(
-            f"{arn}: matches no {service!r} resource type in the IAM reference; "
-            "check the ARN, or grant explicit `permissions` instead"
-        )
-    actions: set[str] = set()
-    for level in levels:
-        found = {
-            action
-            for resource_type in resource_types
-            for action in get_actions_with_arn_type_and_access_level(service, resource_type, level)
-        }
-        if not found:
-            raise ValueError(
-                f"{arn}: the IAM reference has no {level} action for {service} {'/'.join(resource_types)}; "
-                f"remove it from access.{level.lower()}"
-            )
-        actions |= found
-    return sorted(actions), resource_types
 
 
 def task_policy_document(
@@ -435,7 +403,7 @@ def _resolved_grants(grants: ExecutionGrants) -> pulumi.Output[ExecutionGrants]:
         list(grants.secret_arns),
         list(grants.parameter_arns),
         list(grants.kms_key_arns),
-    ).apply(lambda v: ExecutionGrants(v[0], v[1], tuple(v[2]), tuple(v[3]), tuple(v[4])))
+    ).apply(lambda v: ExecutionGrants(v[0], v[1], tuple(v[2]), tuple(v[3]), tuple(v[4]), grants.sidecar_repository_arns))
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import re
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -50,7 +49,6 @@ SECURITY_GROUP_PATTERN = r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$"
 PREFIX_LIST_PATTERN = r"^pl-[0-9a-f]{8}([0-9a-f]{9})?$"
 ARN_PATTERN = r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$"
 ACTION_PATTERN = r"^[a-z0-9-]+:[A-Za-z0-9*]+$"
-FULL_SECRET_ARN = re.compile(r":secret:.+-[A-Za-z0-9]{6}$")
 USER_PATTERN = r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$"
 INSTANCE_TYPE_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 MATCHER_PATTERN = r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$"
@@ -129,6 +127,11 @@ class Aws(Strict):
     account_id: Optional[AccountId] = Field(
         default=None,
         description="Optional guard: the program refuses to run with credentials of another account.",
+    )
+    trusted_accounts: list[AccountId] = Field(
+        default_factory=list,
+        description="Other accounts whose secrets, keys and queues the environment may reference; "
+        "with account_id set, an ARN of any other account is refused.",
     )
 
 
@@ -335,13 +338,6 @@ class LoadBalancer(Strict):
     access_logs: Optional[AccessLogs] = None
     idle_timeout: Int = Field(default=60, ge=1, le=4000)
 
-    @field_validator("certificate_arn")
-    @classmethod
-    def _acm_arn(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and ":acm:" not in value:
-            raise ValueError(f"{excerpt(value)} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
-        return value
-
 
 # --------------------------------------------------------------------------------------------
 # services
@@ -471,17 +467,8 @@ class SecretRef(Strict):
     def _one_source(self) -> "SecretRef":
         if (self.secret is None) == (self.parameter is None):
             raise ValueError("set either secret (a Secrets Manager ARN) or parameter (an SSM name), not both")
-        if self.secret is not None and ":secretsmanager:" not in self.secret:
-            raise ValueError(f"{excerpt(self.secret)} is not a Secrets Manager ARN (arn:aws:secretsmanager:...)")
-        # IAM matches the full ARN, which ends in the 6 random characters Secrets Manager adds;
-        # a partial ARN would be granted nothing and the task would not start.
-        if self.secret is not None and not FULL_SECRET_ARN.search(self.secret):
-            raise ValueError(
-                f"{excerpt(self.secret)} is not a full secret ARN; copy it with its 6-character suffix "
-                "(...:secret:prod/db-AbCdEf) from the console or `aws secretsmanager describe-secret`"
-            )
-        if self.kms_key is not None and not re.search(r":kms:[^:]*:\d{12}:key/", self.kms_key):
-            raise ValueError(f"{excerpt(self.kms_key)} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+        # The ARNs' service, region, account and wildcards are judged by configs/checks.py
+        # (configs/arns.py); a partial secret ARN is granted with Secrets Manager's `-??????`.
         if self.parameter is not None and self.key is not None:
             raise ValueError("key selects a JSON field of a Secrets Manager secret; SSM parameters have none")
         if self.parameter is not None and not (self.parameter.startswith("/") or self.parameter.startswith("arn:")):
@@ -650,6 +637,41 @@ class ServiceAlarms(Strict):
     )
 
 
+def _not_root_user(value: str) -> str:
+    if value.split(":")[0] in ("root", "0"):
+        raise ValueError("containers must not run as root; use a uid such as 1000")
+    return value
+
+
+ContainerUser = Annotated[str, StringConstraints(pattern=USER_PATTERN), AfterValidator(_not_root_user)]
+
+# ECS container dependency conditions (RegisterTaskDefinition ContainerDependency.condition).
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html
+DependencyCondition = Literal["START", "HEALTHY", "COMPLETE", "SUCCESS"]
+
+
+class Sidecar(Strict):
+    """Another container in the task: it shares the task's network (localhost) and volumes and
+    gets the same container rules as the main one (non-root, read-only root, no privilege,
+    pinned image)."""
+
+    image: Image
+    cpu: Int = Field(
+        default=0, ge=0, le=196608, description="CPU units reserved inside the task's cpu; the main container gets the rest."
+    )
+    memory: Int = Field(ge=6, description="MiB reserved inside the task's memory (this container's hard limit).")
+    port: Optional[Port] = None
+    essential: Bool = Field(default=True, description="The task stops when an essential container stops.")
+    depends_on: dict[Key, DependencyCondition] = Field(
+        default_factory=dict,
+        description="Containers (the main one is named after the service or job) and the condition this one waits for.",
+    )
+    environment: dict[EnvVarName, str] = Field(default_factory=dict)
+    secrets: dict[EnvVarName, SecretRef] = Field(default_factory=dict)
+    user: ContainerUser = Field(description="Run as this user (uid[:gid]); root is refused.")
+    command: Optional[list[str]] = None
+
+
 class Task(Strict):
     """What services and jobs share: one task definition (its containers, roles and logs).
 
@@ -676,6 +698,10 @@ class Task(Strict):
     stop_timeout: Int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT)
     log_retention_days: Optional[RetentionDays] = Field(default=None, description="Defaults to logs.retention_days.")
     read_only_root_filesystem: Bool = Field(default=True, description="Writable paths need a volume.")
+    sidecars: dict[Key, Sidecar] = Field(
+        default_factory=dict,
+        description="More containers in the same task; their cpu/memory are carved out of the task's.",
+    )
 
     @field_validator("user")
     @classmethod
@@ -688,6 +714,20 @@ class Task(Strict):
     def has_task_role(self) -> bool:
         access = self.access
         return bool(self.permissions or access.read or access.write or access.list_ or access.tagging)
+
+    @property
+    def secret_refs(self) -> list[SecretRef]:
+        """Every secret the task definition injects: the main container's, then each sidecar's."""
+        return [*self.secrets.values(), *(ref for sidecar in self.sidecars.values() for ref in sidecar.secrets.values())]
+
+    @property
+    def main_cpu(self) -> int:
+        """What the sidecars leave the main container."""
+        return self.cpu - sum(sidecar.cpu for sidecar in self.sidecars.values())
+
+    @property
+    def main_memory(self) -> int:
+        return self.memory - sum(sidecar.memory for sidecar in self.sidecars.values())
 
 
 class Service(Task):
@@ -786,6 +826,13 @@ class Policy(Strict):
     )
 
 
+class Budget(Strict):
+    monthly_usd: Annotated[float, StrictType(), Field(gt=0, allow_inf_nan=False)] = Field(
+        description="The review and the plan fail (exit 4) when the estimated monthly cost exceeds this, "
+        "and say by how much and what drives it."
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # the whole file
 # --------------------------------------------------------------------------------------------
@@ -813,6 +860,7 @@ class EnvironmentConfig(Strict):
     alarms: EnvironmentAlarms = Field(default_factory=EnvironmentAlarms)
     cicd: Cicd = Field(default_factory=Cicd)
     policy: Policy = Field(default_factory=Policy)
+    budget: Optional[Budget] = Field(default=None, description="A monthly cost ceiling for this environment; none by default.")
 
     # ---- resolved values: components read these, never the raw Optional fields ----
 
