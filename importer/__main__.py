@@ -66,7 +66,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     bad = {env: tier for env, tier in tiers.items() if tier not in TIERS}
     if bad:
         parser.error(f"--tier: {', '.join(f'{e}={t}' for e, t in bad.items())}: a tier is one of {', '.join(TIERS)}")
-    options = ImportOptions(args.account, args.region, args.tag, tiers, _pairs(args.queue, "--queue", parser))
+    options = ImportOptions(args.account, args.region, args.tag, tiers, _pairs(args.queue, "--queue", parser),
+                            required_tags(args.into))
     try:
         workspace = read_workspace(args.directory.resolve())
         configs, report = import_workspace(workspace, options)
@@ -93,6 +94,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     written = sorted(str(path.relative_to(root)) for path in files) + [str(governance.relative_to(root))]
     print(report.render(written))
     return 0
+
+
+def required_tags(root: Path) -> tuple[str, ...]:
+    """The tags governance requires of every environment (policies/governance.yaml), else the
+    model's default."""
+    governance = root / "policies" / "governance.yaml"
+    if governance.exists():
+        listed = (yaml.safe_load(governance.read_text()) or {}).get("required_tags")
+        if listed:
+            return tuple(str(tag) for tag in listed)
+    from configs.model import Policy
+
+    return tuple(Policy().required_tags)
 
 
 def environment_file(environment: str, config: dict[str, Any], application: str) -> str:

@@ -89,6 +89,7 @@ class ImportOptions:
     tag: str = "initial"
     tiers: dict[str, str] = field(default_factory=dict)  # Copilot environment -> tier
     queues: dict[str, str] = field(default_factory=dict)  # worker service -> SQS queue ARN
+    required_tags: tuple[str, ...] = ()  # governance's required tags (`env` is the platform's own)
 
 
 @dataclass
@@ -234,7 +235,7 @@ def network_section(env: Manifest, tier: str, report: Report) -> dict[str, Any]:
     return network
 
 
-def load_balancer_section(env: Manifest, report: Report) -> dict[str, Any]:
+def load_balancer_section(env: Manifest, tier: str, report: Report) -> dict[str, Any]:
     http = env.data.get("http") or {}
     public = http.get("public") or {}
     certificates = public.get("certificates") or []
@@ -244,9 +245,11 @@ def load_balancer_section(env: Manifest, report: Report) -> dict[str, Any]:
         if len(certificates) > 1:
             report.add(env, ("http", "public", "certificates"), "not-carried",
                        f"{len(certificates) - 1} more certificate(s): the listener takes one (add others as SNI certificates by hand)")
-    else:
+    elif tier == "production":
         report.add(env, ("http", "public"), "action",
-                   "no certificate: the load balancer serves plain HTTP; production-tier rules require HTTPS (set load_balancer.certificate_arn)")
+                   "no certificate: production-tier rules require HTTPS; set load_balancer.certificate_arn before the first `pulumi up`")
+    else:
+        report.add(env, ("http", "public"), "not-carried", f"no certificate: the load balancer serves plain HTTP ({tier} tier)")
     if public.get("ingress"):
         report.add(env, ("http", "public", "ingress"), "not-carried", "CDN/source-IP ingress: set load_balancer.ingress_cidrs")
     if http.get("private"):
@@ -285,15 +288,15 @@ class Converter:
             manifest = self.workspace.workloads[name]
             data = with_overrides(manifest, self.environment)
             if manifest.data["type"] == "Scheduled Job":
-                jobs[name] = self.job(name, manifest, data)
+                jobs[name] = in_reading_order(self.job(name, manifest, data))
             else:
-                services[name] = self.service(name, manifest, data)
+                services[name] = in_reading_order(self.service(name, manifest, data))
         for manifest in self.workspace.other:
             self.report.add(manifest, ("type",), "not-carried", NOT_SUPPORTED_TYPES[manifest.data["type"]])
         config: dict[str, Any] = {
             "environment": self.environment,
             "aws": {"region": self.options.region, "account_id": self.options.account},
-            "tags": {"application": self.workspace.application},
+            "tags": self.tags(env),
         }
         if self.repositories:
             # Copilot builds these images; after the import a CI pipeline pushes them.
@@ -305,12 +308,21 @@ class Converter:
         if self.file_systems:
             config["storage"] = {"efs": self.file_systems}
         if any("expose" in s for s in services.values()):
-            config["load_balancer"] = load_balancer_section(env, self.report)
+            config["load_balancer"] = load_balancer_section(env, self.tier, self.report)
         config["services"] = services
         if jobs:
             config["jobs"] = jobs
         self.unsupported_environment_fields(env)
         return config
+
+    def tags(self, env: Manifest) -> dict[str, str]:
+        """Copilot tags resources with its application; governance may require more tags."""
+        tags = {"application": self.workspace.application}
+        for tag in self.options.required_tags:
+            if tag not in tags and tag != "env":
+                tags[tag] = self.workspace.application
+                self.report.add(env, ("name",), "guess", f"the required tag {tag!r} is set to the application's name")
+        return tags
 
     def cluster(self, env: Manifest) -> dict[str, Any]:
         cluster: dict[str, Any] = {"container_insights": container_insights(env, self.report)}
@@ -650,6 +662,17 @@ class Converter:
             if data.get(key) and key != "network":
                 self.report.add(manifest, (key,), "not-carried", "not a job setting")
         return job
+
+
+# How a person reads a workload: what runs, how big, where it listens, then the rest.
+READING_ORDER = ("image", "cpu", "memory", "architecture", "user", "command", "port", "expose", "health_check", "schedule",
+                 "timezone", "timeout_minutes", "retries", "desired_count", "autoscaling", "capacity", "environment", "secrets",
+                 "volumes", "ephemeral_storage", "sidecars", "alarms", "deployment")
+
+
+def in_reading_order(workload: dict[str, Any]) -> dict[str, Any]:
+    ranked = {key: index for index, key in enumerate(READING_ORDER)}
+    return dict(sorted(workload.items(), key=lambda item: ranked.get(item[0], len(ranked))))
 
 
 def import_workspace(workspace: Workspace, options: ImportOptions) -> tuple[dict[str, dict], Report]:
