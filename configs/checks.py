@@ -414,30 +414,15 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
             continue  # an access level without actions: check_access reports it
 
 
-# ---- policy ----------------------------------------------------------------------------------
-
-
-def check_waivers(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
-    seen: dict[tuple[str, str], int] = {}
-    for index, waiver in enumerate(config.policy.waivers):
-        first = seen.setdefault((waiver.policy, waiver.resource), index)
-        if first != index:
-            yield ("policy", "waivers", index), (
-                f"{waiver.policy} is already waived for {waiver.resource} in policy.waivers[{first}]; keep one"
-            )
-        if waiver.expires < today:
-            yield ("policy", "waivers", index, "expires"), (
-                f"the waiver of {waiver.policy} for {waiver.resource} expired on {waiver.expires}; "
-                "fix the resource or renew the waiver with a new reason"
-            )
+# ---- governance (policies/governance.yaml) ----------------------------------------------------
 
 
 def check_required_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    missing = [tag for tag in config.policy.required_tags if tag not in config.all_tags]
+    from configs.governance import GOVERNANCE_NAME, missing_tags
+
+    missing = missing_tags(config.all_tags)
     if missing:
-        yield ("tags",), (
-            f"missing the required tags {', '.join(missing)}; add them under tags (policy.required_tags lists them)"
-        )
+        yield ("tags",), f"missing the required tags {', '.join(missing)}; add them under tags ({GOVERNANCE_NAME} requires them)"
 
 
 def check_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -477,7 +462,6 @@ CHECKS: tuple[Check, ...] = (
     check_access,
     check_permission_resources,
     check_task_role_policy_size,
-    check_waivers,
     check_required_tags,
     check_tags,
     *DELIVERY_CHECKS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic import Strict as StrictType
@@ -144,7 +144,8 @@ class Logs(Strict):
     kms: Bool = Field(
         default=False,
         description="Encrypt log groups with a customer-managed KMS key (created per environment, "
-        "its key policy admits the logs.<region>.amazonaws.com principal).",
+        "its key policy admits the logs.<region>.amazonaws.com principal). Default: what the environment's "
+        "tier requires (true in production, policies/governance.yaml), which the file cannot turn off.",
     )
 
 
@@ -806,24 +807,8 @@ class Cicd(Strict):
 
 
 # --------------------------------------------------------------------------------------------
-# policy
+# budget
 # --------------------------------------------------------------------------------------------
-
-
-class Waiver(Strict):
-    policy: PolicyName = Field(description="The policy's kebab-case name.")
-    resource: NonEmptyText = Field(description="The resource's logical name (or a service key).")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10)] = Field(
-        description="Why the exception is acceptable; shown in every review."
-    )
-    expires: datetime.date = Field(description="The waiver stops applying (and fails) after this day.")
-
-
-class Policy(Strict):
-    waivers: list[Waiver] = Field(default_factory=list)
-    required_tags: list[NonEmptyText] = Field(
-        default_factory=lambda: ["env", "team"], description="Tags every taggable resource must carry."
-    )
 
 
 class Budget(Strict):
@@ -846,7 +831,9 @@ class EnvironmentConfig(Strict):
         default_factory=dict, description="Added to every taggable resource, with env=<environment>."
     )
     protect: Optional[Bool] = Field(
-        default=None, description="Protect stateful resources from deletion; default true for environments named prod*."
+        default=None,
+        description="Protect stateful resources (and the load balancer) from deletion; default: what the environment's "
+        "tier requires (true in production, policies/governance.yaml), which the file cannot turn off.",
     )
     deploys: Literal["pulumi", "ci"] = Field(
         default="pulumi", description="ci: CI rolls out images, so services ignore task definition changes."
@@ -859,18 +846,33 @@ class EnvironmentConfig(Strict):
     services: dict[Key, Service] = Field(default_factory=dict)
     alarms: EnvironmentAlarms = Field(default_factory=EnvironmentAlarms)
     cicd: Cicd = Field(default_factory=Cicd)
-    policy: Policy = Field(default_factory=Policy)
     budget: Optional[Budget] = Field(default=None, description="A monthly cost ceiling for this environment; none by default.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tier_defaults(cls, data: Any) -> Any:
+        """protect and logs.kms default to what the environment's tier requires
+        (policies/governance.yaml): one place decides them, not the environment's name."""
+        from configs.governance import tier_defaults
+
+        return tier_defaults(data) if isinstance(data, dict) else data
 
     # ---- resolved values: components read these, never the raw Optional fields ----
 
     @property
+    def tier(self) -> str:
+        """production | staging | development, from policies/governance.yaml (unlisted: its default_tier)."""
+        from configs.governance import tier_name
+
+        return tier_name(self.environment)
+
+    @property
     def is_production(self) -> bool:
-        return self.environment.startswith("prod")
+        return self.tier == "production"
 
     @property
     def protect_resources(self) -> bool:
-        return self.is_production if self.protect is None else self.protect
+        return bool(self.protect)
 
     @property
     def all_tags(self) -> dict[str, str]:
