@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -83,30 +84,26 @@ def main(argv: Optional[list[str]] = None) -> int:
     if conflicts and not args.force:
         print("import: these exist already (pass --force to overwrite):\n" + "\n".join(f"  {c}" for c in conflicts), file=sys.stderr)
         return 2
-    problems = validation_problems({env: files[root / "configs" / f"{env}.yaml"] for env in configs})
+    wanted_tiers = {env: tiers.get(env, "production") for env in configs}
+    problems = validation_problems({env: files[root / "configs" / f"{env}.yaml"] for env in configs}, governance, wanted_tiers)
     if problems:
         print("import: the result does not validate (nothing was written):\n" + problems, file=sys.stderr)
         return 2
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    set_tiers(governance, {env: tiers.get(env, "production") for env in configs})
+    set_tiers(governance, wanted_tiers)
     written = sorted(str(path.relative_to(root)) for path in files) + [str(governance.relative_to(root))]
     print(report.render(written))
     return 0
 
 
 def required_tags(root: Path) -> tuple[str, ...]:
-    """The tags governance requires of every environment (policies/governance.yaml), else the
-    model's default."""
-    governance = root / "policies" / "governance.yaml"
-    if governance.exists():
-        listed = (yaml.safe_load(governance.read_text()) or {}).get("required_tags")
-        if listed:
-            return tuple(str(tag) for tag in listed)
-    from configs.model import Policy
+    """The tags governance requires of every environment (the project's policies/governance.yaml)."""
+    from configs.governance import load_governance
 
-    return tuple(Policy().required_tags)
+    governance = root / "policies" / "governance.yaml"
+    return tuple(load_governance(governance).required_tags) if governance.exists() else ()
 
 
 def environment_file(environment: str, config: dict[str, Any], application: str) -> str:
@@ -122,23 +119,30 @@ def stack_file(config: dict[str, Any]) -> str:
     return yaml.safe_dump({"config": {"aws:region": config["aws"]["region"]}}, sort_keys=False)
 
 
-def validation_problems(texts: dict[str, str]) -> str:
+def validation_problems(texts: dict[str, str], governance: Path, tiers: dict[str, str]) -> str:
     """The loader's own report for each generated file (environment -> text), read exactly as
-    it will be read from configs/ (a temporary copy: nothing is written before it passes)."""
+    it will be read from configs/, under the governance file as it will be (the new tiers):
+    all in a temporary folder, so nothing is written before every file passes."""
+    from configs import governance as rules
     from configs.errors import ConfigError
     from configs.loader import load_environment
 
     reports = []
     with tempfile.TemporaryDirectory(prefix="copilot-import-") as folder:
-        for environment, text in texts.items():
-            path = Path(folder) / "configs" / f"{environment}.yaml"
-            path.parent.mkdir(exist_ok=True)
-            path.write_text(text)
-            try:
-                load_environment(path, stack=environment)
-            except ConfigError as error:
-                # Name the file as it will be written, not the temporary copy.
-                reports.append(re.sub(r"\S*?(configs/[^/\s:]+\.yaml)", r"\1", error.report()))
+        future = Path(folder) / "governance.yaml"
+        if governance.exists():
+            shutil.copy2(governance, future)
+        set_tiers(future, tiers)
+        with rules.using(future):
+            for environment, text in texts.items():
+                path = Path(folder) / "configs" / f"{environment}.yaml"
+                path.parent.mkdir(exist_ok=True)
+                path.write_text(text)
+                try:
+                    load_environment(path, stack=environment)
+                except ConfigError as error:
+                    # Name the file as it will be written, not the temporary copy.
+                    reports.append(re.sub(r"\S*?(configs/[^/\s:]+\.yaml)", r"\1", error.report()))
     return "\n".join(reports)
 
 
