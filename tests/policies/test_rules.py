@@ -145,7 +145,7 @@ CASES = [
          [("aws-ecs-service-private-subnets", SERVICE), ("aws-vpc-private-subnet-no-internet-gateway", "prod-private-eu-west-1a")],
          "its route table prod-private-rt-eu-west-1a routes to the internet gateway"),
     case("no-nat-missing-endpoints", [remove("prod-nat-eu-west-1a")], [("aws-vpc-endpoints-without-nat", "prod-vpc")],
-         "lacks the VPC endpoints ecr.dkr, ecs, ecs-agent, ecs-telemetry, kms, logs, secretsmanager, ssm, ssmmessages, sts,"),
+         "lacks the VPC endpoints ec2messages, ecr.dkr, ecs, ecs-agent, ecs-telemetry, kms, logs, secretsmanager, ssm, ssmmessages,"),
     case("endpoint-public-dns", [set_("prod-endpoint-ecr-api", "privateDnsEnabled", False)], [("aws-vpc-endpoint-private-dns", "prod-endpoint-ecr-api")], "com.amazonaws.eu-west-1.ecr.api has privateDnsEnabled off"),
     # ---- IAM
     case("action-service-star", [statement("prod-api-task-role", 0, Action=["s3:*"])], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "inline policy 'task' statement 'Config' allows s3:*"),
@@ -223,7 +223,8 @@ def test_edges_the_new_rules_accept(pack, edits):
 def test_every_rule_has_a_failing_case():
     covered = {policy for param in CASES for policy, _ in param.values[1]}
     # The log-group KMS and waiver rules are tested in test_config.py, the delivery rules in
-    # test_delivery_rules.py.
+    # test_delivery_rules.py, the volume rules in test_workload_rules.py.
     assert sorted(set(RULES_BY_NAME) - covered) == [
-        "aws-cloudwatch-alarm-has-action", "aws-cloudwatch-log-group-kms", "aws-ecs-service-exposed-alarms", "aws-pack-waiver-valid"
+        "aws-cloudwatch-alarm-has-action", "aws-cloudwatch-log-group-kms", "aws-ecs-service-exposed-alarms",
+        "aws-ecs-task-definition-efs-encrypted-iam", "aws-ecs-task-definition-mounts-declared-volumes", "aws-pack-waiver-valid"
     ]
