@@ -55,7 +55,9 @@ INSTANCE_TYPE_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 MATCHER_PATTERN = r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$"
 BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 SSL_POLICY_PATTERN = r"^ELBSecurityPolicy-[A-Za-z0-9-]+$"
+CONTAINER_PATH_PATTERN = r"^/[^\s]*$"
 PATTERN_HINTS: dict[str, str] = {
+    CONTAINER_PATH_PATTERN: "use an absolute path inside the container, such as /tmp",
     KEY_PATTERN: "use 1-40 lowercase letters, digits and hyphens, starting with a letter",
     PROVIDER_PATTERN: "use fargate, fargate_spot or the name of a cluster.capacity.ec2 provider",
     ENVIRONMENT_PATTERN: "use 1-20 lowercase letters, digits and hyphens, starting with a letter",
@@ -707,6 +709,17 @@ class Sidecar(Strict):
     command: Optional[list[str]] = None
 
 
+ContainerPath = Annotated[str, StringConstraints(pattern=CONTAINER_PATH_PATTERN, max_length=4096)]
+
+
+class Volume(Strict):
+    """A path writable under a read-only root: scratch space on the task's own storage (gone
+    with the task), mounted at the same path in every container of the task."""
+
+    path: ContainerPath = Field(description="Where the volume is mounted in each container of the task.")
+    read_only: Bool = Field(default=False, description="Mount it read-only.")
+
+
 class Task(Strict):
     """What services and jobs share: one task definition (its containers, roles and logs).
 
@@ -737,6 +750,12 @@ class Task(Strict):
     sidecars: dict[Key, Sidecar] = Field(
         default_factory=dict,
         description="More containers in the same task; their cpu/memory are carved out of the task's.",
+    )
+    volumes: dict[Key, Volume] = Field(
+        default_factory=dict, description="Writable paths (task storage) under the read-only root, by name."
+    )
+    ephemeral_storage: Optional[Annotated[Int, Field(ge=21, le=200)]] = Field(
+        default=None, description="GiB of Fargate task storage, 21-200 (Fargate's default without it: 20)."
     )
 
 

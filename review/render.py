@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from review.cost import CostEstimate, delta, money, signed_money
+from review.cost import CostEstimate, CostLine, delta, money, money_range, signed_money
 from review.diff import PlanDiff, ResourceChange, top_input
 from review.plan import render_counts, render_tree
 from review.report import PlanReport
@@ -38,7 +38,14 @@ def policy_line(policy: Optional[PolicyResult]) -> str:
 
 
 def cost_line(cost: CostEstimate) -> str:
-    return f"est. {money(cost.total)}/month"
+    return f"est. {money_range(cost)}"
+
+
+def line_range(line: CostLine) -> str:
+    """' (min $a – max $b)' when a line's ends differ from its expected figure, else ''."""
+    if abs(line.minimum - line.monthly) < 0.005 and abs(line.maximum - line.monthly) < 0.005:
+        return ""
+    return f" (min {money(line.minimum)} – max {money(line.maximum)})"
 
 
 def budget_attention(report: PlanReport, base: Optional[PlanReport] = None) -> list[str]:
@@ -137,16 +144,16 @@ def policy_attention(base: Optional[PolicyResult], head: Optional[PolicyResult])
 
 
 def cost_text(cost: CostEstimate) -> str:
-    lines = [f"Estimated monthly cost: {money(cost.total)} ({cost.citation})"]
+    lines = [f"Estimated monthly cost: {money_range(cost)} ({cost.citation})"]
     lines.append("  by component:")
     lines += [f"    {name:<22} {money(amount):>12}" for name, amount in cost.by_component().items()]
     lines.append("  by service (shared EC2 capacity apportioned by vCPU):")
     lines += [f"    {name:<22} {money(amount):>12}" for name, amount in cost.by_service().items()]
     lines.append("  lines:")
     for line in cost.lines:
-        lines.append(f"    {line.component:<16} {line.item:<64} {line.quantity:>9,.1f} {line.unit:<10} x {line.unit_price:<9g} = {money(line.monthly):>10}")
+        lines.append(f"    {line.component:<16} {line.item:<64} {line.quantity:>9,.1f} {line.unit:<12} x {line.unit_price:<9g} = {money(line.monthly):>10}{line_range(line)}")
     lines.append("  assumptions:")
-    lines += [f"    - {text}" for text in cost.assumptions.describe()]
+    lines += [f"    - {text}" for text in cost.assumptions]
     lines += [f"    ! {note}" for note in cost.notes]
     return "\n".join(lines)
 
@@ -185,7 +192,7 @@ def plan_text(report: PlanReport) -> str:
 def diff_summary(report: DiffReport) -> str:
     base, head = report.base, report.head
     return (f"{change_summary(report.diff)}; {policy_line(head.policy)}; cost {signed_money(head.cost.total - base.cost.total)}/month "
-            f"({money(base.cost.total)} -> {money(head.cost.total)})" + (f"; {head.budget.headline()}" if head.budget else ""))
+            f"({money(base.cost.total)} -> {money_range(head.cost)})" + (f"; {head.budget.headline()}" if head.budget else ""))
 
 
 def diff_text(report: DiffReport) -> str:
@@ -227,7 +234,7 @@ def cost_delta_rows(base: CostEstimate, head: CostEstimate) -> list[tuple[str, f
 
 
 def cost_delta_text(base: CostEstimate, head: CostEstimate) -> str:
-    lines = [f"Cost per month: {money(base.total)} -> {money(head.total)} ({signed_money(head.total - base.total)}; {head.citation})"]
+    lines = [f"Cost per month: {money(base.total)} -> {money(head.total)} ({signed_money(head.total - base.total)}; now {money_range(head)}; {head.citation})"]
     for name, before, after in cost_delta_rows(base, head):
         lines.append(f"  {name:<22} {money(before):>12} -> {money(after):>12}  {signed_money(after - before):>11}")
     return "\n".join(lines)
@@ -247,11 +254,11 @@ def _md_escape(text: str) -> str:
 def cost_markdown(cost: CostEstimate) -> str:
     rows = ["| component | USD/month |", "|---|---:|"]
     rows += [f"| {name} | {money(amount)} |" for name, amount in cost.by_component().items()]
-    rows += [f"| **total** | **{money(cost.total)}** |", "", "| service | USD/month |", "|---|---:|"]
+    rows += [f"| **total** | **{money(cost.total)}** (min {money(cost.min)} – max {money(cost.max)}) |", "", "| service | USD/month |", "|---|---:|"]
     rows += [f"| {name} | {money(amount)} |" for name, amount in cost.by_service().items()]
-    rows += ["", "| component | item | quantity | unit price | USD/month |", "|---|---|---:|---:|---:|"]
-    rows += [f"| {l.component} | {_md_escape(l.item)} | {l.quantity:,.1f} {l.unit} | {l.unit_price:g} | {money(l.monthly)} |" for l in cost.lines]
-    rows += ["", f"{cost.citation}. Assumptions:", *[f"- {text}" for text in cost.assumptions.describe()]]
+    rows += ["", "| component | item | quantity | unit price | USD/month | min – max |", "|---|---|---:|---:|---:|---:|"]
+    rows += [f"| {l.component} | {_md_escape(l.item)} | {l.quantity:,.1f} {l.unit} | {l.unit_price:g} | {money(l.monthly)} | {money(l.minimum)} – {money(l.maximum)} |" for l in cost.lines]
+    rows += ["", f"{cost.citation}. Assumptions:", *[f"- {_md_escape(text)}" for text in cost.assumptions]]
     rows += [f"- **not estimated:** {note}" for note in cost.notes]
     return "\n".join(rows)
 
@@ -278,7 +285,7 @@ def _badge(policy: Optional[PolicyResult]) -> str:
 
 def plan_markdown(report: PlanReport) -> str:
     summary = (f"**{report.environment}**: {report.resource_count} resources · {_badge(report.policy)} · "
-               f"**{money(report.cost.total)}/month** (est.){_budget_badge(report)}")
+               f"**{money_range(report.cost)}** (est.){_budget_badge(report)}")
     attention = budget_attention(report)
     return "\n\n".join([
         f"### Offline plan: `{report.environment}`",
@@ -286,7 +293,7 @@ def plan_markdown(report: PlanReport) -> str:
         *(["**Needs attention:**\n\n" + "\n".join(f"- ⚠️ {_md_escape(item)}" for item in attention)] if attention else []),
         f"```mermaid\n{report.diagram}\n```",
         _details("Policy verdict", policy_markdown(report.policy)),
-        _details(f"Estimated cost: {money(report.cost.total)}/month", cost_markdown(report.cost) + savings_markdown(report)),
+        _details(f"Estimated cost: {money_range(report.cost)}", cost_markdown(report.cost) + savings_markdown(report)),
         _details("Resources by type", f"```\n{render_counts(report.plan)}\n```"),
         _details("Resource tree", f"```\n{render_tree(report.plan)}\n```"),
     ])
@@ -310,7 +317,7 @@ def diff_markdown(report: DiffReport) -> str:
     base, head, diff = report.base, report.head, report.diff
     delta = head.cost.total - base.cost.total
     summary = (f"**{head.environment}** (`{report.base_label}` → {report.head_label}): {change_summary(diff)} · {_badge(head.policy)} · "
-               f"cost **{signed_money(delta)}/month** ({money(base.cost.total)} → {money(head.cost.total)}){_budget_badge(head)}")
+               f"cost **{signed_money(delta)}/month** ({money(base.cost.total)} → {money_range(head.cost)}){_budget_badge(head)}")
     parts = [summary]
     attention = attention_items(report)
     if attention:
@@ -340,15 +347,19 @@ def cost_json(cost: CostEstimate) -> dict[str, Any]:
         "currency": "USD",
         "period": "month",
         "prices": cost.citation,
-        "total": round(cost.total, 2),
+        "total": round(cost.total, 2),  # the expected figure
+        "expected": round(cost.expected, 2),
+        "min": round(cost.min, 2),
+        "max": round(cost.max, 2),
         "by_component": {k: round(v, 2) for k, v in cost.by_component().items()},
         "by_service": {k: round(v, 2) for k, v in cost.by_service().items()},
         "lines": [
             {"component": l.component, "service": l.service, "item": l.item, "quantity": round(l.quantity, 4),
-             "unit": l.unit, "unit_price": l.unit_price, "monthly": round(l.monthly, 2)}
+             "unit": l.unit, "unit_price": l.unit_price, "monthly": round(l.monthly, 2),
+             "min": round(l.minimum, 2), "max": round(l.maximum, 2)}
             for l in cost.lines
         ],
-        "assumptions": cost.assumptions.describe(),
+        "assumptions": list(cost.assumptions),
         "notes": list(cost.notes),
     }
 
@@ -405,6 +416,7 @@ def diff_json_data(report: DiffReport) -> dict[str, Any]:
         ],
         "policy": {"base": policy_json(report.base.policy), "head": policy_json(report.head.policy)},
         "cost": {"base": round(report.base.cost.total, 2), "head": round(report.head.cost.total, 2),
+                 "head_min": round(report.head.cost.min, 2), "head_max": round(report.head.cost.max, 2),
                  "delta": round(report.head.cost.total - report.base.cost.total, 2),
                  "budget": budget_json(report.head),
                  "savings": [{"monthly": round(s.monthly, 2), "suggestion": s.text} for s in report.head.savings],
