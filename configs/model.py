@@ -739,8 +739,9 @@ class Task(Strict):
     permissions: list[Statement] = Field(default_factory=list, description="Task role statements.")
     access: Access = Field(default_factory=Access)
     connects_to: list[Connection] = Field(default_factory=list)
-    user: Optional[Annotated[str, StringConstraints(pattern=USER_PATTERN)]] = Field(
-        default=None, description="Run as this user (uid[:gid]); root is refused."
+    user: ContainerUser = Field(
+        description="Required: the non-root user (uid[:gid]) the container runs as; images often default to "
+        "root, so the platform never leaves it to the image."
     )
     command: Optional[list[str]] = None
     stop_timeout: Int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT)
@@ -757,12 +758,6 @@ class Task(Strict):
         default=None, description="GiB of Fargate task storage, 21-200 (Fargate's default without it: 20)."
     )
 
-    @field_validator("user")
-    @classmethod
-    def _not_root(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and value.split(":")[0] in ("root", "0"):
-            raise ValueError("containers must not run as root; use a uid such as 1000")
-        return value
 
     @property
     def has_task_role(self) -> bool:
