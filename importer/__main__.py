@@ -94,7 +94,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         path.write_text(text)
     set_tiers(governance, wanted_tiers)
     written = sorted(str(path.relative_to(root)) for path in files) + [str(governance.relative_to(root))]
-    print(report.render(written))
+    stale = sorted(f"configs/usage/{env}.yaml" for env in configs if (root / "configs" / "usage" / f"{env}.yaml").exists())
+    print(report.render(written, stale_usage=stale))
     return 0
 
 

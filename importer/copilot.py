@@ -67,7 +67,7 @@ class Report:
     def add(self, manifest: Manifest, path: tuple, kind: str, text: str) -> None:
         self.entries.append(ReportEntry(manifest.where(*path), ".".join(map(str, path)) or "(manifest)", kind, text))
 
-    def render(self, written: list[str]) -> str:
+    def render(self, written: list[str], stale_usage: tuple[str, ...] | list[str] = ()) -> str:
         titles = {
             "action": "Do before the first `pulumi up`",
             "not-carried": "Not carried over",
@@ -75,6 +75,10 @@ class Report:
             "changed": "Changed to the platform's secure value",
         }
         out = ["Imported from AWS Copilot.", "", "Written:"] + [f"  {path}" for path in written]
+        if stale_usage:
+            # A usage file describes the environment that was there before (its services' names).
+            out += ["", "Kept, but written for the environment this import replaced (check or remove them):"]
+            out += [f"  {path}" for path in stale_usage]
         for kind, title in titles.items():
             chosen = sorted({e for e in self.entries if e.kind == kind}, key=lambda e: (e.where.split(":")[0], e.field, e.text))
             if chosen:
@@ -473,6 +477,7 @@ class Converter:
                             "128 CPU units / 256 MiB reserved for the sidecar inside the task size (Copilot shares the task without reservations)")
             if spec.get("port"):
                 entry["port"] = int(str(spec["port"]).split("/")[0])
+                self.privileged_port(manifest, ("sidecars", sidecar, "port"), entry["port"])
             if "essential" in spec:
                 entry["essential"] = bool(spec["essential"])
             if spec.get("depends_on"):
@@ -487,6 +492,12 @@ class Converter:
             result[sidecar] = entry
         return result
 
+    def privileged_port(self, manifest: Manifest, path: tuple, port: int) -> None:
+        if port < 1024:
+            self.report.add(manifest, path, "action",
+                            f"port {port}: a non-root container with every capability dropped cannot listen below 1024; "
+                            "make the image listen on a port above 1024 and change it here")
+
     # ---- services ----
 
     def service(self, name: str, manifest: Manifest, data: dict[str, Any]) -> dict[str, Any]:
@@ -494,6 +505,7 @@ class Converter:
         image = data.get("image") or {}
         if image.get("port"):
             service["port"] = int(image["port"])
+            self.privileged_port(manifest, ("image", "port"), service["port"])
         kind = manifest.data["type"]
         http = data.get("http")
         if kind == "Load Balanced Web Service" and http is not False:
