@@ -147,7 +147,9 @@ def names_referenced(resource: str, referenced: set[str]) -> bool:
     stem = identity.removesuffix("-??????")
     if stem == identity or "*" in stem or "?" in stem:
         return False
-    return any(fnmatch.fnmatchcase(ref, identity) for ref in referenced)
+    # A task may inject a secret by its partial ARN (no random suffix): the grant for it is
+    # exactly `<partial ARN>-??????`, AWS's documented pattern.
+    return stem in referenced or any(fnmatch.fnmatchcase(ref, identity) for ref in referenced)
 
 
 RULES = [

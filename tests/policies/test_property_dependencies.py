@@ -7,6 +7,7 @@ pack resolves the same links from the ARN values, so both give the same verdict.
 from __future__ import annotations
 
 import dataclasses
+import json
 from functools import lru_cache
 
 import pytest
@@ -138,3 +139,19 @@ def test_a_task_role_reading_more_than_one_secret_fails(pack, resource):
     (found,) = [v for v in verdict.violations if v.policy == SECRETS_RULE]
     assert (found.level, found.resource) == ("mandatory", TASK_ROLE)
     assert f"statement 'Config' lets the task role read {resource}, which matches more than one secret or parameter" in found.message
+
+
+def test_a_secret_injected_by_its_partial_arn_is_read_through_the_documented_suffix(pack):
+    # The loader accepts a partial secret ARN (no 6-character suffix) and grants `<name>-??????`;
+    # the execution role then reads exactly the referenced secret.
+    partial = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/partial"
+
+    def inject(data):
+        data["services"]["api"]["secrets"]["PARTIAL"] = {"secret": partial}
+
+    config = edited("prod", inject)
+    plan = plan_of(config)
+    policy = json.loads(plan.named("prod-api-execution-policy").props["policy"])
+    assert [s["Resource"] for s in policy["Statement"] if s.get("Sid") == "ReadReferencedSecrets"][0].count(partial + "-??????") == 1
+    verdict = pack.verdict(plan.resources, pack_config(config))
+    assert [v for v in verdict.violations if v.policy == SECRETS_RULE] == []
