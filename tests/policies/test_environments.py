@@ -40,7 +40,6 @@ def test_the_insecure_environment_fails_with_the_expected_violations(pack):
     config = load_environment(INSECURE, today=TODAY)
     verdict = pack.verdict(run_program(config).resources, pack_config(config))
     assert verdict.summary() == [
-        ("aws-cloudwatch-log-group-retention", "mandatory", "prod-insecure-api-logs"),
         ("aws-ecs-cluster-container-insights", "mandatory", "prod-insecure-cluster"),
         ("aws-ecs-service-circuit-breaker", "mandatory", "prod-insecure-api-service"),
         ("aws-ecs-service-health-check-grace-period", "mandatory", "prod-insecure-api-service"),
@@ -48,7 +47,6 @@ def test_the_insecure_environment_fails_with_the_expected_violations(pack):
         ("aws-ecs-service-on-demand-share", "mandatory", "prod-insecure-api-service"),
         ("aws-ecs-task-definition-read-only-root-filesystem", "mandatory", "prod-insecure-api-task-definition"),
         ("aws-iam-no-wildcard-resources", "mandatory", "prod-insecure-api-task-policy"),
-        ("aws-lb-access-logs", "mandatory", "prod-insecure-alb"),
         ("aws-lb-https-only", "mandatory", "prod-insecure-alb"),
         ("aws-lb-https-only", "mandatory", "prod-insecure-alb"),
         ("aws-lb-https-only", "mandatory", "prod-insecure-alb"),
@@ -56,7 +54,6 @@ def test_the_insecure_environment_fails_with_the_expected_violations(pack):
     ]
     messages = "\n".join(v.message for v in verdict.violations)
     for fragment in (
-        "retentionInDays is 7, below the production minimum of 90",
         "deploymentMinimumHealthyPercent is 50, below 100",
         "the capacity strategy (FARGATE_SPOT) has no on-demand share",
         "grants s3:GetObject on Resource \"*\"",
