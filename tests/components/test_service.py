@@ -926,3 +926,35 @@ def test_an_exposed_service_waits_for_its_listener_rule_and_the_capacity_provide
     assert plan.named("prod-cluster-providers").urn in api.depends_on
     worker = plan.named("prod-worker-service", "aws:ecs/service:Service")
     assert not [urn for urn in worker.depends_on if "ListenerRule" in urn]
+
+
+# --------------------------------------------------------------------------------------------
+# First deploy: repositories that do not exist yet
+# --------------------------------------------------------------------------------------------
+
+
+def test_on_an_empty_account_services_wait_for_their_repositories_and_everything_else_is_created(caplog):
+    with caplog.at_level("WARNING"):
+        first = run_program(reference_config("prod"), empty_account=True)
+    second = reference_plan("prod")  # the repositories exist: the usual plan
+    # Every service's image comes from the stack's registry, so no ECS service (nor its
+    # autoscaling) is created; the repositories, task definitions, roles, groups and rules are.
+    assert first.of_type(ECS_SERVICE) == [] and first.of_type(SCALING_TARGET) == [] and first.of_type(SCALING_POLICY) == []
+    assert [r.name for r in second.of_type(ECS_SERVICE)] == ["prod-api-service", "prod-reports-service", "prod-worker-service"]
+    deferred = {ECS_SERVICE, SCALING_TARGET, SCALING_POLICY}
+    assert sorted(r.name for r in first.resources) == sorted(r.name for r in second.resources if r.type not in deferred)
+    assert len(first.of_type("aws:ecr/repository:Repository")) == 3
+    assert len(first.of_type(TASK_DEFINITION)) == 3
+    messages = sorted(record.getMessage() for record in caplog.records if "is not created in this update" in record.getMessage())
+    assert messages == [
+        f"services.{key}: the ECS service is not created in this update: its ECR repository prod/{key} does not exist "
+        "yet. Everything else is created now; push the image tags the service names, then run `pulumi up` again to "
+        "create it (README: Before the first `pulumi up`)."
+        for key in ("api", "reports", "worker")
+    ]
+
+
+def test_a_service_whose_image_is_not_in_the_stacks_registry_is_created_on_an_empty_account():
+    config = edited("staging", lambda d: d["services"]["worker"].update(image={"uri": "public.ecr.aws/nginx/nginx:1.27"}))
+    plan = run_program(config, empty_account=True)
+    assert [r.name for r in plan.of_type(ECS_SERVICE)] == ["staging-worker-service"]
