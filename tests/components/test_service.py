@@ -297,6 +297,7 @@ def test_dev_api_container_definition_exactly():
             "mountPoints": [
                 {"sourceVolume": "ssm-agent-state", "containerPath": "/var/lib/amazon/ssm", "readOnly": False},
                 {"sourceVolume": "ssm-agent-logs", "containerPath": "/var/log/amazon/ssm", "readOnly": False},
+                {"sourceVolume": "ssm-managed-agents", "containerPath": "/managed-agents", "readOnly": False},
             ],
             "stopTimeout": 30,
             "user": "10001",
@@ -322,8 +323,43 @@ def test_dev_api_container_definition_exactly():
 
 def test_exec_on_a_read_only_root_gets_empty_task_volumes_for_the_ssm_agent():
     dev = one(reference_services("dev"), "dev-api-task-definition").props
-    assert dev["volumes"] == [{"name": "ssm-agent-state"}, {"name": "ssm-agent-logs"}]
+    assert dev["volumes"] == [{"name": "ssm-agent-state"}, {"name": "ssm-agent-logs"}, {"name": "ssm-managed-agents"}]
     assert one(reference_services("staging"), "staging-api-task-definition").props.get("volumes", []) == []
+
+
+def _exec_mounts(plan: Plan, name: str) -> list[tuple[str, str]]:
+    main = containers(plan, name)[0]
+    volumes = [v["name"] for v in one(plan, name).props.get("volumes", [])]
+    mounts = [(m["sourceVolume"], m["containerPath"]) for m in main.get("mountPoints", [])]
+    assert sorted(volumes) == sorted(volume for volume, _ in mounts)  # every volume is mounted, nothing else
+    return mounts
+
+
+def test_exec_mounts_per_capacity_type_never_duplicate_the_ec2_agents_own_mount():
+    # prod with exec on: the worker runs on EC2, the api on Fargate.
+    plan = services_plan(edited("prod", lambda d: d["cluster"].update(exec={"enabled": True})))
+    # On EC2 the ECS agent bind-mounts /var/log/amazon/ssm (and /managed-agents/execute-command)
+    # itself: a second mount there would be "Duplicate mount point" and stop every task.
+    assert _exec_mounts(plan, "prod-worker-task-definition") == [("ssm-agent-state", "/var/lib/amazon/ssm")]
+    assert one(plan, "prod-worker-task-definition").props["requiresCompatibilities"] == ["EC2"]
+    # On Fargate nothing is mounted for the agent: its state, its logs and /managed-agents.
+    assert _exec_mounts(plan, "prod-api-task-definition") == [
+        ("ssm-agent-state", "/var/lib/amazon/ssm"),
+        ("ssm-agent-logs", "/var/log/amazon/ssm"),
+        ("ssm-managed-agents", "/managed-agents"),
+    ]
+    for task in plan.of_type(TASK_DEFINITION):
+        paths = [m["containerPath"] for c in json.loads(task.props["containerDefinitions"]) for m in c.get("mountPoints", [])]
+        assert len(paths) == len(set(paths)), task.name
+
+
+def test_a_writable_root_gets_no_exec_volumes():
+    def edit(data: dict) -> None:
+        data["cluster"]["exec"] = {"enabled": True}
+        data["services"]["api"]["read_only_root_filesystem"] = False
+
+    plan = services_plan(edited("prod", edit))
+    assert _exec_mounts(plan, "prod-api-task-definition") == []
 
 
 def test_staging_worker_container_definition_exactly():
