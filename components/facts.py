@@ -68,7 +68,9 @@ def _existing_repositories(config: EnvironmentConfig) -> Optional[frozenset[str]
     repository does not exist yet is not created in this `pulumi up` (components/service.py)."""
     if not config.registry.repositories:
         return None
-    return frozenset(aws.ecr.get_repositories().names)
+    names = aws.ecr.get_repositories().names
+    # AWS always answers a list (empty in a new account); no list at all is "unknown".
+    return None if names is None else frozenset(names)
 
 
 def check_zone_layout(config: EnvironmentConfig, zones: tuple[str, ...]) -> None:

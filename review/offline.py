@@ -208,10 +208,12 @@ class PlatformMocks(pulumi_mocks.Mocks):
     """Answers resources with their inputs plus the computed attributes used downstream, and
     invokes by token, as AWS would for the configured account and region."""
 
-    def __init__(self, account_id: str, region: str, repositories: tuple[str, ...] = ()):
+    def __init__(self, account_id: str, region: str, repositories: Optional[tuple[str, ...]] = None):
         self.account_id = account_id
         self.region = region
-        self.repositories = repositories  # the ECR repository names the account already has
+        # The ECR repository names the account already has; None: every repository the
+        # program asks about exists (the invoke then answers no list at all).
+        self.repositories = repositories
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         state = {**_computed_state(args.typ, args.name, args.inputs, self.account_id, self.region), **args.inputs}
@@ -241,7 +243,7 @@ class PlatformMocks(pulumi_mocks.Mocks):
             },
             "aws:index/getRegion:getRegion": lambda _: {"name": region, "region": region, "id": region},
             "aws:ecr/getRepositories:getRepositories": lambda _: {
-                "names": list(self.repositories),
+                **({} if self.repositories is None else {"names": list(self.repositories)}),
                 "id": region,
                 "region": region,
             },
@@ -276,7 +278,7 @@ def _quiet_garbage_collector():
 
 
 def install_mocks(
-    stack: str, account_id: str, region: str, *, preview: bool = False, repositories: tuple[str, ...] = ()
+    stack: str, account_id: str, region: str, *, preview: bool = False, repositories: Optional[tuple[str, ...]] = None
 ) -> CapturingMonitor:
     """Points the (process-wide) Pulumi runtime at fresh mocks for one stack."""
     # The SDK keeps the root Stack resource across set_mocks calls; without a reset, a second
@@ -297,8 +299,8 @@ def run_program(
 ) -> Plan:
     """Runs the program (by default the real one) for a validated environment under mocks.
 
-    The mocked account already holds the environment's ECR repositories (a stack's usual
-    state), unless `empty_account`: the first `pulumi up` of a new account."""
+    The mocked account already holds every ECR repository the program asks about (a stack's
+    usual state), unless `empty_account`: the first `pulumi up` of a new account."""
     from components.environment import create_environment, stack_outputs
 
     def real_program(cfg: EnvironmentConfig) -> dict[str, Any]:
@@ -306,9 +308,7 @@ def run_program(
 
     run = program or real_program
     account = config.aws.account_id or DEFAULT_ACCOUNT
-    from components.registry import repository_name
-
-    repositories = () if empty_account else tuple(repository_name(config.environment, key) for key in config.registry.repositories)
+    repositories = () if empty_account else None
     monitor = install_mocks(config.environment, account, config.aws.region, preview=preview, repositories=repositories)
     plan = Plan(config.environment)
 
