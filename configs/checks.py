@@ -15,6 +15,7 @@ from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.errors import excerpt
 from configs.endpoints import required_endpoints
 from configs.checks_delivery import DELIVERY_CHECKS
+from configs.limit_checks import LIMIT_CHECKS
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
 from configs.strategy import capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
@@ -34,7 +35,7 @@ MAX_TAGS = 50
 
 
 def run_checks(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
-    for check in (*CHECKS, *_workload_checks()):
+    for check in (*CHECKS, *LIMIT_CHECKS, *_workload_checks()):
         yield from check(config, today)
 
 

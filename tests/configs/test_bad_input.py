@@ -384,6 +384,7 @@ network:
   subnet_prefix: {public: 26, private: 24}
 """,
         [
+            "env.yaml:6: network.availability_zones[1]: eu-west-1 has no zone eu-west-1f; its zones are eu-west-1a, eu-west-1b, eu-west-1c",
             "env.yaml:7: network.subnet_prefix: 10.0.0.0/22 holds 4 /24 private subnets, but zone letter 'f' needs slot 6; use a longer prefix or a larger CIDR",
         ],
         id="subnet_zone_out_of_range",

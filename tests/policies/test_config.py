@@ -33,7 +33,7 @@ def config_file(env: str) -> dict:
 
 def test_names_are_unique_kebab_case_with_service_prefix():
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 51
+    assert len(names) == len(set(names)) == 53
     assert [n for n in names if not re.fullmatch(r"aws-[a-z0-9]+(-[a-z0-9]+)+", n)] == []
     assert all(rule.description.endswith(".") and rule.remediation for rule in RULES)
 
@@ -282,6 +282,7 @@ def test_an_unknown_document_skips_the_rules_that_read_it(pack):
     assert sorted(v.policy for v in verdict.violations) == [
         "aws-ecs-task-definition-drops-all-capabilities",
         "aws-ecs-task-definition-logs-retained",
+        "aws-ecs-task-definition-mounts-declared-volumes",
         "aws-ecs-task-definition-no-plaintext-secrets",
         "aws-ecs-task-definition-no-privileged-containers",
         "aws-ecs-task-definition-pinned-image",

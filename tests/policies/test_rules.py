@@ -223,7 +223,8 @@ def test_edges_the_new_rules_accept(pack, edits):
 def test_every_rule_has_a_failing_case():
     covered = {policy for param in CASES for policy, _ in param.values[1]}
     # The log-group KMS and waiver rules are tested in test_config.py, the delivery rules in
-    # test_delivery_rules.py.
+    # test_delivery_rules.py, the volume rules in test_workload_rules.py.
     assert sorted(set(RULES_BY_NAME) - covered) == [
-        "aws-cloudwatch-alarm-has-action", "aws-cloudwatch-log-group-kms", "aws-ecs-service-exposed-alarms", "aws-pack-waiver-valid"
+        "aws-cloudwatch-alarm-has-action", "aws-cloudwatch-log-group-kms", "aws-ecs-service-exposed-alarms",
+        "aws-ecs-task-definition-efs-encrypted-iam", "aws-ecs-task-definition-mounts-declared-volumes", "aws-pack-waiver-valid"
     ]
