@@ -14,6 +14,7 @@ from configs.arns import ACCESS_LEVELS, access_actions, parse_arn, partition_of,
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.errors import excerpt
 from configs.endpoints import required_endpoints
+from configs.instance_types import instance_type
 from configs.checks_delivery import DELIVERY_CHECKS
 from configs.limit_checks import LIMIT_CHECKS
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
@@ -125,6 +126,24 @@ def check_capacity_providers(config: EnvironmentConfig, _today: datetime.date) -
                     f"{provider.architecture}; use {'Graviton (m7g, c7g, ...)' if provider.architecture == 'arm64' else 'Intel/AMD (m6i, m7a, ...)'} types"
                 )
     yield from shared.items()
+
+
+# GPU families (NVIDIA g*/p*, including g5g) when a type is not in the checked-in table.
+GPU_INSTANCE_TYPE = re.compile(r"^(g\d|p\d)[a-z0-9-]*\.")
+
+
+def check_gpu_instance_types(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """GPU capacity is refused until it works end to end: the standard ECS AMI has no GPU
+    driver, tasks reserve no GPU and the cost estimate has no GPU prices, so such a provider
+    would start instances that no task could use as a GPU."""
+    for key, provider in config.cluster.capacity.ec2.items():
+        for index, name in enumerate(provider.instance_types):
+            known = instance_type(name)
+            if (known.gpus if known is not None else int(bool(GPU_INSTANCE_TYPE.match(name)))) > 0:
+                yield ("cluster", "capacity", "ec2", key, "instance_types", index), (
+                    f"{name} is a GPU instance type, which this platform does not support yet (the standard ECS AMI "
+                    "has no GPU driver and tasks reserve no GPU); use a type without GPUs, such as m6i.large"
+                )
 
 
 def check_strategies(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -455,6 +474,7 @@ CHECKS: tuple[Check, ...] = (
     check_load_balancer_zones,
     check_endpoints,
     check_capacity_providers,
+    check_gpu_instance_types,
     check_strategies,
     check_service_placement,
     check_service_keys,
