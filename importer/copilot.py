@@ -239,7 +239,7 @@ def network_section(env: Manifest, tier: str, report: Report) -> dict[str, Any]:
     return network
 
 
-def load_balancer_section(env: Manifest, tier: str, report: Report) -> dict[str, Any]:
+def load_balancer_section(env: Manifest, tier: str, application: str, report: Report) -> dict[str, Any]:
     http = env.data.get("http") or {}
     public = http.get("public") or {}
     certificates = public.get("certificates") or []
@@ -254,6 +254,13 @@ def load_balancer_section(env: Manifest, tier: str, report: Report) -> dict[str,
                    "no certificate: production-tier rules require HTTPS; set load_balancer.certificate_arn before the first `pulumi up`")
     else:
         report.add(env, ("http", "public"), "not-carried", f"no certificate: the load balancer serves plain HTTP ({tier} tier)")
+    if tier == "production":
+        # aws-lb-access-logs is mandatory in production; Copilot kept no access logs. The bucket
+        # (with the ELB log-delivery policy) must exist before the first `pulumi up`.
+        bucket = f"{application}-{env.data.get('name') or 'env'}-alb-access-logs"
+        section["access_logs"] = {"bucket": bucket}
+        report.add(env, ("http", "public"), "action",
+                   f"access logs go to the bucket {bucket} (production tier): create it with the ELB log-delivery bucket policy, or name yours")
     if public.get("ingress"):
         report.add(env, ("http", "public", "ingress"), "not-carried", "CDN/source-IP ingress: set load_balancer.ingress_cidrs")
     if http.get("private"):
@@ -312,7 +319,7 @@ class Converter:
         if self.file_systems:
             config["storage"] = {"efs": self.file_systems}
         if any("expose" in s for s in services.values()):
-            config["load_balancer"] = load_balancer_section(env, self.tier, self.report)
+            config["load_balancer"] = load_balancer_section(env, self.tier, self.workspace.application, self.report)
         config["services"] = services
         if jobs:
             config["jobs"] = jobs
