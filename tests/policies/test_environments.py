@@ -62,7 +62,7 @@ def test_the_insecure_environment_fails_with_the_expected_violations(pack):
         "retentionInDays is 7, below the production minimum of 90",
         "deploymentMinimumHealthyPercent is 50, below 100",
         "the capacity strategy (FARGATE_SPOT) has no on-demand share",
-        "grants s3:GetObject on Resource \"*\"",
+        "grants Read s3:GetObject on Resource \"*\"",
         "the HTTP listener prod-insecure-alb-http serves traffic instead of redirecting to HTTPS",
     ):
         assert fragment in messages

@@ -18,12 +18,24 @@ from .stack import (
     container,
     drop,
     edited,
+    json_doc,
     remove,
     set_,
     statement,
 )
 
 TASK, SERVICE, REPO = "prod-api-task", "prod-api-service", "prod-api-repository"
+ORDERS = f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders"
+GITHUB = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+ECS_CONDITION = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def trust_policy(principal, condition=None, action="sts:AssumeRole", role="prod-api-task-role"):
+    """Replaces a role's trust policy by one statement."""
+    statement = {"Effect": "Allow", "Principal": principal, "Action": action}
+    if condition:
+        statement["Condition"] = condition
+    return set_(role, "assumeRolePolicy", json_doc([statement]))
 
 
 def lifecycle(mutate) -> str:
@@ -148,21 +160,69 @@ CASES = [
          "lacks the VPC endpoints ecr.dkr, ecs, ecs-agent, ecs-telemetry, kms, logs, secretsmanager, ssm, ssmmessages, sts,"),
     case("endpoint-public-dns", [set_("prod-endpoint-ecr-api", "privateDnsEnabled", False)], [("aws-vpc-endpoint-private-dns", "prod-endpoint-ecr-api")], "com.amazonaws.eu-west-1.ecr.api has privateDnsEnabled off"),
     # ---- IAM
-    case("action-service-star", [statement("prod-api-task-role", 0, Action=["s3:*"])], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "inline policy 'task' statement 'Config' allows s3:*"),
-    case("action-star", [statement("prod-api-task-role", 0, Action="*", Resource="arn:aws:s3:::acme-config/*")], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "allows *"),
+    case("action-service-star", [statement("prod-api-task-role", 0, Action=["s3:*"])], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "inline policy 'task' statement 'Config' allows \"s3:*\", every action of s3"),
+    case("action-double-star", [statement("prod-api-task-role", 0, Action="sqs:**", Resource=ORDERS)], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "allows \"sqs:**\", every action of sqs"),
+    case("action-upper-case", [statement("prod-api-task-role", 0, Action="S3:*")], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "allows \"S3:*\", every action of s3"),
+    case("action-across-services", [statement("prod-api-task-role", 0, Action="*:Get*")], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "allows \"*:Get*\", actions of every service"),
+    case("action-star", [statement("prod-api-task-role", 0, Action="*", Resource="arn:aws:s3:::acme-config/*")], [("aws-iam-no-wildcard-actions", "prod-api-task-role")] + [("aws-iam-pass-role-scoped", "prod-api-task-role")] * 2, "allows \"*\", actions of every service"),
+    case("iam-glob-grants-pass-role", [statement("prod-api-task-role", 0, Action="iam:P*", Resource=f"arn:aws:iam::{ACCOUNT}:role/prod-api-task")], [("aws-iam-pass-role-scoped", "prod-api-task-role")], "grants iam:PassRole without an iam:PassedToService condition"),
     case("not-action", [statement("prod-api-task-role", 0, NotAction="iam:*")], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "allows NotAction"),
-    case("resource-star", [statement("prod-api-task-role", 0, Resource="*")], [("aws-iam-no-wildcard-resources", "prod-api-task-role")], "grants s3:GetObject on Resource \"*\""),
-    case("trust-account", [set_("prod-api-task-role", "assumeRolePolicy", json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}]}))],
-         [("aws-iam-role-trust", "prod-api-task-role")], "the trust policy admits AWS arn:aws:iam::999999999999:root"),
-    case("trust-lambda", [set_("prod-api-task-role", "assumeRolePolicy", json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]}, "Action": "sts:AssumeRole"}]}))],
+    case("resource-star", [statement("prod-api-task-role", 0, Resource="*")], [("aws-iam-no-wildcard-resources", "prod-api-task-role")], "grants Read s3:GetObject on Resource \"*\""),
+    case("glob-write-on-every-bucket", [statement("prod-api-task-role", 0, Action="s3:*Object", Resource="arn:aws:s3:::*/*")], [("aws-iam-no-wildcard-resources", "prod-api-task-role")],
+         "grants Write s3:DeleteObject, s3:PutObject, s3:ReplicateObject, s3:RestoreObject; Read s3:GetObject on \"arn:aws:s3:::*/*\", a wildcard in the resource's own identifier"),
+    case("bucket-name-prefix", [statement("prod-api-task-role", 0, Resource="arn:aws:s3:::acme-*/*")], [("aws-iam-no-wildcard-resources", "prod-api-task-role")], "arn:aws:s3:::acme-*/*"),
+    case("resource-any-account", [statement("prod-api-task-role", 0, Action="sqs:SendMessage", Resource="arn:aws:sqs:eu-west-1:*:orders")], [("aws-iam-no-wildcard-resources", "prod-api-task-role")], "grants Write sqs:SendMessage on \"arn:aws:sqs:eu-west-1:*:orders\", any account"),
+    case("resource-any-region", [statement("prod-api-task-role", 0, Action="sqs:SendMessage", Resource=f"arn:aws:sqs:*:{ACCOUNT}:orders")], [("aws-iam-no-wildcard-resources", "prod-api-task-role")], "any region"),
+    case("resource-arn-star", [statement("prod-api-task-role", 0, Resource="arn:*")], [("aws-iam-no-wildcard-resources", "prod-api-task-role")], "\"arn:*\", a wildcard ARN"),
+    case("task-reads-every-secret", [statement("prod-api-task-role", 0, Action="secretsmanager:GetSecretValue", Resource=f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:*")], [("aws-iam-no-wildcard-resources", "prod-api-task-role")], "secret:*\", a wildcard in the resource's own identifier"),
+    case("decrypt-every-key", [statement("prod-api-task-role", 0, Action="kms:Decrypt", Resource=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*")], [("aws-iam-no-wildcard-resources", "prod-api-task-role")], "grants Write kms:Decrypt on"),
+    case("not-resource", [statement("prod-api-task-role", 0, NotResource="arn:aws:s3:::secret-bucket/*")], [("aws-iam-no-wildcard-resources", "prod-api-task-role")], "allows NotResource"),
+    case("pass-any-role", [statement("prod-api-task-role", 0, Action="iam:PassRole", Resource=f"arn:aws:iam::{ACCOUNT}:role/*", Condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})],
+         [("aws-iam-no-wildcard-resources", "prod-api-task-role"), ("aws-iam-pass-role-scoped", "prod-api-task-role")], "grants iam:PassRole on \"arn:aws:iam::123456789012:role/*\", not one exact role"),
+    case("pass-role-any-service", [statement("prod-api-task-role", 0, Action="iam:PassRole", Resource=f"arn:aws:iam::{ACCOUNT}:role/prod-api-task")], [("aws-iam-pass-role-scoped", "prod-api-task-role")], "without an iam:PassedToService condition"),
+    case("assume-role-prefix", [statement("prod-api-task-role", 0, Action="sts:AssumeRole", Resource=f"arn:aws:iam::{ACCOUNT}:role/prod-*")],
+         [("aws-iam-no-wildcard-resources", "prod-api-task-role"), ("aws-iam-pass-role-scoped", "prod-api-task-role")], "grants sts:AssumeRole on \"arn:aws:iam::123456789012:role/prod-*\", not one exact role"),
+    case("document-not-an-object", [set_("prod-api-task-role", "inlinePolicies.0.policy", "[1, 2]")], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "inline policy 'task' is a JSON list, not a policy object, so what it grants cannot be judged"),
+    case("document-not-json", [set_("prod-api-task-role", "inlinePolicies.0.policy", "{Statement: all}")], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "inline policy 'task' is not JSON"),
+    case("role-policy-resource", [add("aws:iam/rolePolicy:RolePolicy", "prod-api-extra", {"role": "prod-api-task", "policy": json_doc([{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"}])}, links={"role": ["prod-api-task-role"]})],
+         [("aws-iam-no-wildcard-actions", "prod-api-extra")], "policy statement '(no Sid)' allows \"dynamodb:*\", every action of dynamodb"),
+    case("managed-policy-resource", [add("aws:iam/policy:Policy", "prod-api-managed", {"policy": json_doc([{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])})],
+         [("aws-iam-no-wildcard-resources", "prod-api-managed")], "grants Write s3:PutObject on Resource \"*\""),
+    case("iam-user", [add("aws:iam/user:User", "prod-deployer", {"name": "deployer"})], [("aws-iam-no-users", "prod-deployer")], "the stack creates an IAM User"),
+    case("access-key", [add("aws:iam/accessKey:AccessKey", "prod-deployer-key", {"user": "deployer"})], [("aws-iam-no-users", "prod-deployer-key")], "the stack creates an IAM AccessKey"),
+    # ---- trust
+    case("trust-account", [trust_policy({"AWS": "arn:aws:iam::999999999999:root"})],
+         [("aws-iam-role-trust", "prod-api-task-role")], "the trust policy admits AWS arn:aws:iam::999999999999:root (another account) without an sts:ExternalId condition"),
+    case("trust-account-id", [trust_policy({"AWS": "999999999999"})], [("aws-iam-role-trust", "prod-api-task-role")], "admits AWS 999999999999 (another account)"),
+    case("trust-lambda", [trust_policy({"Service": ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]}, ECS_CONDITION)],
          [("aws-iam-role-trust", "prod-api-task-role")], "admits Service lambda.amazonaws.com"),
-    case("admin-managed", [set_("prod-api-task-role", "managedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"])], [("aws-iam-no-admin-policies", "prod-api-task-role")], "attaches arn:aws:iam::aws:policy/AdministratorAccess"),
+    case("trust-anyone", [trust_policy("*")], [("aws-iam-role-trust", "prod-api-task-role")], "the trust policy admits '*', anyone with AWS credentials"),
+    case("trust-any-account-root", [trust_policy({"AWS": "arn:aws:iam::*:root"}, {"StringEquals": {"sts:ExternalId": "x"}})], [("aws-iam-role-trust", "prod-api-task-role")], "anyone with AWS credentials"),
+    case("trust-not-principal", [set_("prod-api-task-role", "assumeRolePolicy", json_doc([{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]))],
+         [("aws-iam-role-trust", "prod-api-task-role")], "allows NotPrincipal"),
+    case("trust-no-source-account", [trust_policy({"Service": "ecs-tasks.amazonaws.com"})], [("aws-iam-role-trust", "prod-api-task-role")], "admits ecs-tasks.amazonaws.com without a aws:SourceAccount condition (confused deputy)"),
+    case("trust-source-account-glob", [trust_policy({"Service": "ecs-tasks.amazonaws.com"}, {"StringLike": {"aws:SourceAccount": "*"}})], [("aws-iam-role-trust", "prod-api-task-role")], "without a aws:SourceAccount condition"),
+    case("trust-source-account-if-exists", [trust_policy({"Service": "ecs-tasks.amazonaws.com"}, {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}})], [("aws-iam-role-trust", "prod-api-task-role")], "without a aws:SourceAccount condition"),
+    case("trust-flow-logs-no-source-arn", [trust_policy({"Service": "vpc-flow-logs.amazonaws.com"}, {"StringEquals": {"aws:SourceAccount": ACCOUNT}})], [("aws-iam-role-trust", "prod-api-task-role")], "admits vpc-flow-logs.amazonaws.com without a aws:SourceArn condition"),
+    case("trust-github-any-repo", [trust_policy({"Federated": GITHUB}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}, "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}}, "sts:AssumeRoleWithWebIdentity")],
+         [("aws-iam-role-trust", "prod-api-task-role")], "admits GitHub OIDC subject 'repo:acme/*', not one repository and branch or environment"),
+    case("trust-github-any-branch", [trust_policy({"Federated": GITHUB}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}, "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/platform:*"}}, "sts:AssumeRoleWithWebIdentity")],
+         [("aws-iam-role-trust", "prod-api-task-role")], "subject 'repo:acme/platform:*'"),
+    case("trust-github-no-audience", [trust_policy({"Federated": GITHUB}, {"StringEquals": {"token.actions.githubusercontent.com:sub": "repo:acme/platform:ref:refs/heads/main"}}, "sts:AssumeRoleWithWebIdentity")],
+         [("aws-iam-role-trust", "prod-api-task-role")], "without token.actions.githubusercontent.com:aud = sts.amazonaws.com"),
+    case("trust-not-json", [set_("prod-api-task-role", "assumeRolePolicy", "ecs-tasks")], [("aws-iam-role-trust", "prod-api-task-role")], "the trust policy is not JSON"),
+    # ---- managed policies
+    case("admin-managed", [set_("prod-api-task-role", "managedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"])], [("aws-iam-no-admin-policies", "prod-api-task-role")], "attaches arn:aws:iam::aws:policy/AdministratorAccess, which grants administration or whole services"),
     case("poweruser-attachment", [add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "prod-api-task-power", {"role": "prod-api-task", "policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}, links={"role": ["prod-api-task-role"]})],
          [("aws-iam-no-admin-policies", "prod-api-task-power")], "attaches arn:aws:iam::aws:policy/PowerUserAccess"),
+    case("full-access-attachment", [add("aws:iam/policyAttachment:PolicyAttachment", "prod-api-s3-full", {"roles": ["prod-api-task"], "policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}, links={"roles": ["prod-api-task-role"]})],
+         [("aws-iam-no-admin-policies", "prod-api-s3-full")], "AmazonS3FullAccess, which grants administration or whole services"),
+    case("instance-policy-on-task-role", [set_("prod-api-task-role", "managedPolicyArns", ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"])], [("aws-iam-no-admin-policies", "prod-api-task-role")], "which is for EC2 container instance roles only"),
+    case("other-managed-policy", [set_("prod-api-exec-role", "managedPolicyArns", ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"])], [("aws-iam-no-admin-policies", "prod-api-exec-role")], "an AWS managed policy not scoped to this stack's resources"),
     case("exec-reads-other-secret", [statement("prod-api-exec-role", 3, Resource=f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/admin-ZzZzZz")],
          [("aws-iam-execution-role-secrets-scoped", "prod-api-exec-role")], "lets the execution role read arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/admin-ZzZzZz"),
     case("exec-reads-all-secrets", [statement("prod-api-exec-role", 3, Resource=f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/*")],
-         [("aws-iam-execution-role-secrets-scoped", "prod-api-exec-role")], "secret:prod/*, which its task definitions do not reference"),
+         [("aws-iam-execution-role-secrets-scoped", "prod-api-exec-role"), ("aws-iam-no-wildcard-resources", "prod-api-exec-role")], "secret:prod/*, which its task definitions do not reference"),
     case("exec-reads-other-parameter", [statement("prod-api-exec-role", 4, Action="ssm:GetParameter*", Resource=f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/prod/admin/key")],
          [("aws-iam-execution-role-secrets-scoped", "prod-api-exec-role")], "parameter/prod/admin/key"),
     # ---- load balancer
@@ -212,10 +272,21 @@ def test_each_mutation_fails_exactly_its_policy(pack, edits, expected, fragment)
     pytest.param([container("linuxParameters", {"capabilities": {"drop": ["all"]}})], id="drop-all-lowercase"),
     pytest.param([container("linuxParameters", None), set_(TASK, "runtimePlatform", {"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"})], id="windows-no-linux-parameters"),
     pytest.param([set_(SERVICE, "networkConfiguration.subnets", ["subnet-shared"]), lambda s: s[SERVICE]["links"].update(networkConfiguration=["prod-api-sg"])], id="subnet-outside-the-stack"),
+    pytest.param([trust_policy({"AWS": "arn:aws:iam::999999999999:root"}, {"StringEquals": {"sts:ExternalId": "acme-7f3a"}})], id="other-account-with-external-id"),
+    pytest.param([trust_policy({"Federated": GITHUB}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:acme/platform:environment:prod"}}, "sts:AssumeRoleWithWebIdentity")], id="github-one-environment"),
+    pytest.param([trust_policy({"Federated": GITHUB}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}, "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/platform:ref:refs/heads/main"}}, "sts:AssumeRoleWithWebIdentity")], id="github-one-branch"),
+    pytest.param([statement("prod-api-task-role", 0, Action="iam:PassRole", Resource=f"arn:aws:iam::{ACCOUNT}:role/prod-api-task", Condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})], id="pass-one-role-to-ecs"),
+    pytest.param([statement("prod-api-task-role", 0, Action=["ecs:DescribeTaskDefinition", "ecs:RunTask"], Resource=f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/prod-api:*")], id="task-definition-revisions"),
+    pytest.param([statement("prod-api-task-role", 0, Action="logs:PutLogEvents", Resource=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/prod/api:log-stream:*")], id="streams-of-one-group"),
+    pytest.param([statement("prod-api-exec-role", 3, Resource=f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/db-??????")], id="secret-random-suffix"),
+    pytest.param([statement("prod-api-task-role", 0, Action=["s3:ListAllMyBuckets", "cloudwatch:PutMetricData"], Resource="*")], id="star-only-actions-on-star"),
 ])
 def test_edges_the_new_rules_accept(pack, edits):
     """min 0 lets ECS stop a task first; DAEMON and blue/green ignore maximumPercent; a
-    Windows task has no linuxParameters; a subnet of another stack cannot be judged here."""
+    Windows task has no linuxParameters; a subnet of another stack cannot be judged here;
+    IAM's legitimate narrow forms (an external id, one GitHub environment or branch, one role
+    passed to one service, children under an exact parent, the secret suffix, actions that
+    support only "*") pass."""
     config = all_mandatory(production=False)  # min 0 fails aws-ecs-service-min-healthy-percent in production only
     assert pack.verdict(edited(*edits), config).violations == ()
 
