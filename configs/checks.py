@@ -15,6 +15,12 @@ from configs.endpoints import required_endpoints
 from configs.model import EXEC_LOG_KEY, EnvironmentConfig, StrategyEntry
 from configs.strategy import SPOT_ARM64, capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
+from policies.iam_meaning import (
+    action_pattern_problem,
+    resource_wildcard,
+    role_handover_problems,
+    wildcard_resource_problems,
+)
 
 Problem = tuple[tuple, str]
 Check = Callable[[EnvironmentConfig, datetime.date], Iterator[Problem]]
@@ -291,6 +297,51 @@ def check_account_references(config: EnvironmentConfig, _today: datetime.date) -
             yield path, f"{arn} belongs to account {parts[4]}, not {account}"
 
 
+# ---- IAM: the pack's judgement (policies/iam_meaning.py), refused before anything exists -------
+
+
+def check_permission_patterns(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """What aws-iam-no-wildcard-actions, -resources and -pass-role-scoped would reject."""
+    for name, service in config.services.items():
+        for index, statement in enumerate(service.permissions):
+            path = ("services", name, "permissions", index)
+            for position, action in enumerate(statement.actions):
+                problem = action_pattern_problem(action)
+                if problem:
+                    yield path + ("actions", position), f"{problem}; list the actions, or use `access` levels"
+            for position, resource in enumerate(statement.resources):
+                for problem in wildcard_resource_problems(statement.actions, [resource]):
+                    yield path + ("resources", position), f"{problem}; name the exact ARNs"
+            # permissions carry no Condition, so PassRole can never be limited to a service here.
+            for problem in role_handover_problems(statement.actions, statement.resources, None):
+                yield path, f"{problem}; the platform creates the roles tasks need"
+
+
+def check_access_arns(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """Access levels grant every action of the level on each ARN: a wildcard ARN is refused."""
+    for name, service in config.services.items():
+        for level in ("read", "write", "list_", "tagging"):
+            for index, arn in enumerate(getattr(service.access, level)):
+                reason = resource_wildcard(arn)
+                if reason:
+                    yield ("services", name, "access", level.rstrip("_"), index), (
+                        f"{reason}: {level.rstrip('_')} would grant every such action on it; name the exact ARNs"
+                    )
+
+
+def check_secret_reference_wildcards(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """The execution role is granted exactly these ARNs: a wildcard would read other secrets or
+    decrypt with other keys."""
+    for name, service in config.services.items():
+        for variable, ref in service.secrets.items():
+            for field in ("secret", "parameter", "kms_key"):
+                value = getattr(ref, field)
+                if value is not None and ("*" in value or "?" in value) and resource_wildcard(value):
+                    yield ("services", name, "secrets", variable, field), (
+                        f"{value!r} has a wildcard; the execution role reads exactly what is named here, so name one"
+                    )
+
+
 # ---- policy ----------------------------------------------------------------------------------
 
 
@@ -351,6 +402,9 @@ CHECKS: tuple[Check, ...] = (
     check_connections,
     check_environment_variables,
     check_account_references,
+    check_permission_patterns,
+    check_access_arns,
+    check_secret_reference_wildcards,
     check_waivers,
     check_required_tags,
     check_tags,
