@@ -407,7 +407,10 @@ def _role_with_policy(
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    aws.iam.RolePolicy(
+    # Kept on the role (`inline_policy`) so that what runs under the role can wait for its
+    # permissions too: IAM creates the role and its policy in separate calls, and a task started
+    # in between fails with AccessDenied (see `inline_policy`).
+    role.inline_policy = aws.iam.RolePolicy(  # type: ignore[attr-defined]
         f"{name}-policy",
         name=physical(f"{name}-policy", ROLE_POLICY_NAME_MAX),
         role=role.id,
@@ -415,6 +418,14 @@ def _role_with_policy(
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return role
+
+
+def inline_policy(role: aws.iam.Role) -> aws.iam.RolePolicy:
+    """The one inline policy of a role made by create_execution_role / create_task_role.
+    Depend on it, not only on the role: a role without its policy yet can be assumed but may do
+    nothing, so the first tasks would fail on ECR, Logs or Secrets Manager and count toward
+    the deployment circuit breaker."""
+    return role.inline_policy  # type: ignore[attr-defined]
 
 
 def _resolved_grants(grants: ExecutionGrants) -> pulumi.Output[ExecutionGrants]:

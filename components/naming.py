@@ -8,6 +8,7 @@ and never change without an alias.
 from __future__ import annotations
 
 import hashlib
+import re
 
 TYPE_PREFIX = "ecsplatform"
 
@@ -19,6 +20,12 @@ def type_token(module: str, cls: str) -> str:
 def child(parent_name: str, *parts: str) -> str:
     """`prod-api` + (`task`,) -> `prod-api-task`."""
     return "-".join((parent_name, *parts))
+
+
+def name_part(value: str) -> str:
+    """A value written in YAML (a CIDR such as 10.50.0.0/16) as a part of a logical name:
+    `10-50-0-0-16`. Keys and AWS ids (pl-..., sg-...) pass unchanged."""
+    return re.sub(r"[^A-Za-z0-9-]", "-", value)
 
 
 def family(environment: str, key: str) -> str:

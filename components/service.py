@@ -20,14 +20,14 @@ import pulumi
 import pulumi_aws as aws
 
 from configs.aws_limits import CONTAINER_HEALTH_CHECK_MAX_START_PERIOD
-from configs.model import SecretRef
+from configs.model import Connection, Deployment, SecretRef
 from configs.model import Service as ServiceConfig
 from configs.model import StrategyEntry
 from components import iam
 from components.arns import log_group_arn
 from components.facts import PlatformFacts
 from components.logs import log_group, log_group_name
-from components.naming import child, family, type_token
+from components.naming import child, family, name_part, type_token
 from components.registry import repository_name
 
 
@@ -186,6 +186,15 @@ def task_volumes(service: ServiceConfig, exec_enabled: bool) -> list[str]:
     if exec_enabled and service.read_only_root_filesystem:
         return list(EXEC_WRITABLE_PATHS)
     return []
+
+
+def rollout_timeouts(deployment: Deployment, deploys: str) -> Optional[pulumi.CustomTimeouts]:
+    """How long `pulumi up` waits for a steady state (create and update); None when it does
+    not wait (`deployment.wait: false`, or deploys: ci where the pipeline waits)."""
+    if not deployment.waits(deploys):
+        return None
+    minutes = f"{deployment.timeout_minutes}m"
+    return pulumi.CustomTimeouts(create=minutes, update=minutes)
 
 
 def cpu_architecture(architecture: str) -> str:
@@ -383,17 +392,31 @@ class Service(pulumi.ComponentResource):
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             enable_execute_command=args.exec_enabled,
-            # `pulumi up` returns once ECS accepted the deployment; the circuit breaker (not a
-            # Pulumi timeout) decides whether it succeeds and rolls back when it does not.
-            wait_for_steady_state=False,
+            # ECS refuses a capacity-provider-strategy change without a new deployment, and the
+            # provider stops the preview ("force_new_deployment should be true") or, in older
+            # versions, replaces the service (delete-first here: an outage). With it, every
+            # update of this resource starts a deployment; it does not redeploy when nothing
+            # changed (no `triggers`). With deploys: ci that deployment runs CI's current
+            # revision, since taskDefinition is ignored (README).
+            force_new_deployment=True,
+            # `pulumi up` fails when the rollout does (circuit breaker rollback or no steady
+            # state within the timeout), instead of reporting success for a rolled-back deploy.
+            wait_for_steady_state=config.deployment.waits(args.deploys),
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # Capacity providers must be attached to the cluster before a strategy names them,
                 # and ECS refuses a target group that no listener routes to yet
                 # ("does not have an associated load balancer"): wait for the listener rule.
-                depends_on=[args.capacity_providers, *([args.listener_rule] if args.listener_rule else [])],
+                # Both roles' inline policies, not only the roles: tasks started before their
+                # permissions exist fail (AccessDenied) and trip the circuit breaker.
+                depends_on=[
+                    args.capacity_providers,
+                    *([args.listener_rule] if args.listener_rule else []),
+                    *(iam.inline_policy(role) for role in (execution_role, task_role) if role is not None),
+                ],
                 ignore_changes=ignored,
+                custom_timeouts=rollout_timeouts(config.deployment, args.deploys),
                 # The name is fixed, and ECS refuses a second service of the same name in the
                 # cluster, so a replacement (only a new name or cluster forces one) must delete
                 # first; the preview shows it as such.
@@ -518,9 +541,10 @@ class Service(pulumi.ComponentResource):
 
 
 def connect_services(services: dict[str, "Service"], configs: dict[str, ServiceConfig]) -> None:
-    """`connects_to`: egress on the source's group and ingress on the target (another service's
-    group or an external one), created after every service exists so peers can refer to
-    each other both ways.
+    """`connects_to`: egress on the source's group, plus ingress on the target when the target
+    is another service of this stack; created after every service exists so peers can refer to
+    each other both ways. A CIDR or prefix list (a network outside the VPC) gets the egress
+    rule only: whatever listens there admits us by its own rules.
 
     Rules are children of the source service and named from keys, so adding or removing one
     connection (or service) touches no other rule."""
@@ -532,26 +556,38 @@ def connect_services(services: dict[str, "Service"], configs: dict[str, ServiceC
             if (target, port) in seen:
                 continue
             seen.add((target, port))
-            base = child(source.resource_name, "to", target, str(port))
-            if connection.service is not None:
-                peer = services[connection.service]
-                target_group_id: pulumi.Input[str] = peer.security_group_id
-                what = f"service {connection.service}"
-            else:
-                target_group_id = connection.security_group  # type: ignore[assignment]
-                what = f"security group {connection.security_group}"
+            base = child(source.resource_name, "to", name_part(target), str(port))
+            if connection.service is None:
+                _egress_outside_the_vpc(source, source_key, connection, base)
+                continue
+            peer = services[connection.service]
             tcp_rule(
-                "egress", child(base, "egress"), group=source.security_group_id, peer_group=target_group_id,
-                port=port, description=f"{source_key} connects to {what} on {port}",
+                "egress", child(base, "egress"), group=source.security_group_id, peer_group=peer.security_group_id,
+                port=port, description=f"{source_key} connects to service {connection.service} on {port}",
                 tags=source.args.tags, parent=source,
             )
-            if connection.service is None:
-                # An external group (e.g. a database's) belongs to another stack or team: we do
-                # not add rules to it. Its owner must admit this service's group on the port.
-                continue
             tcp_rule(
                 "ingress", child(base, "ingress"), group=peer.security_group_id,
                 peer_group=source.security_group_id, port=port,
                 description=f"{connection.service} admits {source_key} on {port}",
                 tags=source.args.tags, parent=source,
             )
+
+
+def _egress_outside_the_vpc(source: "Service", source_key: str, connection: Connection, base: str) -> None:
+    """A `cidr:` or `prefix_list:` target. A `security_group:` outside the stack is refused by
+    the loader (AWS rejects rules to groups in another VPC); refuse it here too for callers
+    that skip the loader."""
+    if connection.security_group is not None:
+        raise ValueError(
+            f"services.{source_key}.connects_to: {connection.security_group} is not created by this stack; "
+            "use cidr: or prefix_list:"
+        )
+    what = f"network {connection.cidr}" if connection.cidr is not None else f"prefix list {connection.prefix_list}"
+    tcp_rule(
+        "egress", child(base, "egress"), group=source.security_group_id,
+        cidr=str(connection.cidr) if connection.cidr is not None else None,
+        prefix_list=connection.prefix_list, port=connection.port,
+        description=f"{source_key} connects to {what} on {connection.port}",
+        tags=source.args.tags, parent=source,
+    )

@@ -11,8 +11,9 @@ import re
 from typing import Callable, Iterable, Iterator
 
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
+from configs.errors import excerpt
 from configs.endpoints import required_endpoints
-from configs.model import EXEC_LOG_KEY, EnvironmentConfig, StrategyEntry
+from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
 from configs.strategy import SPOT_ARM64, capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
 from policies.iam_meaning import (
@@ -55,7 +56,7 @@ def check_subnets(config: EnvironmentConfig, _today: datetime.date) -> Iterator[
             if not (zone.startswith(config.aws.region) and re.fullmatch(r"[a-z]", zone[len(config.aws.region):])):
                 misnamed = True
                 yield ("network", "availability_zones", index), (
-                    f"{zone!r} is not a zone of {config.aws.region}; use names such as {config.aws.region}a"
+                    f"{excerpt(zone)} is not a zone of {config.aws.region}; use names such as {config.aws.region}a"
                 )
         if len(set(zones)) != len(zones):
             yield ("network", "availability_zones"), "a zone is listed twice; list each zone once"
@@ -261,10 +262,31 @@ def check_connections(config: EnvironmentConfig, _today: datetime.date) -> Itera
                 yield path + ("port",), (
                     f"{target} listens on {config.services[target].port}, not {connection.port}"
                 )
+            yield from _external_target_problems(config, connection, path)
             key = (connection.target, connection.port)
             if key in seen:
                 yield path, f"{connection.target} port {connection.port} is listed twice"
             seen.add(key)
+
+
+def _external_target_problems(config: EnvironmentConfig, connection: Connection, path: tuple) -> Iterator[Problem]:
+    """Targets outside the stack. A security group rule may reference a group only in the same
+    VPC (or a peered VPC in the same region with an active peering connection), and every group
+    this stack creates is reached by `service:`; any other group id is therefore in another
+    VPC and AWS would reject the rule at `pulumi up`.
+    https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"""
+    if connection.security_group is not None:
+        yield path + ("security_group",), (
+            f"{connection.security_group} is not a security group this stack creates: a group outside the stack "
+            "is in another VPC, and AWS rejects rules that reference it; reach it by its network "
+            f"({{cidr: <its subnet CIDR>, port: {connection.port}}}) or a managed prefix list "
+            f"({{prefix_list: pl-..., port: {connection.port}}}), or use service: for a service of this environment"
+        )
+    if connection.cidr is not None and connection.cidr.overlaps(config.network.cidr):
+        yield path + ("cidr",), (
+            f"{connection.cidr} overlaps this environment's VPC ({config.network.cidr}); only this stack's services "
+            "live there, so connect with service: <key>, or name the outside network"
+        )
 
 
 def check_environment_variables(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -372,7 +394,7 @@ def check_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Pro
     env = config.tags.get("env")
     if env is not None and env != config.environment:
         yield ("tags", "env"), (
-            f"env {env!r} contradicts environment {config.environment!r}; the env tag is set from "
+            f"env {excerpt(env)} contradicts environment {config.environment!r}; the env tag is set from "
             "environment, so remove it"
         )
     if "service" in config.tags:

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
+
+# A report shows a value, never the whole of it: a value may be huge, or another file's content.
+EXCERPT_CHARACTERS = 80
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARACTERS) -> str:
+    """repr() of a value, cut to `limit` characters of text with the full length noted."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else f"{text[:limit]}... ({len(text)} characters)"
 
 
 @dataclass(frozen=True, order=True)

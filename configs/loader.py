@@ -13,14 +13,14 @@ import os
 import sys
 import types
 import typing
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Optional
 
 import pydantic
 from pydantic import BaseModel
 
 from configs.checks import run_checks
-from configs.errors import ConfigError, ConfigIssue
+from configs.errors import ConfigError, ConfigIssue, excerpt
 from configs.model import PATTERN_HINTS, EnvironmentConfig
 from configs.yaml_source import Source, YamlPath, deep_merge, format_path, read_yaml
 
@@ -62,7 +62,8 @@ def load_layered(path: Path, _chain: tuple[Path, ...] = ()) -> Source:
     source.issues = issues
     if not isinstance(source.data, dict):
         file, line = source.location(())
-        raise ConfigError(issues + [ConfigIssue(file, line, "", "the file must be a mapping of sections (environment, aws, ...)")])
+        # What a scalar or a list holds does not matter: the file is not an environment file.
+        raise ConfigError([ConfigIssue(file, line, "", "the file must be a mapping of sections (environment, aws, ...)")])
     if "extends" not in source.data:
         return source
     base_path = _base_path(source, resolved, (*_chain, resolved))
@@ -74,18 +75,35 @@ def load_layered(path: Path, _chain: tuple[Path, ...] = ()) -> Source:
 
 
 def _base_path(source: Source, resolved: Path, chain: tuple[Path, ...]) -> Path:
-    """The file `extends` names, or ConfigError at the `extends` line."""
+    """The file `extends` names, or ConfigError at the `extends` line.
+
+    The file is data, not a program: `extends` names a YAML file inside the folder of the file
+    that names it, so an environment file can never make the loader read (and a report echo)
+    a file elsewhere on the machine: no absolute path, no `..`, no symlink that leads out.
+    """
     base_name = source.data["extends"]
     file, line = source.location(("extends",))
+    here = _display_name(resolved)
 
     def fail(message: str) -> ConfigError:
         return ConfigError(source.issues + [ConfigIssue(file, line, "extends", message)])
 
     if not isinstance(base_name, str) or not base_name.strip():
         raise fail(f"{_show(base_name)} is not a file name; use e.g. extends: base.yaml")
-    base_path = (resolved.parent / base_name).resolve()
+    shown = excerpt(base_name)
+    parts = PurePosixPath(base_name.replace("\\", "/")).parts
+    if base_name.startswith(("/", "\\")) or PureWindowsPath(base_name).drive:
+        raise fail(f"{shown} is an absolute path; extends names a file in the folder of {here}, e.g. extends: base.yaml")
+    if ".." in parts:
+        raise fail(f"{shown} leaves the folder of {here} (..); extends names a file in that folder, e.g. extends: base.yaml")
+    if PurePosixPath(base_name).suffix not in (".yaml", ".yml"):
+        raise fail(f"{shown} is not a YAML file; extends names a .yaml file in the folder of {here}, e.g. extends: base.yaml")
+    folder = resolved.parent
+    base_path = (folder / base_name).resolve()
+    if not base_path.is_relative_to(folder):
+        raise fail(f"{shown} is a symbolic link to a file outside the folder of {here}; copy the file into the folder")
     if not base_path.is_file():
-        raise fail(f"{base_name!r} is not a file next to {_display_name(resolved)}; use e.g. extends: base.yaml")
+        raise fail(f"{shown} is not a file next to {here}; use e.g. extends: base.yaml")
     if base_path in chain:
         loop = " -> ".join(_display_name(p) for p in (*chain, base_path))
         raise fail(f"extends loops: {loop}; remove one link")
@@ -227,7 +245,7 @@ def _message(detail: dict, path: YamlPath) -> str:
         return f"missing required key {path[-1]!r}"
     if kind == "string_pattern_mismatch":
         hint = PATTERN_HINTS.get(detail["ctx"]["pattern"], f"it must match {detail['ctx']['pattern']}")
-        return f"{value!r} is not valid: {hint}"
+        return f"{excerpt(value)} is not valid: {hint}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return _not_a_mapping(path, value)
     if kind == "list_type":
@@ -270,15 +288,15 @@ def _lower(text: str) -> str:
 def _show(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
-    return repr(value)
+    return excerpt(value)
 
 
 def _unknown_key(path: YamlPath) -> str:
     key = path[-1]
     suggestion = _suggestion(path)
     if suggestion:
-        return f"unknown key {key!r}; did you mean {suggestion!r}?"
-    return f"unknown key {key!r}; valid keys here: {', '.join(_valid_keys(path))}"
+        return f"unknown key {excerpt(key)}; did you mean {suggestion!r}?"
+    return f"unknown key {excerpt(key)}; valid keys here: {', '.join(_valid_keys(path))}"
 
 
 def _valid_keys(path: YamlPath) -> list[str]:

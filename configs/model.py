@@ -25,6 +25,7 @@ from configs.aws_limits import (
     STRATEGY_MAX_BASE,
     STRATEGY_MAX_WEIGHT,
 )
+from configs.errors import excerpt
 
 
 class Strict(BaseModel):
@@ -46,6 +47,7 @@ ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 ACCOUNT_PATTERN = r"^\d{12}$"
 SECURITY_GROUP_PATTERN = r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$"
+PREFIX_LIST_PATTERN = r"^pl-[0-9a-f]{8}([0-9a-f]{9})?$"
 ARN_PATTERN = r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$"
 ACTION_PATTERN = r"^[a-z0-9-]+:[A-Za-z0-9*]+$"
 FULL_SECRET_ARN = re.compile(r":secret:.+-[A-Za-z0-9]{6}$")
@@ -63,6 +65,7 @@ PATTERN_HINTS: dict[str, str] = {
     REGION_PATTERN: "use a region code such as eu-west-1",
     ACCOUNT_PATTERN: "use the 12-digit account id, quoted, e.g. \"123456789012\"",
     SECURITY_GROUP_PATTERN: "use a security group id such as sg-0123456789abcdef0",
+    PREFIX_LIST_PATTERN: "use a managed prefix list id such as pl-0123456789abcdef0",
     ARN_PATTERN: "use a full ARN such as arn:aws:sqs:eu-west-1:123456789012:orders",
     ACTION_PATTERN: "use service:Action, e.g. s3:GetObject",
     USER_PATTERN: "use a user or uid, optionally with a group: 10001 or 10001:10001",
@@ -90,12 +93,13 @@ AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN)]
 Port = Annotated[Int, Field(ge=1, le=65535)]
 Percent = Annotated[Int, Field(ge=0, le=100)]
 SecurityGroupId = Annotated[str, StringConstraints(pattern=SECURITY_GROUP_PATTERN)]
+PrefixListId = Annotated[str, StringConstraints(pattern=PREFIX_LIST_PATTERN)]
 Arn = Annotated[str, StringConstraints(pattern=ARN_PATTERN)]
 
 
 def _not_aws_prefixed(key: str) -> str:
     if key.lower().startswith("aws:"):
-        raise ValueError(f"{key!r}: the aws: prefix is reserved for AWS's own tags")
+        raise ValueError(f"{excerpt(key)}: the aws: prefix is reserved for AWS's own tags")
     return key
 
 
@@ -157,14 +161,14 @@ def strict_network(value: object) -> object:
     """A CIDR string with host bits set is a typo more often than not: refuse it with the fix.
     Numbers and booleans are refused too (ipaddress would read `true` as 0.0.0.1/32)."""
     if not isinstance(value, (str, ipaddress.IPv4Network)):
-        raise ValueError(f"expected a CIDR block such as 10.0.0.0/16, got {value!r}")
+        raise ValueError(f"expected a CIDR block such as 10.0.0.0/16, got {excerpt(value)}")
     if isinstance(value, str):
         try:
             network = ipaddress.IPv4Network(value, strict=False)
         except ValueError as error:
-            raise ValueError(f"{value!r} is not an IPv4 CIDR block such as 10.0.0.0/16") from error
+            raise ValueError(f"{excerpt(value)} is not an IPv4 CIDR block such as 10.0.0.0/16") from error
         if str(network) != value:
-            raise ValueError(f"{value!r} has host bits set; the network is {network}")
+            raise ValueError(f"{excerpt(value)} has host bits set; the network is {network}")
     return value
 
 
@@ -335,7 +339,7 @@ class LoadBalancer(Strict):
     @classmethod
     def _acm_arn(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and ":acm:" not in value:
-            raise ValueError(f"{value!r} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
+            raise ValueError(f"{excerpt(value)} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
         return value
 
 
@@ -365,7 +369,7 @@ class Image(Strict):
             return value
         name, _, tag = value.rpartition(":")
         if not name or "/" in tag:
-            raise ValueError(f"{value!r} has no tag; pin a version tag or an @sha256 digest")
+            raise ValueError(f"{excerpt(value)} has no tag; pin a version tag or an @sha256 digest")
         if tag.lower() == "latest":
             raise ValueError("`latest` is mutable and cannot be rolled back; pin a version tag or an @sha256 digest")
         return value
@@ -417,7 +421,7 @@ class HealthCheck(Strict):
         # ECS passes the list to Docker's HEALTHCHECK, which needs the form as its first item.
         if command is not None and (command[0] not in ("CMD", "CMD-SHELL") or len(command) < 2):
             raise ValueError(
-                f"{command!r} is not a health check command; start with CMD or CMD-SHELL, "
+                f"{excerpt(command)} is not a health check command; start with CMD or CMD-SHELL, "
                 'e.g. ["CMD-SHELL", "curl -f localhost:8080/health || exit 1"]'
             )
         return command
@@ -468,20 +472,20 @@ class SecretRef(Strict):
         if (self.secret is None) == (self.parameter is None):
             raise ValueError("set either secret (a Secrets Manager ARN) or parameter (an SSM name), not both")
         if self.secret is not None and ":secretsmanager:" not in self.secret:
-            raise ValueError(f"{self.secret!r} is not a Secrets Manager ARN (arn:aws:secretsmanager:...)")
+            raise ValueError(f"{excerpt(self.secret)} is not a Secrets Manager ARN (arn:aws:secretsmanager:...)")
         # IAM matches the full ARN, which ends in the 6 random characters Secrets Manager adds;
         # a partial ARN would be granted nothing and the task would not start.
         if self.secret is not None and not FULL_SECRET_ARN.search(self.secret):
             raise ValueError(
-                f"{self.secret!r} is not a full secret ARN; copy it with its 6-character suffix "
+                f"{excerpt(self.secret)} is not a full secret ARN; copy it with its 6-character suffix "
                 "(...:secret:prod/db-AbCdEf) from the console or `aws secretsmanager describe-secret`"
             )
         if self.kms_key is not None and not re.search(r":kms:[^:]*:\d{12}:key/", self.kms_key):
-            raise ValueError(f"{self.kms_key!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+            raise ValueError(f"{excerpt(self.kms_key)} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
         if self.parameter is not None and self.key is not None:
             raise ValueError("key selects a JSON field of a Secrets Manager secret; SSM parameters have none")
         if self.parameter is not None and not (self.parameter.startswith("/") or self.parameter.startswith("arn:")):
-            raise ValueError(f"{self.parameter!r} is not an SSM parameter name; names start with /")
+            raise ValueError(f"{excerpt(self.parameter)} is not an SSM parameter name; names start with /")
         return self
 
 
@@ -494,7 +498,7 @@ class Statement(Strict):
     def _no_wildcards(cls, actions: list[str]) -> list[str]:
         for action in actions:
             if action.split(":", 1)[1] == "*":
-                raise ValueError(f"{action!r} grants a whole service; list the actions, or use `access` levels")
+                raise ValueError(f"{excerpt(action)} grants a whole service; list the actions, or use `access` levels")
         return actions
 
 
@@ -508,25 +512,56 @@ class Access(Strict):
 
 
 class Connection(Strict):
+    """One `connects_to` entry: exactly one target and a TCP port. A service of this
+    environment gets rules both ways; a CIDR or a prefix list (networks outside the VPC: a
+    peered VPC, on-premises, a managed prefix list) gets an egress rule on the service's own
+    group only. `security_group` is kept in the model only to refuse it with a fix
+    (configs/checks.py): a group this stack does not create is in another VPC, and AWS
+    rejects rules that reference it."""
+
     service: Optional[Key] = None
-    security_group: Optional[SecurityGroupId] = None
+    cidr: Optional[StrictNetwork] = Field(default=None, description="A network outside this VPC, e.g. 10.50.0.0/16.")
+    prefix_list: Optional[PrefixListId] = Field(default=None, description="A managed prefix list id, e.g. pl-0123456789abcdef0.")
+    security_group: Optional[SecurityGroupId] = Field(
+        default=None, description="Refused: reach a group outside this stack by cidr or prefix_list."
+    )
     port: Port
 
     @model_validator(mode="after")
     def _one_target(self) -> "Connection":
-        if (self.service is None) == (self.security_group is None):
-            raise ValueError("set either service or security_group")
+        targets = [self.service, self.cidr, self.prefix_list, self.security_group]
+        if sum(target is not None for target in targets) != 1:
+            raise ValueError("set exactly one of service, cidr or prefix_list")
         return self
 
     @property
     def target(self) -> str:
-        return self.service or self.security_group  # type: ignore[return-value]
+        """The target as written: a service key, a CIDR, a prefix list or group id."""
+        for target in (self.service, self.cidr, self.prefix_list, self.security_group):
+            if target is not None:
+                return str(target)
+        raise AssertionError("validated: exactly one target")
 
 
 class Deployment(Strict):
     min_healthy_percent: Percent = Field(default=100, description="Rolling deploys keep all tasks serving.")
     max_percent: Int = Field(default=200, ge=100, le=400)
     circuit_breaker: Bool = Field(default=True, description="Stop a failing rollout and roll back to the last good one.")
+    wait: Optional[Bool] = Field(
+        default=None,
+        description=(
+            "`pulumi up` waits for the service to reach a steady state and fails when the rollout does "
+            "(rolled back by the circuit breaker, or not stable within timeout_minutes). Default: true with "
+            "deploys: pulumi; false with deploys: ci, where the pipeline's deploy step waits instead."
+        ),
+    )
+    timeout_minutes: Int = Field(
+        default=30, ge=5, le=1440, description="How long `pulumi up` waits for a steady state before it fails."
+    )
+
+    def waits(self, deploys: str) -> bool:
+        """`wait`, resolved: with deploys: ci the pipeline waits for its own rollouts."""
+        return deploys == "pulumi" if self.wait is None else self.wait
 
 
 class Service(Strict):
@@ -658,6 +693,9 @@ class EnvironmentConfig(Strict):
             if provider is not None:
                 return provider.architecture
         return self.services[service].architecture or "x86_64"
+
+    def waits_for_steady_state(self, service: str) -> bool:
+        return self.services[service].deployment.waits(self.deploys)
 
     def log_retention_for(self, service: str) -> int:
         return self.services[service].log_retention_days or self.logs.retention_days

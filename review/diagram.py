@@ -168,9 +168,10 @@ def _services(config: EnvironmentConfig, plan: Plan) -> list[str]:
             text = f"weight {entry.weight}" + (f", base {entry.base}" if entry.base else "")
             lines.append(f"  {node_id('svc', key)} -->|{label(text)}| {node_id('cp', entry.provider)}")
         for connection in service.connects_to:
-            target = node_id("svc", connection.service) if connection.service else node_id("sg", connection.security_group)
-            if connection.security_group:
-                lines.append(f"  {target}[({label(connection.security_group)})]")
+            # Outside the VPC (a CIDR or a prefix list): a node of its own, drawn as a stadium.
+            target = node_id("svc", connection.service) if connection.service else node_id("ext", connection.target)
+            if not connection.service:
+                lines.append(f"  {target}[({label(connection.target)})]")
             lines.append(f"  {node_id('svc', key)} -.->|{label(f'tcp {connection.port}')}| {target}")
         if has_endpoints:
             lines.append(f"  {node_id('svc', key)} -.- endpoints")

@@ -41,6 +41,8 @@ class CapturedResource:
     depends_on: tuple[str, ...] = ()
     secret_paths: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    # customTimeouts as the engine gets them: {"create": "30m", "update": "30m"}, empty ones left out.
+    custom_timeouts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -119,7 +121,15 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             depends_on=tuple(request.dependencies),
             secret_paths=tuple(secret_paths),
             aliases=tuple(str(a) for a in request.aliases),
+            custom_timeouts=_custom_timeouts(request),
         )
+
+
+def _custom_timeouts(request) -> tuple[tuple[str, str], ...]:
+    if not request.HasField("customTimeouts"):
+        return ()
+    timeouts = request.customTimeouts
+    return tuple((kind, getattr(timeouts, kind)) for kind in ("create", "update", "delete") if getattr(timeouts, kind))
 
 
 # Computed attributes the real provider returns, by resource type, that other resources read.

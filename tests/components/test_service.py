@@ -27,7 +27,7 @@ from components.service import (
     image_repository_arn,
     secret_value_from,
 )
-from configs.model import EnvironmentConfig
+from configs.model import Connection, EnvironmentConfig
 from review.offline import CapturedResource, Plan, run_program
 from tests.harness import REFERENCE_ENVIRONMENTS, edited, reference_config, reference_plan
 
@@ -452,6 +452,51 @@ def test_the_service_ignores_what_ci_and_autoscaling_own(environment, ignored):
         assert one(plan, "capacity").urn in service.depends_on
 
 
+@pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
+def test_every_service_forces_a_new_deployment_so_a_capacity_strategy_change_applies(environment):
+    for service in reference_services(environment).of_type(ECS_SERVICE):
+        assert service.props["forceNewDeployment"] is True, service.name
+        # No triggers: the service redeploys when it changes, not on every `pulumi up`.
+        assert "triggers" not in service.props
+
+
+@pytest.mark.parametrize(
+    "deploys, wait, waits, timeouts",
+    [
+        ("pulumi", None, True, (("create", "30m"), ("update", "30m"))),
+        ("pulumi", False, False, ()),
+        ("ci", None, False, ()),  # the pipeline's deploy step waits for its own rollouts
+        ("ci", True, True, (("create", "45m"), ("update", "45m"))),
+    ],
+)
+def test_pulumi_up_waits_for_a_steady_state_unless_told_not_to(deploys, wait, waits, timeouts):
+    def edit(data: dict) -> None:
+        data["deploys"] = deploys
+        deployment = data["services"]["api"].setdefault("deployment", {})
+        if wait is not None:
+            deployment["wait"] = wait
+        if wait is True:
+            deployment["timeout_minutes"] = 45
+
+    plan = services_plan(edited("dev", edit))
+    api = one(plan, "dev-api-service")
+    assert api.props["waitForSteadyState"] is waits
+    assert api.custom_timeouts == timeouts
+
+
+@pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
+def test_every_service_waits_for_both_role_policies_not_only_the_roles(environment):
+    plan = reference_services(environment)
+    config = reference_config(environment)
+    for key in config.services:
+        service = one(plan, f"{environment}-{key}-service")
+        policies = {r.name for r in plan.of_type(ROLE_POLICY) if r.urn in service.depends_on}
+        expected = {f"{environment}-{key}-execution-policy"}
+        if config.services[key].has_task_role or config.cluster.exec.enabled:
+            expected.add(f"{environment}-{key}-task-policy")
+        assert policies == expected, key
+
+
 def test_log_group_name_retention_key_and_protection():
     prod = one(reference_services("prod"), "prod-api-logs")
     assert prod.props["name"] == "/ecs/prod/api"
@@ -528,10 +573,10 @@ def test_prod_rules_exactly():
     assert rules(reference_services("prod")) == {
         # The ALB reaches the api on its port (its own egress is load_balancer.py's).
         ("in", "prod-api-from-alb-8080", "prod-api-sg", ALB_SG, 8080),
-        # api -> worker: both sides; api -> the database: our side only.
+        # api -> worker: both sides; api -> the database's network (outside the VPC): our side only.
         ("out", "prod-api-to-worker-9000-egress", "prod-api-sg", "prod-worker-sg", 9000),
         ("in", "prod-api-to-worker-9000-ingress", "prod-worker-sg", "prod-api-sg", 9000),
-        ("out", "prod-api-to-sg-0123456789abcdef0-5432-egress", "prod-api-sg", "sg-0123456789abcdef0", 5432),
+        ("out", "prod-api-to-10-130-0-0-24-5432-egress", "prod-api-sg", "10.130.0.0/24", 5432),
         # HTTPS out to AWS through the NAT gateways.
         ("out", "prod-api-https-out", "prod-api-sg", "0.0.0.0/0", 443),
         ("out", "prod-worker-https-out", "prod-worker-sg", "0.0.0.0/0", 443),
@@ -542,9 +587,47 @@ def test_prod_rules_exactly():
 def test_connection_rules_are_children_of_the_source_service():
     plan = reference_services("staging")
     api = one(plan, "staging-api")
-    for name in ("staging-api-to-worker-9000-egress", "staging-api-to-worker-9000-ingress", "staging-api-to-sg-0a1b2c3d4e5f60718-5432-egress"):
+    for name in ("staging-api-to-worker-9000-egress", "staging-api-to-worker-9000-ingress", "staging-api-to-10-120-0-0-24-5432-egress"):
         assert one(plan, name).parent == api.urn
-    assert not [r for r in plan.of_type(INGRESS) if "sg-0a1b2c3d4e5f60718" in str(r.props.get("securityGroupId"))]
+
+
+def test_outside_targets_get_one_described_egress_rule_on_the_services_own_group_and_no_group_reference():
+    def edit(data: dict) -> None:
+        data["services"]["api"]["connects_to"] = [
+            {"cidr": "10.130.0.0/24", "port": 5432},
+            {"prefix_list": "pl-0123456789abcdef0", "port": 443},
+        ]
+
+    plan = services_plan(edited("prod", edit))
+    outside = {
+        r.name: r.props for r in plan.of_type(EGRESS) + plan.of_type(INGRESS) if "-to-" in r.name
+    }
+    api_group = _group_id(plan, one(plan, "prod-api-sg"))
+    assert {name: (p["securityGroupId"], p.get("cidrIpv4"), p.get("prefixListId"), p.get("referencedSecurityGroupId"),
+                   p["fromPort"], p["toPort"], p["description"]) for name, p in outside.items()} == {
+        "prod-api-to-10-130-0-0-24-5432-egress": (
+            api_group, "10.130.0.0/24", None, None, 5432, 5432, "api connects to network 10.130.0.0/24 on 5432"
+        ),
+        "prod-api-to-pl-0123456789abcdef0-443-egress": (
+            api_group, None, "pl-0123456789abcdef0", None, 443, 443, "api connects to prefix list pl-0123456789abcdef0 on 443"
+        ),
+    }
+
+
+@pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
+def test_no_rule_references_a_group_the_stack_does_not_create(environment):
+    plan = reference_services(environment)
+    own = {_group_id(plan, group) for group in plan.of_type("aws:ec2/securityGroup:SecurityGroup")} | {ALB_SG, ENDPOINT_SG}
+    referenced = {r.props.get("referencedSecurityGroupId") for r in plan.of_type(EGRESS) + plan.of_type(INGRESS)}
+    assert referenced - {None} <= own
+
+
+def test_a_security_group_target_is_refused_by_the_component_too():
+    config = edited("prod", lambda d: None)
+    api = config.services["api"]
+    foreign = api.model_copy(update={"connects_to": [Connection(security_group="sg-0123456789abcdef0", port=5432)]})
+    with pytest.raises(ValueError, match=r"^services.api.connects_to: sg-0123456789abcdef0 is not created by this stack; use cidr: or prefix_list:$"):
+        services_plan(config.model_copy(update={"services": {**config.services, "api": foreign}}))
 
 
 def test_without_nat_egress_is_only_to_the_endpoints():

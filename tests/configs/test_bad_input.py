@@ -363,7 +363,7 @@ network: {availability_zones: 1, nat: single}
     connects_to: [{service: api, security_group: sg-0123456789abcdef0, port: 1}]
 """,
         [
-            'env.yaml:9: services.api.connects_to[0]: set either service or security_group',
+            'env.yaml:9: services.api.connects_to[0]: set exactly one of service, cidr or prefix_list',
         ],
         id="connects_to_both_targets",
     ),
@@ -1060,12 +1060,12 @@ ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     [
         pytest.param(
             b"environment: dev\naws: {region: eu-west-1\ntags: {team: platform}\n",
-            ["env.yaml:3: not valid YAML: while parsing a flow mapping expected ',' or '}', but got ':'"],
+            ["env.yaml:3: not valid YAML: while parsing a flow mapping did not find expected ',' or '}'"],
             id="yaml_syntax_error",
         ),
         pytest.param(
             b"environment: dev\nservices:\n  api:\n\tcpu: 256\n",
-            ["env.yaml:4: not valid YAML: while scanning for the next token found character '\\t' that cannot start any token"],
+            ["env.yaml:4: not valid YAML: while scanning for the next token found character that cannot start any token (a tab; YAML indents with spaces)"],
             id="tab_indentation",
         ),
         pytest.param(
@@ -1126,13 +1126,14 @@ def test_extends_itself_is_a_loop(workdir: Path) -> None:
     ("value", "message"),
     [
         ("missing.yaml", "'missing.yaml' is not a file next to env.yaml; use e.g. extends: base.yaml"),
-        (".", "'.' is not a file next to env.yaml; use e.g. extends: base.yaml"),
+        ("sub.yaml", "'sub.yaml' is not a file next to env.yaml; use e.g. extends: base.yaml"),
         ("[base.yaml]", "a list is not a file name; use e.g. extends: base.yaml"),
         ("''", "'' is not a file name; use e.g. extends: base.yaml"),
     ],
     ids=["missing", "directory", "list", "empty"],
 )
 def test_extends_names_no_file(workdir: Path, value: str, message: str) -> None:
+    (workdir / "sub.yaml").mkdir()
     (workdir / "env.yaml").write_text(HEADER + f"extends: {value}\n")
     assert issue_lines(Path("env.yaml")) == [f"env.yaml:4: extends: {message}"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -42,13 +43,29 @@ def test_actionlint_rejects_an_unknown_context(tmp_path):
 
 
 def test_pull_requests_review_each_environment_on_its_own_runner():
-    job = load("review.yml")["jobs"]["review"]
-    assert job["strategy"]["matrix"]["environment"] == ["dev", "staging", "prod"]
+    jobs = load("review.yml")["jobs"]
+    assert jobs["environments"]["steps"][-1]["run"] == 'python3 run.py environments --github-output >> "$GITHUB_OUTPUT"'
+    job = jobs["review"]
+    assert job["needs"] == "environments"
+    assert job["strategy"]["matrix"] == {"include": "${{ fromJSON(needs.environments.outputs.all) }}"}
     runs = [step.get("run", "") for step in job["steps"]]
     assert "python3 run.py test" in runs
     assert any('run.py review diff "$BASE_REF" "$ENVIRONMENT" --format markdown' in r for r in runs)
     comment = next(s for s in job["steps"] if s.get("uses", "").startswith("marocchino/sticky-pull-request-comment"))
     assert comment["with"] == {"header": "review-${{ matrix.environment }}", "path": "review.md"}
+    credentials = next(s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials"))
+    assert credentials["with"]["aws-region"] == "${{ matrix.region }}"
+
+
+def test_no_workflow_names_an_environment_or_a_region():
+    """Environments and regions come from configs/: a new configs/qa.yaml in us-east-2 works."""
+    from pipeline.environments import TIERS, stack_names
+
+    text = "\n".join(path.read_text() for path in sorted(WORKFLOWS.glob("*.yml")))
+    code = re.sub(r"#.*", "", text)
+    for name in set(stack_names()) - set(TIERS):  # jobs are named after tiers, never environments
+        assert not re.search(rf"(?<![\w./-]){name}(?![\w.-])", code), name
+    assert not re.search(r"\b[a-z]{2}-[a-z]+-\d\b", text)
 
 
 def test_the_real_preview_runs_only_with_credentials_and_the_pack():
@@ -60,13 +77,29 @@ def test_the_real_preview_runs_only_with_credentials_and_the_pack():
     assert preview["with"]["policyPackConfigs"] == "policies/config/${{ matrix.environment }}.json"
 
 
-def test_main_deploys_in_order_and_prod_waits_in_its_environment():
+def test_main_deploys_tier_by_tier_with_the_environments_of_a_tier_in_parallel():
     deploy = load("deploy.yml")
     assert deploy["on"]["push"]["branches"] == ["main"]
     jobs = deploy["jobs"]
-    assert [jobs[j]["with"]["environment"] for j in ("dev", "staging", "prod")] == ["dev", "staging", "prod"]
-    assert (jobs["staging"]["needs"], jobs["prod"]["needs"]) == ("dev", "staging")
+    outputs = jobs["environments"]["outputs"]
+    assert outputs == {tier: f"${{{{ steps.list.outputs.{tier} }}}}" for tier in ("development", "staging", "production")}
+    assert list(jobs) == ["environments", "development", "staging", "production"]
+    assert [jobs[tier]["needs"] for tier in ("development", "staging", "production")] == [
+        "environments", ["environments", "development"], ["environments", "development", "staging"]
+    ]
+    for tier in ("development", "staging", "production"):
+        job = jobs[tier]
+        assert job["strategy"] == {"fail-fast": False, "matrix": {"include": f"${{{{ fromJSON(needs.environments.outputs.{tier}) }}}}"}}
+        assert job["uses"] == "./.github/workflows/pulumi-up.yml"
+        assert job["with"] == {"environment": "${{ matrix.environment }}", "region": "${{ matrix.region }}"}
+        assert f"needs.environments.outputs.{tier} != '[]'" in job["if"]
+    # A later tier never runs after a failure of an earlier one, but does run after an empty
+    # (skipped) one.
+    for tier in ("staging", "production"):
+        assert jobs[tier]["if"].startswith("${{ !cancelled() && !contains(needs.*.result, 'failure')")
     up = load("pulumi-up.yml")["jobs"]["up"]
     assert up["environment"] == "${{ inputs.environment }}"
     step = next(s for s in up["steps"] if s.get("uses", "").startswith("pulumi/actions"))
     assert step["with"]["command"] == "up"
+    credentials = next(s for s in up["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials"))
+    assert credentials["with"]["aws-region"] == "${{ inputs.region }}"
