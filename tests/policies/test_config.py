@@ -32,7 +32,7 @@ def config_file(env: str) -> dict:
 
 def test_names_are_unique_kebab_case_with_service_prefix():
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 51
+    assert len(names) == len(set(names)) == 56
     assert [n for n in names if not re.fullmatch(r"aws-[a-z0-9]+(-[a-z0-9]+)+", n)] == []
     assert all(rule.description.endswith(".") and rule.remediation for rule in RULES)
 
@@ -274,12 +274,16 @@ def test_an_unknown_document_skips_the_rules_that_read_it(pack):
     verdict = pack.verdict(edited(set_("prod-api-task", "containerDefinitions", UNKNOWN)))
     assert verdict.mandatory == ()
     assert sorted(v.policy for v in verdict.violations) == [
+        "aws-ecs-task-definition-confined",
         "aws-ecs-task-definition-drops-all-capabilities",
         "aws-ecs-task-definition-logs-retained",
+        "aws-ecs-task-definition-no-devices",
         "aws-ecs-task-definition-no-plaintext-secrets",
         "aws-ecs-task-definition-no-privileged-containers",
+        "aws-ecs-task-definition-non-root-user",
         "aws-ecs-task-definition-pinned-image",
         "aws-ecs-task-definition-read-only-root-filesystem",
+        "aws-ecs-task-definition-valid-containers",
         "aws-iam-execution-role-secrets-scoped",
     ]
 

@@ -25,6 +25,8 @@ from .stack import (
 )
 
 TASK, SERVICE, REPO = "prod-api-task", "prod-api-service", "prod-api-repository"
+# Unreadable containers reference no secrets, so the execution role's two secret grants are unreferenced too.
+UNREAD_CONTAINERS = [("aws-ecs-task-definition-valid-containers", TASK)] + [("aws-iam-execution-role-secrets-scoped", "prod-api-exec-role")] * 2
 ORDERS = f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders"
 GITHUB = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 ECS_CONDITION = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
@@ -42,6 +44,21 @@ def lifecycle(mutate) -> str:
     doc = json.loads(LIFECYCLE)
     mutate(doc["rules"])
     return json.dumps(doc)
+
+
+def containers_text(change):
+    """Edits the task definition's containerDefinitions as text (for spellings json.dumps cannot write)."""
+    return lambda stack: stack[TASK]["props"].update(containerDefinitions=change(stack[TASK]["props"]["containerDefinitions"]))
+
+
+def sidecar(changes: dict):
+    """Adds a second, otherwise compliant container to the task definition."""
+    def edit(stack):
+        containers = json.loads(stack[TASK]["props"]["containerDefinitions"])
+        extra = {key: value for key, value in containers[0].items() if key not in ("secrets", "environment")}
+        extra.update(image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/prod/agent:v2.1.0", essential=False, **changes)
+        stack[TASK]["props"]["containerDefinitions"] = json.dumps([*containers, extra])
+    return edit
 
 
 def case(id_, edits, expected, fragment):
@@ -94,6 +111,35 @@ CASES = [
     case("host-network", [set_(TASK, "networkMode", "host")], [("aws-ecs-task-definition-no-host-namespaces", TASK)], "networkMode is host"),
     case("host-pid", [set_(TASK, "pidMode", "host")], [("aws-ecs-task-definition-no-host-namespaces", TASK)], "pidMode is host: the containers share the host PID namespace"),
     case("host-ipc", [set_(TASK, "ipcMode", "host")], [("aws-ecs-task-definition-no-host-namespaces", TASK)], "ipcMode is host"),
+    # every container, keys as Go's decoder reads them (case-insensitively, the last spelling wins)
+    case("user-unset", [container("user", None)], [("aws-ecs-task-definition-non-root-user", TASK)], "container 'api' sets no user, so it runs as the image's user"),
+    case("user-0", [container("user", "0")], [("aws-ecs-task-definition-non-root-user", TASK)], "container 'api' runs as user '0', which is root"),
+    case("user-00", [container("user", "00")], [("aws-ecs-task-definition-non-root-user", TASK)], "runs as user '00', which is root"),
+    case("user-0-0", [container("user", "0:0")], [("aws-ecs-task-definition-non-root-user", TASK)], "runs as user '0:0', which is root"),
+    case("user-root-group", [container("user", "root:10001")], [("aws-ecs-task-definition-non-root-user", TASK)], "runs as user 'root:10001', which is root"),
+    case("user-upper-case-key", [container("user", None), container("User", "0")], [("aws-ecs-task-definition-non-root-user", TASK)], "runs as user '0', which is root"),
+    case("user-spelt-twice", [containers_text(lambda t: t.replace('"user": "10001"', '"user": "10001", "USER": "root"'))], [("aws-ecs-task-definition-non-root-user", TASK)], "runs as user 'root', which is root"),
+    case("writable-upper-case-key", [container("readonlyRootFilesystem", None), container("READONLYROOTFILESYSTEM", False)], [("aws-ecs-task-definition-read-only-root-filesystem", TASK)], "has a writable root filesystem"),
+    case("capability-lower-case", [container("LinuxParameters", {"Capabilities": {"Add": ["sys_ptrace"], "Drop": ["ALL"]}}), container("linuxParameters", None)], [("aws-ecs-task-definition-no-privileged-containers", TASK)], "adds Linux capabilities sys_ptrace"),
+    case("sidecar-as-root", [sidecar({"name": "log-router", "user": "0"})], [("aws-ecs-task-definition-non-root-user", TASK)], "container 'log-router' runs as user '0', which is root"),
+    case("sidecar-privileged", [sidecar({"name": "agent", "privileged": True})], [("aws-ecs-task-definition-no-privileged-containers", TASK)], "container 'agent' is privileged"),
+    case("sidecar-writable", [sidecar({"name": "agent", "readonlyRootFilesystem": False})], [("aws-ecs-task-definition-read-only-root-filesystem", TASK)], "container 'agent' has a writable root filesystem"),
+    case("docker-socket", [set_(TASK, "volumes", [{"name": "docker", "hostPath": "/var/run/docker.sock"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "volume 'docker' mounts the host's /var/run/docker.sock"),
+    case("containerd-socket", [set_(TASK, "volumes", [{"name": "cri", "hostPath": "/run/containerd/containerd.sock"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /run/containerd/containerd.sock"),
+    case("host-root", [set_(TASK, "volumes", [{"name": "host", "hostPath": "/"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "volume 'host' mounts the host's /"),
+    case("host-root-spelt-oddly", [set_(TASK, "volumes", [{"name": "host", "hostPath": "//var/../"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's //var/../"),
+    case("host-proc", [set_(TASK, "volumes", [{"name": "proc", "hostPath": "/proc/1/root"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /proc/1/root"),
+    case("host-sys", [set_(TASK, "volumes", [{"name": "sys", "hostPath": "/sys/"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /sys/"),
+    case("host-var-run", [set_(TASK, "volumes", [{"name": "run", "hostPath": "/var/run"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /var/run"),
+    case("local-driver-bind", [set_(TASK, "volumes", [{"name": "bind", "dockerVolumeConfiguration": {"driver": "local", "scope": "task", "driverOpts": {"type": "none", "o": "bind", "device": "/"}}}])],
+         [("aws-ecs-task-definition-no-host-mounts", TASK)], "volume 'bind' binds the host's / through the local driver"),
+    case("devices", [container("linuxParameters", {"capabilities": {"drop": ["ALL"]}, "devices": [{"hostPath": "/dev/mem", "containerPath": "/dev/mem"}]})], [("aws-ecs-task-definition-no-devices", TASK)], "container 'api' maps host devices /dev/mem"),
+    case("seccomp-unconfined", [container("dockerSecurityOptions", ["seccomp:unconfined"])], [("aws-ecs-task-definition-confined", TASK)], "container 'api' sets dockerSecurityOptions 'seccomp:unconfined'"),
+    case("apparmor-unconfined", [container("DockerSecurityOptions", ["APPARMOR=unconfined"])], [("aws-ecs-task-definition-confined", TASK)], "sets dockerSecurityOptions 'APPARMOR=unconfined'"),
+    case("selinux-disabled", [container("dockerSecurityOptions", ["label:disable"])], [("aws-ecs-task-definition-confined", TASK)], "'label:disable'"),
+    case("containers-not-json", [set_(TASK, "containerDefinitions", "[{name: api}]")], UNREAD_CONTAINERS, "containerDefinitions is not JSON, so its containers cannot be judged"),
+    case("containers-an-object", [set_(TASK, "containerDefinitions", json.dumps({"name": "api", "user": "0"}))], UNREAD_CONTAINERS, "containerDefinitions is a JSON dict, not a list of containers"),
+    case("containers-empty", [set_(TASK, "containerDefinitions", "[]")], UNREAD_CONTAINERS, "containerDefinitions has no containers"),
     # ---- services
     case("public-ip", [set_(SERVICE, "networkConfiguration.assignPublicIp", True)], [("aws-ecs-service-no-public-ip", SERVICE)], "assignPublicIp is true"),
     case("public-subnet", [set_(SERVICE, "networkConfiguration.subnets", ["subnet-pub"]),
@@ -270,7 +316,10 @@ def test_each_mutation_fails_exactly_its_policy(pack, edits, expected, fragment)
     pytest.param([set_(SERVICE, "deploymentMaximumPercent", 100), set_(SERVICE, "schedulingStrategy", "DAEMON")], id="daemon"),
     pytest.param([set_(SERVICE, "deploymentMaximumPercent", 100), set_(SERVICE, "deploymentController", {"type": "CODE_DEPLOY"})], id="blue-green"),
     pytest.param([container("linuxParameters", {"capabilities": {"drop": ["all"]}})], id="drop-all-lowercase"),
-    pytest.param([container("linuxParameters", None), set_(TASK, "runtimePlatform", {"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"})], id="windows-no-linux-parameters"),
+    pytest.param([container("linuxParameters", None), container("user", None), set_(TASK, "runtimePlatform", {"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"})], id="windows-no-linux-parameters-or-user"),
+    pytest.param([container("user", "10001:10001"), sidecar({"name": "agent", "user": "1337"})], id="non-root-uid-and-gid"),
+    pytest.param([set_(TASK, "volumes", [{"name": "scratch"}, {"name": "data", "hostPath": "/mnt/data"}, {"name": "efs", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "transitEncryption": "ENABLED"}}])], id="task-and-data-volumes"),
+    pytest.param([container("dockerSecurityOptions", ["no-new-privileges"])], id="no-new-privileges"),
     pytest.param([set_(SERVICE, "networkConfiguration.subnets", ["subnet-shared"]), lambda s: s[SERVICE]["links"].update(networkConfiguration=["prod-api-sg"])], id="subnet-outside-the-stack"),
     pytest.param([trust_policy({"AWS": "arn:aws:iam::999999999999:root"}, {"StringEquals": {"sts:ExternalId": "acme-7f3a"}})], id="other-account-with-external-id"),
     pytest.param([trust_policy({"Federated": GITHUB}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:acme/platform:environment:prod"}}, "sts:AssumeRoleWithWebIdentity")], id="github-one-environment"),
