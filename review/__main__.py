@@ -5,7 +5,9 @@
     python -m review diff --files OLD.yaml NEW.yaml [--format ...]
 
 Reports go to stdout; progress and config errors to stderr. Exit status: 0 done, 2 bad
-input (the config report says what to fix), 3 a git ref or file that cannot be read.
+input (the config report says what to fix), 3 a git ref or file that cannot be read, 4 a
+mandatory policy violation remains in what would ship (after the full report is printed;
+`--policy report-only` keeps 0).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from configs.errors import ConfigError
+from review.exit_status import BAD_INPUT, POLICY_MODES, UNREADABLE, exit_status
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     for command in (plan, diff):
         command.add_argument("--format", choices=("text", "markdown", "json"), default="text")
         command.add_argument("--no-policy", action="store_true", help="skip the policy pack (faster)")
+        command.add_argument(
+            "--policy", choices=POLICY_MODES, default="enforce", dest="policy_mode",
+            help="enforce (default): exit 4 when a mandatory violation remains; report-only: print it and exit 0",
+        )
         command.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
 
@@ -50,8 +57,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         if args.command == "plan":
             config = load_environment(config_path(args.environment), stack=args.environment)
-            print(render_plan(plan_report(config, policy=not args.no_policy, progress=progress), args.format))
-            return 0
+            report = plan_report(config, policy=not args.no_policy, progress=progress)
+            print(render_plan(report, args.format), flush=True)
+            return exit_status(report.policy, policy_mode=args.policy_mode)
         if args.files:
             old, new = (Path(p) for p in args.files)
             labels = (str(old), str(new))
@@ -64,14 +72,14 @@ def main(argv: Optional[list[str]] = None) -> int:
                 base = config_at_ref(ref, environment)
                 head = load_environment(config_path(environment), stack=environment)
         report = diff_report(base, head, labels, policy=not args.no_policy, progress=progress)
-        print(render_diff(report, args.format))
-        return 0
+        print(render_diff(report, args.format), flush=True)
+        return exit_status(report.head.policy, policy_mode=args.policy_mode)
     except ConfigError as error:
         print(error.report(), file=sys.stderr)
-        return 2
+        return BAD_INPUT
     except (RefError, FileNotFoundError) as error:
         print(f"review: {error}", file=sys.stderr)
-        return 3
+        return UNREADABLE
 
 
 if __name__ == "__main__":

@@ -68,6 +68,18 @@ def test_no_workflow_names_an_environment_or_a_region():
     assert not re.search(r"\b[a-z]{2}-[a-z]+-\d\b", text)
 
 
+def test_the_review_comment_is_posted_before_the_job_fails_on_the_review_status():
+    steps = load("review.yml")["jobs"]["review"]["steps"]
+    names = [s.get("id") or s.get("name") or s.get("uses") for s in steps]
+    review = next(s for s in steps if s.get("id") == "review")
+    assert 'status=$?' in review["run"] and 'echo "status=$status" >> "$GITHUB_OUTPUT"' in review["run"]
+    comment = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("marocchino/sticky-pull-request-comment"))
+    fail = names.index("Fail on the review's exit status")
+    assert names.index("review") < comment < fail
+    assert steps[fail]["if"] == "steps.review.outputs.status != '0'"
+    assert steps[fail]["run"].rstrip().endswith('exit "$STATUS"')
+
+
 def test_the_real_preview_runs_only_with_credentials_and_the_pack():
     steps = load("review.yml")["jobs"]["review"]["steps"]
     preview = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions"))
