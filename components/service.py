@@ -1,8 +1,5 @@
-"""One ECS service: log group, task definition, roles, security group, autoscaling.
-
-Everything AWS validates about the task definition is built by pure functions
-(`container_definition`, `secret_value_from`, `image_repository_arn`) so tests can check them
-against botocore's RegisterTaskDefinition shape without Pulumi. The component only registers.
+"""One ECS service: its task (components/task.py: log group, roles, task definition), security
+group, load-balancer wiring and autoscaling.
 
 Ownership between `pulumi up` runs (see the README): autoscaling owns the desired count, and
 with `deploys: ci` the CI pipeline owns which task definition revision runs. The ECS service
@@ -11,34 +8,19 @@ ignores those fields so neither `pulumi up` nor CI undoes the other.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from configs.aws_limits import CONTAINER_HEALTH_CHECK_MAX_START_PERIOD
-from configs.model import Connection, Deployment, SecretRef
+from configs.model import Connection, Deployment
 from configs.model import Service as ServiceConfig
 from configs.model import StrategyEntry
-from components import iam
-from components.arns import log_group_arn
 from components.facts import PlatformFacts
-from components.logs import log_group, log_group_name
 from components.naming import child, family, name_part, type_token
-from components.registry import repository_name
+from components.task import Task, TaskArgs
 
-
-# ECS Exec's SSM agent writes its state and logs into the container. With a read-only root
-# filesystem AWS documents exec as unsupported; the agent works when these two paths are
-# writable, so they get empty task-scoped volumes (ephemeral, gone with the task).
-# https://github.com/aws/containers-roadmap/issues/1359
-EXEC_WRITABLE_PATHS: dict[str, str] = {
-    "ssm-agent-state": "/var/lib/amazon/ssm",
-    "ssm-agent-logs": "/var/log/amazon/ssm",
-}
 
 # The ALB's request metric needs the target group; CPU and memory are the service's averages.
 SCALING_METRICS: dict[str, str] = {
@@ -53,11 +35,6 @@ SCALE_IN_COOLDOWN = 300
 
 HTTPS = 443
 ANYWHERE = "0.0.0.0/0"
-ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<name>[^:@]+)[:@].+$"
-)
-
-
 @dataclass(frozen=True)
 class ServiceArgs:
     key: str
@@ -93,101 +70,6 @@ class ServiceArgs:
     listener_rule: Optional[pulumi.Resource] = None  # the ALB rule routing to target_group_arn
 
 
-# --------------------------------------------------------------------------------------------
-# Pure functions: the container definition and the ARNs it references
-# --------------------------------------------------------------------------------------------
-
-
-def secret_value_from(ref: SecretRef, facts: PlatformFacts) -> str:
-    """ECS `valueFrom`: a Secrets Manager ARN, with `:<json-key>::` (latest version) for a key
-    inside a JSON secret; an SSM parameter as its full ARN (also what IAM is granted on).
-    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html"""
-    if ref.secret is not None:
-        return f"{ref.secret}:{ref.key}::" if ref.key else ref.secret
-    return iam.parameter_arn(ref.parameter, facts)  # type: ignore[arg-type]
-
-
-def image_repository_arn(service: ServiceConfig, environment: str, facts: PlatformFacts) -> Optional[str]:
-    """The ECR repository the execution role may pull from: the registry's `<env>/<key>`, or
-    the repository of an ECR `uri` in this account and region. None for other registries
-    (public images need no pull grant)."""
-    image = service.image
-    if image.repository is not None:
-        return iam.repository_arn(repository_name(environment, image.repository), facts)
-    match = ECR_IMAGE.match(image.uri or "")
-    if match and match["account"] == facts.account_id and match["region"] == facts.region:
-        return iam.repository_arn(match["name"], facts)
-    return None
-
-
-def container_definition(
-    *,
-    key: str,
-    service: ServiceConfig,
-    image: str,
-    log_group: str,
-    region: str,
-    secrets: dict[str, str],
-    exec_enabled: bool,
-) -> dict[str, Any]:
-    """The one container of the service, as RegisterTaskDefinition's ContainerDefinition.
-
-    `secrets` maps each variable to its resolved `valueFrom`."""
-    definition: dict[str, Any] = {
-        "name": key,
-        "image": image,
-        "essential": True,
-        "portMappings": (
-            [{"containerPort": service.port, "protocol": "tcp", "name": f"{key}-{service.port}"}]
-            if service.port is not None
-            else []
-        ),
-        "logConfiguration": {
-            "logDriver": "awslogs",
-            "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": key},
-        },
-        "environment": [{"name": name, "value": value} for name, value in sorted(service.environment.items())],
-        "secrets": [{"name": name, "valueFrom": secrets[name]} for name in sorted(secrets)],
-        "readonlyRootFilesystem": service.read_only_root_filesystem,
-        "privileged": False,
-        # No Linux capability at all: a web service needs none (ports above 1024, no raw sockets).
-        "linuxParameters": {
-            "capabilities": {"drop": ["ALL"]},
-            # ECS Exec needs an init process to reap the sessions' processes.
-            **({"initProcessEnabled": True} if exec_enabled else {}),
-        },
-        "stopTimeout": service.stop_timeout,
-    }
-    if exec_enabled and service.read_only_root_filesystem:
-        definition["mountPoints"] = [
-            {"sourceVolume": volume, "containerPath": path, "readOnly": False}
-            for volume, path in EXEC_WRITABLE_PATHS.items()
-        ]
-    if service.user is not None:
-        definition["user"] = service.user
-    if service.command is not None:
-        definition["command"] = list(service.command)
-    check = service.health_check
-    if check.command is not None:
-        definition["healthCheck"] = {
-            "command": list(check.command),
-            "interval": check.interval,
-            "timeout": check.timeout,  # the model refuses more than ECS's 60 s with a command
-            "retries": check.unhealthy_threshold,
-            # ECS caps the start period at 300 s; a longer grace period still holds through the
-            # service's health-check grace period.
-            "startPeriod": min(check.grace_period, CONTAINER_HEALTH_CHECK_MAX_START_PERIOD),
-        }
-    return definition
-
-
-def task_volumes(service: ServiceConfig, exec_enabled: bool) -> list[str]:
-    """Names of the task's empty volumes (only ECS Exec's writable paths today)."""
-    if exec_enabled and service.read_only_root_filesystem:
-        return list(EXEC_WRITABLE_PATHS)
-    return []
-
-
 def rollout_timeouts(deployment: Deployment, deploys: str) -> Optional[pulumi.CustomTimeouts]:
     """How long `pulumi up` waits for a steady state (create and update); None when it does
     not wait (`deployment.wait: false`, or deploys: ci where the pipeline waits)."""
@@ -195,10 +77,6 @@ def rollout_timeouts(deployment: Deployment, deploys: str) -> Optional[pulumi.Cu
         return None
     minutes = f"{deployment.timeout_minutes}m"
     return pulumi.CustomTimeouts(create=minutes, update=minutes)
-
-
-def cpu_architecture(architecture: str) -> str:
-    return {"x86_64": "X86_64", "arm64": "ARM64"}[architecture]
 
 
 def tcp_rule(
@@ -238,6 +116,30 @@ def tcp_rule(
 # --------------------------------------------------------------------------------------------
 
 
+def task_args(args: ServiceArgs, previous_parent: Optional[pulumi.Resource] = None) -> TaskArgs:
+    """What the service's task is built from: everything but the ECS service itself."""
+    config = args.service
+    return TaskArgs(
+        key=args.key,
+        task=config,
+        environment=args.environment,
+        facts=args.facts,
+        uses_ec2=args.uses_ec2,
+        architecture=args.architecture,
+        exec_enabled=args.exec_enabled,
+        log_retention_days=args.log_retention_days,
+        log_kms_key_arn=args.log_kms_key_arn,
+        image=args.image,
+        exec_kms_key_arn=args.exec_kms_key_arn,
+        exec_log_group_name=args.exec_log_group_name,
+        tags=args.tags,
+        protect=args.protect,
+        port=config.port,
+        health_check=config.health_check,
+        previous_parent=previous_parent,
+    )
+
+
 def _refuse_unbuildable(args: ServiceArgs) -> None:
     """Raises ValueError for inputs the service cannot be built from (the loader's checks keep
     them out of a validated environment; a component called directly may still get them)."""
@@ -265,88 +167,11 @@ class Service(pulumi.ComponentResource):
         # half-built service is worse than none.
         _refuse_unbuildable(args)
         super().__init__(type_token("service", "Service"), name, None, opts)
-        config, facts, key = args.service, args.facts, args.key
+        config, key = args.service, args.key
         self.resource_name = name
         self.args = args
-
-        logs = log_group(
-            child(name, "logs"),
-            log_group_name=log_group_name(args.environment, key),
-            retention_days=args.log_retention_days,
-            kms_key_arn=args.log_kms_key_arn,
-            tags=args.tags,
-            protect=args.protect,
-            parent=self,
-        )
-
-        execution_role = iam.create_execution_role(
-            child(name, "execution"),
-            # Exactly what this task definition references, and kms:Decrypt for the customer
-            # keys its secrets name (AWS-managed keys need no grant).
-            iam.execution_grants(
-                config,
-                repository_arn=image_repository_arn(config, args.environment, facts),
-                log_group_arn=log_group_arn(log_group_name(args.environment, key), facts),
-                facts=facts,
-            ),
-            account_id=facts.account_id,
-            partition=facts.partition,
-            tags=args.tags,
-            parent=self,
-        )
-        task_role = iam.create_task_role(
-            child(name, "task"),
-            config.permissions,
-            config.access,
-            exec_enabled=args.exec_enabled,
-            exec_kms_key_arn=args.exec_kms_key_arn if args.exec_enabled else None,
-            # ECS Exec streams session logs with the task role's credentials.
-            exec_log_group_arn=(
-                pulumi.Output.from_input(args.exec_log_group_name).apply(lambda n: log_group_arn(n, facts))
-                if args.exec_enabled and args.exec_log_group_name is not None
-                else None
-            ),
-            account_id=facts.account_id,
-            region=facts.region,
-            partition=facts.partition,
-            tags=args.tags,
-            parent=self,
-        )
-
-        secrets = {variable: secret_value_from(ref, facts) for variable, ref in config.secrets.items()}
-        definitions = pulumi.Output.all(args.image, logs.name).apply(
-            lambda values: json.dumps(
-                [
-                    container_definition(
-                        key=key,
-                        service=config,
-                        image=values[0],
-                        log_group=values[1],
-                        region=facts.region,
-                        secrets=secrets,
-                        exec_enabled=args.exec_enabled,
-                    )
-                ],
-                sort_keys=True,
-            )
-        )
-        task_definition = aws.ecs.TaskDefinition(
-            child(name, "task-definition"),
-            family=family(args.environment, key),
-            network_mode="awsvpc",
-            requires_compatibilities=["EC2" if args.uses_ec2 else "FARGATE"],
-            cpu=str(config.cpu),
-            memory=str(config.memory),
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture=cpu_architecture(args.architecture)
-            ),
-            execution_role_arn=execution_role.arn,
-            task_role_arn=task_role.arn if task_role is not None else None,
-            container_definitions=definitions,
-            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=volume) for volume in task_volumes(config, args.exec_enabled)],
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        task = Task(name, task_args(args, previous_parent=self), pulumi.ResourceOptions(parent=self))
+        task_definition = task.task_definition
 
         security_group = self._security_group(name, args)
 
@@ -413,7 +238,7 @@ class Service(pulumi.ComponentResource):
                 depends_on=[
                     args.capacity_providers,
                     *([args.listener_rule] if args.listener_rule else []),
-                    *(iam.inline_policy(role) for role in (execution_role, task_role) if role is not None),
+                    *task.inline_policies,
                 ],
                 ignore_changes=ignored,
                 custom_timeouts=rollout_timeouts(config.deployment, args.deploys),
@@ -430,9 +255,9 @@ class Service(pulumi.ComponentResource):
         self.service_name = service.name
         self.security_group_id = security_group.id
         self.task_definition_arn = task_definition.arn
-        self.execution_role_arn = execution_role.arn
-        self.task_role_arn = task_role.arn if task_role is not None else None
-        self.log_group_name = logs.name
+        self.execution_role_arn = task.execution_role_arn
+        self.task_role_arn = task.task_role_arn
+        self.log_group_name = task.log_group_name
         self.register_outputs(
             {
                 "service_name": self.service_name,

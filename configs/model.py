@@ -564,27 +564,25 @@ class Deployment(Strict):
         return deploys == "pulumi" if self.wait is None else self.wait
 
 
-class Service(Strict):
+class Task(Strict):
+    """What services and jobs share: one task definition (its containers, roles and logs).
+
+    Services (long-running, behind a port) and jobs (run and exit) add their own keys."""
+
     image: Image
     cpu: Int = Field(
         ge=128, le=196608, description="CPU units (1024 = 1 vCPU); on Fargate 256-16384 in the sizes AWS lists."
     )
     memory: Int = Field(ge=6, description="MiB; on Fargate one of the sizes valid for cpu (Docker's minimum is 6).")
-    port: Optional[Port] = None
     architecture: Optional[Literal["x86_64", "arm64"]] = Field(
         default=None, description="Fargate runtime platform; on EC2 it follows the provider. Default x86_64."
     )
-    desired_count: Int = Field(default=1, ge=0, le=10000, description="Initial count; autoscaling owns it after.")
     capacity: Optional[Strategy] = Field(default=None, description="Omit to use cluster.default_strategy.")
-    expose: Optional[Expose] = None
-    health_check: HealthCheck = Field(default_factory=HealthCheck)
-    autoscaling: Optional[Autoscaling] = None
     environment: dict[EnvVarName, str] = Field(default_factory=dict)
     secrets: dict[EnvVarName, SecretRef] = Field(default_factory=dict)
     permissions: list[Statement] = Field(default_factory=list, description="Task role statements.")
     access: Access = Field(default_factory=Access)
     connects_to: list[Connection] = Field(default_factory=list)
-    deployment: Deployment = Field(default_factory=Deployment)
     user: Optional[Annotated[str, StringConstraints(pattern=USER_PATTERN)]] = Field(
         default=None, description="Run as this user (uid[:gid]); root is refused."
     )
@@ -604,6 +602,15 @@ class Service(Strict):
     def has_task_role(self) -> bool:
         access = self.access
         return bool(self.permissions or access.read or access.write or access.list_ or access.tagging)
+
+
+class Service(Task):
+    port: Optional[Port] = None
+    desired_count: Int = Field(default=1, ge=0, le=10000, description="Initial count; autoscaling owns it after.")
+    expose: Optional[Expose] = None
+    health_check: HealthCheck = Field(default_factory=HealthCheck)
+    autoscaling: Optional[Autoscaling] = None
+    deployment: Deployment = Field(default_factory=Deployment)
 
 
 # --------------------------------------------------------------------------------------------

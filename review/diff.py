@@ -9,12 +9,13 @@ the replaced one (a new subnet id replaces its NAT gateway and route table assoc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator, Optional
 
 from review.offline import CapturedResource, Plan, mock_id
 from review.replacements import STATEFUL, change_effect, under
-from review.topology import component_label
+from review.semantic import Attention, Meaning, meaning
+from review.topology import component_label, mock_ids
 
 MISSING = "<absent>"
 
@@ -36,7 +37,12 @@ class ResourceChange:
     changes: tuple[PropertyChange, ...] = ()
     holds: Optional[str] = None  # what is lost on replace/remove (STATEFUL), else None
     protected: bool = False
-    because: Optional[str] = None  # the replaced resource this replacement follows from
+    because: Optional[str] = None  # the replaced resource this change follows from
+    meaning: Meaning = Meaning()  # IAM grants, containers and flows, read as what they are
+
+    @property
+    def attention(self) -> tuple[Attention, ...]:
+        return self.meaning.attention
 
     @property
     def destroys_state(self) -> bool:
@@ -53,6 +59,10 @@ class PlanDiff:
     def counts(self) -> dict[str, int]:
         order = ("add", "remove", "replace", "new-revision", "update", "ignored")
         return {action: len(self.of(action)) for action in order}
+
+    @property
+    def attention(self) -> list[Attention]:
+        return [a for c in self.changes for a in c.attention]
 
 
 # ---- comparing inputs ------------------------------------------------------------------------
@@ -97,46 +107,87 @@ def diff_plans(base: Plan, head: Plan) -> PlanDiff:
     old = {r.urn: r for r in base.resources if r.custom}
     new = {r.urn: r for r in head.resources if r.custom}
     moved = {alias: r.urn for r in new.values() for alias in r.aliases if alias in old}
+    names = group_names(base, head)
     changes: dict[str, ResourceChange] = {}
     for urn, resource in new.items():
         previous = old.get(urn) or next((old[a] for a, target in moved.items() if target == urn), None)
         if previous is None:
-            changes[urn] = ResourceChange("add", resource.type, resource.name, component_label(head, resource))
+            changes[urn] = _change("add", head, resource, [], names, before=None)
             continue
         props = property_changes(previous, resource)
         action = _action(props)
         if action is not None:
-            changes[urn] = _change(action, head, resource, props)
+            changes[urn] = _change(action, head, resource, props, names, before=previous)
     for urn, resource in old.items():
         if urn not in new and urn not in moved:
-            changes[urn] = _change("remove", base, resource, [])
-    _spread_replacements(head, new, changes)
+            changes[urn] = _change("remove", base, resource, [], names, before=resource)
+    _spread_replacements(head, new, changes, names)
     ordered = sorted(changes.values(), key=lambda c: (c.component, c.type, c.name))
     return PlanDiff(tuple(ordered))
 
 
-def _change(action: str, plan: Plan, resource: CapturedResource, props: list[PropertyChange], because: Optional[str] = None) -> ResourceChange:
+def group_names(*plans: Plan) -> dict[str, str]:
+    """Mock ids (sg-..., subnet-...) -> resource names, so flows read `dev-alb-sg -> dev-api-sg:8080`."""
+    return {id_: resource.name for plan in plans for id_, resource in mock_ids(plan).items()}
+
+
+def _change(action: str, plan: Plan, resource: CapturedResource, props: list[PropertyChange], names: dict[str, str],
+            *, before: Optional[CapturedResource], because: Optional[str] = None) -> ResourceChange:
     holds = STATEFUL.get(resource.type) if action in ("replace", "remove") else None
-    return ResourceChange(action, resource.type, resource.name, component_label(plan, resource), tuple(props), holds, resource.protect, because)
+    after = None if action == "remove" else resource.props
+    explained = meaning(resource.type, resource.name, before.props if before else None, after, names)
+    return ResourceChange(action, resource.type, resource.name, component_label(plan, resource), tuple(props), holds,
+                          resource.protect, because, explained)
 
 
-def _spread_replacements(head: Plan, new: dict[str, CapturedResource], changes: dict[str, ResourceChange]) -> None:
-    """A replaced resource gets a new id; whatever holds that id in an input that forces
-    replacement is replaced too, and so on. Mocks keep ids stable, so this is done here."""
-    frontier = [new[urn] for urn, c in changes.items() if c.action == "replace" and urn in new]
+def value_at(resource: CapturedResource, path: str) -> Any:
+    return dict(flatten(resource.props))[path]
+
+
+def referencing_paths(resource: CapturedResource, replaced: CapturedResource) -> list[str]:
+    """The inputs of `resource` that hold the replaced resource's id or ARN (what the mocks
+    returned for it), i.e. the values that become unknown and then new when it is replaced."""
+    replaced_id = mock_id(replaced.type, replaced.name)
+    suffixes = ("/" + replaced.name, ":" + replaced.name)
+    return [
+        path for path, value in flatten(resource.props)
+        if isinstance(value, str) and (value == replaced_id or (value.startswith("arn:") and value.endswith(suffixes)))
+    ]
+
+
+def _spread_replacements(head: Plan, new: dict[str, CapturedResource], changes: dict[str, ResourceChange], names: dict[str, str]) -> None:
+    """A replaced resource gets a new id. Whatever refers to it (an input holding its id or
+    ARN, or a dependency the program recorded) changes too: replaced when that input forces
+    replacement, and so on; otherwise updated in place, "because X is replaced", as the real
+    engine shows it. Mocks keep ids stable, so this is done here."""
+    # Breadth first in name order, so `because` names the same resource on every run.
+    frontier = sorted((new[urn] for urn, c in changes.items() if c.action == "replace" and urn in new), key=lambda r: r.name)
     while frontier:
-        replaced = frontier.pop()
-        replaced_id = mock_id(replaced.type, replaced.name)  # what another resource holds to refer to it
-        arn_suffix = "/" + replaced.name
-        for urn, resource in new.items():
-            if changes.get(urn) is not None and changes[urn].action in ("replace", "add"):
+        replaced = frontier.pop(0)
+        for urn, resource in sorted(new.items()):
+            current = changes.get(urn)
+            if urn == replaced.urn or (current is not None and current.action in ("replace", "add")):
                 continue
-            paths = [
-                path for path, value in flatten(resource.props)
-                if isinstance(value, str) and (value == replaced_id or (value.startswith("arn:") and value.endswith(arn_suffix)))
-            ]
-            effects = {change_effect(resource.type, p) for p in paths if not any(under(p, i) for i in resource.ignore_changes)}
-            if "replace" in effects:
-                earlier = list(changes[urn].changes) if urn in changes else []
-                changes[urn] = _change("replace", head, resource, earlier, because=replaced.name)
+            paths = [p for p in referencing_paths(resource, replaced) if not any(under(p, i) for i in resource.ignore_changes)]
+            if not paths and replaced.urn not in resource.depends_on:
+                continue
+            forced = "replace" in {change_effect(resource.type, p) for p in paths}
+            if current is None:
+                current = _change("update", head, resource, [], names, before=resource)
+            new_ids = tuple(PropertyChange(p, value_at(resource, p), f"<new id of {replaced.name}>", change_effect(resource.type, p))
+                            for p in paths if p not in {c.path for c in current.changes})
+            current = replace(current, changes=current.changes + new_ids)
+            if forced:
+                changes[urn] = replace(current, action="replace", because=replaced.name, holds=STATEFUL.get(resource.type))
                 frontier.append(resource)
+            elif current.because is None:
+                action = "update" if current.action == "ignored" else current.action
+                changes[urn] = replace(current, action=action, because=replaced.name)
+
+
+def top_input(path: str) -> str:
+    """`containerDefinitions[0].image` -> `containerDefinitions`."""
+    for index, char in enumerate(path):
+        if char in ".[":
+            return path[:index]
+    return path

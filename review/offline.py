@@ -103,8 +103,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             self.captured.append(self._capture(request, response.urn))
         return response
 
-    @staticmethod
-    def _capture(request, urn: str) -> CapturedResource:
+    def _capture(self, request, urn: str) -> CapturedResource:
         secret_paths: list[str] = []
         props = unwrap_secrets(rpc.deserialize_properties(request.object), found=secret_paths)
         return CapturedResource(
@@ -120,9 +119,20 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             retain_on_delete=bool(request.retainOnDelete),
             depends_on=tuple(request.dependencies),
             secret_paths=tuple(secret_paths),
-            aliases=tuple(str(a) for a in request.aliases),
+            aliases=tuple(alias_urn(alias, request, self.make_urn) for alias in request.aliases),
             custom_timeouts=_custom_timeouts(request),
         )
+
+
+def alias_urn(alias, request, make_urn: Callable[[str, str, str], str]) -> str:
+    """The URN an alias stands for: a plain URN as given, or a spec (any of name, type, parent;
+    unset ones are the resource's own) made into a URN the way the monitor makes every URN, so
+    the review's diff matches a moved resource with its old registration."""
+    if alias.HasField("urn") or not alias.HasField("spec"):
+        return alias.urn
+    spec = alias.spec
+    parent = spec.parentUrn or ("" if spec.noParent else request.parent)
+    return make_urn(parent, spec.type or request.type, spec.name or request.name)
 
 
 def _custom_timeouts(request) -> tuple[tuple[str, str], ...]:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from review.cost import CostEstimate, delta, money, signed_money
-from review.diff import PlanDiff, ResourceChange
+from review.diff import PlanDiff, ResourceChange, top_input
 from review.plan import render_counts, render_tree
 from review.report import PlanReport
+from review.semantic import is_security_relevant
 from review.verdict import PolicyResult
 
 FORMATS = ("text", "markdown", "json")
@@ -40,9 +41,13 @@ def cost_line(cost: CostEstimate) -> str:
     return f"est. {money(cost.total)}/month"
 
 
-def short(value: Any, width: int = 60) -> str:
+def short(value: Any, width: int = 60, path: str = "") -> str:
+    """A value for one line of a report: long opaque values are shortened, security-relevant
+    ones (IAM, images, ingress/egress, trust policies) never are."""
     text = json.dumps(value) if not isinstance(value, str) else value
-    return text if len(text) <= width else text[: width - 3] + "..."
+    if len(text) <= width or is_security_relevant(path):
+        return text
+    return text[: width - 3] + "..."
 
 
 def change_summary(diff: PlanDiff) -> str:
@@ -59,10 +64,13 @@ def change_summary(diff: PlanDiff) -> str:
     return ", ".join(parts) if parts else "no changes"
 
 
+def action_words(change: ResourceChange) -> str:
+    words = ACTION_WORDS[change.action]
+    return f"{words} (because {change.because} is replaced)" if change.because else words
+
+
 def change_detail(change: ResourceChange) -> list[str]:
     notes = []
-    if change.because:
-        notes.append(f"follows the replacement of {change.because}")
     if change.holds:
         notes.append(f"holds state: {change.holds} would be lost")
     if change.protected and change.action in ("replace", "remove"):
@@ -73,7 +81,32 @@ def change_detail(change: ResourceChange) -> list[str]:
 
 
 def property_lines(change: ResourceChange) -> list[str]:
-    return [f"{p.path}: {short(p.before)} -> {short(p.after)} ({p.effect})" for p in change.changes]
+    """What the meaning explains (IAM grants, containers, flows) in full, then the other inputs."""
+    covered = set(change.meaning.covered)
+    raw = [f"{p.path}: {short(p.before, path=p.path)} -> {short(p.after, path=p.path)} ({p.effect})"
+           for p in change.changes if top_input(p.path) not in covered]
+    return [*change.meaning.lines, *raw]
+
+
+def attention_items(report: "DiffReport") -> list[str]:
+    """What a reviewer must look at before anything else, one line each."""
+    items = []
+    for change in report.diff.changes:
+        if change.destroys_state:
+            items.append(f"{change.name} ({change.type}) is {ACTION_WORDS[change.action]}: {change.holds} would be lost")
+        if change.protected and change.action in ("replace", "remove"):
+            items.append(f"{change.name} is protected: pulumi up refuses to {change.action} it until protect is lifted")
+    items += [f"{a.resource}: {a.text}" for a in report.diff.attention]
+    items += policy_attention(report.base.policy, report.head.policy)
+    return items
+
+
+def policy_attention(base: Optional[PolicyResult], head: Optional[PolicyResult]) -> list[str]:
+    if head is None:
+        return []
+    before = {f.key for f in base.findings} if base else set()
+    return [f"policy {f.level}{'' if f.key in before else ' (new)'}: {f.policy} on {f.resource}: {f.detail}"
+            for f in head.findings if f.level == "mandatory" or (f.level == "advisory" and f.key not in before)]
 
 
 # ---- text ---------------------------------------------------------------------------------------
@@ -121,16 +154,20 @@ def plan_text(report: PlanReport) -> str:
     ])
 
 
+def diff_summary(report: DiffReport) -> str:
+    base, head = report.base, report.head
+    return (f"{change_summary(report.diff)}; {policy_line(head.policy)}; cost {signed_money(head.cost.total - base.cost.total)}/month "
+            f"({money(base.cost.total)} -> {money(head.cost.total)})")
+
+
 def diff_text(report: DiffReport) -> str:
     base, head = report.base, report.head
-    lines = [
-        f"Diff for {head.environment}: {report.base_label} -> {report.head_label}",
-        f"{change_summary(report.diff)}; {policy_line(head.policy)}; cost {signed_money(head.cost.total - base.cost.total)}/month "
-        f"({money(base.cost.total)} -> {money(head.cost.total)})",
-        "",
-    ]
+    lines = [f"Diff for {head.environment}: {report.base_label} -> {report.head_label}", diff_summary(report), ""]
+    attention = attention_items(report)
+    if attention:
+        lines += ["Needs attention:", *[f"  ! {item}" for item in attention], ""]
     for change in report.diff.changes:
-        lines.append(f"{_marker(change)} {change.type}  {change.name}  [{change.component}]  {ACTION_WORDS[change.action]}")
+        lines.append(f"{_marker(change)} {change.type}  {change.name}  [{change.component}]  {action_words(change)}")
         lines += [f"      {text}" for text in property_lines(change) + change_detail(change)]
     lines += ["", policy_diff_text(base.policy, head.policy), "", cost_delta_text(base.cost, head.cost)]
     return "\n".join(lines)
@@ -223,23 +260,27 @@ def plan_markdown(report: PlanReport) -> str:
 
 
 def _change_row(change: ResourceChange) -> str:
-    action = f"**{ACTION_WORDS[change.action]}**" if change.action in ("replace", "remove") else ACTION_WORDS[change.action]
+    action = f"**{action_words(change)}**" if change.action in ("replace", "remove") else action_words(change)
     inputs = "<br>".join(_md_escape(text) for text in property_lines(change)) or "–"
     notes = "<br>".join(("⚠️ " if "state" in n or "protected" in n else "") + _md_escape(n) for n in change_detail(change))
     return f"| {action} | `{change.name}`<br><sub>{change.type}</sub> | {change.component} | {inputs} | {notes} |"
 
 
 def diff_markdown(report: DiffReport) -> str:
+    """The summary line first, then what needs attention, then everything else folded."""
     base, head, diff = report.base, report.head, report.diff
     delta = head.cost.total - base.cost.total
-    summary = (f"**{head.environment}**: {change_summary(diff)} · {_badge(head.policy)} · "
+    summary = (f"**{head.environment}** (`{report.base_label}` → {report.head_label}): {change_summary(diff)} · {_badge(head.policy)} · "
                f"cost **{signed_money(delta)}/month** ({money(base.cost.total)} → {money(head.cost.total)})")
+    parts = [summary]
+    attention = attention_items(report)
+    if attention:
+        parts.append("**Needs attention:**\n\n" + "\n".join(f"- ⚠️ {_md_escape(item)}" for item in attention))
     header = ["| action | resource | component | inputs | notes |", "|---|---|---|---|---|"]
     risky = [c for c in diff.changes if c.action in ("replace", "remove")]
     rest = [c for c in diff.changes if c.action not in ("replace", "remove")]
-    parts = [f"### Review: `{head.environment}` (`{report.base_label}` → {report.head_label})", summary]
     if risky:
-        parts.append("**Replaced or removed:**\n\n" + "\n".join(header + [_change_row(c) for c in risky]))
+        parts.append(_details(f"Replaced or removed ({len(risky)})", "\n".join(header + [_change_row(c) for c in risky])))
     if rest:
         parts.append(_details(f"Other changes ({len(rest)})", "\n".join(header + [_change_row(c) for c in rest])))
     if not diff.changes:
@@ -303,9 +344,11 @@ def diff_json_data(report: DiffReport) -> dict[str, Any]:
         "base": report.base_label,
         "head": report.head_label,
         "counts": report.diff.counts(),
+        "needs_attention": attention_items(report),
         "changes": [
             {"action": c.action, "type": c.type, "name": c.name, "component": c.component,
              "holds_state": c.holds, "protected": c.protected, "because": c.because,
+             "meaning": list(c.meaning.lines), "attention": [a.text for a in c.attention],
              "inputs": [{"path": p.path, "before": p.before, "after": p.after, "effect": p.effect} for p in c.changes]}
             for c in report.diff.changes
         ],

@@ -8,6 +8,7 @@ do not depend on the other components; the full reference plans are checked at t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from functools import lru_cache
 from typing import Any, Optional
@@ -19,19 +20,16 @@ import pytest
 from botocore.validate import ParamValidator
 
 from components.facts import PlatformFacts
-from components.service import (
-    Service,
-    ServiceArgs,
-    connect_services,
-    container_definition,
-    image_repository_arn,
-    secret_value_from,
-)
+from components.service import Service, ServiceArgs, connect_services
+from components.task import container_definition, image_repository_arn, secret_value_from
 from configs.model import Connection, EnvironmentConfig
+from review.diff import diff_plans
 from review.offline import CapturedResource, Plan, run_program
 from tests.harness import REFERENCE_ENVIRONMENTS, edited, reference_config, reference_plan
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+SERVICE_COMPONENT = "ecsplatform:service:Service"
+TASK_COMPONENT = "ecsplatform:task:Task"
 ECS_SERVICE = "aws:ecs/service:Service"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -120,6 +118,15 @@ def services_plan(config: EnvironmentConfig, **overrides: Any) -> Plan:
         return {}
 
     return run_program(config, program=program)
+
+
+def _as_before_the_task_component(resource: CapturedResource, plan: Plan) -> CapturedResource:
+    """The registration the task's children had as the service's own children."""
+    if not resource.aliases:
+        return resource
+    [old_urn] = resource.aliases
+    service = plan.named(resource.parent.rsplit("::", 1)[1], SERVICE_COMPONENT)
+    return dataclasses.replace(resource, urn=old_urn, parent=service.urn, aliases=())
 
 
 @lru_cache(maxsize=None)
@@ -348,8 +355,8 @@ def test_container_options_from_the_file():
 
     config = edited("staging", edit)
     definition = container_definition(
-        key="api", service=config.services["api"], image="img:v1", log_group="/ecs/staging/api",
-        region="eu-west-1", secrets={}, exec_enabled=True,
+        key="api", task=config.services["api"], image="img:v1", log_group="/ecs/staging/api",
+        region="eu-west-1", secrets={}, exec_enabled=True, health_check=config.services["api"].health_check,
     )
     assert definition["command"] == ["serve", "--port", "8080"]
     assert definition["stopTimeout"] == 90
@@ -586,7 +593,7 @@ def test_prod_rules_exactly():
 
 def test_connection_rules_are_children_of_the_source_service():
     plan = reference_services("staging")
-    api = one(plan, "staging-api")
+    api = plan.named("staging-api", SERVICE_COMPONENT)
     for name in ("staging-api-to-worker-9000-egress", "staging-api-to-worker-9000-ingress", "staging-api-to-10-120-0-0-24-5432-egress"):
         assert one(plan, name).parent == api.urn
 
@@ -724,13 +731,43 @@ def test_execution_role_resources_are_exactly_the_services_own():
     }
 
 
-def test_every_role_is_a_child_of_its_service_and_every_policy_is_attached_to_its_role():
+def test_every_role_is_a_child_of_its_services_task_and_every_policy_is_attached_to_its_role():
     plan = reference_services("staging")
     for key in ("api", "worker"):
-        service = one(plan, f"staging-{key}")
+        service = plan.named(f"staging-{key}", SERVICE_COMPONENT)
+        task = plan.named(f"staging-{key}", TASK_COMPONENT)
+        assert task.parent == service.urn
         for role in ("execution", "task"):
-            assert one(plan, f"staging-{key}-{role}").parent == service.urn
+            assert one(plan, f"staging-{key}-{role}").parent == task.urn
             assert one(plan, f"staging-{key}-{role}-policy").props["role"] == f"staging-{key}-{role}-id"
+
+
+def test_the_task_component_moves_its_children_from_the_service_with_aliases():
+    """Before components/task.py these were the service's own children: each carries an alias
+    to its old URN, so `pulumi up` moves them without replacing anything."""
+    plan = reference_services("staging")
+    service = plan.named("staging-api", SERVICE_COMPONENT)
+    task = plan.named("staging-api", TASK_COMPONENT)
+    children = plan.children_of(task)
+    assert [(r.type, r.name) for r in children] == [
+        ("aws:cloudwatch/logGroup:LogGroup", "staging-api-logs"),
+        (TASK_DEFINITION, "staging-api-task-definition"),
+        ("aws:iam/role:Role", "staging-api-execution"),
+        ("aws:iam/role:Role", "staging-api-task"),
+        (ROLE_POLICY, "staging-api-execution-policy"),
+        (ROLE_POLICY, "staging-api-task-policy"),
+    ]
+    for resource in children:
+        # The mocks' URNs carry the parent's own type only (the engine's carry the whole chain).
+        assert resource.aliases == (f"urn:pulumi:staging::ecs-platform::{SERVICE_COMPONENT}${resource.type}::{resource.name}",)
+    assert task.aliases == ()
+
+
+def test_a_plan_from_before_the_task_component_diffs_as_unchanged():
+    """The review's diff matches each moved child with its old registration through its alias."""
+    head = reference_services("staging")
+    base = Plan(head.environment, [_as_before_the_task_component(r, head) for r in head.resources if r.type != TASK_COMPONENT])
+    assert diff_plans(base, head).changes == ()
 
 
 def test_exec_puts_the_session_channel_on_the_task_role_only():

@@ -36,21 +36,50 @@ def raise_desired_count(data):
     data["services"]["api"]["desired_count"] = 4
 
 
-CHANGES = {"add-service": add_service, "subnet-cidr": change_private_prefix, "nat-single": switch_nat, "desired-count": raise_desired_count}
+def widen_worker_access(data):
+    """read -> read+write on one queue: the issue's example (sqs:DeleteQueue, sqs:PurgeQueue gained)."""
+    data["services"]["worker"]["access"] = {"read": [ORDERS_QUEUE], "write": [ORDERS_QUEUE]}
+
+
+def bump_api_image(data):
+    data["services"]["api"]["image"]["tag"] = "v1.5.0"
+    data["services"]["api"]["environment"]["FEATURE_FLAGS"] = "checkout-v2"
+
+
+def open_alb_to_the_internet(data):
+    data["load_balancer"]["ingress_cidrs"] = ["0.0.0.0/0"]
+
+
+def change_vpc_cidr(data):
+    data["network"]["cidr"] = "10.40.0.0/16"
+
+
+ORDERS_QUEUE = "arn:aws:sqs:eu-west-1:111111111111:orders"
+# name -> (the environment it edits, the edit); the base of every change is that environment
+# as checked in, except where BASES gives an edited base.
+CHANGES = {
+    "add-service": ("dev", add_service), "subnet-cidr": ("dev", change_private_prefix), "nat-single": ("dev", switch_nat),
+    "desired-count": ("dev", raise_desired_count), "iam-gained": ("dev", widen_worker_access),
+    "image-bump": ("dev", bump_api_image), "open-ingress": ("dev", open_alb_to_the_internet),
+    "vpc-cidr": ("prod", change_vpc_cidr),
+}
+BASES = {"iam-gained": "worker-reads-orders"}
+BASE_EDITS = {"worker-reads-orders": ("dev", lambda data: data["services"]["worker"].update(access={"read": [ORDERS_QUEUE]}))}
 
 
 @lru_cache(maxsize=None)
 def verdicts():
     """Every side's verdict from one pack process (starting it is the slow part)."""
     sides = [(reference_config(env), reference_plan(env)) for env in REFERENCE_ENVIRONMENTS]
-    sides += [(changed_config(name), changed_plan(name)) for name in CHANGES]
+    sides += [(changed_config(name), changed_plan(name)) for name in [*CHANGES, *BASE_EDITS]]
     results = policy_results(sides)
-    return dict(zip([*REFERENCE_ENVIRONMENTS, *CHANGES], results))
+    return dict(zip([*REFERENCE_ENVIRONMENTS, *CHANGES, *BASE_EDITS], results))
 
 
 @lru_cache(maxsize=None)
 def changed_config(name):
-    return edited("dev", CHANGES[name])
+    environment, edit = CHANGES.get(name) or BASE_EDITS[name]
+    return edited(environment, edit)
 
 
 @lru_cache(maxsize=None)
@@ -66,10 +95,18 @@ def with_policy(report, name):
     return type(report)(report.config, report.plan, report.cost, verdicts()[name], report.diagram)
 
 
+def base_of(name):
+    """(config, plan, verdict key) of the side a change starts from."""
+    if name in BASES:
+        return changed_config(BASES[name]), changed_plan(BASES[name]), BASES[name]
+    environment = CHANGES[name][0]
+    return reference_config(environment), reference_plan(environment), environment
+
+
 def change_report(name):
-    report = diff_report(reference_config("dev"), changed_config(name), ("main", name), policy=False,
-                         plans=(reference_plan("dev"), changed_plan(name)))
-    return type(report)(with_policy(report.base, "dev"), with_policy(report.head, name), report.diff, report.base_label, report.head_label)
+    base_config, base_plan, base_key = base_of(name)
+    report = diff_report(base_config, changed_config(name), ("main", name), policy=False, plans=(base_plan, changed_plan(name)))
+    return type(report)(with_policy(report.base, base_key), with_policy(report.head, name), report.diff, report.base_label, report.head_label)
 
 
 def check_golden(name: str, text: str) -> None:
@@ -136,3 +173,63 @@ def test_added_service_is_added_and_costs_its_tasks():
     # 1 task at 0.25 x 0.04456 + 0.5 x 0.00489 = 0.013585/h x 730 = 9.91705 on demand; dev's
     # strategy puts 1/5 on FARGATE and 4/5 on FARGATE_SPOT at 70% off: x (0.2 + 0.8 x 0.3) = 4.3635
     assert round(report.head.cost.by_service()["billing"] - 0.57, 2) == 4.36
+
+
+def test_widened_access_diffs_the_policy_as_grants_and_calls_out_the_write_actions_gained():
+    report = change_report("iam-gained")
+    (change,) = report.diff.changes
+    assert (change.action, change.name) == ("update", "dev-worker-task-policy")
+    gained = ["sqs:CancelMessageMoveTask", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:DeleteQueue",
+              "sqs:PurgeQueue", "sqs:SendMessage", "sqs:StartMessageMoveTask"]
+    assert change.meaning.lines == (f"policy + Allow on {ORDERS_QUEUE}: {', '.join(gained)}",)
+    assert [a.text for a in change.attention] == [f"policy gains Write: {', '.join(gained)} on {ORDERS_QUEUE}"]
+    markdown = render_diff(report, "markdown")
+    attention = markdown.split("**Needs attention:**", 1)[1].split("<details>", 1)[0]
+    assert "sqs:DeleteQueue" in attention and "sqs:PurgeQueue" in attention
+    assert '{"Version"' not in markdown  # the document is never shown as a cut-off JSON string
+
+
+def test_same_grants_spelled_with_a_wildcard_are_no_change():
+    from review.semantic import grants
+
+    spelled = {"Statement": [{"Effect": "Allow", "Action": ["sqs:DeleteMessage", "SQS:deletequeue"], "Resource": ORDERS_QUEUE}]}
+    pattern = {"Statement": [{"Effect": "Allow", "Action": "sqs:Delete*", "Resource": [ORDERS_QUEUE]}]}
+    assert grants(spelled) == grants(pattern)
+
+
+def test_image_bump_shows_repository_and_both_tags_in_full():
+    report = change_report("image-bump")
+    (change,) = [c for c in report.diff.changes if c.type == "aws:ecs/taskDefinition:TaskDefinition"]
+    assert change.action == "new-revision"
+    assert change.meaning.lines == (
+        "container api: image 111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev/api: tag v1.4.2 -> v1.5.0",
+        "container api: environment + FEATURE_FLAGS=checkout-v2",
+    )
+
+
+def test_secret_looking_environment_values_are_masked():
+    from review.semantic import container_lines
+
+    before = [{"name": "app", "image": "repo:v1", "environment": [{"name": "DB_PASSWORD", "value": "hunter2"}]}]
+    after = [{"name": "app", "image": "repo:v1", "environment": [{"name": "DB_PASSWORD", "value": "hunter3"}, {"name": "MODE", "value": "a"}]}]
+    assert container_lines(before, after) == ["container app: environment DB_PASSWORD: **** -> ****", "container app: environment + MODE=a"]
+
+
+def test_opening_the_load_balancer_is_a_new_ingress_flow_from_the_internet():
+    report = change_report("open-ingress")
+    assert [(a.resource, a.text) for a in report.diff.attention] == [
+        ("dev-alb-sg-in-80-0-0-0-0-0", "new ingress 0.0.0.0/0 -> dev-alb-sg:80/tcp (from the internet)")]
+    removed = next(c for c in report.diff.changes if c.action == "remove")
+    assert removed.meaning.lines == ("no longer allows ingress 203.0.113.0/24 -> dev-alb-sg:80/tcp",)
+
+
+def test_vpc_cidr_change_lists_the_services_the_load_balancer_and_the_auto_scaling_group_as_dependents():
+    report = change_report("vpc-cidr")
+    updated = {(c.type, c.name): c.because for c in report.diff.changes if c.action == "update"}
+    assert updated[("aws:ecs/service:Service", "prod-api-service")] == "prod-alb-tg-api"  # its name carries the VPC range
+    assert updated[("aws:ecs/service:Service", "prod-worker-service")] == "prod-network-private-eu-west-1a"
+    assert updated[("aws:lb/loadBalancer:LoadBalancer", "prod-alb")] == "prod-network-public-eu-west-1a"
+    assert updated[("aws:autoscaling/group:Group", "prod-cluster-general-asg")] == "prod-network-private-eu-west-1a"
+    replaced = {c.name: c.because for c in report.diff.changes if c.action == "replace"}
+    assert replaced["prod-network-vpc"] is None and replaced["prod-api-sg"] == "prod-network-vpc"
+    assert "updated in place (because prod-network-private-eu-west-1a is replaced)" in render_diff(report, "text")

@@ -1,0 +1,316 @@
+"""One ECS task: its log group, execution and task roles, and the task definition with every
+container. Services and jobs both run tasks; this component is what they share, so a container
+rule, a role grant or a log setting is written once.
+
+Everything AWS validates about the task definition is built by pure functions
+(`container_definition`, `secret_value_from`, `image_repository_arn`) so tests can check them
+against botocore's RegisterTaskDefinition shape without Pulumi. The component only registers.
+
+Children and their logical names (`<name>` is the owner's: a service's `<env>-<key>`):
+
+    <name>-logs              aws:cloudwatch/logGroup:LogGroup      /ecs/<env>/<key>
+    <name>-execution         aws:iam/role:Role                     (+ <name>-execution-policy)
+    <name>-task              aws:iam/role:Role                     only when something is granted
+    <name>-task-definition   aws:ecs/taskDefinition:TaskDefinition family <env>-<key>
+
+These children were registered directly under the Service before this component existed;
+`previous_parent` gives them an alias to that parent so `pulumi up` moves them, never replaces.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from configs.aws_limits import CONTAINER_HEALTH_CHECK_MAX_START_PERIOD
+from configs.model import HealthCheck, SecretRef
+from configs.model import Task as TaskConfig
+from components import iam
+from components.arns import log_group_arn
+from components.facts import PlatformFacts
+from components.logs import log_group, log_group_name
+from components.naming import child, family, type_token
+from components.registry import repository_name
+
+# ECS Exec's SSM agent writes its state and logs into the container. With a read-only root
+# filesystem AWS documents exec as unsupported; the agent works when these two paths are
+# writable, so they get empty task-scoped volumes (ephemeral, gone with the task).
+# https://github.com/aws/containers-roadmap/issues/1359
+EXEC_WRITABLE_PATHS: dict[str, str] = {
+    "ssm-agent-state": "/var/lib/amazon/ssm",
+    "ssm-agent-logs": "/var/log/amazon/ssm",
+}
+
+
+ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<name>[^:@]+)[:@].+$"
+)
+
+
+@dataclass(frozen=True)
+class TaskArgs:
+    key: str  # the service's or job's key: the main container's name and the family's suffix
+    task: TaskConfig
+    environment: str
+    facts: PlatformFacts
+    uses_ec2: bool
+    architecture: str
+    exec_enabled: bool
+    log_retention_days: int
+    log_kms_key_arn: Optional[pulumi.Input[str]]
+    image: pulumi.Input[str]  # the full image reference (ECR URL:tag or the configured uri)
+    exec_kms_key_arn: Optional[pulumi.Input[str]]
+    tags: dict[str, str]
+    protect: bool
+    exec_log_group_name: Optional[pulumi.Input[str]] = None  # the cluster's exec session log group
+    port: Optional[int] = None  # the main container's port (services)
+    health_check: Optional[HealthCheck] = None  # its container health check, when it has a command
+    previous_parent: Optional[pulumi.Resource] = None  # where the children were registered before
+
+
+# --------------------------------------------------------------------------------------------
+# Pure functions: the container definition and the ARNs it references
+# --------------------------------------------------------------------------------------------
+
+
+def secret_value_from(ref: SecretRef, facts: PlatformFacts) -> str:
+    """ECS `valueFrom`: a Secrets Manager ARN, with `:<json-key>::` (latest version) for a key
+    inside a JSON secret; an SSM parameter as its full ARN (also what IAM is granted on).
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html"""
+    if ref.secret is not None:
+        return f"{ref.secret}:{ref.key}::" if ref.key else ref.secret
+    return iam.parameter_arn(ref.parameter, facts)  # type: ignore[arg-type]
+
+
+def image_repository_arn(task: TaskConfig, environment: str, facts: PlatformFacts) -> Optional[str]:
+    """The ECR repository the execution role may pull from: the registry's `<env>/<key>`, or
+    the repository of an ECR `uri` in this account and region. None for other registries
+    (public images need no pull grant)."""
+    image = task.image
+    if image.repository is not None:
+        return iam.repository_arn(repository_name(environment, image.repository), facts)
+    match = ECR_IMAGE.match(image.uri or "")
+    if match and match["account"] == facts.account_id and match["region"] == facts.region:
+        return iam.repository_arn(match["name"], facts)
+    return None
+
+
+def container_definition(
+    *,
+    key: str,
+    task: TaskConfig,
+    image: str,
+    log_group: str,
+    region: str,
+    secrets: dict[str, str],
+    exec_enabled: bool,
+    port: Optional[int] = None,
+    health_check: Optional[HealthCheck] = None,
+) -> dict[str, Any]:
+    """The task's main container, named after the service or job, as RegisterTaskDefinition's
+    ContainerDefinition.
+
+    `secrets` maps each variable to its resolved `valueFrom`."""
+    definition: dict[str, Any] = {
+        "name": key,
+        "image": image,
+        "essential": True,
+        "portMappings": (
+            [{"containerPort": port, "protocol": "tcp", "name": f"{key}-{port}"}]
+            if port is not None
+            else []
+        ),
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": key},
+        },
+        "environment": [{"name": name, "value": value} for name, value in sorted(task.environment.items())],
+        "secrets": [{"name": name, "valueFrom": secrets[name]} for name in sorted(secrets)],
+        "readonlyRootFilesystem": task.read_only_root_filesystem,
+        "privileged": False,
+        # No Linux capability at all: a web service needs none (ports above 1024, no raw sockets).
+        "linuxParameters": {
+            "capabilities": {"drop": ["ALL"]},
+            # ECS Exec needs an init process to reap the sessions' processes.
+            **({"initProcessEnabled": True} if exec_enabled else {}),
+        },
+        "stopTimeout": task.stop_timeout,
+    }
+    if exec_enabled and task.read_only_root_filesystem:
+        definition["mountPoints"] = [
+            {"sourceVolume": volume, "containerPath": path, "readOnly": False}
+            for volume, path in EXEC_WRITABLE_PATHS.items()
+        ]
+    if task.user is not None:
+        definition["user"] = task.user
+    if task.command is not None:
+        definition["command"] = list(task.command)
+    check = health_check
+    if check is not None and check.command is not None:
+        definition["healthCheck"] = {
+            "command": list(check.command),
+            "interval": check.interval,
+            "timeout": check.timeout,  # the model refuses more than ECS's 60 s with a command
+            "retries": check.unhealthy_threshold,
+            # ECS caps the start period at 300 s; a longer grace period still holds through the
+            # service's health-check grace period.
+            "startPeriod": min(check.grace_period, CONTAINER_HEALTH_CHECK_MAX_START_PERIOD),
+        }
+    return definition
+
+
+def task_volumes(task: TaskConfig, exec_enabled: bool) -> list[str]:
+    """Names of the task's empty volumes (only ECS Exec's writable paths today)."""
+    if exec_enabled and task.read_only_root_filesystem:
+        return list(EXEC_WRITABLE_PATHS)
+    return []
+
+
+def cpu_architecture(architecture: str) -> str:
+    return {"x86_64": "X86_64", "arm64": "ARM64"}[architecture]
+
+
+# --------------------------------------------------------------------------------------------
+# The component
+# --------------------------------------------------------------------------------------------
+
+
+TASK_TYPE = type_token("task", "Task")
+
+
+class Task(pulumi.ComponentResource):
+    """Outputs: task_definition (the resource: its arn and revision), execution_role_arn,
+    task_role_arn (None without a task role), log_group_name; inline_policies (the roles'
+    policies, to depend on)."""
+
+    def __init__(self, name: str, args: TaskArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        opts = pulumi.ResourceOptions.merge(opts, _moved_from(args.previous_parent))
+        super().__init__(TASK_TYPE, name, None, opts)
+        logs = log_group(
+            child(name, "logs"),
+            log_group_name=log_group_name(args.environment, args.key),
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.log_kms_key_arn,
+            tags=args.tags,
+            protect=args.protect,
+            parent=self,
+        )
+        execution_role = self._execution_role(name, args)
+        task_role = self._task_role(name, args)
+        self.task_definition = aws.ecs.TaskDefinition(
+            child(name, "task-definition"),
+            family=family(args.environment, args.key),
+            network_mode="awsvpc",
+            requires_compatibilities=["EC2" if args.uses_ec2 else "FARGATE"],
+            cpu=str(args.task.cpu),
+            memory=str(args.task.memory),
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture=cpu_architecture(args.architecture)
+            ),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn if task_role is not None else None,
+            container_definitions=container_definitions(args, logs.name),
+            volumes=[
+                aws.ecs.TaskDefinitionVolumeArgs(name=volume) for volume in task_volumes(args.task, args.exec_enabled)
+            ],
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # What a service or job waits for, not only the roles: a role without its policy yet can
+        # be assumed but may do nothing, so the first tasks would fail (components/iam.py).
+        self.inline_policies = [iam.inline_policy(role) for role in (execution_role, task_role) if role is not None]
+        self.execution_role_arn = execution_role.arn
+        self.task_role_arn = task_role.arn if task_role is not None else None
+        self.log_group_name = logs.name
+        self.register_outputs(
+            {
+                "task_definition_arn": self.task_definition.arn,
+                "execution_role_arn": self.execution_role_arn,
+                "task_role_arn": self.task_role_arn,
+                "log_group_name": self.log_group_name,
+            }
+        )
+
+    def _execution_role(self, name: str, args: TaskArgs) -> aws.iam.Role:
+        facts = args.facts
+        return iam.create_execution_role(
+            child(name, "execution"),
+            # Exactly what this task definition references, and kms:Decrypt for the customer
+            # keys its secrets name (AWS-managed keys need no grant).
+            iam.execution_grants(
+                args.task,
+                repository_arn=image_repository_arn(args.task, args.environment, facts),
+                log_group_arn=log_group_arn(log_group_name(args.environment, args.key), facts),
+                facts=facts,
+            ),
+            account_id=facts.account_id,
+            partition=facts.partition,
+            tags=args.tags,
+            parent=self,
+        )
+
+    def _task_role(self, name: str, args: TaskArgs) -> Optional[aws.iam.Role]:
+        facts, exec_on = args.facts, args.exec_enabled
+        return iam.create_task_role(
+            child(name, "task"),
+            args.task.permissions,
+            args.task.access,
+            exec_enabled=exec_on,
+            exec_kms_key_arn=args.exec_kms_key_arn if exec_on else None,
+            # ECS Exec streams session logs with the task role's credentials.
+            exec_log_group_arn=(
+                pulumi.Output.from_input(args.exec_log_group_name).apply(lambda n: log_group_arn(n, facts))
+                if exec_on and args.exec_log_group_name is not None
+                else None
+            ),
+            account_id=facts.account_id,
+            region=facts.region,
+            partition=facts.partition,
+            tags=args.tags,
+            parent=self,
+        )
+
+
+def container_definitions(args: TaskArgs, log_group_name_: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The task definition's containerDefinitions JSON, once the image and log group are known."""
+    secrets = {variable: secret_value_from(ref, args.facts) for variable, ref in args.task.secrets.items()}
+    return pulumi.Output.all(args.image, log_group_name_).apply(
+        lambda values: json.dumps(
+            [
+                container_definition(
+                    key=args.key,
+                    task=args.task,
+                    image=values[0],
+                    log_group=values[1],
+                    region=args.facts.region,
+                    secrets=secrets,
+                    exec_enabled=args.exec_enabled,
+                    port=args.port,
+                    health_check=args.health_check,
+                )
+            ],
+            sort_keys=True,
+        )
+    )
+
+
+def _moved_from(previous_parent: Optional[pulumi.Resource]) -> Optional[pulumi.ResourceOptions]:
+    """Each child gets an alias under the parent it was registered under before this component
+    existed (same name and type), so the engine moves it instead of replacing it."""
+    if previous_parent is None:
+        return None
+
+    def add_alias(resource_args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
+        if resource_args.type_ == TASK_TYPE:
+            return None  # the component itself is new
+        aliases = [*(resource_args.opts.aliases or []), pulumi.Alias(parent=previous_parent)]
+        return pulumi.ResourceTransformationResult(
+            resource_args.props, pulumi.ResourceOptions.merge(resource_args.opts, pulumi.ResourceOptions(aliases=aliases))
+        )
+
+    return pulumi.ResourceOptions(transformations=[add_alias])
