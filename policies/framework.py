@@ -366,9 +366,13 @@ class Stack:
         """The resources of `types` that `resource.props[prop]` refers to.
 
         In order of precision: the engine's property dependencies (present in real previews,
-        where ids are still unknown); equal known values (the target's id/arn/name); and
-        last the resource's plain dependencies, for captures that carry no per-property
-        dependencies. Results keep the order of `of(*types)`."""
+        where ids are still unknown); equal known values (the target's id/arn/name); the
+        name an ARN value ends in (`arn:aws:iam::1:role/prod-api-task`) against the target's
+        name, for a computed ARN that only the target's outputs would hold; and last the
+        resource's plain dependencies, for captures that carry no per-property dependencies.
+        The same link resolves the same way with or without dependency information (a task
+        definition depends on both its roles: only the property says which is which).
+        Results keep the order of `of(*types)`."""
         deps = (resource.property_dependencies or {}).get(prop)
         if deps:
             return self._in_order(types, {d.urn for d in deps})
@@ -377,6 +381,9 @@ class Stack:
         if wanted:
             index = self._value_index(types, by)
             matches = {c.urn for v in wanted for c in index.get(v, ())}
+            if not matches:
+                names = self._name_index(types)
+                matches = {c.urn for v in wanted for c in names.get(arn_resource_name(v) or "", ())}
             if matches:
                 return self._in_order(types, matches)
         if resource.property_dependencies:
@@ -408,6 +415,18 @@ class Stack:
             self._values[key] = index
         return self._values[key]
 
+    def _name_index(self, types: tuple[str, ...]) -> dict[str, list[Any]]:
+        """The physical name of each resource of `types` (its `name` input, else the logical
+        name, which is what an unnamed resource is called under the offline mocks)."""
+        key = (types, "name-of")
+        if key not in self._values:
+            index: dict[str, list[Any]] = {}
+            for c in self._ordered(types):
+                name = peek(self.props(c), "name")
+                index.setdefault(name if isinstance(name, str) else c.name, []).append(c)
+            self._values[key] = index
+        return self._values[key]
+
     def _in_order(self, types: tuple[str, ...], urns: set[str]) -> list[Any]:
         """The resources of `types` among urns, in `of(*types)` order."""
         if not urns:
@@ -417,6 +436,18 @@ class Stack:
             self._position[types] = {c.urn: i for i, c in enumerate(ordered)}
         position = self._position[types]
         return [ordered[i] for i in sorted(position[u] for u in urns if u in position)]
+
+
+def arn_resource_name(value: str) -> Optional[str]:
+    """The name an ARN's resource part ends in: `role/path/prod-api-task` -> prod-api-task,
+    `log-group:/ecs/prod/api` -> /ecs/prod/api; None for anything that is not an ARN."""
+    parts = value.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    resource = parts[5]
+    if "/" in resource and not resource.startswith(("log-group:", "parameter/")):
+        return resource.rsplit("/", 1)[1] or None
+    return resource.split(":", 1)[1] if ":" in resource else resource
 
 
 def _flatten(value: Any) -> list[str]:

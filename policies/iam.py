@@ -252,18 +252,26 @@ def no_users(props: Mapping, settings: Settings) -> Iterable[str]:
 SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "ssm:GetParameters", "ssm:GetParameter", "ssm:GetParametersByPath")
 
 
-def execution_role_secrets(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
-    tasks = stack.referrers(subject, "executionRoleArn", (TASK_DEFINITION,))
-    if not tasks:
-        return  # not an execution role
-    referenced = {secret_identity(ref) for task in tasks for ref in referenced_secrets(stack.props(task))}
+def role_secrets(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
+    """Secret reads of the roles task definitions use. Which role is a task definition's
+    execution role and which its task role is read from the link itself (the engine's property
+    dependencies, or the ARN's value), never from "depends on": a task definition depends on
+    both. An execution role may read exactly what its task definitions inject; a task role
+    (the application's own calls) must name each secret it reads."""
+    executing = stack.referrers(subject, "executionRoleArn", (TASK_DEFINITION,))
+    running = stack.referrers(subject, "taskRoleArn", (TASK_DEFINITION,))
+    if not executing and not running:
+        return  # not a role of a task definition
+    referenced = {secret_identity(ref) for task in executing for ref in referenced_secrets(stack.props(task))}
     for label, statement in _role_statements(subject, stack):
         granted = {a.name for pattern in _actions(statement) for a in expand(pattern)}
         if not granted & set(SECRET_READ_ACTIONS):
             continue
-        for resource in _resources(statement):
-            if not names_referenced(resource, referenced):
+        for resource in filter(may_name_a_secret, _resources(statement)):
+            if executing and not names_referenced(resource, referenced):
                 yield f"{label} lets the execution role read {resource}, which its task definitions do not reference"
+            elif not executing and not names_one_secret(resource):
+                yield f"{label} lets the task role read {resource}, which matches more than one secret or parameter"
 
 
 def _role_statements(role, stack: Stack) -> Iterable[tuple[str, Mapping]]:
@@ -285,6 +293,22 @@ def secret_identity(reference: str) -> str:
     if ":parameter/" in reference:
         return "ssm:/" + reference.split(":parameter/", 1)[1]
     return "ssm:" + reference
+
+
+def may_name_a_secret(resource: str) -> bool:
+    """Whether a policy Resource can match a Secrets Manager secret or an SSM parameter: `*`,
+    or an ARN whose service part matches secretsmanager or ssm (`arn:aws:*:...` does)."""
+    parts = resource.split(":", 5)
+    if len(parts) < 6:
+        return resource == "*" or resource.startswith("/")
+    return fnmatch.fnmatchcase("secretsmanager", parts[2]) or fnmatch.fnmatchcase("ssm", parts[2])
+
+
+def names_one_secret(resource: str) -> bool:
+    """Whether a policy Resource names one secret or parameter: no wildcard but Secrets
+    Manager's documented `-??????` suffix."""
+    stem = secret_identity(resource).removesuffix("-??????")
+    return "*" not in stem and "?" not in stem
 
 
 def names_referenced(resource: str, referenced: set[str]) -> bool:
@@ -370,10 +394,10 @@ RULES = [
     ),
     StackRule(
         name="aws-iam-execution-role-secrets-scoped",
-        description="An execution role may read only the secrets and parameters its task definitions reference.",
-        remediation="grant secretsmanager:GetSecretValue / ssm:GetParameters on exactly the referenced ARNs",
+        description="An execution role may read only the secrets and parameters its task definitions reference; a task role names each secret it reads.",
+        remediation="grant secretsmanager:GetSecretValue / ssm:GetParameters on exactly the referenced (or needed) ARNs",
         category="security",
         types=(ROLE,),
-        check=execution_role_secrets,
+        check=role_secrets,
     ),
 ]

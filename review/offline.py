@@ -39,6 +39,10 @@ class CapturedResource:
     delete_before_replace: bool = False
     retain_on_delete: bool = False
     depends_on: tuple[str, ...] = ()
+    # Input property (wire name) -> the URNs its value came from, as the engine receives them.
+    # The pack's stack rules follow these first (review/policy_verdict.py sends them in
+    # AnalyzeStack), exactly as under `pulumi preview`, where ids and ARNs are still unknown.
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     secret_paths: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     # customTimeouts as the engine gets them: {"create": "30m", "update": "30m"}, empty ones left out.
@@ -118,6 +122,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             delete_before_replace=bool(request.deleteBeforeReplace),
             retain_on_delete=bool(request.retainOnDelete),
             depends_on=tuple(request.dependencies),
+            property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
             secret_paths=tuple(secret_paths),
             aliases=tuple(alias_urn(alias, request, self.make_urn) for alias in request.aliases),
             custom_timeouts=_custom_timeouts(request),

@@ -344,6 +344,7 @@ def as_resource(value: Any) -> Resource:
         parent=value.parent or "",
         urn=value.urn,
         dependencies=tuple(getattr(value, "depends_on", ()) or ()),
+        property_dependencies=dict(getattr(value, "property_dependencies", None) or {}),
         custom=bool(getattr(value, "custom", True)),
     )
 
