@@ -2,7 +2,8 @@
 
     python -m review plan ENV [--format text|markdown|json]
     python -m review diff BASE_REF ENV [--format ...]      # configs/ENV.yaml at BASE_REF vs the working tree
-    python -m review diff --files OLD.yaml NEW.yaml [--format ...]
+    python -m review diff --files OLD.yaml NEW.yaml [--format ...]   # each file's extends next to it
+    python -m review affected BASE_REF                     # JSON: the environments a change touches
 
 Reports go to stdout; progress and config errors to stderr. Exit status: 0 done, 2 bad
 input (the config report says what to fix), 3 a git ref or file that cannot be read, 4 a
@@ -30,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     diff = commands.add_parser("diff", help="compare the plans of two versions of an environment")
     diff.add_argument("args", nargs="*", metavar="BASE_REF ENV", help="a git ref (e.g. origin/main) and an environment")
     diff.add_argument("--files", nargs=2, metavar=("OLD", "NEW"), help="compare two environment files instead")
+    affected = commands.add_parser("affected", help="the environments a change since BASE_REF touches, as JSON [{environment, region, tier}]")
+    affected.add_argument("base_ref", metavar="BASE_REF", help="a git ref, e.g. origin/main")
     for command in (plan, diff):
         command.add_argument("--format", choices=("text", "markdown", "json"), default="text")
         command.add_argument("--no-policy", action="store_true", help="skip the policy pack (faster)")
@@ -46,10 +49,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "diff" and not args.files and len(args.args) != 2:
         parser.error("diff needs BASE_REF ENV, or --files OLD.yaml NEW.yaml")
+    if args.command == "affected":
+        return _affected(args.base_ref)
 
     from configs.loader import config_path, load_environment
     from review.progress import Progress
-    from review.sources import RefError, config_at_ref
+    from review.sources import RefError, environment_at
     from review.workflow import diff_report, plan_report
     from review.render import render_diff, render_plan
 
@@ -69,8 +74,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             ref, environment = args.args
             labels = (ref, "working tree")
             with progress.step(f"validating configs/{environment}.yaml at {ref} and in the working tree"):
-                base = config_at_ref(ref, environment)
+                base = environment_at(ref, environment)
                 head = load_environment(config_path(environment), stack=environment)
+            if base is None:
+                labels = (f"{ref} (no configs/{environment}.yaml)", labels[1])
         report = diff_report(base, head, labels, policy=not args.no_policy, progress=progress)
         print(render_diff(report, args.format), flush=True)
         return exit_status(report.head.policy, policy_mode=args.policy_mode)
@@ -78,6 +85,23 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(error.report(), file=sys.stderr)
         return BAD_INPUT
     except (RefError, FileNotFoundError) as error:
+        print(f"review: {error}", file=sys.stderr)
+        return UNREADABLE
+
+
+def _affected(base_ref: str) -> int:
+    import json
+
+    from review.affected import affected_targets
+    from review.sources import RefError
+
+    try:
+        print(json.dumps(affected_targets(base_ref), indent=2))
+        return 0
+    except ConfigError as error:
+        print(error.report(), file=sys.stderr)
+        return BAD_INPUT
+    except RefError as error:
         print(f"review: {error}", file=sys.stderr)
         return UNREADABLE
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from configs.model import EnvironmentConfig
@@ -33,3 +33,10 @@ class PlanReport:
 def build_report(config: EnvironmentConfig, plan: Plan, policy: Optional[PolicyResult]) -> PlanReport:
     prices = load_prices(config.aws.region)
     return PlanReport(config, plan, estimate_cost(config, plan, prices), policy, render_mermaid(config, plan))
+
+
+def absent_report(head: PlanReport) -> PlanReport:
+    """The side of a diff where the environment does not exist yet: no resources, $0, no
+    findings. Diffed against it, everything the head plans is added and all its cost is new."""
+    nothing = replace(head.cost, lines=(), shared_by_service={}, notes=())
+    return PlanReport(head.config, Plan(head.environment), nothing, None, "")

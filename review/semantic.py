@@ -195,8 +195,8 @@ def gained_attention(resource: str, label: str, gained: set[Grant]) -> list[Atte
     for level in RISKY_ACCESS_LEVELS:
         by_action: dict[str, list[str]] = {}
         for grant in sorted(g for g in allowed if access_level(g.action) == level):
-            scope = grant.scope().removeprefix("Allow ")
-            by_action.setdefault(grant.action, []).append(scope.removeprefix("on "))
+            qualifiers = (f" (for {grant.principal})" if grant.principal else "") + (f" when {grant.condition}" if grant.condition else "")
+            by_action.setdefault(grant.action, []).append(grant.resource + qualifiers)
         by_scopes: dict[tuple[str, ...], list[str]] = {}
         for action, scopes in by_action.items():
             by_scopes.setdefault(tuple(scopes), []).append(action)

@@ -20,6 +20,31 @@ class RefError(Exception):
     pass
 
 
+def git(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def check_ref(ref: str, cwd: Path = ROOT) -> str:
+    """The commit a ref names, or RefError (exit 3) when git does not know it."""
+    result = git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=cwd)
+    if result.returncode != 0:
+        raise RefError(f"{ref} is not a commit git knows here (fetch it first, e.g. git fetch origin main)")
+    return result.stdout.strip()
+
+
+def exists_at(ref: str, path: str, cwd: Path = ROOT) -> bool:
+    return git("cat-file", "-e", f"{ref}:{path}", cwd=cwd).returncode == 0
+
+
+def environment_at(ref: str, environment: str, *, today=None, cwd: Path = ROOT) -> Optional[EnvironmentConfig]:
+    """configs/<environment>.yaml as of ref, validated; None when the file does not exist at
+    ref (a change that adds the environment: everything is new)."""
+    check_ref(ref, cwd)
+    if not exists_at(ref, f"configs/{environment}.yaml", cwd):
+        return None
+    return config_at_ref(ref, environment, today=today, cwd=cwd)
+
+
 def git_show(ref: str, path: str, cwd: Path = ROOT) -> str:
     result = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:

@@ -10,7 +10,7 @@ from review.diff import diff_plans
 from review.offline import Plan, run_program
 from review.progress import Progress
 from review.render import DiffReport
-from review.report import PlanReport, build_report
+from review.report import PlanReport, absent_report, build_report
 from review.verdict import policy_results
 
 QUIET = Progress(enabled=False)
@@ -38,14 +38,19 @@ def plan_report(config: EnvironmentConfig, *, policy: bool = True, progress: Pro
 
 
 def diff_report(
-    base: EnvironmentConfig,
+    base: Optional[EnvironmentConfig],
     head: EnvironmentConfig,
     labels: tuple[str, str],
     *,
     policy: bool = True,
     progress: Progress = QUIET,
-    plans: Optional[tuple[Plan, Plan]] = None,
+    plans: Optional[tuple[Optional[Plan], Plan]] = None,
 ) -> DiffReport:
+    """base None: the environment is new (its file does not exist at the base ref)."""
+    if base is None:
+        head_report = plan_report(head, policy=policy, progress=progress, plan=plans[1] if plans else None)
+        base_report = absent_report(head_report)
+        return DiffReport(base_report, head_report, diff_plans(base_report.plan, head_report.plan), *labels)
     base_plan, head_plan = plans if plans is not None else _plans([base, head], progress)
     verdicts = _policies([base, head], [base_plan, head_plan], policy, progress)
     base_report = build_report(base, base_plan, verdicts[0])

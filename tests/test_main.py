@@ -48,12 +48,14 @@ def test_a_provider_region_other_than_the_files_stops_the_run(region, found):
 
 
 def test_a_stack_without_an_environment_file_stops_with_the_report_and_registers_nothing():
-    monitor = mocked_stack("qa")
+    # A stack name no environment file uses, whatever environments a user adds (qa, ...).
+    missing = next(name for name in (f"no-file-{n}" for n in range(100)) if not (MAIN.parent / "configs" / f"{name}.yaml").exists())
+    monitor = mocked_stack(missing)
     with pytest.raises(pulumi.RunError) as stopped:
         run_main()
     assert str(stopped.value) == (
-        "configs/qa.yaml: 1 problem in the environment file; nothing was created.\n"
-        "  configs/qa.yaml: cannot read the file: No such file or directory"
+        f"configs/{missing}.yaml: 1 problem in the environment file; nothing was created.\n"
+        f"  configs/{missing}.yaml: cannot read the file: No such file or directory"
     )
     assert monitor.captured == []
 

@@ -87,7 +87,7 @@ def test_bad_input_exits_2_even_with_report_only(tmp_path):
 def test_an_unreadable_ref_exits_3():
     result = run("review", "diff", "no-such-ref-anywhere", "dev")
     assert result.returncode == 3
-    assert result.stderr.startswith("review: configs/dev.yaml does not exist at no-such-ref-anywhere")
+    assert result.stderr.startswith("review: no-such-ref-anywhere is not a commit git knows here")
 
 
 def test_an_unknown_policy_mode_is_a_usage_error():

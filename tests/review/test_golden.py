@@ -233,3 +233,29 @@ def test_vpc_cidr_change_lists_the_services_the_load_balancer_and_the_auto_scali
     replaced = {c.name: c.because for c in report.diff.changes if c.action == "replace"}
     assert replaced["prod-network-vpc"] is None and replaced["prod-api-sg"] == "prod-network-vpc"
     assert "updated in place (because prod-network-private-eu-west-1a is replaced)" in render_diff(report, "text")
+
+
+def test_a_new_environment_is_all_added_and_its_cost_goes_from_zero():
+    report = diff_report(None, reference_config("dev"), ("main (no configs/dev.yaml)", "working tree"), policy=False,
+                         plans=(None, reference_plan("dev")))
+    report = type(report)(report.base, with_policy(report.head, "dev"), report.diff, report.base_label, report.head_label)
+    custom = [r for r in reference_plan("dev").resources if r.custom]
+    assert report.diff.counts()["add"] == len(custom) and len(report.diff.changes) == len(custom)
+    assert report.base.cost.total == 0 and report.base.plan.resources == []
+    assert "cost **+$191.47/month** ($0.00 → $191.47)" in render_diff(report, "markdown").splitlines()[0]
+    check_golden("diff-new-environment.md", render_diff(report, "markdown"))
+
+
+def test_files_resolve_their_extends_next_to_each_file(tmp_path):
+    from configs.loader import load_environment
+
+    for side, tag in (("old", "v2.0.0"), ("new", "v2.1.0")):
+        folder = tmp_path / side
+        folder.mkdir()
+        (folder / "dev.yaml").write_text((GOLDEN.parents[2] / "configs" / "dev.yaml").read_text())
+        (folder / "base.yaml").write_text((GOLDEN.parents[2] / "configs" / "base.yaml").read_text().replace("tag: v2.0.0", f"tag: {tag}"))
+    report = diff_report(load_environment(tmp_path / "old" / "dev.yaml"), load_environment(tmp_path / "new" / "dev.yaml"),
+                         ("old", "new"), policy=False)
+    (change,) = report.diff.changes
+    assert change.name == "dev-worker-task-definition"
+    assert change.meaning.lines == ("container worker: image 111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev/worker: tag v2.0.0 -> v2.1.0",)
