@@ -7,12 +7,15 @@ import datetime
 from functools import lru_cache
 from typing import Any, Callable
 
+from configs.environments import environment_names
 from configs.loader import config_path, load_environment, load_layered, validate
 from configs.model import EnvironmentConfig
 from configs.yaml_source import Source
 from review.offline import Plan, run_program
 
-REFERENCE_ENVIRONMENTS = ("dev", "staging", "prod")
+# Every environment of the project (configs/<name>.yaml with a Pulumi.<name>.yaml): a user who
+# adds one gets every per-environment test for it.
+REFERENCE_ENVIRONMENTS = environment_names()
 # Waiver expiry is judged against this day in tests, so the suite does not age.
 TODAY = datetime.date(2026, 11, 26)
 

@@ -24,7 +24,7 @@ from components.service import Service, ServiceArgs, connect_services
 from components.task import container_definition, image_repository_arn, secret_value_from
 from configs.model import Connection, EnvironmentConfig
 from review.diff import diff_plans
-from review.offline import CapturedResource, Plan, run_program
+from review.offline import CapturedResource, Plan, mock_id, run_program
 from tests.harness import REFERENCE_ENVIRONMENTS, edited, reference_config, reference_plan
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -401,7 +401,9 @@ def test_task_definition_compatibility_platform_and_roles():
     reports = one(plan, "prod-reports-task-definition").props
     assert reports["requiresCompatibilities"] == ["FARGATE"]
     assert "taskRoleArn" not in reports  # reports declares no permissions: no task role at all
-    assert worker["taskRoleArn"] == one(plan, "prod-worker-task").props.get("arn", worker["taskRoleArn"])
+    # The mocks give each role the ARN AWS would (review.offline): the roles of this service.
+    assert worker["taskRoleArn"] == "arn:aws:iam:eu-west-1:123456789012:role/prod-worker-task"
+    assert worker["executionRoleArn"] == "arn:aws:iam:eu-west-1:123456789012:role/prod-worker-execution"
     arm = services_plan(edited("staging", lambda d: d["services"]["worker"].update(architecture="arm64", capacity=[{"provider": "fargate"}])))
     assert one(arm, "staging-worker-task-definition").props["runtimePlatform"]["cpuArchitecture"] == "ARM64"
 
@@ -417,7 +419,7 @@ def test_ecs_service_placement_deployment_and_exposure():
     ]
     assert api["networkConfiguration"] == {
         "subnets": ["subnet-eu-west-1a", "subnet-eu-west-1b", "subnet-eu-west-1c"],  # by zone
-        "securityGroups": [one(plan, "prod-api-sg").props.get("id", api["networkConfiguration"]["securityGroups"][0])],
+        "securityGroups": [mock_id("aws:ec2/securityGroup:SecurityGroup", "prod-api-sg")],  # its own group
         "assignPublicIp": False,
     }
     assert api["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
@@ -535,11 +537,17 @@ def test_outputs_of_the_component():
         }
 
     plan = run_program(reference_config("prod"), program=program)
-    assert plan.outputs["api"]["service_name"] == "api"
-    assert plan.outputs["api"]["log_group_name"] == "/ecs/prod/api"
-    assert plan.outputs["api"]["security_group_id"].startswith("sg-")
-    assert plan.outputs["api"]["task_role_arn"] is not None
-    assert plan.outputs["reports"]["task_role_arn"] is None
+    role = "arn:aws:iam:eu-west-1:123456789012:role/prod-{}"
+    assert plan.outputs["api"] == {
+        "service_name": "api",
+        "security_group_id": mock_id("aws:ec2/securityGroup:SecurityGroup", "prod-api-sg"),
+        "task_definition_arn": "arn:aws:ecs:eu-west-1:123456789012:taskdefinition/prod-api-task-definition",
+        "execution_role_arn": role.format("api-execution"),
+        "task_role_arn": role.format("api-task"),
+        "log_group_name": "/ecs/prod/api",
+    }
+    assert plan.outputs["reports"]["task_role_arn"] is None  # no permissions declared: no task role
+    assert plan.outputs["reports"]["execution_role_arn"] == role.format("reports-execution")
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,12 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from configs import schema
+from configs.environments import environment_names
 from configs.loader import CONFIG_DIR, load_layered
 
-ENVIRONMENTS = ("dev", "staging", "prod")
+ENVIRONMENTS = environment_names()
 SCHEMA_COMMENT = "# yaml-language-server: $schema=environment.schema.json"
 
 
@@ -42,7 +44,6 @@ def as_json(value: Any) -> Any:
 
 
 def validator(document_schema: dict) -> Any:
-    jsonschema = pytest.importorskip("jsonschema")
     return jsonschema.Draft202012Validator(document_schema, format_checker=jsonschema.FormatChecker())
 
 

@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("components.environment", reason="the components are not importable yet")
-
-from configs.loader import load_environment  # noqa: E402
-from policies.config_gen import pack_config  # noqa: E402
-from review.offline import run_program  # noqa: E402
-from tests.harness import REFERENCE_ENVIRONMENTS, TODAY, reference_plan  # noqa: E402
+from configs.loader import load_environment
+from policies.config_gen import pack_config
+from review.offline import run_program
+from tests.harness import REFERENCE_ENVIRONMENTS, TODAY, reference_plan
 
 INSECURE = Path(__file__).resolve().parents[1] / "fixtures" / "insecure.yaml"
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "policies" / "config"

@@ -107,7 +107,6 @@ def test_levels_waivers_and_unknowns_get_the_same_verdict(packs, scenario):
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod", "insecure"])
 def test_the_reference_plans_get_the_same_verdict(packs, environment):
-    pytest.importorskip("components.environment", reason="the components are not importable yet")
     from policies.config_gen import pack_config
     from review.offline import run_program
     from tests.harness import reference_plan

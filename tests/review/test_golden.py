@@ -6,6 +6,7 @@ Regenerate after an intended change:  UPDATE_GOLDEN=1 python3 run.py test tests/
 
 from __future__ import annotations
 
+import difflib
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -15,9 +16,12 @@ import pytest
 from review.render import render_diff, render_plan
 from review.workflow import diff_report, plan_report
 from review.verdict import policy_results
-from tests.harness import REFERENCE_ENVIRONMENTS, edited, plan_of, reference_config, reference_plan
+from tests.harness import edited, plan_of, reference_config, reference_plan
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
+# The environments whose plans are pinned as goldens: the shipped examples (a user's new
+# environment gets every other per-environment test, and a golden once one is committed).
+GOLDEN_ENVIRONMENTS = tuple(sorted(path.name[len("plan-"):-len(".txt")] for path in GOLDEN.glob("plan-*.txt")))
 
 
 def add_service(data):
@@ -70,10 +74,10 @@ BASE_EDITS = {"worker-reads-orders": ("dev", lambda data: data["services"]["work
 @lru_cache(maxsize=None)
 def verdicts():
     """Every side's verdict from one pack process (starting it is the slow part)."""
-    sides = [(reference_config(env), reference_plan(env)) for env in REFERENCE_ENVIRONMENTS]
+    sides = [(reference_config(env), reference_plan(env)) for env in GOLDEN_ENVIRONMENTS]
     sides += [(changed_config(name), changed_plan(name)) for name in [*CHANGES, *BASE_EDITS]]
     results = policy_results(sides)
-    return dict(zip([*REFERENCE_ENVIRONMENTS, *CHANGES, *BASE_EDITS], results))
+    return dict(zip([*GOLDEN_ENVIRONMENTS, *CHANGES, *BASE_EDITS], results))
 
 
 @lru_cache(maxsize=None)
@@ -110,21 +114,42 @@ def change_report(name):
 
 
 def check_golden(name: str, text: str) -> None:
+    """Compares `text` with the golden file. With UPDATE_GOLDEN=1 (never in CI) it rewrites the
+    file instead and prints the diff, so a human reads every rewritten golden before committing
+    it; the comparison then runs against what was there before, so an update never passes a
+    test by comparing a file with itself."""
     path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
+    expected = path.read_text() if path.exists() else ""
+    if updating_goldens() and expected != text + "\n":
         path.write_text(text + "\n")
-    assert path.exists(), f"{path.name} is missing; run with UPDATE_GOLDEN=1"
-    assert text + "\n" == path.read_text()
+        print(golden_diff(name, expected, text + "\n"))
+        pytest.fail(f"{name} rewritten (UPDATE_GOLDEN=1); review the diff above, then run the tests without it")
+    assert path.exists(), f"{path.name} is missing; run with UPDATE_GOLDEN=1 and review the file"
+    assert text + "\n" == expected, golden_diff(name, expected, text + "\n")
 
 
-@pytest.mark.parametrize("env", REFERENCE_ENVIRONMENTS)
+def updating_goldens() -> bool:
+    """UPDATE_GOLDEN=1 rewrites goldens; under CI (CI set) that would approve any output."""
+    if os.environ.get("UPDATE_GOLDEN") != "1":
+        return False
+    if os.environ.get("CI"):
+        raise RuntimeError("UPDATE_GOLDEN=1 is refused when CI is set: goldens are reviewed and committed by a human")
+    return True
+
+
+def golden_diff(name: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{name}", f"b/{name}")
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("env", GOLDEN_ENVIRONMENTS)
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
 def test_plan_golden(env, fmt):
     report = with_policy(plan_of_reference(env), env)
     check_golden(f"plan-{env}.{ {'text': 'txt', 'markdown': 'md', 'json': 'json'}[fmt] }", render_plan(report, fmt))
 
 
-@pytest.mark.parametrize("env", REFERENCE_ENVIRONMENTS)
+@pytest.mark.parametrize("env", GOLDEN_ENVIRONMENTS)
 def test_reference_environment_against_itself_has_no_changes(env):
     report = diff_report(reference_config(env), reference_config(env), ("main", "working tree"), policy=False,
                          plans=(reference_plan(env), reference_plan(env)))
@@ -173,6 +198,34 @@ def test_added_service_is_added_and_costs_its_tasks():
     # 1 task at 0.25 x 0.04456 + 0.5 x 0.00489 = 0.013585/h x 730 = 9.91705 on demand; dev's
     # strategy puts 1/5 on FARGATE and 4/5 on FARGATE_SPOT at 70% off: x (0.2 + 0.8 x 0.3) = 4.3635
     assert round(report.head.cost.by_service()["billing"] - 0.57, 2) == 4.36
+
+
+def test_goldens_are_never_rewritten_under_ci(monkeypatch, tmp_path):
+    monkeypatch.setenv("UPDATE_GOLDEN", "1")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(RuntimeError, match="UPDATE_GOLDEN=1 is refused when CI is set"):
+        check_golden("plan-dev.txt", "anything")
+    monkeypatch.delenv("CI")
+    assert updating_goldens() is True
+
+
+def test_an_update_fails_the_test_and_shows_the_diff(monkeypatch, capsys):
+    name = "scratch-golden-test.txt"
+    path = GOLDEN / name
+    path.write_text("old line\n")
+    try:
+        monkeypatch.setenv("UPDATE_GOLDEN", "1")
+        monkeypatch.delenv("CI", raising=False)
+        with pytest.raises(pytest.fail.Exception, match="scratch-golden-test.txt rewritten"):
+            check_golden(name, "new line")
+        assert path.read_text() == "new line\n"
+        assert "-old line\n+new line" in capsys.readouterr().out
+        check_golden(name, "new line")  # unchanged: an update run passes
+        monkeypatch.delenv("UPDATE_GOLDEN")
+        with pytest.raises(AssertionError, match="-new line"):
+            check_golden(name, "other line")
+    finally:
+        path.unlink()
 
 
 def test_widened_access_diffs_the_policy_as_grants_and_calls_out_the_write_actions_gained():
