@@ -13,13 +13,16 @@ import pulumi
 
 from configs.endpoints import resolve_endpoints
 from configs.model import EnvironmentConfig
+from components.alarms import ServiceAlarms, ServiceAlarmsArgs, notification_topic
+from components.ci_role import CiRole, CiRoleArgs
 from components.cluster import Cluster, ClusterArgs
 from components.facts import PlatformFacts, lookup_facts
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.logs import log_encryption_key
-from components.naming import child, type_token
+from components.iam import repository_arn
+from components.naming import child, family, type_token
 from components.network import Network, NetworkArgs
-from components.registry import Registry, RegistryArgs
+from components.registry import Registry, RegistryArgs, repository_name
 from components.service import Service, ServiceArgs, connect_services
 
 
@@ -85,8 +88,13 @@ class Environment(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
         self.load_balancer = self._load_balancer(name, config, tags)
+        self.alarm_topic_arn: pulumi.Input[str] = config.alarms.notify or notification_topic(
+            child(name, "alarms"), environment=config.environment, facts=facts, tags=tags, parent=self
+        ).arn
+        self.alarms = {key: self._alarms(name, key, config) for key in config.services if config.alarms_for(key)}
         self.services = {key: self._service(name, key, config, facts, log_key_arn) for key in config.services}
         connect_services(self.services, dict(config.services))
+        self.ci_role = self._ci_role(name, config, facts)
         self.register_outputs({})
 
     def _load_balancer(self, name: str, config: EnvironmentConfig, tags: dict[str, str]) -> Optional[LoadBalancer]:
@@ -150,6 +158,51 @@ class Environment(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
 
+    def _alarms(self, name: str, key: str, config: EnvironmentConfig) -> ServiceAlarms:
+        lb = self.load_balancer if config.services[key].expose is not None else None
+        return ServiceAlarms(
+            child(name, key, "alarms"),
+            ServiceAlarmsArgs(
+                key=key,
+                environment=config.environment,
+                thresholds=config.alarms_for(key),
+                cluster_name=self.cluster.cluster_name,
+                topic_arn=self.alarm_topic_arn,
+                tags=config.service_tags(key),
+                load_balancer_arn_suffix=lb.arn_suffix if lb else None,
+                target_group_arn_suffixes=(lb.target_group_arn_suffixes[key],) if lb else (),
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _ci_role(self, name: str, config: EnvironmentConfig, facts: PlatformFacts) -> Optional[CiRole]:
+        """`cicd.github`: the deploy role of the application pipeline, scoped to this environment."""
+        github = config.cicd.github
+        if github is None:
+            return None
+        return CiRole(
+            child(name, "ci"),
+            CiRoleArgs(
+                github=github,
+                environment=config.environment,
+                facts=facts,
+                repository_arns=[
+                    repository_arn(repository_name(config.environment, key), facts) for key in sorted(config.registry.repositories)
+                ],
+                task_definition_families=[family(config.environment, key) for key in sorted(config.services)],
+                cluster_name=self.cluster.cluster_name,
+                service_names=sorted(config.services),
+                pass_role_arns=[
+                    arn
+                    for key in sorted(self.services)
+                    for arn in (self.services[key].execution_role_arn, self.services[key].task_role_arn)
+                    if arn is not None
+                ],
+                tags=config.all_tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
     def _aws_egress(self, config: EnvironmentConfig) -> dict[str, Any]:
         """Without NAT, tasks reach AWS only through the endpoints, so their HTTPS egress is
         narrowed to the endpoint security group and S3's prefix list instead of anywhere."""
@@ -177,7 +230,10 @@ def create_environment(config: EnvironmentConfig) -> Environment:
 
 def stack_outputs(environment: Environment) -> dict[str, Any]:
     lb = environment.load_balancer
+    ci = {"ci_role_arn": environment.ci_role.role_arn} if environment.ci_role else {}
     return {
+        **ci,
+        "alarm_topic_arn": environment.alarm_topic_arn,
         "vpc_id": environment.network.vpc_id,
         "cluster_name": environment.cluster.cluster_name,
         "repository_urls": environment.registry.repository_urls,

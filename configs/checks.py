@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Iterator
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.errors import excerpt
 from configs.endpoints import required_endpoints
+from configs.checks_delivery import DELIVERY_CHECKS
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
 from configs.strategy import SPOT_ARM64, capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
@@ -430,4 +431,5 @@ CHECKS: tuple[Check, ...] = (
     check_waivers,
     check_required_tags,
     check_tags,
+    *DELIVERY_CHECKS,
 )

@@ -543,10 +543,49 @@ class Connection(Strict):
         raise AssertionError("validated: exactly one target")
 
 
+# ECS native deployments: bake times, canary and linear steps (CanaryConfiguration,
+# LinearConfiguration in the ECS API reference; botocore's service model documents the ranges).
+MAX_BAKE_MINUTES = 1440
+BakeMinutes = Annotated[Int, Field(ge=0, le=MAX_BAKE_MINUTES)]
+# YAML `10` is an int and `2.5` a float; both are percents. Booleans are refused.
+PercentStep = Annotated[Union[Int, Annotated[float, StrictType()]], Field(gt=0, le=100)]
+
+
+class Canary(Strict):
+    percent: PercentStep = Field(
+        default=5.0, description="Share of production traffic the new revision gets first (0.1-100, steps of 0.1)."
+    )
+    bake_minutes: BakeMinutes = Field(default=10, description="Minutes at that share before the rest shifts (0-1440).")
+
+
+class Linear(Strict):
+    percent: PercentStep = Field(default=10.0, description="Share of traffic shifted per step (3-100, steps of 0.1).")
+    interval_minutes: BakeMinutes = Field(default=6, description="Minutes between steps (0-1440).")
+
+
 class Deployment(Strict):
+    strategy: Literal["rolling", "blue_green", "canary", "linear"] = Field(
+        default="rolling",
+        description="rolling: replace tasks in batches, with the circuit breaker; blue_green, canary and linear: "
+        "ECS native deployments that start the new revision beside the old one behind the load balancer "
+        "(exposed services only) and shift production traffic all at once, a canary share first, or in steps.",
+    )
     min_healthy_percent: Percent = Field(default=100, description="Rolling deploys keep all tasks serving.")
     max_percent: Int = Field(default=200, ge=100, le=400)
-    circuit_breaker: Bool = Field(default=True, description="Stop a failing rollout and roll back to the last good one.")
+    circuit_breaker: Bool = Field(
+        default=True, description="Rolling only: stop a failing rollout and roll back to the last good one."
+    )
+    canary: Optional[Canary] = Field(default=None, description="strategy: canary; defaults 5 percent for 10 minutes.")
+    linear: Optional[Linear] = Field(default=None, description="strategy: linear; defaults 10 percent every 6 minutes.")
+    bake_minutes: Optional[BakeMinutes] = Field(
+        default=None,
+        description="blue_green/canary/linear: minutes both revisions keep running after all traffic shifted, "
+        "so a rollback is instant (default 15).",
+    )
+    rollback_alarms: Bool = Field(
+        default=False,
+        description="ECS fails the deployment and rolls back when one of this service's alarms fires during it.",
+    )
     wait: Optional[Bool] = Field(
         default=None,
         description=(
@@ -562,6 +601,53 @@ class Deployment(Strict):
     def waits(self, deploys: str) -> bool:
         """`wait`, resolved: with deploys: ci the pipeline waits for its own rollouts."""
         return deploys == "pulumi" if self.wait is None else self.wait
+
+    @property
+    def native(self) -> bool:
+        """An ECS native (traffic-shifting) deployment, as opposed to a rolling one."""
+        return self.strategy != "rolling"
+
+    @property
+    def resolved_bake_minutes(self) -> int:
+        return DEFAULT_BAKE_MINUTES if self.bake_minutes is None else self.bake_minutes
+
+    @property
+    def resolved_canary(self) -> Canary:
+        return self.canary or Canary()
+
+    @property
+    def resolved_linear(self) -> Linear:
+        return self.linear or Linear()
+
+
+DEFAULT_BAKE_MINUTES = 15
+
+
+# The production tier's default alarms for every exposed service; an environment may change the
+# thresholds there, never remove the alarms (configs/checks_delivery.py).
+DEFAULT_HTTP_5XX_PERCENT = 5.0
+
+
+class ServiceAlarms(Strict):
+    """CloudWatch alarms of one service; each notifies `alarms.notify` (or the environment's topic)."""
+
+    http_5xx_percent: Optional[PercentStep] = Field(
+        default=None,
+        description="5xx responses (the targets' and the load balancer's) as a percent of requests, over 5 minutes; "
+        "exposed services only. Default 5 for exposed services in the production tier.",
+    )
+    p99_latency_ms: Optional[Annotated[Int, Field(ge=1, le=3_600_000)]] = Field(
+        default=None, description="The targets' p99 response time, in milliseconds; exposed services only."
+    )
+    cpu: Optional[Annotated[Int, Field(ge=1, le=100)]] = Field(default=None, description="Average CPU utilisation, percent.")
+    memory: Optional[Annotated[Int, Field(ge=1, le=100)]] = Field(
+        default=None, description="Average memory utilisation, percent."
+    )
+    running_below_desired: Optional[Bool] = Field(
+        default=None,
+        description="Fewer running tasks than desired for 5 minutes (Container Insights). Default true for exposed "
+        "services in the production tier, where it cannot be turned off.",
+    )
 
 
 class Task(Strict):
@@ -611,6 +697,72 @@ class Service(Task):
     health_check: HealthCheck = Field(default_factory=HealthCheck)
     autoscaling: Optional[Autoscaling] = None
     deployment: Deployment = Field(default_factory=Deployment)
+    alarms: ServiceAlarms = Field(default_factory=ServiceAlarms)
+
+
+# --------------------------------------------------------------------------------------------
+# alarms, cicd
+# --------------------------------------------------------------------------------------------
+
+
+class EnvironmentAlarms(Strict):
+    notify: Optional[Arn] = Field(
+        default=None,
+        description="The SNS topic every alarm notifies; omit to create one per environment (its ARN is the "
+        "stack output alarm_topic_arn).",
+    )
+
+
+GITHUB_REPOSITORY_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+GITHUB_REF_PATTERN = r"^[A-Za-z0-9_./-]+$"
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+PATTERN_HINTS[GITHUB_REPOSITORY_PATTERN] = "use owner/name, e.g. acme/shop"
+PATTERN_HINTS[GITHUB_REF_PATTERN] = "use a branch or environment name such as main or production"
+
+
+class GitHubDeploy(Strict):
+    """The GitHub Actions deploy role (extends the spec): which workflow runs may assume it."""
+
+    repository: Annotated[str, StringConstraints(pattern=GITHUB_REPOSITORY_PATTERN)] = Field(
+        description="owner/name of the application repository whose workflow deploys."
+    )
+    branch: Optional[Annotated[str, StringConstraints(pattern=GITHUB_REF_PATTERN)]] = Field(
+        default=None,
+        description="Only runs on this branch may assume the role (token sub repo:<repository>:ref:refs/heads/<branch>); "
+        "default main.",
+    )
+    environment: Optional[Annotated[str, StringConstraints(pattern=GITHUB_REF_PATTERN)]] = Field(
+        default=None,
+        description="Instead of a branch: only jobs running in this GitHub environment may assume the role "
+        "(sub repo:<repository>:environment:<name>), so its protection rules apply.",
+    )
+    oidc_provider: Union[Literal["create"], Arn] = Field(
+        default="create",
+        description="create: this stack creates the account's GitHub OIDC provider (one per account); or the ARN of "
+        "the provider another environment in the same account created.",
+    )
+
+    @model_validator(mode="after")
+    def _branch_or_environment(self) -> "GitHubDeploy":
+        if self.branch is not None and self.environment is not None:
+            raise ValueError("set branch or environment, not both: a job in an environment carries no branch in its token")
+        if self.oidc_provider != "create" and not self.oidc_provider.endswith(f":oidc-provider/{GITHUB_OIDC_HOST}"):
+            raise ValueError(
+                f"{self.oidc_provider!r} is not GitHub's OIDC provider; use "
+                f"arn:aws:iam::<account>:oidc-provider/{GITHUB_OIDC_HOST} or create"
+            )
+        return self
+
+    @property
+    def subject(self) -> str:
+        """The token's `sub` claim the role's trust requires, exactly."""
+        if self.environment is not None:
+            return f"repo:{self.repository}:environment:{self.environment}"
+        return f"repo:{self.repository}:ref:refs/heads/{self.branch or 'main'}"
+
+
+class Cicd(Strict):
+    github: Optional[GitHubDeploy] = Field(default=None, description="A GitHub Actions OIDC deploy role.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -658,6 +810,8 @@ class EnvironmentConfig(Strict):
     cluster: Cluster = Field(default_factory=Cluster)
     load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)
     services: dict[Key, Service] = Field(default_factory=dict)
+    alarms: EnvironmentAlarms = Field(default_factory=EnvironmentAlarms)
+    cicd: Cicd = Field(default_factory=Cicd)
     policy: Policy = Field(default_factory=Policy)
 
     # ---- resolved values: components read these, never the raw Optional fields ----
@@ -700,6 +854,16 @@ class EnvironmentConfig(Strict):
             if provider is not None:
                 return provider.architecture
         return self.services[service].architecture or "x86_64"
+
+    def alarms_for(self, service: str) -> dict[str, object]:
+        """The service's alarms with the production tier's defaults applied: metric -> threshold
+        (True for running_below_desired). Metrics without a threshold are absent."""
+        config = self.services[service]
+        chosen = {name: value for name, value in config.alarms.model_dump().items() if value not in (None, False)}
+        if self.is_production and config.expose is not None:
+            chosen.setdefault("http_5xx_percent", DEFAULT_HTTP_5XX_PERCENT)
+            chosen.setdefault("running_below_desired", True)
+        return chosen
 
     def waits_for_steady_state(self, service: str) -> bool:
         return self.services[service].deployment.waits(self.deploys)

@@ -4,9 +4,9 @@ policies, managed policies, users."""
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterable, Mapping
 
+from .delivery import github_trust_problems
 from .ecs_task_definition import TASK_DEFINITION, referenced_secrets
 from .framework import ResourceRule, Settings, Stack, StackRule
 from .helpers import as_list, get, is_secrets_manager, items
@@ -130,10 +130,6 @@ CONFUSED_DEPUTY_KEYS: dict[str, tuple[str, ...]] = {
     "ecs.amazonaws.com": ("aws:SourceAccount",),
     "ec2.amazonaws.com": (),
 }
-GITHUB_OIDC = "token.actions.githubusercontent.com"
-# One repository, and one branch or one environment of it.
-# https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
-GITHUB_SUBJECT = re.compile(r"repo:[^/*?:\s]+/[^/*?:\s]+:(ref:refs/heads/[^*?\s]+|environment:[^*?\s]+)")
 
 
 def trust(props: Mapping, settings: Settings) -> Iterable[str]:
@@ -163,8 +159,8 @@ def trust_statement_problems(statement: Mapping, settings: Settings) -> Iterable
             owner = account_of(value)
             if not (account and owner == account) and not exact_condition(condition, "sts:ExternalId"):
                 yield f"the trust policy admits AWS {value} (another account) without an sts:ExternalId condition"
-        elif kind == "Federated" and GITHUB_OIDC in value:
-            yield from _github_problems(condition)
+        elif kind == "Federated":  # the CI deploy role: GitHub's OIDC provider, pinned (delivery.py)
+            yield from github_trust_problems(statement, value)
         else:
             yield f"the trust policy admits {kind} {value}"
 
@@ -181,18 +177,6 @@ def _arn_account_exact(value: str) -> bool:
     account is exact."""
     arn = parse_arn(value)
     return arn is not None and bool(arn.account) and not has_wildcard(arn.account) and not has_wildcard(arn.service)
-
-
-def _github_problems(condition) -> Iterable[str]:
-    audiences = condition_values(condition, f"{GITHUB_OIDC}:aud")
-    if audiences != ["sts.amazonaws.com"]:
-        yield f"the trust policy admits GitHub OIDC without {GITHUB_OIDC}:aud = sts.amazonaws.com"
-    subjects = condition_values(condition, f"{GITHUB_OIDC}:sub")
-    if not subjects:
-        yield f"the trust policy admits GitHub OIDC without a {GITHUB_OIDC}:sub condition, i.e. every repository on GitHub"
-    for subject in subjects:
-        if not GITHUB_SUBJECT.fullmatch(subject):
-            yield f"the trust policy admits GitHub OIDC subject {subject!r}, not one repository and branch or environment"
 
 
 # ---- managed policies -------------------------------------------------------------------------
@@ -352,7 +336,8 @@ RULES = [
     ResourceRule(
         name="aws-iam-role-trust",
         description="Roles trust only expected service principals with confused-deputy conditions, other accounts with sts:ExternalId, and GitHub OIDC for one repository and branch or environment.",
-        remediation="trust the service that uses the role with aws:SourceAccount (and aws:SourceArn), or pin the external id / the GitHub sub",
+        remediation="trust the service that uses the role with aws:SourceAccount (and aws:SourceArn), another account with sts:ExternalId; "
+        "GitHub's OIDC provider only with StringEquals on aud (sts.amazonaws.com) and sub (one repository and branch)",
         category="security",
         types=(ROLE,),
         check=trust,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import ec2, ecr, ecs_cluster, ecs_service, ecs_task_definition, iam, load_balancer, logs, tags, vpc, waivers
+from . import delivery, ec2, ecr, ecs_cluster, ecs_service, ecs_task_definition, iam, load_balancer, logs, tags, vpc, waivers
 from .config_defaults import level_for
 from .framework import ResourceRule, Rule
 
@@ -23,6 +23,7 @@ RULES: list[Rule] = [
     *logs.RULES,
     *tags.RULES,
     *waivers.RULES,
+    *delivery.RULES,
 ]
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 assert len(RULES_BY_NAME) == len(RULES), "policy names must be unique"

@@ -159,6 +159,7 @@ def estimate_cost(config: EnvironmentConfig, plan: Plan, prices: PriceTable, ass
     lines += load_balancer_lines(plan, prices, assumptions)
     lines += log_lines(config, plan, prices, assumptions)
     lines += kms_lines(plan, prices)
+    lines += alarm_lines(plan, prices)
     return CostEstimate(prices.region, prices.citation, tuple(lines), assumptions, shared, tuple(notes))
 
 
@@ -288,6 +289,19 @@ def kms_lines(plan: Plan, prices: PriceTable) -> list[CostLine]:
         CostLine(component_label(plan, key), f"KMS key {key.name}", 1, "key-month", prices.price("kms_key_month"))
         for key in plan.of_type("aws:kms/key:Key")
     ]
+
+
+def alarm_lines(plan: Plan, prices: PriceTable) -> list[CostLine]:
+    """CloudWatch charges an alarm per metric it evaluates (a metric-math alarm: each metric in
+    its expression; the expression itself is free)."""
+    lines = []
+    for alarm in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        metrics = sum(1 for query in alarm.props.get("metricQueries") or [] if query.get("metric")) or 1
+        component = component_label(plan, alarm)
+        service = component.removeprefix("service ") if component.startswith("service ") else None
+        lines.append(CostLine(component, f"alarm {alarm.props.get('name', alarm.name)}", metrics, "alarm-metric-month",
+                              prices.price("cloudwatch_alarm_metric_month"), service))
+    return lines
 
 
 def delta(base: CostEstimate, head: CostEstimate) -> dict[str, tuple[float, float]]:

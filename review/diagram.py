@@ -34,6 +34,7 @@ def render_mermaid(config: EnvironmentConfig, plan: Plan) -> str:
     lines += _network(config, plan)
     lines += _services(config, plan)
     lines += _capacity(config)
+    lines += _alarms(config, plan)
     return "\n".join(lines)
 
 
@@ -190,4 +191,32 @@ def _capacity(config: EnvironmentConfig) -> list[str]:
                     f"{ec2.on_demand_base} + {ec2.on_demand_percent_above_base}% on-demand")
         lines.append(f"    {node_id('cp', provider)}[[{label(text)}]]")
     lines.append("  end")
+    return lines
+
+
+# ---- alarms ----------------------------------------------------------------------------------
+
+
+def _alarms(config: EnvironmentConfig, plan: Plan) -> list[str]:
+    """Per service, the alarms the plan creates for it (with thresholds), and where they notify."""
+    from components.alarms import alarm_name
+
+    alarms = {str(a.props.get("name", a.name)): a for a in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    if not alarms:
+        return []
+    topics = plan.of_type("aws:sns/topic:Topic")
+    topic = f"SNS {topics[0].props.get('name', topics[0].name)}" if topics else f"SNS {config.alarms.notify}"
+    lines = [f"  notify(({label(topic)}))"]
+    for key in sorted(config.services):
+        found = []
+        for metric in ("http_5xx_percent", "p99_latency_ms", "cpu", "memory", "running_below_desired"):
+            alarm = alarms.get(alarm_name(config.environment, key, metric))
+            if alarm is not None:
+                threshold = "" if metric == "running_below_desired" else f" > {alarm.props.get('threshold', 0):g}"
+                found.append(metric.replace("_", " ") + threshold)
+        if found:
+            node = node_id("alarms", key)
+            lines.append(f"  {node}[/{label('alarms: ' + '<br/>'.join(found))}/]")
+            lines.append(f"  {node_id('svc', key)} -.- {node}")
+            lines.append(f"  {node} -->|{label('notify')}| notify")
     return lines

@@ -150,8 +150,9 @@ def _custom_timeouts(request) -> tuple[tuple[str, str], ...]:
 # Computed attributes the real provider returns, by resource type, that other resources read.
 def _computed_state(type_: str, name: str, inputs: dict, account: str, region: str) -> dict:
     service = type_.split(":")[1].split("/")[0]
+    arn_region = "" if service == "iam" else region  # IAM is global: its ARNs have no region
     state: dict[str, Any] = {
-        "arn": inputs.get("arn") or f"arn:aws:{service}:{region}:{account}:{type_.split(':')[-1].lower()}/{name}",
+        "arn": inputs.get("arn") or f"arn:aws:{service}:{arn_region}:{account}:{type_.split(':')[-1].lower()}/{name}",
     }
     if "name" not in inputs and not type_.startswith("aws:iam/rolePolicy"):
         state["name"] = name
@@ -168,6 +169,10 @@ def _computed_state(type_: str, name: str, inputs: dict, account: str, region: s
         "aws:lb/targetGroup:TargetGroup": lambda: {"arnSuffix": f"targetgroup/{name}/{_short_hash(name)}"},
         "aws:ec2/vpc:Vpc": lambda: {"defaultSecurityGroupId": f"sg-{_short_hash(name + 'default')}"},
         "aws:ecs/cluster:Cluster": lambda: {"name": inputs.get("name", name)},
+        # IAM ARNs have no region; an OIDC provider's ARN ends in its issuer's host.
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda: {
+            "arn": f"arn:aws:iam::{account}:oidc-provider/{str(inputs.get('url', '')).removeprefix('https://')}"
+        },
         "aws:cloudwatch/logGroup:LogGroup": lambda: {
             "arn": f"arn:aws:logs:{region}:{account}:log-group:{inputs.get('name', name)}"
         },

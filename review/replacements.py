@@ -72,6 +72,11 @@ REPLACE_ON: dict[str, tuple[str, ...] | str] = {
     "aws:lb/listenerRule:ListenerRule": ("listenerArn",),
     "aws:appautoscaling/target:Target": ("resourceId", "scalableDimension", "serviceNamespace"),
     "aws:appautoscaling/policy:Policy": ("name", "resourceId", "scalableDimension", "serviceNamespace"),
+    # Delivery: alarms are identified by name; a topic by its name; an OIDC provider by its issuer.
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name",),
+    "aws:sns/topic:Topic": ("name", "namePrefix", "fifoTopic"),
+    "aws:sns/topicPolicy:TopicPolicy": ("arn",),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
 }
 
 # What is lost when these are replaced or deleted.
@@ -79,6 +84,7 @@ STATEFUL: dict[str, str] = {
     "aws:ecr/repository:Repository": "its images",
     "aws:cloudwatch/logGroup:LogGroup": "its log events",
     "aws:kms/key:Key": "its key material (data encrypted under it becomes unreadable)",
+    "aws:sns/topic:Topic": "its subscriptions (who is paged by the alarms)",
 }
 
 # Changes to these never touch the resource itself (tags update in place everywhere).

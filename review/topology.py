@@ -9,6 +9,9 @@ from review.offline import CapturedResource, Plan, mock_id
 
 ENVIRONMENT_TYPE = "ecsplatform:index:Environment"
 SERVICE_TYPE = "ecsplatform:service:Service"
+# A service's alarms are a component of their own (named child(environment, key, "alarms")),
+# counted with the service.
+SERVICE_ALARMS_TYPE = "ecsplatform:alarms:ServiceAlarms"
 # Labels for the component types; a service is labelled by its key ("service api").
 COMPONENT_LABELS = {
     "ecsplatform:network:Network": "network",
@@ -34,14 +37,15 @@ def top_component(plan: Plan, resource: CapturedResource) -> Optional[CapturedRe
 def service_key(plan: Plan, component: CapturedResource) -> str:
     """`dev-api` -> `api`: service components are named child(environment, key)."""
     prefix = f"{plan.environment}-"
-    return component.name[len(prefix):] if component.name.startswith(prefix) else component.name
+    name = component.name.removesuffix("-alarms") if component.type == SERVICE_ALARMS_TYPE else component.name
+    return name[len(prefix):] if name.startswith(prefix) else name
 
 
 def component_label(plan: Plan, resource: CapturedResource) -> str:
     component = top_component(plan, resource)
     if component is None:
         return ENVIRONMENT_LABEL
-    if component.type == SERVICE_TYPE:
+    if component.type in (SERVICE_TYPE, SERVICE_ALARMS_TYPE):
         return f"service {service_key(plan, component)}"
     return COMPONENT_LABELS.get(component.type, component.type.split(":")[-1].lower())
 

@@ -31,6 +31,7 @@ TYPE_NAMES: dict[str, str] = {
     "aws:appautoscaling/target:Target": "aws_appautoscaling_target",
     "aws:autoscaling/group:Group": "aws_autoscaling_group",
     "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "aws_cloudwatch_metric_alarm",
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "aws_default_security_group",
     "aws:ec2/eip:Eip": "aws_eip",
     "aws:ec2/flowLog:FlowLog": "aws_flow_log",
@@ -56,6 +57,7 @@ TYPE_NAMES: dict[str, str] = {
     "aws:ecs/service:Service": "aws_ecs_service",
     "aws:ecs/taskDefinition:TaskDefinition": "aws_ecs_task_definition",
     "aws:iam/instanceProfile:InstanceProfile": "aws_iam_instance_profile",
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "aws_iam_openid_connect_provider",
     "aws:iam/policy:Policy": "aws_iam_policy",
     "aws:iam/role:Role": "aws_iam_role",
     "aws:iam/rolePolicy:RolePolicy": "aws_iam_role_policy",
@@ -66,6 +68,8 @@ TYPE_NAMES: dict[str, str] = {
     "aws:lb/listenerRule:ListenerRule": "aws_lb_listener_rule",
     "aws:lb/loadBalancer:LoadBalancer": "aws_lb",
     "aws:lb/targetGroup:TargetGroup": "aws_lb_target_group",
+    "aws:sns/topic:Topic": "aws_sns_topic",
+    "aws:sns/topicPolicy:TopicPolicy": "aws_sns_topic_policy",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "aws_vpc_security_group_egress_rule",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "aws_vpc_security_group_ingress_rule",
 }
@@ -74,6 +78,8 @@ TYPE_NAMES: dict[str, str] = {
 # by Terraform type. Keys are Pulumi's camelCase names; they apply at every depth of the
 # resource, because the same block names recur inside nested blocks (listener actions).
 PROPERTY_RENAMES: dict[str, dict[str, str]] = {
+    "aws_cloudwatch_metric_alarm": {"metricQueries": "metric_query"},
+    "aws_iam_openid_connect_provider": {"clientIdLists": "client_id_list", "thumbprintLists": "thumbprint_list"},
     "aws_autoscaling_group": {
         "tags": "tag",  # a list of {key, value, propagate_at_launch} blocks, not a map
         "vpcZoneIdentifiers": "vpc_zone_identifier",

@@ -353,7 +353,7 @@ def test_launch_template_metadata_disks_network_and_ami_per_architecture(all_thr
         ]
         profile = profiles[f"prod-cluster-{key}-instance-profile"]
         assert props["iamInstanceProfile"] == {
-            "arn": f"arn:aws:iam:eu-west-1:{ACCOUNT}:instanceprofile/{profile.name}"
+            "arn": f"arn:aws:iam::{ACCOUNT}:instanceprofile/{profile.name}"
         }
         assert props["updateDefaultVersion"] is True
         assert "vpcSecurityGroupIds" not in props and "instanceType" not in props

@@ -445,7 +445,7 @@ def test_flow_logs_capture_all_traffic_into_a_retained_log_group(reference, envi
         "trafficType": "ALL",
         "logDestinationType": "cloud-watch-logs",
         "logDestination": group_arn,
-        "iamRoleArn": f"arn:aws:iam:eu-west-1:{reference_config(environment).aws.account_id}:role/{name}-flow-logs-role",
+        "iamRoleArn": f"arn:aws:iam::{reference_config(environment).aws.account_id}:role/{name}-flow-logs-role",
     }
     assert plan.named(f"{name}-flow-logs-policy").urn in flow_log.depends_on
     assert plan.outputs["flow_log_group"] == f"/vpc/{environment}/flow-logs"

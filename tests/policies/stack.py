@@ -122,12 +122,29 @@ def compliant_stack() -> dict[str, dict[str, Any]]:
     b.add("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "prod-api-sg-from-alb", {"securityGroupId": "sg-api", "referencedSecurityGroupId": "sg-alb", "ipProtocol": "tcp", "fromPort": 8080, "toPort": 8080, "description": "ALB to api on 8080"}, links={"securityGroupId": ["prod-api-sg"], "referencedSecurityGroupId": ["prod-alb-sg"]}, parent="prod-api")
     b.add("aws:lb/targetGroup:TargetGroup", "prod-api-tg", {"port": 8080, "protocol": "HTTP", "targetType": "ip", "vpcId": "vpc-1", "healthCheck": {"enabled": True, "path": "/health", "matcher": "200-399"}}, links={"vpcId": ["prod-vpc"]}, parent="prod-api")
     b.add("aws:lb/listenerRule:ListenerRule", "prod-api-rule", {"listenerArn": "arn:https", "priority": 10, "actions": [{"type": "forward", "targetGroupArn": "arn:tg"}], "conditions": [{"pathPattern": {"values": ["/api/*"]}}]}, links={"listenerArn": ["prod-alb-https"], "actions": ["prod-api-tg"]}, parent="prod-api")
-    b.add("aws:ecs/service:Service", "prod-api-service", {"cluster": "arn:cluster", "taskDefinition": "arn:task", "desiredCount": 3, "enableExecuteCommand": True,
+    b.add("aws:ecs/service:Service", "prod-api-service", {"name": "api", "cluster": "arn:cluster", "taskDefinition": "arn:task", "desiredCount": 3, "enableExecuteCommand": True,
           "networkConfiguration": {"assignPublicIp": False, "subnets": ["subnet-priv"], "securityGroups": ["sg-api"]},
           "deploymentCircuitBreaker": {"enable": True, "rollback": True}, "deploymentMinimumHealthyPercent": 100, "deploymentMaximumPercent": 200,
           "capacityProviderStrategies": [{"capacityProvider": "FARGATE", "base": 2, "weight": 1}, {"capacityProvider": "FARGATE_SPOT", "weight": 1}],
           "loadBalancers": [{"targetGroupArn": "arn:tg", "containerName": "api", "containerPort": 8080}], "healthCheckGracePeriodSeconds": 60},
           links={"cluster": ["prod-cluster"], "taskDefinition": ["prod-api-task"], "networkConfiguration": ["prod-api-sg", "prod-private-eu-west-1a"], "loadBalancers": ["prod-api-tg"]}, parent="prod-api")
+    # the api service's production-tier alarms, notifying the environment's topic
+    b.add("aws:sns/topic:Topic", "prod-alarms", {"name": "prod-alarms", "kmsMasterKeyId": "arn:aws:kms:eu-west-1:123456789012:key/2"})
+    for name, queries, links in (
+        ("prod-api-alarms-http-5xx-percent", [
+            {"id": "errors0", "metric": {"namespace": "AWS/ApplicationELB", "metricName": "HTTPCode_Target_5XX_Count", "stat": "Sum", "period": 60, "dimensions": {"LoadBalancer": "app/prod-alb/1", "TargetGroup": "targetgroup/prod-api/1"}}},
+            {"id": "requests0", "metric": {"namespace": "AWS/ApplicationELB", "metricName": "RequestCount", "stat": "Sum", "period": 60, "dimensions": {"LoadBalancer": "app/prod-alb/1", "TargetGroup": "targetgroup/prod-api/1"}}},
+            {"id": "result", "expression": "IF(requests0 > 0, 100 * errors0 / requests0, 0)", "returnData": True},
+        ], ["prod-alb", "prod-api-tg"]),
+        ("prod-api-alarms-running-below-desired", [
+            {"id": "running", "metric": {"namespace": "ECS/ContainerInsights", "metricName": "RunningTaskCount", "stat": "Average", "period": 60, "dimensions": {"ClusterName": "prod", "ServiceName": "api"}}},
+            {"id": "desired", "metric": {"namespace": "ECS/ContainerInsights", "metricName": "DesiredTaskCount", "stat": "Average", "period": 60, "dimensions": {"ClusterName": "prod", "ServiceName": "api"}}},
+            {"id": "result", "expression": "desired - running", "returnData": True},
+        ], ["prod-cluster"]),
+    ):
+        b.add("aws:cloudwatch/metricAlarm:MetricAlarm", name, {"name": name.replace("-alarms", ""), "comparisonOperator": "GreaterThanThreshold", "threshold": 5,
+              "evaluationPeriods": 5, "metricQueries": queries, "alarmActions": ["arn:topic"], "okActions": ["arn:topic"]},
+              links={"metricQueries": links, "alarmActions": ["prod-alarms"], "okActions": ["prod-alarms"]})
     return b.resources
 
 

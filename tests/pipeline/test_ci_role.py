@@ -1,0 +1,103 @@
+"""`run.py ci-role ENV` and the reusable app-deploy.yml it feeds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from pipeline.ci_role import deploy_inputs, render_text
+from tests.harness import reference_config
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLE = "arn:aws:iam::123456789012:role/prod-ci-role-1a2b3c4"
+
+
+def app_deploy() -> dict:
+    data = yaml.safe_load((ROOT / ".github" / "workflows" / "app-deploy.yml").read_text())
+    data["on"] = data.pop(True)
+    return data
+
+
+def test_inputs_from_the_stack_outputs_and_the_environment_file():
+    config = reference_config("prod")
+    found = deploy_inputs(config, {"ci_role_arn": ROLE, "cluster_name": "prod-cluster", "vpc_id": "vpc-1"})
+    assert found["offline"] is False and found["role_arn"] == ROLE
+    assert sorted(found["services"]) == ["api", "reports", "worker"]
+    assert found["services"]["api"] == {
+        "role-to-assume": ROLE,
+        "aws-region": "eu-west-1",
+        "cluster": "prod-cluster",
+        "service": "api",
+        "task-definition-family": "prod-api",
+        "container-name": "api",
+        "ecr-repository": "prod/api",
+        "github-environment": "production",  # prod's role trusts the GitHub environment, not a branch
+    }
+    # staging's role trusts a branch: its jobs must not run in an environment (the token's sub
+    # would then name the environment and the trust would refuse it).
+    assert "github-environment" not in deploy_inputs(reference_config("staging"), {})["services"]["api"]
+
+
+def test_offline_values_are_marked_placeholders():
+    config = reference_config("prod")
+    found = deploy_inputs(config, None)
+    assert found["offline"] is True
+    assert found["role_arn"] == "<OFFLINE: ci_role_arn from `pulumi stack output --stack prod` after `pulumi up`>"
+    assert found["services"]["worker"]["cluster"].startswith("<OFFLINE: cluster_name")
+    text = render_text(config, found)
+    assert text.splitlines()[0].startswith("OFFLINE: no `pulumi stack output --stack prod`")
+
+
+def test_every_printed_input_is_one_the_workflow_takes_and_every_required_one_is_printed():
+    inputs = app_deploy()["on"]["workflow_call"]["inputs"]
+    required = {name for name, spec in inputs.items() if spec.get("required")}
+    for service in deploy_inputs(reference_config("prod"), None)["services"].values():
+        assert set(service) <= set(inputs)
+        assert required <= set(service)
+
+
+def test_the_command_runs_offline_without_the_pulumi_cli():
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "ci-role", "staging", "--format", "json"],
+        capture_output=True, text=True, cwd=ROOT, env={"PATH": "/nonexistent", "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["offline"] is True and found["services"]["api"]["ecr-repository"] == "staging/api"
+
+
+def test_app_deploy_builds_scans_renders_deploys_and_detects_a_rollback():
+    job = app_deploy()["jobs"]["deploy"]
+    steps = job["steps"]
+    assert job["environment"] == "${{ inputs.github-environment }}"
+    uses = [step.get("uses", "run") for step in steps]
+    assert uses == [
+        "actions/checkout@v5",
+        "aws-actions/configure-aws-credentials@v6",
+        "aws-actions/amazon-ecr-login@v2",
+        "run",  # build + push, tag = commit SHA
+        "run",  # scan wait, CRITICAL fails
+        "aws-actions/amazon-ecs-render-task-definition@v1",  # the before: job
+        "aws-actions/amazon-ecs-deploy-task-definition@v2",
+        "aws-actions/amazon-ecs-render-task-definition@v1",  # the service
+        "aws-actions/amazon-ecs-deploy-task-definition@v2",
+        "run",  # rollback check
+    ]
+    build, scan = steps[3], steps[4]
+    assert build["env"]["IMAGE"].endswith(":${{ github.sha }}")
+    assert "aws ecr wait image-scan-complete" in scan["run"] and "findingSeverityCounts.CRITICAL" in scan["run"]
+    before_render, before_run, render, deploy, check = steps[5:]
+    for step in (before_render, before_run):
+        assert step["if"] == "inputs.before-task-definition-family != ''"
+    assert before_run["with"]["run-task"] is True and before_run["with"]["wait-for-task-stopped"] is True
+    # Rendered from the family's latest revision, only the image replaced.
+    assert set(render["with"]) == {"task-definition-family", "container-name", "image"}
+    assert set(before_render["with"]) == {"task-definition-family", "container-name", "image"}
+    assert deploy["with"]["wait-for-service-stability"] is True
+    assert deploy["with"]["task-definition"] == "${{ steps.render.outputs.task-definition }}"
+    assert check["env"]["REVISION"] == "${{ steps.deploy.outputs.task-definition-arn }}"
+    assert "deployments[?status=='PRIMARY']" in check["run"] and "exit 1" in check["run"]
