@@ -29,11 +29,10 @@ from typing import Any, Iterable, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
-from policy_sentry.querying.actions import get_actions_with_arn_type_and_access_level
-from policy_sentry.querying.arns import get_matching_raw_arns, get_resource_type_name_with_raw_arn
 from policy_sentry.util.arns import get_service_from_arn
 
 from components.arns import POLICY_VERSION
+from configs.arns import ACCESS_LEVELS, access_actions, secret_resource_arn
 from components.facts import PlatformFacts
 from components.naming import IAM_ROLE_NAME_MAX, physical
 
@@ -44,14 +43,6 @@ ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 ROLE_INLINE_POLICY_MAX_CHARS = 10_240
 ROLE_POLICY_NAME_MAX = 128
 
-# The environment file's access levels -> policy_sentry's (the IAM reference's) names.
-# "Permissions management" is deliberately not offered: it lets a task rewrite policies.
-ACCESS_LEVELS: tuple[tuple[str, str], ...] = (
-    ("read", "Read"),
-    ("write", "Write"),
-    ("list_", "List"),
-    ("tagging", "Tagging"),
-)
 
 # ECS Exec's data channel. These actions support no resource-level permissions in IAM, so "*"
 # is the only valid resource (Service Authorization Reference, Amazon Session Manager Message
@@ -93,9 +84,10 @@ def repository_arn(repository_name: str, facts: PlatformFacts) -> str:
 def secret_arn(value_from: str) -> str:
     """The secret's ARN from an ECS `valueFrom`, which may append `:<json-key>:<stage>:<version>`.
 
-    IAM authorises `GetSecretValue` on the secret itself, never on a JSON key."""
+    IAM authorises `GetSecretValue` on the secret itself, never on a JSON key; a partial ARN
+    (without the 6 characters Secrets Manager appends) is granted with its `-??????` pattern."""
     parts = value_from.split(":")
-    return ":".join(parts[:7])
+    return secret_resource_arn(":".join(parts[:7]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,41 +204,13 @@ def expand_access_levels(access: Any) -> list[dict]:
     sids: dict[str, int] = {}
     for arn in sorted(requested):
         levels = requested[arn]
-        actions, resource_types = _actions_for(arn, levels)
+        actions, resource_types = access_actions(arn, levels)
         sid = _sid("".join(levels), get_service_from_arn(arn), *resource_types)
         sids[sid] = sids.get(sid, 0) + 1
         if sids[sid] > 1:
             sid = f"{sid}{sids[sid]}"
         statements.append(_allow(sid, actions, [arn]))
     return statements
-
-
-def _actions_for(arn: str, levels: Sequence[str]) -> tuple[list[str], list[str]]:
-    service = get_service_from_arn(arn)
-    resource_types = _unique(
-        name
-        for raw in get_matching_raw_arns(arn)
-        if (name := get_resource_type_name_with_raw_arn(raw)) is not None
-    )
-    if not resource_types:
-        raise ValueError(
-            f"{arn}: matches no {service!r} resource type in the IAM reference; "
-            "check the ARN, or grant explicit `permissions` instead"
-        )
-    actions: set[str] = set()
-    for level in levels:
-        found = {
-            action
-            for resource_type in resource_types
-            for action in get_actions_with_arn_type_and_access_level(service, resource_type, level)
-        }
-        if not found:
-            raise ValueError(
-                f"{arn}: the IAM reference has no {level} action for {service} {'/'.join(resource_types)}; "
-                f"remove it from access.{level.lower()}"
-            )
-        actions |= found
-    return sorted(actions), resource_types
 
 
 def task_policy_document(

@@ -10,6 +10,7 @@ import datetime
 import re
 from typing import Callable, Iterable, Iterator
 
+from configs.arns import ACCESS_LEVELS, access_actions, parse_arn, partition_of, placement_problems, reference_problems
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.errors import excerpt
 from configs.endpoints import required_endpoints
@@ -17,12 +18,8 @@ from configs.checks_delivery import DELIVERY_CHECKS
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
 from configs.strategy import SPOT_ARM64, capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
-from policies.iam_meaning import (
-    action_pattern_problem,
-    resource_wildcard,
-    role_handover_problems,
-    wildcard_resource_problems,
-)
+from policies.iam_meaning import action_pattern_problem, role_handover_problems, wildcard_resource_problems
+from policies.iam_meaning import parse_arn as iam_arn
 
 Problem = tuple[tuple, str]
 Check = Callable[[EnvironmentConfig, datetime.date], Iterator[Problem]]
@@ -302,25 +299,129 @@ def check_environment_variables(config: EnvironmentConfig, _today: datetime.date
                 yield ("services", name, "environment", variable), f"{variable} is also in secrets; keep one"
 
 
-def check_account_references(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    """ARNs of secrets and certificates must live in this environment's region (and account)."""
-    region, account = config.aws.region, config.aws.account_id
-    references: list[tuple[tuple, str]] = []
+# ---- references (ARNs) ----------------------------------------------------------------------
+
+# Services whose resources ECS, the ALB or the task reach in the environment's own region.
+REGION_BOUND_SERVICES = frozenset({"acm", "kms", "secretsmanager", "sqs", "ssm"})
+
+
+def trusted_accounts(config: EnvironmentConfig) -> list[str]:
+    """The accounts ARNs may name; empty (anything goes) when aws.account_id is not set."""
+    account = config.aws.account_id
+    return [account, *config.aws.trusted_accounts] if account else []
+
+
+def check_references(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """Certificates, KMS keys, secrets and parameters: one exact resource of the right service
+    in this region, in this account or a trusted one."""
+    region, accounts = config.aws.region, trusted_accounts(config)
+
+    def judge(path: tuple, text: str, service: str, what: str, prefix: str) -> Iterator[Problem]:
+        for message in reference_problems(text, service=service, what=what, region=region, accounts=accounts, resource_prefix=prefix):
+            yield path, message
+
     if config.load_balancer.certificate_arn:
-        references.append((("load_balancer", "certificate_arn"), config.load_balancer.certificate_arn))
+        yield from judge(("load_balancer", "certificate_arn"), config.load_balancer.certificate_arn, "acm", "an ACM certificate", "certificate/")
+    for key, repository in config.registry.repositories.items():
+        if repository.kms_key_arn:
+            yield from judge(("registry", "repositories", key, "kms_key_arn"), repository.kms_key_arn, "kms", "a KMS key", "key/")
     for name, service in config.services.items():
         for variable, ref in service.secrets.items():
+            path = ("services", name, "secrets", variable)
             if ref.secret:
-                references.append((("services", name, "secrets", variable, "secret"), ref.secret))
-    for path, arn in references:
-        parts = arn.split(":")
-        if parts[3] != region:
-            yield path, f"{arn} is in {parts[3] or 'no region'}, not {region}; ECS and the ALB read it from {region}"
-        elif account and parts[4] != account:
-            yield path, f"{arn} belongs to account {parts[4]}, not {account}"
+                yield from judge(path + ("secret",), ref.secret, "secretsmanager", "a Secrets Manager secret", "secret:")
+            if ref.kms_key:
+                yield from judge(path + ("kms_key",), ref.kms_key, "kms", "a KMS key", "key/")
+            if ref.parameter and ref.parameter.startswith("arn:"):
+                yield from judge(path + ("parameter",), ref.parameter, "ssm", "an SSM parameter", "parameter/")
+            elif ref.parameter and any(char in ref.parameter for char in "*?"):
+                yield path + ("parameter",), (
+                    f"{excerpt(ref.parameter)} has a wildcard; name exactly one parameter, since a pattern would grant every match"
+                )
+
+
+def check_access(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """Access levels name exact resources of known services; every level grants an action."""
+    region, accounts = config.aws.region, trusted_accounts(config)
+    for name, service in config.services.items():
+        requested: dict[str, tuple[tuple, list[str]]] = {}
+        for field, level in ACCESS_LEVELS:
+            for index, arn in enumerate(getattr(service.access, field)):
+                path = ("services", name, "access", field.rstrip("_"), index)
+                first = requested.setdefault(arn, (path, []))
+                if level not in first[1]:
+                    first[1].append(level)
+        for arn, (path, levels) in requested.items():
+            try:
+                parsed = parse_arn(arn)
+            except ValueError as error:
+                yield path, str(error)
+                continue
+            if any(char in parsed.resource for char in "*?"):
+                yield path, (
+                    f"{excerpt(arn)} has a wildcard: access levels would grant every {', '.join(levels)} action on "
+                    "every match; name the resource, or write the exact actions in permissions"
+                )
+                continue
+            regional = parsed.service in REGION_BOUND_SERVICES
+            for message in placement_problems(parsed, region=region, accounts=accounts, regional=regional):
+                yield path, message
+            try:
+                access_actions(arn, levels)
+            except ValueError as error:
+                yield path, str(error)
+
+
+def check_permission_resources(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """Resources of explicit statements are ARNs of known services in trusted accounts ("*" is
+    judged by the policy pack, which knows which actions have no resource-level permission)."""
+    region, accounts = config.aws.region, trusted_accounts(config)
+    for name, service in config.services.items():
+        for index, statement in enumerate(service.permissions):
+            for position, resource in enumerate(statement.resources):
+                if resource == "*":
+                    continue
+                path = ("services", name, "permissions", index, "resources", position)
+                try:
+                    parsed = parse_arn(resource)
+                except ValueError as error:
+                    yield path, str(error)
+                    continue
+                for message in placement_problems(parsed, region=region, accounts=accounts, regional=False):
+                    yield path, message
+
+
+def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """IAM refuses a role whose inline policies exceed 10,240 characters: render the task role's
+    policy as the service component will, with the exec ARNs at their real length."""
+    from components.iam import PolicyTooLargeError, render, task_policy_document  # the document itself
+
+    exec_on = config.cluster.exec.enabled
+    account = config.aws.account_id or "123456789012"
+    partition = partition_of(config.aws.region)
+    key_arn = f"arn:{partition}:kms:{config.aws.region}:{account}:key/00000000-0000-0000-0000-000000000000"
+    group_arn = f"arn:{partition}:logs:{config.aws.region}:{account}:log-group:/ecs/{config.environment}/{EXEC_LOG_KEY}:*"
+    for name, service in config.services.items():
+        if not service.has_task_role:
+            continue
+        try:
+            render(task_policy_document(
+                service.permissions, service.access, exec_enabled=exec_on,
+                exec_kms_key_arn=key_arn if exec_on else None, exec_log_group_arn=group_arn if exec_on else None,
+            ))
+        except PolicyTooLargeError as error:
+            where = "permissions" if service.permissions else "access"
+            yield ("services", name, where), str(error).replace("the policy is", "the task role's policy is", 1)
+        except ValueError:
+            continue  # an access level without actions: check_access reports it
 
 
 # ---- IAM: the pack's judgement (policies/iam_meaning.py), refused before anything exists -------
+
+
+def _placement_wildcard(resource: str) -> bool:
+    arn = iam_arn(resource)
+    return arn is not None and any(c in arn.account + arn.region for c in "*?")
 
 
 def check_permission_patterns(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -333,36 +434,13 @@ def check_permission_patterns(config: EnvironmentConfig, _today: datetime.date) 
                 if problem:
                     yield path + ("actions", position), f"{problem}; list the actions, or use `access` levels"
             for position, resource in enumerate(statement.resources):
+                if _placement_wildcard(resource):
+                    continue  # check_permission_resources names the account or region problem
                 for problem in wildcard_resource_problems(statement.actions, [resource]):
                     yield path + ("resources", position), f"{problem}; name the exact ARNs"
             # permissions carry no Condition, so PassRole can never be limited to a service here.
             for problem in role_handover_problems(statement.actions, statement.resources, None):
                 yield path, f"{problem}; the platform creates the roles tasks need"
-
-
-def check_access_arns(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    """Access levels grant every action of the level on each ARN: a wildcard ARN is refused."""
-    for name, service in config.services.items():
-        for level in ("read", "write", "list_", "tagging"):
-            for index, arn in enumerate(getattr(service.access, level)):
-                reason = resource_wildcard(arn)
-                if reason:
-                    yield ("services", name, "access", level.rstrip("_"), index), (
-                        f"{reason}: {level.rstrip('_')} would grant every such action on it; name the exact ARNs"
-                    )
-
-
-def check_secret_reference_wildcards(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    """The execution role is granted exactly these ARNs: a wildcard would read other secrets or
-    decrypt with other keys."""
-    for name, service in config.services.items():
-        for variable, ref in service.secrets.items():
-            for field in ("secret", "parameter", "kms_key"):
-                value = getattr(ref, field)
-                if value is not None and ("*" in value or "?" in value) and resource_wildcard(value):
-                    yield ("services", name, "secrets", variable, field), (
-                        f"{value!r} has a wildcard; the execution role reads exactly what is named here, so name one"
-                    )
 
 
 # ---- policy ----------------------------------------------------------------------------------
@@ -424,10 +502,11 @@ CHECKS: tuple[Check, ...] = (
     check_deployment,
     check_connections,
     check_environment_variables,
-    check_account_references,
+    check_references,
+    check_access,
+    check_permission_resources,
+    check_task_role_policy_size,
     check_permission_patterns,
-    check_access_arns,
-    check_secret_reference_wildcards,
     check_waivers,
     check_required_tags,
     check_tags,

@@ -9,10 +9,12 @@ from __future__ import annotations
 import copy
 import datetime
 import difflib
+import functools
 import os
 import sys
 import types
 import typing
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Optional
 
@@ -113,48 +115,132 @@ def _base_path(source: Source, resolved: Path, chain: tuple[Path, ...]) -> Path:
 def validate(source: Source, *, stack: Optional[str], today: datetime.date) -> EnvironmentConfig:
     """Validates merged data; YAML-level issues (duplicate keys) are reported with the rest.
 
-    Unknown keys never change what a file means, so when they are the only schema errors the
-    cross-field checks still run without them: a typo and a bad CPU size are reported together.
+    One report holds every problem: when fields are wrong, the values that failed are set
+    aside (a key with a default falls back to it; an entry missing a required key, such as a
+    service without cpu, is left out) and the cross-field checks run on the rest. Their
+    problems about what was set aside are dropped, since they would only echo the field error.
     """
+    reported = {issue.path for issue in source.issues}
     try:
-        config = EnvironmentConfig.model_validate(source.data)
+        config: Optional[EnvironmentConfig] = EnvironmentConfig.model_validate(source.data)
         schema_issues: list[ConfigIssue] = []
+        set_aside = _SetAside()
     except pydantic.ValidationError as error:
         # A value the YAML layer already reported (an alias cycle) fails the schema too.
-        reported = {issue.path for issue in source.issues}
         schema_issues = [issue for issue in _pydantic_issues(error, source) if issue.path not in reported]
-        config = _without_unknown_keys(source.data, error)
+        config, set_aside = _validate_the_rest(source.data, error)
         if config is None:
             raise ConfigError(source.issues + schema_issues) from None
     problems = list(run_checks(config, today=today))
     if stack is not None and config.environment != stack:
         problems.append((("environment",), f"{config.environment!r} does not match the stack {stack!r}; "
                          f"stack {stack} reads configs/{stack}.yaml, whose environment must be {stack!r}"))
+    problems = [(path, message) for path, message in problems if not set_aside.explains(path, message)]
     if problems or source.issues or schema_issues:
         raise ConfigError(source.issues + schema_issues + [_issue_at(source, path, message) for path, message in problems])
     return config
 
 
-def _without_unknown_keys(data: Any, error: pydantic.ValidationError) -> Optional[EnvironmentConfig]:
-    """The model of the data minus its unknown keys, if that is all that was wrong."""
-    details = error.errors(include_url=False)
-    if any(detail["type"] != "extra_forbidden" for detail in details):
-        return None
+# Passes of setting values aside: each pass can reveal the errors of a model whose own
+# validators only run once its fields are valid.
+_MAX_PASSES = 8
+_GONE = object()  # marks a list item or key to remove
+
+
+@dataclass
+class _SetAside:
+    """What the loader left out to run the cross-field checks on the rest."""
+
+    paths: list[YamlPath] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)  # keys of whole entries left out (a service)
+
+    def explains(self, path: YamlPath, message: str) -> bool:
+        if any(path[: len(aside)] == aside for aside in self.paths):
+            return True
+        return any(f"'{name}'" in message for name in self.names)
+
+
+def _validate_the_rest(data: Any, error: pydantic.ValidationError) -> tuple[Optional[EnvironmentConfig], _SetAside]:
+    """The model of the data minus the values that failed, if a valid remainder exists."""
     pruned = copy.deepcopy(data)
-    for detail in details:
-        *parents, key = detail["loc"]
-        node = pruned
-        for part in parents:
-            if not isinstance(node, (dict, list)) or (isinstance(node, dict) and part not in node):
-                return None  # a location through a union branch: do not guess
-            node = node[part]
-        if not isinstance(node, dict):
+    aside = _SetAside()
+    for _ in range(_MAX_PASSES):
+        for detail in error.errors(include_url=False):
+            path = _yaml_path(detail["loc"], pruned, missing=detail["type"] == "missing")
+            target = _what_to_set_aside(path, pruned)
+            if target is None:
+                return None, aside
+            _mark_gone(pruned, target)
+            if isinstance(target[-1], int):  # later items move up: set the whole list aside
+                aside.paths.append(target[:-1])
+            else:
+                aside.paths.append(target)
+                if _entry_of_a_mapping(target):
+                    aside.names.add(str(target[-1]))
+        pruned = _without_gone(pruned)
+        try:
+            return EnvironmentConfig.model_validate(pruned), aside
+        except pydantic.ValidationError as next_error:
+            error = next_error
+    return None, aside
+
+
+def _what_to_set_aside(path: YamlPath, data: Any) -> Optional[YamlPath]:
+    """The deepest path at or above `path` that can go: a key with a default, an unknown key,
+    or an entry of a mapping or list. None when only a required section could (aws)."""
+    for end in range(len(path), 0, -1):
+        candidate = path[:end]
+        if not _exists(data, candidate):
+            continue
+        parent = _annotation_at(candidate[:-1])
+        if _is_model(parent):
+            fields = {(f.alias or name): f for name, f in parent.model_fields.items()}
+            known = fields.get(candidate[-1])
+            if known is None or not known.is_required():
+                return candidate
+        elif typing.get_origin(parent) in (dict, list):
+            return candidate
+    return None
+
+
+def _entry_of_a_mapping(path: YamlPath) -> bool:
+    return typing.get_origin(_annotation_at(path[:-1])) is dict
+
+
+def _annotation_at(path: YamlPath) -> Any:
+    annotation: Any = EnvironmentConfig
+    for part in path:
+        annotation = _unwrap(annotation, part)
+        if annotation is None:
             return None
-        node.pop(key, None)
-    try:
-        return EnvironmentConfig.model_validate(pruned)
-    except pydantic.ValidationError:
-        return None
+    return _unwrap(annotation, None)
+
+
+def _exists(data: Any, path: YamlPath) -> bool:
+    node = data
+    for part in path:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return False
+    return True
+
+
+def _mark_gone(data: Any, path: YamlPath) -> None:
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = _GONE
+
+
+def _without_gone(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _without_gone(value) for key, value in data.items() if value is not _GONE}
+    if isinstance(data, list):
+        return [_without_gone(item) for item in data if item is not _GONE]
+    return data
 
 
 def _display_name(path: Path) -> str:
@@ -296,6 +382,9 @@ def _unknown_key(path: YamlPath) -> str:
     suggestion = _suggestion(path)
     if suggestion:
         return f"unknown key {excerpt(key)}; did you mean {suggestion!r}?"
+    elsewhere = _sections_with_key().get(key) if isinstance(key, str) else None
+    if elsewhere:
+        return f"unknown key {excerpt(key)} here; it belongs under {' or '.join(elsewhere)}"
     return f"unknown key {excerpt(key)}; valid keys here: {', '.join(_valid_keys(path))}"
 
 
@@ -304,9 +393,48 @@ def _valid_keys(path: YamlPath) -> list[str]:
     return sorted((f.alias or name) for name, f in model.model_fields.items()) if model else []
 
 
+# How alike a typo and a key of the same section must be (difflib's ratio). 0.75 keeps
+# memroy -> memory (0.83) and prot -> port (0.75) but not gpu -> cpu or sidecars -> secrets
+# (0.67): keys that look alike and mean something else mislead more than they help.
+_SUGGESTION_CUTOFF = 0.75
+
+
 def _suggestion(path: YamlPath) -> Optional[str]:
-    close = difflib.get_close_matches(str(path[-1]), _valid_keys(path), n=1, cutoff=0.6)
+    """A key of the same section (the model at the parent path) that the unknown key misspells."""
+    close = difflib.get_close_matches(str(path[-1]), _valid_keys(path), n=1, cutoff=_SUGGESTION_CUTOFF)
     return close[0] if close else None
+
+
+@functools.lru_cache(maxsize=1)
+def _sections_with_key() -> dict[str, list[str]]:
+    """key -> the sections that define it (services.<name>, logs, ...), to point a key written
+    in the wrong section at the right one."""
+    found: dict[str, list[str]] = {}
+
+    def walk(model: type[BaseModel], where: str, seen: tuple) -> None:
+        if model in seen:
+            return
+        for name, info in model.model_fields.items():
+            key = info.alias or name
+            found.setdefault(key, []).append(where or "the top level")
+            for nested, suffix in _nested_models(info.annotation):
+                walk(nested, f"{where}.{key}{suffix}" if where else f"{key}{suffix}", (*seen, model))
+
+    walk(EnvironmentConfig, "", ())
+    return found
+
+
+def _nested_models(annotation: Any) -> list[tuple[type[BaseModel], str]]:
+    """The models inside an annotation, with how their path continues: '' for a field,
+    '.<name>' for mapping values, '[]' for list items."""
+    origin = typing.get_origin(annotation)
+    if _is_model(annotation):
+        return [(annotation, "")]
+    if origin is dict:
+        return [(m, ".<name>" + rest) for m, rest in _nested_models(typing.get_args(annotation)[1])]
+    if origin is list:
+        return [(m, "[]" + rest) for m, rest in _nested_models(typing.get_args(annotation)[0])]
+    return [found for arg in typing.get_args(annotation) for found in _nested_models(arg)]
 
 
 def _model_at(model: type[BaseModel], path: YamlPath) -> Optional[type[BaseModel]]:

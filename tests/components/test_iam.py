@@ -351,7 +351,7 @@ def test_statements_are_per_arn_in_a_stable_order():
 
 def test_unknown_resource_type_is_refused():
     typo = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:tabel/orders"
-    with pytest.raises(ValueError, match=f"{typo}: matches no 'dynamodb' resource type in the IAM reference"):
+    with pytest.raises(ValueError, match=f"'{typo}': matches no 'dynamodb' resource type in the IAM reference"):
         expand_access_levels(Access(read=[typo]))
 
 

@@ -26,7 +26,7 @@ REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
-CUSTOMER_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
+CUSTOMER_KEY = "arn:aws:kms:eu-west-1:222222222222:key/1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
 
 
 def registry_plan(config: EnvironmentConfig) -> Plan:

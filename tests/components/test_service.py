@@ -402,8 +402,8 @@ def test_task_definition_compatibility_platform_and_roles():
     assert reports["requiresCompatibilities"] == ["FARGATE"]
     assert "taskRoleArn" not in reports  # reports declares no permissions: no task role at all
     # The mocks give each role the ARN AWS would (review.offline): the roles of this service.
-    assert worker["taskRoleArn"] == "arn:aws:iam:eu-west-1:123456789012:role/prod-worker-task"
-    assert worker["executionRoleArn"] == "arn:aws:iam:eu-west-1:123456789012:role/prod-worker-execution"
+    assert worker["taskRoleArn"] == "arn:aws:iam::123456789012:role/prod-worker-task"
+    assert worker["executionRoleArn"] == "arn:aws:iam::123456789012:role/prod-worker-execution"
     arm = services_plan(edited("staging", lambda d: d["services"]["worker"].update(architecture="arm64", capacity=[{"provider": "fargate"}])))
     assert one(arm, "staging-worker-task-definition").props["runtimePlatform"]["cpuArchitecture"] == "ARM64"
 
@@ -537,7 +537,7 @@ def test_outputs_of_the_component():
         }
 
     plan = run_program(reference_config("prod"), program=program)
-    role = "arn:aws:iam:eu-west-1:123456789012:role/prod-{}"
+    role = "arn:aws:iam::123456789012:role/prod-{}"
     assert plan.outputs["api"] == {
         "service_name": "api",
         "security_group_id": mock_id("aws:ec2/securityGroup:SecurityGroup", "prod-api-sg"),

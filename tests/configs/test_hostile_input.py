@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from configs.model import Service
 from configs.yaml_source import MAX_FILE_BYTES
 from tests.configs.cases import issue_lines
 
@@ -16,6 +17,7 @@ HEADER = "environment: dev\naws: {region: eu-west-1}\ntags: {team: platform}\n"
 API = 'services:\n  api:\n    image: {uri: "nginx:1.25"}\n    cpu: 256\n    memory: 512\n'
 DATA = "an environment file is data (text, decimal numbers, true/false, lists and mappings); remove the tag"
 HIDDEN = "which editors and reviews do not show"
+SERVICE_KEYS = ", ".join(sorted((field.alias or name) for name, field in Service.model_fields.items()))
 
 
 @pytest.fixture

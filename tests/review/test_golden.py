@@ -295,7 +295,7 @@ def test_a_new_environment_is_all_added_and_its_cost_goes_from_zero():
     custom = [r for r in reference_plan("dev").resources if r.custom]
     assert report.diff.counts()["add"] == len(custom) and len(report.diff.changes) == len(custom)
     assert report.base.cost.total == 0 and report.base.plan.resources == []
-    assert "cost **+$191.47/month** ($0.00 → $191.47)" in render_diff(report, "markdown").splitlines()[0]
+    assert "cost **+$192.47/month** ($0.00 → $192.47)" in render_diff(report, "markdown").splitlines()[0]
     check_golden("diff-new-environment.md", render_diff(report, "markdown"))
 
 

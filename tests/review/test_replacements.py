@@ -36,7 +36,7 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
         (REPOSITORY, "tags", "update"),
         (REPOSITORY, "tagsAll.env", "update"),
         # Types outside the table update.
-        ("aws:sns/topic:Topic", "name", "update"),
+        ("aws:sqs/queue:Queue", "name", "update"),
     ],
 )
 def test_change_effect(type_, path, effect):
