@@ -19,7 +19,7 @@ from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyE
 from configs.strategy import SPOT_ARM64, capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
 from policies.iam_meaning import action_pattern_problem, role_handover_problems, wildcard_resource_problems
-from policies.iam_meaning import parse_arn as iam_arn
+from policies.iam_meaning import known_service, parse_arn as iam_arn
 
 Problem = tuple[tuple, str]
 Check = Callable[[EnvironmentConfig, datetime.date], Iterator[Problem]]
@@ -419,9 +419,11 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
 # ---- IAM: the pack's judgement (policies/iam_meaning.py), refused before anything exists -------
 
 
-def _placement_wildcard(resource: str) -> bool:
+def _placement_problem(resource: str) -> bool:
+    if resource == "*":
+        return False
     arn = iam_arn(resource)
-    return arn is not None and any(c in arn.account + arn.region for c in "*?")
+    return arn is None or not known_service(arn.service) or any(c in arn.account + arn.region for c in "*?")
 
 
 def check_permission_patterns(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -434,8 +436,8 @@ def check_permission_patterns(config: EnvironmentConfig, _today: datetime.date) 
                 if problem:
                     yield path + ("actions", position), f"{problem}; list the actions, or use `access` levels"
             for position, resource in enumerate(statement.resources):
-                if _placement_wildcard(resource):
-                    continue  # check_permission_resources names the account or region problem
+                if _placement_problem(resource):
+                    continue  # check_permission_resources names it (not an ARN, unknown service, account, region)
                 for problem in wildcard_resource_problems(statement.actions, [resource]):
                     yield path + ("resources", position), f"{problem}; name the exact ARNs"
             # permissions carry no Condition, so PassRole can never be limited to a service here.

@@ -54,6 +54,12 @@ def service_actions(service: str) -> dict[str, Action]:
     }
 
 
+def known_service(name: str) -> bool:
+    """Whether a service prefix (or an ARN's service field) is in the IAM reference."""
+    table = _table()
+    return name.lower() in table["actions"] or name.lower() in table["arns"]
+
+
 def _glob(pattern: str) -> re.Pattern:
     """IAM's wildcards as a regex: `*` any run, `?` one character, everything else literal."""
     return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.IGNORECASE)
