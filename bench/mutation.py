@@ -20,6 +20,7 @@ program badly enough to hang), as cosmic-ray reports it.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -40,7 +41,7 @@ REQUIREMENTS = "bench/requirements-mutation.txt"
 POLICY_TESTS = "tests/policies/test_rules.py tests/policies/test_rule_boundaries.py tests/policies/test_config.py"
 MODULES: dict[str, str] = {
     "configs/checks.py": "tests/configs/test_bad_input.py tests/configs/test_model.py",
-    "configs/strategy.py": "tests/configs/test_bad_input.py tests/components/test_cluster.py",
+    "configs/strategy.py": "tests/configs/test_strategy.py tests/configs/test_bad_input.py",
     "review/diff.py": "tests/review/test_replacements.py tests/review/test_golden.py",
     "review/replacements.py": "tests/review/test_replacements.py tests/review/test_golden.py",
     "review/cost.py": "tests/review/test_cost.py tests/review/test_golden.py",
@@ -90,22 +91,44 @@ def mutate_module(module: str, tests: str, workdir: Path, timeout: float) -> dic
     return summarize(module, [json.loads(line) for line in dump.stdout.splitlines() if line.strip()])
 
 
+def annotation_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the module's type annotations are. With `from __future__ import annotations` they
+    are never evaluated, so a mutant inside one (`tuple[str, ...] | str` -> `... + str`) cannot
+    change behaviour: an equivalent mutant, reported apart and left out of the score."""
+    spans = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        annotations = []
+        if isinstance(node, ast.AnnAssign):
+            annotations.append(node.annotation)
+        elif isinstance(node, ast.arg) and node.annotation is not None:
+            annotations.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            annotations.append(node.returns)
+        spans += [((a.lineno, a.col_offset), (a.end_lineno, a.end_col_offset)) for a in annotations]
+    return spans
+
+
 def summarize(module: str, records: list) -> dict:
     """cosmic-ray's dump is one [work_item, result] pair per mutant."""
-    survivors, killed = [], 0
+    spans = annotation_spans(ROOT / module)
+    lines = (ROOT / module).read_text().splitlines()
+    survivors, equivalent, killed = [], [], 0
     for item, result in records:
         if result is None:
             continue
-        if result.get("test_outcome") == "survived":
-            mutation = item["mutations"][0]
-            line = mutation["start_pos"][0]
-            source = (ROOT / module).read_text().splitlines()[line - 1].strip()
-            survivors.append(f"{module}:{line}: {mutation['operator_name'].split('/')[-1]}: {source}")
+        mutation = item["mutations"][0]
+        start = tuple(mutation["start_pos"])
+        described = f"{module}:{start[0]}: {mutation['operator_name'].split('/')[-1]}: {lines[start[0] - 1].strip()}"
+        if any(low <= start < high for low, high in spans):
+            equivalent.append(described)
+        elif result.get("test_outcome") == "survived":
+            survivors.append(described)
         else:
             killed += 1
-    total = killed + len(survivors)
-    return {"module": module, "mutants": total, "killed": killed, "survived": len(survivors),
-            "score": round(100 * killed / total, 1) if total else None, "survivors": survivors}
+    judged = killed + len(survivors)
+    return {"module": module, "mutants": judged + len(equivalent), "equivalent": len(equivalent), "killed": killed,
+            "survived": len(survivors), "score": round(100 * killed / judged, 1) if judged else None,
+            "survivors": survivors}
 
 
 def main(argv: list[str]) -> int:
@@ -125,12 +148,14 @@ def main(argv: list[str]) -> int:
     ensure_virtualenv(MUTATION_VENV, (REQUIREMENTS,), REQUIREMENTS)
     workdir = scratch_copy()
     try:
-        print("| module | mutants | killed | survived | score |\n| --- | --- | --- | --- | --- |")
+        print("| module | mutants | in annotations (equivalent) | killed | survived | score |")
+        print("| --- | --- | --- | --- | --- | --- |")
         results = []
         for module in args.modules or list(MODULES):
             result = mutate_module(module, MODULES[module], workdir, args.timeout)
             results.append(result)
-            print(f"| {module} | {result['mutants']} | {result['killed']} | {result['survived']} | {result['score']}% |", flush=True)
+            print(f"| {module} | {result['mutants']} | {result['equivalent']} | {result['killed']} | {result['survived']} "
+                  f"| {result['score']}% |", flush=True)
         for result in results:
             for survivor in result["survivors"]:
                 print(f"survived: {survivor}")

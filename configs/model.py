@@ -773,6 +773,13 @@ class Policy(Strict):
     )
 
 
+class Budget(Strict):
+    monthly_usd: Annotated[float, StrictType(), Field(gt=0, allow_inf_nan=False)] = Field(
+        description="The review and the plan fail (exit 4) when the estimated monthly cost exceeds this, "
+        "and say by how much and what drives it."
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # the whole file
 # --------------------------------------------------------------------------------------------
@@ -800,6 +807,7 @@ class EnvironmentConfig(Strict):
     alarms: EnvironmentAlarms = Field(default_factory=EnvironmentAlarms)
     cicd: Cicd = Field(default_factory=Cicd)
     policy: Policy = Field(default_factory=Policy)
+    budget: Optional[Budget] = Field(default=None, description="A monthly cost ceiling for this environment; none by default.")
 
     # ---- resolved values: components read these, never the raw Optional fields ----
 

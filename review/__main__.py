@@ -7,8 +7,8 @@
 
 Reports go to stdout; progress and config errors to stderr. Exit status: 0 done, 2 bad
 input (the config report says what to fix), 3 a git ref or file that cannot be read, 4 a
-mandatory policy violation remains in what would ship (after the full report is printed;
-`--policy report-only` keeps 0).
+mandatory policy violation remains in what would ship, or its estimate exceeds the budget
+(after the full report is printed; `--policy report-only` keeps 0 for policy violations).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             config = load_environment(config_path(args.environment), stack=args.environment)
             report = plan_report(config, policy=not args.no_policy, progress=progress)
             print(render_plan(report, args.format), flush=True)
-            return exit_status(report.policy, policy_mode=args.policy_mode)
+            return exit_status(report.policy, policy_mode=args.policy_mode, budget=report.budget)
         if args.files:
             old, new = (Path(p) for p in args.files)
             labels = (str(old), str(new))
@@ -80,7 +80,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 labels = (f"{ref} (no configs/{environment}.yaml)", labels[1])
         report = diff_report(base, head, labels, policy=not args.no_policy, progress=progress)
         print(render_diff(report, args.format), flush=True)
-        return exit_status(report.head.policy, policy_mode=args.policy_mode)
+        return exit_status(report.head.policy, policy_mode=args.policy_mode, budget=report.head.budget)
     except ConfigError as error:
         print(error.report(), file=sys.stderr)
         return BAD_INPUT

@@ -141,18 +141,23 @@ def _change(action: str, plan: Plan, resource: CapturedResource, props: list[Pro
 
 
 def value_at(resource: CapturedResource, path: str) -> Any:
-    return dict(flatten(resource.props))[path]
+    flat = dict(flatten(resource.props))
+    return flat[path] if path in flat else resource.props.get(path)
 
 
 def referencing_paths(resource: CapturedResource, replaced: CapturedResource) -> list[str]:
-    """The inputs of `resource` that hold the replaced resource's id or ARN (what the mocks
-    returned for it), i.e. the values that become unknown and then new when it is replaced."""
+    """The inputs of `resource` that become unknown, then new, when `replaced` is replaced:
+    those the program recorded as depending on it (the propertyDependencies the engine gets),
+    narrowed to the values that hold its id or ARN (what the mocks returned for it) when the
+    value shows it."""
     replaced_id = mock_id(replaced.type, replaced.name)
     suffixes = ("/" + replaced.name, ":" + replaced.name)
-    return [
+    holding = [
         path for path, value in flatten(resource.props)
         if isinstance(value, str) and (value == replaced_id or (value.startswith("arn:") and value.endswith(suffixes)))
     ]
+    recorded = [key for key, urns in resource.property_dependencies.items() if replaced.urn in urns and key in resource.props]
+    return holding + [key for key in sorted(recorded) if not any(under(path, key) for path in holding)]
 
 
 def _spread_replacements(head: Plan, new: dict[str, CapturedResource], changes: dict[str, ResourceChange], names: dict[str, str]) -> None:
@@ -169,12 +174,12 @@ def _spread_replacements(head: Plan, new: dict[str, CapturedResource], changes: 
             if urn == replaced.urn or (current is not None and current.action in ("replace", "add")):
                 continue
             paths = [p for p in referencing_paths(resource, replaced) if not any(under(p, i) for i in resource.ignore_changes)]
-            if not paths and replaced.urn not in resource.depends_on:
+            if not paths:
                 continue
             forced = "replace" in {change_effect(resource.type, p) for p in paths}
             if current is None:
                 current = _change("update", head, resource, [], names, before=resource)
-            new_ids = tuple(PropertyChange(p, value_at(resource, p), f"<new id of {replaced.name}>", change_effect(resource.type, p))
+            new_ids = tuple(PropertyChange(p, value_at(resource, p), f"<known after {replaced.name} is replaced>", change_effect(resource.type, p))
                             for p in paths if p not in {c.path for c in current.changes})
             current = replace(current, changes=current.changes + new_ids)
             if forced:

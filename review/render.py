@@ -41,6 +41,29 @@ def cost_line(cost: CostEstimate) -> str:
     return f"est. {money(cost.total)}/month"
 
 
+def budget_attention(report: PlanReport, base: Optional[PlanReport] = None) -> list[str]:
+    """The budget overrun, by how much and what drives it (and what this change adds)."""
+    budget = report.budget
+    if budget is None or not budget.exceeded:
+        return []
+    text = f"budget: {budget.headline()}; {budget.driver_text()}"
+    if base is not None:
+        grown = [(name, after - before) for name, before, after in cost_delta_rows(base.cost, report.cost) if after > before]
+        if grown:
+            text += "; this change adds " + ", ".join(f"{signed_money(amount)} {name}" for name, amount in sorted(grown, key=lambda g: -g[1]))
+    return [text]
+
+
+def savings_lines(report: PlanReport) -> list[str]:
+    return [f"about {money(s.monthly)}/month: {s.text}" for s in report.savings]
+
+
+def _budget_badge(report: PlanReport) -> str:
+    if report.budget is None:
+        return ""
+    return (" · ❌ " if report.budget.exceeded else " · ✅ ") + report.budget.headline()
+
+
 def short(value: Any, width: int = 60, path: str = "") -> str:
     """A value for one line of a report: long opaque values are shortened, security-relevant
     ones (IAM, images, ingress/egress, trust policies) never are."""
@@ -98,6 +121,7 @@ def attention_items(report: "DiffReport") -> list[str]:
             items.append(f"{change.name} is protected: pulumi up refuses to {change.action} it until protect is lifted")
     items += [f"{a.resource}: {a.text}" for a in report.diff.attention]
     items += policy_attention(report.base.policy, report.head.policy)
+    items += budget_attention(report.head, report.base)
     return items
 
 
@@ -138,7 +162,9 @@ def policy_text(policy: Optional[PolicyResult]) -> str:
 def plan_text(report: PlanReport) -> str:
     return "\n".join([
         f"Plan for {report.environment} (offline, under Pulumi mocks: no AWS account used)",
-        f"{report.resource_count} resources, {policy_line(report.policy)}, {cost_line(report.cost)}",
+        f"{report.resource_count} resources, {policy_line(report.policy)}, {cost_line(report.cost)}"
+        + (f", {report.budget.headline()}" if report.budget else ""),
+        *[f"! {item}" for item in budget_attention(report)],
         "",
         render_tree(report.plan),
         "",
@@ -148,6 +174,8 @@ def plan_text(report: PlanReport) -> str:
         policy_text(report.policy),
         "",
         cost_text(report.cost),
+        *([f"Budget: {report.budget.headline()}; {report.budget.driver_text()}"] if report.budget else []),
+        *(["What would save money (suggestions; nothing is changed):", *[f"  - {line}" for line in savings_lines(report)]] if report.savings else []),
         "",
         "Diagram (Mermaid; paste into a ```mermaid block):",
         report.diagram,
@@ -157,7 +185,7 @@ def plan_text(report: PlanReport) -> str:
 def diff_summary(report: DiffReport) -> str:
     base, head = report.base, report.head
     return (f"{change_summary(report.diff)}; {policy_line(head.policy)}; cost {signed_money(head.cost.total - base.cost.total)}/month "
-            f"({money(base.cost.total)} -> {money(head.cost.total)})")
+            f"({money(base.cost.total)} -> {money(head.cost.total)})" + (f"; {head.budget.headline()}" if head.budget else ""))
 
 
 def diff_text(report: DiffReport) -> str:
@@ -170,6 +198,8 @@ def diff_text(report: DiffReport) -> str:
         lines.append(f"{_marker(change)} {change.type}  {change.name}  [{change.component}]  {action_words(change)}")
         lines += [f"      {text}" for text in property_lines(change) + change_detail(change)]
     lines += ["", policy_diff_text(base.policy, head.policy), "", cost_delta_text(base.cost, head.cost)]
+    if head.savings:
+        lines += ["What would save money (suggestions; nothing is changed):", *[f"  - {line}" for line in savings_lines(head)]]
     return "\n".join(lines)
 
 
@@ -247,16 +277,25 @@ def _badge(policy: Optional[PolicyResult]) -> str:
 
 
 def plan_markdown(report: PlanReport) -> str:
-    summary = f"**{report.environment}**: {report.resource_count} resources · {_badge(report.policy)} · **{money(report.cost.total)}/month** (est.)"
+    summary = (f"**{report.environment}**: {report.resource_count} resources · {_badge(report.policy)} · "
+               f"**{money(report.cost.total)}/month** (est.){_budget_badge(report)}")
+    attention = budget_attention(report)
     return "\n\n".join([
         f"### Offline plan: `{report.environment}`",
         summary,
+        *(["**Needs attention:**\n\n" + "\n".join(f"- ⚠️ {_md_escape(item)}" for item in attention)] if attention else []),
         f"```mermaid\n{report.diagram}\n```",
         _details("Policy verdict", policy_markdown(report.policy)),
-        _details(f"Estimated cost: {money(report.cost.total)}/month", cost_markdown(report.cost)),
+        _details(f"Estimated cost: {money(report.cost.total)}/month", cost_markdown(report.cost) + savings_markdown(report)),
         _details("Resources by type", f"```\n{render_counts(report.plan)}\n```"),
         _details("Resource tree", f"```\n{render_tree(report.plan)}\n```"),
     ])
+
+
+def savings_markdown(report: PlanReport) -> str:
+    if not report.savings:
+        return ""
+    return "\n\n**What would save money** (suggestions; nothing is changed):\n\n" + "\n".join(f"- {_md_escape(line)}" for line in savings_lines(report))
 
 
 def _change_row(change: ResourceChange) -> str:
@@ -271,7 +310,7 @@ def diff_markdown(report: DiffReport) -> str:
     base, head, diff = report.base, report.head, report.diff
     delta = head.cost.total - base.cost.total
     summary = (f"**{head.environment}** (`{report.base_label}` → {report.head_label}): {change_summary(diff)} · {_badge(head.policy)} · "
-               f"cost **{signed_money(delta)}/month** ({money(base.cost.total)} → {money(head.cost.total)})")
+               f"cost **{signed_money(delta)}/month** ({money(base.cost.total)} → {money(head.cost.total)}){_budget_badge(head)}")
     parts = [summary]
     attention = attention_items(report)
     if attention:
@@ -287,7 +326,7 @@ def diff_markdown(report: DiffReport) -> str:
         parts.append("No resource changes.")
     rows = ["| component | before | after | change |", "|---|---:|---:|---:|"]
     rows += [f"| {name} | {money(b)} | {money(a)} | {signed_money(a - b)} |" for name, b, a in cost_delta_rows(base.cost, head.cost)]
-    parts.append(_details(f"Cost: {signed_money(delta)}/month", "\n".join(rows) + "\n\n" + cost_markdown(head.cost)))
+    parts.append(_details(f"Cost: {signed_money(delta)}/month", "\n".join(rows) + "\n\n" + cost_markdown(head.cost) + savings_markdown(head)))
     parts.append(_details(f"Policy verdict: {head.policy.headline() if head.policy else 'not checked'}", policy_markdown(head.policy, base.policy)))
     parts.append(_details("Diagram after the change", f"```mermaid\n{head.diagram}\n```"))
     return "\n\n".join(parts)
@@ -324,6 +363,16 @@ def policy_json(policy: Optional[PolicyResult]) -> Optional[dict[str, Any]]:
     }
 
 
+def budget_json(report: PlanReport) -> Optional[dict[str, Any]]:
+    budget = report.budget
+    if budget is None:
+        return None
+    return {"monthly_usd": budget.limit, "expected": round(budget.expected, 2),
+            "maximum": None if budget.maximum is None else round(budget.maximum, 2),
+            "exceeded": budget.exceeded, "overrun": round(max(budget.overrun, 0.0), 2),
+            "drivers": {name: round(amount, 2) for name, amount in budget.drivers}}
+
+
 def plan_json_data(report: PlanReport) -> dict[str, Any]:
     return {
         "environment": report.environment,
@@ -334,6 +383,8 @@ def plan_json_data(report: PlanReport) -> dict[str, Any]:
         "counts": report.plan.count_by_type(),
         "policy": policy_json(report.policy),
         "cost": cost_json(report.cost),
+        "budget": budget_json(report),
+        "savings": [{"monthly": round(s.monthly, 2), "suggestion": s.text} for s in report.savings],
         "diagram": report.diagram,
     }
 
@@ -355,6 +406,8 @@ def diff_json_data(report: DiffReport) -> dict[str, Any]:
         "policy": {"base": policy_json(report.base.policy), "head": policy_json(report.head.policy)},
         "cost": {"base": round(report.base.cost.total, 2), "head": round(report.head.cost.total, 2),
                  "delta": round(report.head.cost.total - report.base.cost.total, 2),
+                 "budget": budget_json(report.head),
+                 "savings": [{"monthly": round(s.monthly, 2), "suggestion": s.text} for s in report.head.savings],
                  "by_component": {n: {"base": round(b, 2), "head": round(a, 2)} for n, b, a in cost_delta_rows(report.base.cost, report.head.cost)}},
     }
 

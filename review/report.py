@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from configs.model import EnvironmentConfig
+from review.budget import BudgetVerdict, Saving, check_budget, savings
 from review.cost import CostEstimate, estimate_cost
 from review.diagram import render_mermaid
 from review.offline import Plan
@@ -20,6 +21,8 @@ class PlanReport:
     cost: CostEstimate
     policy: Optional[PolicyResult]  # None when the verdict was not asked for
     diagram: str
+    budget: Optional[BudgetVerdict] = None  # None when the environment sets no budget
+    savings: tuple[Saving, ...] = ()
 
     @property
     def environment(self) -> str:
@@ -32,11 +35,13 @@ class PlanReport:
 
 def build_report(config: EnvironmentConfig, plan: Plan, policy: Optional[PolicyResult]) -> PlanReport:
     prices = load_prices(config.aws.region)
-    return PlanReport(config, plan, estimate_cost(config, plan, prices), policy, render_mermaid(config, plan))
+    cost = estimate_cost(config, plan, prices)
+    return PlanReport(config, plan, cost, policy, render_mermaid(config, plan), check_budget(config, cost),
+                      tuple(savings(config, plan, cost, prices)))
 
 
 def absent_report(head: PlanReport) -> PlanReport:
     """The side of a diff where the environment does not exist yet: no resources, $0, no
     findings. Diffed against it, everything the head plans is added and all its cost is new."""
     nothing = replace(head.cost, lines=(), shared_by_service={}, notes=())
-    return PlanReport(head.config, Plan(head.environment), nothing, None, "")
+    return PlanReport(head.config, Plan(head.environment), nothing, None, "", check_budget(head.config, nothing))

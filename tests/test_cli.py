@@ -101,6 +101,7 @@ def test_a_change_to_base_yaml_shows_in_the_diff_of_an_environment_that_extends_
     assert result.returncode == 0, result.stderr
     assert "1 new revision" in result.stdout.splitlines()[1]
     assert "dev-api-task-definition" in result.stdout
+    assert "v1.4.2" in result.stdout and "v1.4.3" in result.stdout  # the image bump, in full
     other = review(worktree, "diff", "base", "prod")  # prod extends base too
     assert other.returncode == 0, other.stderr
     assert "prod-api-task-definition" in other.stdout

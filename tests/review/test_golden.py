@@ -6,6 +6,7 @@ Regenerate after an intended change:  UPDATE_GOLDEN=1 python3 run.py test tests/
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from functools import lru_cache
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from review.cost import money
 from review.render import render_diff, render_plan
 from review.workflow import diff_report, plan_report
 from review.verdict import policy_results
@@ -58,6 +60,13 @@ def change_vpc_cidr(data):
     data["network"]["cidr"] = "10.40.0.0/16"
 
 
+def add_a_large_service_over_budget(data):
+    """dev's budget is $200; a 4 vCPU / 8 GB service with 2 tasks (on dev's 4:1 Spot strategy) goes over."""
+    data["budget"] = {"monthly_usd": 200}
+    data["services"]["search"] = {"image": {"uri": "public.ecr.aws/acme/search:v1.0.0"}, "cpu": 4096, "memory": 8192,
+                                  "user": "10001", "desired_count": 2}
+
+
 ORDERS_QUEUE = "arn:aws:sqs:eu-west-1:111111111111:orders"
 # name -> (the environment it edits, the edit); the base of every change is that environment
 # as checked in, except where BASES gives an edited base.
@@ -65,10 +74,13 @@ CHANGES = {
     "add-service": ("dev", add_service), "subnet-cidr": ("dev", change_private_prefix), "nat-single": ("dev", switch_nat),
     "desired-count": ("dev", raise_desired_count), "iam-gained": ("dev", widen_worker_access),
     "image-bump": ("dev", bump_api_image), "open-ingress": ("dev", open_alb_to_the_internet),
-    "vpc-cidr": ("prod", change_vpc_cidr),
+    "vpc-cidr": ("prod", change_vpc_cidr), "over-budget": ("dev", add_a_large_service_over_budget),
 }
-BASES = {"iam-gained": "worker-reads-orders"}
-BASE_EDITS = {"worker-reads-orders": ("dev", lambda data: data["services"]["worker"].update(access={"read": [ORDERS_QUEUE]}))}
+BASES = {"iam-gained": "worker-reads-orders", "over-budget": "dev-with-budget"}
+BASE_EDITS = {
+    "worker-reads-orders": ("dev", lambda data: data["services"]["worker"].update(access={"read": [ORDERS_QUEUE]})),
+    "dev-with-budget": ("dev", lambda data: data.update(budget={"monthly_usd": 200})),
+}
 
 
 @lru_cache(maxsize=None)
@@ -96,7 +108,7 @@ def plan_of_reference(env):
 
 
 def with_policy(report, name):
-    return type(report)(report.config, report.plan, report.cost, verdicts()[name], report.diagram)
+    return dataclasses.replace(report, policy=verdicts()[name])
 
 
 def base_of(name):
@@ -197,7 +209,16 @@ def test_added_service_is_added_and_costs_its_tasks():
     assert not [c for c in report.diff.changes if c.action in ("remove", "replace")]
     # 1 task at 0.25 x 0.04456 + 0.5 x 0.00489 = 0.013585/h x 730 = 9.91705 on demand; dev's
     # strategy puts 1/5 on FARGATE and 4/5 on FARGATE_SPOT at 70% off: x (0.2 + 0.8 x 0.3) = 4.3635
-    assert round(report.head.cost.by_service()["billing"] - 0.57, 2) == 4.36
+    on_demand, spot = 9.91705 * 0.2, 9.91705 * 0.8 * 0.3
+    # Its log group /ecs/dev/billing: 1 GB of ingestion per task and month at eu-west-1's $0.57/GB.
+    log_ingestion = 1 * 0.57
+    lines = {line.item: round(line.monthly, 4) for line in report.head.cost.lines if line.service == "billing"}
+    assert lines == {
+        "Fargate 0.25 vCPU / 0.5 GB x 0.2 tasks": round(on_demand, 4),
+        "Fargate Spot (-70%) 0.25 vCPU / 0.5 GB x 0.8 tasks": round(spot, 4),
+        "log ingestion /ecs/dev/billing": log_ingestion,
+    }
+    assert round(report.head.cost.by_service()["billing"], 4) == round(on_demand + spot + log_ingestion, 4)
 
 
 def test_goldens_are_never_rewritten_under_ci(monkeypatch, tmp_path):
@@ -295,7 +316,8 @@ def test_a_new_environment_is_all_added_and_its_cost_goes_from_zero():
     custom = [r for r in reference_plan("dev").resources if r.custom]
     assert report.diff.counts()["add"] == len(custom) and len(report.diff.changes) == len(custom)
     assert report.base.cost.total == 0 and report.base.plan.resources == []
-    assert "cost **+$192.47/month** ($0.00 → $192.47)" in render_diff(report, "markdown").splitlines()[0]
+    total = money(report.head.cost.total)
+    assert f"cost **+{total}/month** ($0.00 → {total})" in render_diff(report, "markdown").splitlines()[0]
     check_golden("diff-new-environment.md", render_diff(report, "markdown"))
 
 
@@ -312,3 +334,32 @@ def test_files_resolve_their_extends_next_to_each_file(tmp_path):
     (change,) = report.diff.changes
     assert change.name == "dev-worker-task-definition"
     assert change.meaning.lines == ("container worker: image 111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev/worker: tag v2.0.0 -> v2.1.0",)
+
+
+def test_over_budget_says_by_how_much_and_what_drives_it_and_exits_4():
+    from review.exit_status import BLOCKED, DONE, exit_status
+
+    report = change_report("over-budget")
+    assert report.base.budget is not None and not report.base.budget.exceeded
+    budget = report.head.budget
+    assert budget.limit == 200 and budget.exceeded
+    # search: 2 tasks x (4 x 0.04456 + 8 x 0.00489) = 0.43472/h x 730 h = 317.35 on demand, 4:1 on
+    # Spot at 70% off: x (0.2 + 0.8 x 0.3) = 139.63; plus 2 GB of logs x 0.57 = 1.14
+    assert round(budget.expected - report.base.cost.total, 2) == 140.77
+    assert round(budget.overrun, 2) == round(report.head.cost.total - 200, 2)
+    markdown = render_diff(report, "markdown")
+    attention = markdown.split("**Needs attention:**", 1)[1].split("<details>", 1)[0]
+    assert f"exceeds the budget of $200.00 by ${budget.overrun:,.2f}" in attention
+    assert "this change adds +$140.77 service search" in attention
+    assert exit_status(report.head.policy, budget=report.head.budget) == BLOCKED
+    assert exit_status(report.base.policy, budget=report.base.budget) == DONE
+
+
+def test_dev_is_told_what_would_save_money_and_nothing_is_changed():
+    report = with_policy(plan_of_reference("dev"), "dev")
+    texts = [s.text for s in report.savings]
+    # 8 interface endpoints x 2 AZs x 730 h x 0.011 = 128.48 against one NAT (0.048 + 0.005) x 730 = 38.69
+    nat = next(s for s in report.savings if s.text.startswith("network.nat: single"))
+    assert round(nat.monthly, 2) == round(128.48 - 38.69, 2)
+    assert any(t.startswith("scheduled capacity") for t in texts)
+    assert not any(t.startswith("services.") for t in texts)  # dev already runs 4:1 on Spot
