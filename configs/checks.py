@@ -20,14 +20,15 @@ from configs.strategy import SPOT_ARM64, capacity_problems, capacity_strategy_pr
 from configs.subnets import allocate_subnets, assumed_zones
 from policies.iam_meaning import action_pattern_problem, role_handover_problems, wildcard_resource_problems
 from policies.iam_meaning import known_service, parse_arn as iam_arn
+from policies.secret_values import value_problem
 
 Problem = tuple[tuple, str]
 Check = Callable[[EnvironmentConfig, datetime.date], Iterator[Problem]]
 
 # Environment variable names that look like credentials belong in `secrets`: these words
-# anywhere, or PWD, KEY, AUTH as a whole `_`-separated part. policies/config_gen.py passes this
+# anywhere, or PWD, PASS, KEY, AUTH as a whole `_`-separated part. policies/config_gen.py passes this
 # pattern to the pack's aws-ecs-task-definition-no-plaintext-secrets (secretNamePattern).
-SECRET_LOOKING_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)|(^|_)(PWD|KEY|AUTH)(_|$)")
+SECRET_LOOKING_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)|(^|_)(PWD|PASS|KEY|AUTH)(_|$)")
 # Graviton families carry a `g` after the generation digit (m7g, c6gn, t4g, r8gd); a1 is the
 # first-generation Graviton.
 ARM_INSTANCE_TYPE = re.compile(r"^([a-z]+\d+g[a-z]*|a1)\.")
@@ -416,6 +417,21 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
             continue  # an access level without actions: check_access reports it
 
 
+def check_secret_values(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """Credentials in plain values (policies/secret_values.py, the pack's judgement too)."""
+    for name, service in config.services.items():
+        for variable, value in service.environment.items():
+            problem = value_problem(value, variable)
+            if problem:
+                yield ("services", name, "environment", variable), (
+                    f"{variable} {problem}; plain values show in the console and the task definition, so move it to secrets"
+                )
+        for index, word in enumerate(service.command or []):
+            problem = value_problem(word)
+            if problem:
+                yield ("services", name, "command", index), f"the command {problem}; pass it through secrets instead"
+
+
 # ---- IAM: the pack's judgement (policies/iam_meaning.py), refused before anything exists -------
 
 
@@ -509,6 +525,7 @@ CHECKS: tuple[Check, ...] = (
     check_permission_resources,
     check_task_role_policy_size,
     check_permission_patterns,
+    check_secret_values,
     check_waivers,
     check_required_tags,
     check_tags,

@@ -184,6 +184,13 @@ def no_host_mounts(props: Mapping, _settings: Settings) -> Iterable[str]:
             yield f"volume {name!r} binds the host's {options.get('device')} through the {docker.get('driver', 'local')} driver"
 
 
+def efs_in_transit(props: Mapping, _settings: Settings) -> Iterable[str]:
+    for volume in items(props, "volumes"):
+        efs = volume.get("efsVolumeConfiguration")
+        if efs is not None and str(efs.get("transitEncryption", "DISABLED")).upper() != "ENABLED":
+            yield f"EFS volume {volume.get('name', '?')!r} does not encrypt in transit"
+
+
 def no_devices(props: Mapping, _settings: Settings) -> Iterable[str]:
     for container in container_definitions(props):
         devices = as_list((container.get("linuxParameters") or {}).get("devices"))
@@ -207,7 +214,7 @@ def security_options(props: Mapping, _settings: Settings) -> Iterable[str]:
 # The default for an unconfigured run only: config_gen passes the environment file's rule
 # (configs/checks.py SECRET_LOOKING_NAME, which refuses at least these names) as
 # secretNamePattern, so the config loader refuses a name before the pack would.
-SECRET_NAME_PATTERN = r"(?i)(^|_)(PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY|APIKEY|PRIVATE_?KEY|CREDENTIALS?|AUTH)(_|$)"
+SECRET_NAME_PATTERN = r"(?i)(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)|(^|_)(PWD|PASS|KEY|AUTH)(_|$)"
 
 RULES = [
     ResourceRule(
@@ -299,6 +306,14 @@ RULES = [
         category="security",
         types=(TASK_DEFINITION,),
         check=no_host_mounts,
+    ),
+    ResourceRule(
+        name="aws-ecs-task-definition-efs-in-transit-encryption",
+        description="EFS volumes of task definitions encrypt in transit (TLS).",
+        remediation="set efsVolumeConfiguration.transitEncryption: ENABLED",
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=efs_in_transit,
     ),
     ResourceRule(
         name="aws-ecs-task-definition-no-devices",

@@ -13,12 +13,12 @@ from .helpers import as_list, get, is_secrets_manager, items
 from .iam_meaning import (
     account_of,
     action_pattern_problem,
+    arn_account_exact,
     allows,
     condition_values,
     element,
     exact_condition,
     expand,
-    has_wildcard,
     is_anyone,
     parse_arn,
     policy_statements,
@@ -168,15 +168,8 @@ def trust_statement_problems(statement: Mapping, settings: Settings) -> Iterable
 def _deputy_problems(service: str, condition) -> Iterable[str]:
     for key in CONFUSED_DEPUTY_KEYS.get(service, ("aws:SourceAccount",)):
         values = condition_values(condition, key)
-        if not exact_condition(condition, key) and not (key == "aws:SourceArn" and values and all(_arn_account_exact(v) for v in values)):
+        if not exact_condition(condition, key) and not (key == "aws:SourceArn" and values and all(arn_account_exact(v) for v in values)):
             yield f"the trust policy admits {service} without a {key} condition (confused deputy)"
-
-
-def _arn_account_exact(value: str) -> bool:
-    """aws:SourceArn may end in a wildcard (arn:aws:ecs:eu-west-1:123456789012:*) when its
-    account is exact."""
-    arn = parse_arn(value)
-    return arn is not None and bool(arn.account) and not has_wildcard(arn.account) and not has_wildcard(arn.service)
 
 
 # ---- managed policies -------------------------------------------------------------------------

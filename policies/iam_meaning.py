@@ -330,3 +330,46 @@ def account_of(principal: str) -> Optional[str]:
         return principal.strip()
     arn = parse_arn(principal)
     return arn.account if arn is not None else None
+
+
+# ---- resource policies ---------------------------------------------------------------------------
+
+# Condition keys that pin the caller to an account, an organization or a network: with one of
+# them a wildcard principal is "anyone of ours", not anyone with AWS credentials.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+CALLER_KEYS = ("aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalArn",
+               "aws:SourceAccount", "aws:SourceOwner", "aws:SourceArn", "aws:SourceVpc", "aws:SourceVpce",
+               "kms:CallerAccount")
+
+
+def arn_account_exact(value: str) -> bool:
+    """An ARN whose account is exact (`arn:aws:ecs:eu-west-1:123456789012:*` pins the account)."""
+    arn = parse_arn(value)
+    return arn is not None and bool(arn.account) and not has_wildcard(arn.account) and not has_wildcard(arn.service)
+
+
+def pins_the_caller(condition: Any) -> bool:
+    for key in CALLER_KEYS:
+        values = condition_values(condition, key)
+        if values and all(not has_wildcard(v) or arn_account_exact(v) for v in values):
+            return True
+    return False
+
+
+def resource_policy_problems(document: Any) -> list[str]:
+    """A resource policy (key, bucket, secret, repository, registry) judged on who it admits:
+    Resource there is the resource itself, so it is not judged."""
+    statements, problem = policy_statements(document)
+    problems = [f"the resource policy {problem}, so who it admits cannot be judged"] if problem else []
+    for statement in statements:
+        if not allows(statement):
+            continue
+        label = f"statement {element(statement, 'Sid') or '(no Sid)'!r}"
+        for name in ("NotPrincipal", "NotAction", "NotResource"):
+            if element(statement, name) is not None:
+                problems.append(f"{label} allows {name}, i.e. everything else")
+        anyone = [value for kind, value in principal_entries(statement) if is_anyone(kind, value)]
+        if anyone and not pins_the_caller(element(statement, "Condition")):
+            problems.append(f"{label} allows Principal {anyone[0]!r} (anyone with AWS credentials) "
+                            "without a condition on the caller's account, organization or network")
+    return problems

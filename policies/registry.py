@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import delivery, ec2, ecr, ecs_cluster, ecs_service, ecs_task_definition, iam, load_balancer, logs, tags, vpc, waivers
+from . import delivery, ec2, ecr, ecs_cluster, ecs_service, ecs_task_definition, iam, kms, load_balancer, logs, plaintext, s3, secretsmanager, tags, vpc, waivers
 from .config_defaults import level_for
 from .framework import ResourceRule, Rule
 
@@ -19,6 +19,10 @@ RULES: list[Rule] = [
     *ec2.RULES,
     *vpc.RULES,
     *iam.RULES,
+    *plaintext.RULES,
+    *kms.RULES,
+    *s3.RULES,
+    *secretsmanager.RULES,
     *load_balancer.RULES,
     *logs.RULES,
     *tags.RULES,

@@ -82,6 +82,13 @@ def compliant_stack() -> dict[str, dict[str, Any]]:
     b.add("aws:ecr/repository:Repository", "prod-api-repository", {"name": "prod/api", "imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": {"scanOnPush": True}, "encryptionConfigurations": [{"encryptionType": "KMS"}]})
     b.add("aws:ecr/lifecyclePolicy:LifecyclePolicy", "prod-api-lifecycle", {"repository": "prod/api", "policy": LIFECYCLE}, links={"repository": ["prod-api-repository"]})
     b.add("aws:ecr/repositoryPolicy:RepositoryPolicy", "prod-api-repository-policy", {"repository": "prod/api", "policy": json_doc([{"Sid": "AccountPull", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": ["ecr:BatchGetImage"]}])}, links={"repository": ["prod-api-repository"]})
+    # a bucket: public access blocked, TLS only
+    b.add("aws:s3/bucketV2:BucketV2", "prod-assets", {"bucket": "acme-prod-assets"})
+    b.add("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "prod-assets-block", {"bucket": "acme-prod-assets", "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}, links={"bucket": ["prod-assets"]})
+    b.add("aws:s3/bucketPolicy:BucketPolicy", "prod-assets-policy", {"bucket": "acme-prod-assets", "policy": json_doc([
+        {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::acme-prod-assets", "arn:aws:s3:::acme-prod-assets/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "ApiReads", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/prod-api-task"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-prod-assets/*"},
+    ])}, links={"bucket": ["prod-assets"]})
     # cluster and EC2 capacity
     b.add("aws:kms/key:Key", "prod-exec-key", {"enableKeyRotation": True})
     b.add("aws:cloudwatch/logGroup:LogGroup", "prod-exec-logs", {"name": "/ecs/prod/exec", "retentionInDays": 90, "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/1"})

@@ -3,6 +3,7 @@ violations (policy, resource) and a message naming the problem and the fix."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -13,6 +14,7 @@ from .stack import (
     ACCOUNT,
     LIFECYCLE,
     REGION,
+    SECRET,
     add,
     all_mandatory,
     container,
@@ -27,6 +29,8 @@ from .stack import (
 TASK, SERVICE, REPO = "prod-api-task", "prod-api-service", "prod-api-repository"
 # Unreadable containers reference no secrets, so the execution role's two secret grants are unreferenced too.
 UNREAD_CONTAINERS = [("aws-ecs-task-definition-valid-containers", TASK)] + [("aws-iam-execution-role-secrets-scoped", "prod-api-exec-role")] * 2
+PLAIN = "aws-secrets-no-plaintext-values"
+INSTANCE = {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1}, "rootBlockDevice": {"encrypted": True}, "associatePublicIpAddress": False}
 ORDERS = f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders"
 GITHUB = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 ECS_CONDITION = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
@@ -85,9 +89,35 @@ CASES = [
     case("kms-aes", [set_(REPO, "encryptionConfigurations", [{"encryptionType": "AES256"}])], [("aws-ecr-repository-kms-encryption", REPO)], "encryption is AES256, not KMS"),
     case("kms-default", [drop(REPO, "encryptionConfigurations")], [("aws-ecr-repository-kms-encryption", REPO)], "AES256 (the default)"),
     case("repo-policy-star", [set_("prod-api-repository-policy", "policy", json.dumps({"Statement": [{"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]}))],
-         [("aws-ecr-repository-policy-no-public-principal", "prod-api-repository-policy")], "statement 'Public' allows Principal \"*\""),
+         [("aws-ecr-repository-policy-no-public-principal", "prod-api-repository-policy")], "statement 'Public' allows Principal '*' (anyone with AWS credentials) without a condition on the caller's account, organization or network"),
     case("repo-policy-aws-star", [set_("prod-api-repository-policy", "policy", json.dumps({"Statement": [{"Sid": "Any", "Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "ecr:*"}]}))],
          [("aws-ecr-repository-policy-no-public-principal", "prod-api-repository-policy")], "statement 'Any' allows"),
+    case("registry-policy-star", [add("aws:ecr/registryPolicy:RegistryPolicy", "prod-registry-policy", {"policy": json_doc([{"Sid": "Replicate", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:root"}, "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"], "Resource": "*"}])})],
+         [("aws-ecr-repository-policy-no-public-principal", "prod-registry-policy")], "statement 'Replicate' allows Principal 'arn:aws:iam::*:root'"),
+    case("repo-policy-not-principal", [set_("prod-api-repository-policy", "policy", json_doc([{"Sid": "Others", "Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "ecr:BatchGetImage"}]))],
+         [("aws-ecr-repository-policy-no-public-principal", "prod-api-repository-policy")], "statement 'Others' allows NotPrincipal"),
+    case("repo-policy-condition-if-exists", [set_("prod-api-repository-policy", "policy", json_doc([{"Sid": "Org", "Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage", "Condition": {"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}}}]))],
+         [("aws-ecr-repository-policy-no-public-principal", "prod-api-repository-policy")], "statement 'Org' allows Principal '*'"),
+    case("exclusion-of-every-tag", [set_(REPO, "imageTagMutability", "IMMUTABLE_WITH_EXCLUSION"), set_(REPO, "imageTagMutabilityExclusionFilters", [{"filter": "*", "filterType": "WILDCARD"}])],
+         [("aws-ecr-repository-immutable-tags", REPO)], "IMMUTABLE_WITH_EXCLUSION excludes every tag (filter '*'), so all tags are mutable"),
+    case("mutable-with-exclusion", [set_(REPO, "imageTagMutability", "MUTABLE_WITH_EXCLUSION")], [("aws-ecr-repository-immutable-tags", REPO)], "imageTagMutability is MUTABLE_WITH_EXCLUSION"),
+    # ---- KMS, S3, Secrets Manager
+    case("kms-rotation-off", [set_("prod-exec-key", "enableKeyRotation", False)], [("aws-kms-key-rotation", "prod-exec-key")], "prod-exec-key: enableKeyRotation is off"),
+    case("kms-rotation-unset", [drop("prod-exec-key", "enableKeyRotation")], [("aws-kms-key-rotation", "prod-exec-key")], "enableKeyRotation is off"),
+    case("kms-policy-anyone", [set_("prod-exec-key", "policy", json_doc([{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}, {"Sid": "Use", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt"], "Resource": "*"}]))],
+         [("aws-kms-key-policy-principals", "prod-exec-key")], "statement 'Use' allows Principal '*' (anyone with AWS credentials)"),
+    case("kms-key-policy-resource", [add("aws:kms/keyPolicy:KeyPolicy", "prod-exec-key-policy", {"keyId": "key-1", "policy": json_doc([{"Sid": "Any", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringLike": {"aws:PrincipalAccount": "*"}}}])})],
+         [("aws-kms-key-policy-principals", "prod-exec-key-policy")], "statement 'Any' allows Principal '*'"),
+    case("bucket-public-access-open", [set_("prod-assets-block", "restrictPublicBuckets", False)], [("aws-s3-bucket-public-access-blocked", "prod-assets")], "no public access block sets all of blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets"),
+    case("bucket-no-block", [remove("prod-assets-block")], [("aws-s3-bucket-public-access-blocked", "prod-assets")], "no public access block"),
+    case("bucket-plain-http", [set_("prod-assets-policy", "policy", json_doc([{"Sid": "ApiReads", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/prod-api-task"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-prod-assets/*"}]))],
+         [("aws-s3-bucket-tls-only", "prod-assets")], "no bucket policy denies requests without TLS"),
+    case("bucket-public-read", [set_("prod-assets-policy", "policy", json_doc([{"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::acme-prod-assets/*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}, {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-prod-assets/*"}]))],
+         [("aws-s3-bucket-policy-principals", "prod-assets-policy")], "statement 'Public' allows Principal '*'"),
+    case("secret-policy-anyone", [add("aws:secretsmanager/secretPolicy:SecretPolicy", "prod-db-secret-policy", {"secretArn": SECRET, "policy": json_doc([{"Sid": "Share", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "secretsmanager:GetSecretValue", "Resource": "*"}])})],
+         [("aws-secretsmanager-policy-principals", "prod-db-secret-policy")], "statement 'Share' allows Principal '*'"),
+    case("secret-policy-not-json", [add("aws:secretsmanager/secretPolicy:SecretPolicy", "prod-db-secret-policy", {"secretArn": SECRET, "policy": "[]"})],
+         [("aws-secretsmanager-policy-principals", "prod-db-secret-policy")], "the resource policy is a JSON list, not a policy object"),
     # ---- task definitions
     case("privileged", [container("privileged", True)], [("aws-ecs-task-definition-no-privileged-containers", TASK)], "container 'api' is privileged"),
     case("capabilities", [container("linuxParameters", {"capabilities": {"add": ["SYS_ADMIN", "NET_ADMIN"], "drop": ["ALL"]}})], [("aws-ecs-task-definition-no-privileged-containers", TASK)], "adds Linux capabilities SYS_ADMIN, NET_ADMIN"),
@@ -140,6 +170,21 @@ CASES = [
     case("containers-not-json", [set_(TASK, "containerDefinitions", "[{name: api}]")], UNREAD_CONTAINERS, "containerDefinitions is not JSON, so its containers cannot be judged"),
     case("containers-an-object", [set_(TASK, "containerDefinitions", json.dumps({"name": "api", "user": "0"}))], UNREAD_CONTAINERS, "containerDefinitions is a JSON dict, not a list of containers"),
     case("containers-empty", [set_(TASK, "containerDefinitions", "[]")], UNREAD_CONTAINERS, "containerDefinitions has no containers"),
+    # credentials in values (detect-secrets), wherever a value reaches a resource
+    case("env-aws-key", [container("environment", [{"name": "LOG_LEVEL", "value": "info"}, {"name": "UPSTREAM_ID", "value": "AKIAIOSFODNN7EXAMPLE"}])], [(PLAIN, TASK)], "container 'api' environment UPSTREAM_ID holds a credential (AWS Access Key)"),
+    case("env-url-with-password", [container("environment", [{"name": "DATABASE_URL", "value": "postgres://app:s3cr3t-pw@db.internal:5432/orders"}])], [(PLAIN, TASK)], "environment DATABASE_URL holds a credential (Basic Auth Credentials)"),
+    case("env-random-under-secret-like-name", [container("environment", [{"name": "SESSION_SALT", "value": "q8Zr2Lx9Vb4Nw7Ty1Ks5Gm3Hp6Jd0Fc"}])], [(PLAIN, TASK)], "environment SESSION_SALT holds a high-entropy value under a secret-like name"),
+    case("env-private-key", [container("environment", [{"name": "TLS", "value": "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA"}])], [(PLAIN, TASK)], "environment TLS holds a credential (Private Key)"),
+    case("command-token", [container("command", ["/app", "--github-token", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"])], [(PLAIN, TASK)], "container 'api' command holds a credential (GitHub Token)"),
+    case("entry-point-assignment", [container("entryPoint", ["sh", "-c", "DB_PASS=q8Zr2Lx9Vb4Nw7Ty1Ks5Gm3Hp6Jd0Fc exec /app"])], [(PLAIN, TASK)], "container 'api' entryPoint DB_PASS holds a high-entropy value"),
+    case("sidecar-env-key", [sidecar({"name": "agent", "environment": [{"name": "DD_SITE", "value": "AKIAIOSFODNN7EXAMPLE"}]})], [(PLAIN, TASK)], "container 'agent' environment DD_SITE holds a credential (AWS Access Key)"),
+    case("user-data-key", [set_("prod-general-lt", "userData", base64.b64encode(b"#!/bin/bash\necho ECS_CLUSTER=prod >> /etc/ecs/ecs.config\nexport AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n").decode())],
+         [(PLAIN, "prod-general-lt")], "prod-general-lt: userData holds a credential (AWS Access Key)"),
+    case("instance-user-data", [add("aws:ec2/instance:Instance", "prod-bastion", {"ami": "ami-1", "instanceType": "t3.micro", "userData": "#!/bin/bash\ncurl https://admin:hunter2x@repo.internal/setup | sh", **INSTANCE})],
+         [(PLAIN, "prod-bastion")], "userData holds a credential (Basic Auth Credentials)"),
+    case("string-parameter", [add("aws:ssm/parameter:Parameter", "prod-db-password", {"name": "/prod/api/DB_PASSWORD", "type": "String", "value": "hunter2"})], [(PLAIN, "prod-db-password")], "String parameter DB_PASSWORD is named like a secret"),
+    case("state-machine-override", [add("aws:sfn/stateMachine:StateMachine", "prod-reports-flow", {"roleArn": "arn:role", "definition": json.dumps({"StartAt": "Run", "States": {"Run": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "Parameters": {"Overrides": {"ContainerOverrides": [{"Name": "reports", "Environment": [{"Name": "API_TOKEN", "Value": "t0k3n"}]}]}}, "End": True}}})})],
+         [(PLAIN, "prod-reports-flow")], "definition environment API_TOKEN is named like a secret"),
     # ---- services
     case("public-ip", [set_(SERVICE, "networkConfiguration.assignPublicIp", True)], [("aws-ecs-service-no-public-ip", SERVICE)], "assignPublicIp is true"),
     case("public-subnet", [set_(SERVICE, "networkConfiguration.subnets", ["subnet-pub"]),
@@ -195,6 +240,24 @@ CASES = [
     case("inline-egress-undescribed", [drop("prod-alb-sg", "egress.0.description")], [("aws-ec2-security-group-rules-described", "prod-alb-sg")], "egress[0] (egress tcp 8080-8080) has no description"),
     case("default-sg-rules", [set_("prod-default-sg", "egress", [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}])], [("aws-ec2-default-security-group-no-rules", "prod-vpc")], "the default security group has rules"),
     case("default-sg-not-adopted", [remove("prod-default-sg")], [("aws-ec2-default-security-group-no-rules", "prod-vpc")], "is not adopted"),
+    case("egress-all-traffic", [set_("prod-api-sg", "egress", [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"], "description": "everything"}])],
+         [("aws-ec2-security-group-egress-restricted", "prod-api-sg")], "egress[0] allows all traffic (-1 0-0) to 0.0.0.0/0"),
+    case("egress-all-ports-v6", [add("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "prod-api-sg-v6-out", {"securityGroupId": "sg-api", "ipProtocol": "tcp", "fromPort": 0, "toPort": 65535, "cidrIpv6": "::/0", "description": "all tcp"}, links={"securityGroupId": ["prod-api-sg"]})],
+         [("aws-ec2-security-group-egress-restricted", "prod-api-sg-v6-out")], "rule allows all traffic (tcp 0-65535) to ::/0"),
+    case("egress-all-to-split-halves", [set_("prod-api-sg", "egress", [{"protocol": "all", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"], "description": "everything"}])],
+         [("aws-ec2-security-group-egress-restricted", "prod-api-sg")], "allows all traffic (all 0-0) to 0.0.0.0/1, 128.0.0.0/1"),
+    case("ingress-from-half-the-internet", [set_("prod-api-sg-from-alb", "cidrIpv4", "0.0.0.0/1")], [("aws-ec2-security-group-no-public-ingress", "prod-api-sg-from-alb")], "rule admits 0.0.0.0/1 on tcp 8080-8080"),
+    case("ingress-from-a-public-range", [set_("prod-api-sg-from-alb", "cidrIpv4", "8.8.8.0/24")], [("aws-ec2-security-group-no-public-ingress", "prod-api-sg-from-alb")], "rule admits 8.8.8.0/24 on tcp 8080-8080"),
+    case("instance-imdsv1", [add("aws:ec2/instance:Instance", "prod-bastion", {"ami": "ami-1", "instanceType": "t3.micro", **INSTANCE, "metadataOptions": {"httpTokens": "optional"}})], [("aws-ec2-launch-template-imdsv2", "prod-bastion")], "httpTokens is optional"),
+    case("instance-unencrypted-root", [add("aws:ec2/instance:Instance", "prod-bastion", {"ami": "ami-1", "instanceType": "t3.micro", **INSTANCE, "rootBlockDevice": {"encrypted": False}})], [("aws-ec2-launch-template-encrypted-volumes", "prod-bastion")], "the root volume is not encrypted"),
+    case("instance-public-ip", [add("aws:ec2/instance:Instance", "prod-bastion", {"ami": "ami-1", "instanceType": "t3.micro", **INSTANCE, "associatePublicIpAddress": True})], [("aws-ec2-launch-template-no-public-ip", "prod-bastion")], "associatePublicIpAddress is true"),
+    case("subnet-auto-public-ip", [set_("prod-public-eu-west-1a", "mapPublicIpOnLaunch", True)], [("aws-vpc-subnet-no-auto-public-ip", "prod-public-eu-west-1a")], "mapPublicIpOnLaunch is on"),
+    case("efs-plain", [set_(TASK, "volumes", [{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}])], [("aws-ecs-task-definition-efs-in-transit-encryption", TASK)], "EFS volume 'data' does not encrypt in transit"),
+    case("flow-logs-reject-only", [set_("prod-flow-log", "trafficType", "REJECT")], [("aws-vpc-flow-logs", "prod-vpc")], "its flow logs record REJECT traffic only, not ALL"),
+    case("alb-desync-monitor", [set_("prod-alb", "desyncMitigationMode", "monitor")], [("aws-lb-desync-mitigation", "prod-alb")], "desyncMitigationMode is monitor"),
+    case("code-deploy-drops-tasks", [set_(SERVICE, "deploymentController", {"type": "CODE_DEPLOY"}), set_(SERVICE, "deploymentMinimumHealthyPercent", 50)], [("aws-ecs-service-min-healthy-percent", SERVICE)], "deploymentMinimumHealthyPercent is 50"),
+    case("external-task-set-public-ip", [set_(SERVICE, "deploymentController", {"type": "EXTERNAL"}), add("aws:ecs/taskSet:TaskSet", "prod-api-blue", {"service": "arn:svc", "cluster": "arn:cluster", "taskDefinition": "arn:task", "networkConfiguration": {"assignPublicIp": True, "subnets": ["subnet-priv"], "securityGroups": ["sg-api"]}}, links={"networkConfiguration": ["prod-api-sg", "prod-private-eu-west-1a"]})],
+         [("aws-ecs-service-no-public-ip", "prod-api-blue")], "assignPublicIp is true"),
     # ---- VPC
     case("no-flow-logs", [remove("prod-flow-log")], [("aws-vpc-flow-logs", "prod-vpc")], "has no flow log"),
     case("private-via-igw", [set_("prod-private-default-eu-west-1a", "gatewayId", "igw-1"), drop("prod-private-default-eu-west-1a", "natGatewayId"),
@@ -202,7 +265,7 @@ CASES = [
          # The service in that subnet is then in a public subnet too (a Route resource, not an inline route).
          [("aws-ecs-service-private-subnets", SERVICE), ("aws-vpc-private-subnet-no-internet-gateway", "prod-private-eu-west-1a")],
          "its route table prod-private-rt-eu-west-1a routes to the internet gateway"),
-    case("no-nat-missing-endpoints", [remove("prod-nat-eu-west-1a")], [("aws-vpc-endpoints-without-nat", "prod-vpc")],
+    case("no-nat-missing-endpoints", [remove("prod-nat-eu-west-1a")], [("aws-ec2-security-group-egress-restricted", "prod-api-sg"), ("aws-vpc-endpoints-without-nat", "prod-vpc")],
          "lacks the VPC endpoints ecr.dkr, ecs, ecs-agent, ecs-telemetry, kms, logs, secretsmanager, ssm, ssmmessages, sts,"),
     case("endpoint-public-dns", [set_("prod-endpoint-ecr-api", "privateDnsEnabled", False)], [("aws-vpc-endpoint-private-dns", "prod-endpoint-ecr-api")], "com.amazonaws.eu-west-1.ecr.api has privateDnsEnabled off"),
     # ---- IAM
@@ -251,9 +314,9 @@ CASES = [
     case("trust-source-account-if-exists", [trust_policy({"Service": "ecs-tasks.amazonaws.com"}, {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}})], [("aws-iam-role-trust", "prod-api-task-role")], "without a aws:SourceAccount condition"),
     case("trust-flow-logs-no-source-arn", [trust_policy({"Service": "vpc-flow-logs.amazonaws.com"}, {"StringEquals": {"aws:SourceAccount": ACCOUNT}})], [("aws-iam-role-trust", "prod-api-task-role")], "admits vpc-flow-logs.amazonaws.com without a aws:SourceArn condition"),
     case("trust-github-any-repo", [trust_policy({"Federated": GITHUB}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}, "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}}, "sts:AssumeRoleWithWebIdentity")],
-         [("aws-iam-role-trust", "prod-api-task-role")], "GitHub tokens are not pinned to one repository and branch or environment"),
+         [("aws-iam-role-trust", "prod-api-task-role")] * 2, "GitHub tokens are not pinned to one repository and branch or environment"),
     case("trust-github-any-branch", [trust_policy({"Federated": GITHUB}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}, "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/platform:*"}}, "sts:AssumeRoleWithWebIdentity")],
-         [("aws-iam-role-trust", "prod-api-task-role")], "StringLike on GitHub's claims widens the pinned StringEquals"),
+         [("aws-iam-role-trust", "prod-api-task-role")] * 2, "StringLike on GitHub's claims widens the pinned StringEquals"),
     case("trust-github-no-audience", [trust_policy({"Federated": GITHUB}, {"StringEquals": {"token.actions.githubusercontent.com:sub": "repo:acme/platform:ref:refs/heads/main"}}, "sts:AssumeRoleWithWebIdentity")],
          [("aws-iam-role-trust", "prod-api-task-role")], "GitHub tokens are not pinned to StringEquals token.actions.githubusercontent.com:aud sts.amazonaws.com"),
     case("trust-not-json", [set_("prod-api-task-role", "assumeRolePolicy", "ecs-tasks")], [("aws-iam-role-trust", "prod-api-task-role")], "the trust policy is not JSON"),
@@ -320,6 +383,14 @@ def test_each_mutation_fails_exactly_its_policy(pack, edits, expected, fragment)
     pytest.param([container("user", "10001:10001"), sidecar({"name": "agent", "user": "1337"})], id="non-root-uid-and-gid"),
     pytest.param([set_(TASK, "volumes", [{"name": "scratch"}, {"name": "data", "hostPath": "/mnt/data"}, {"name": "efs", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "transitEncryption": "ENABLED"}}])], id="task-and-data-volumes"),
     pytest.param([container("dockerSecurityOptions", ["no-new-privileges"])], id="no-new-privileges"),
+    pytest.param([add("aws:ec2/instance:Instance", "prod-bastion", {"ami": "ami-1", "instanceType": "t3.micro", **INSTANCE})], id="compliant-instance"),
+    pytest.param([set_("prod-exec-key", "policy", json_doc([{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}, {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logs.eu-west-1.amazonaws.com"}, "Action": ["kms:Encrypt*", "kms:Decrypt*"], "Resource": "*"}, {"Sid": "ViaAccount", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT}}}]))], id="key-policy-root-service-and-caller-account"),
+    pytest.param([set_("prod-exec-key", "keySpec", "RSA_4096"), set_("prod-exec-key", "keyUsage", "SIGN_VERIFY"), set_("prod-exec-key", "enableKeyRotation", False)], id="asymmetric-keys-do-not-rotate"),
+    pytest.param([set_(REPO, "imageTagMutability", "IMMUTABLE_WITH_EXCLUSION"), set_(REPO, "imageTagMutabilityExclusionFilters", [{"filter": "latest", "filterType": "WILDCARD"}])], id="exclusion-of-one-tag"),
+    pytest.param([set_("prod-alb", "desyncMitigationMode", "strictest")], id="desync-strictest"),
+    pytest.param([set_("prod-api-sg-from-alb", "cidrIpv4", "100.64.0.0/10")], id="shared-address-space-is-not-public"),
+    pytest.param([container("environment", [{"name": "DATABASE_URL", "value": "postgres://db.internal:5432/orders"}, {"name": "QUEUE_URL", "value": "https://sqs.eu-west-1.amazonaws.com/123456789012/orders"}])], id="urls-without-credentials"),
+    pytest.param([add("aws:ssm/parameter:Parameter", "prod-db-password", {"name": "/prod/api/DB_PASSWORD", "type": "SecureString", "value": "q8Zr2Lx9Vb4Nw7Ty1Ks5Gm3Hp6Jd0Fc"})], id="secure-string-parameter"),
     pytest.param([set_(SERVICE, "networkConfiguration.subnets", ["subnet-shared"]), lambda s: s[SERVICE]["links"].update(networkConfiguration=["prod-api-sg"])], id="subnet-outside-the-stack"),
     pytest.param([trust_policy({"AWS": "arn:aws:iam::999999999999:root"}, {"StringEquals": {"sts:ExternalId": "acme-7f3a"}})], id="other-account-with-external-id"),
     pytest.param([trust_policy({"Federated": GITHUB}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:acme/platform:environment:prod"}}, "sts:AssumeRoleWithWebIdentity")], id="github-one-environment"),
@@ -347,3 +418,11 @@ def test_every_rule_has_a_failing_case():
     assert sorted(set(RULES_BY_NAME) - covered) == [
         "aws-cloudwatch-alarm-has-action", "aws-cloudwatch-log-group-kms", "aws-ecs-service-exposed-alarms", "aws-pack-waiver-valid"
     ]
+
+
+def test_the_public_range_threshold_is_configurable(pack):
+    """Every public range is the internet by default; a rule may accept narrower ones."""
+    narrow = edited(set_("prod-api-sg-from-alb", "cidrIpv4", "8.8.8.0/24"))
+    assert pack.verdict(narrow).summary() == [("aws-ec2-security-group-no-public-ingress", "mandatory", "prod-api-sg-from-alb")]
+    config = all_mandatory(**{"aws-ec2-security-group-no-public-ingress": {"publicIpv4MaxPrefix": 16}})
+    assert pack.verdict(narrow, config).violations == ()
