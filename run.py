@@ -4,6 +4,7 @@
     python3 run.py plan dev     # the offline plan of configs/dev.yaml (no AWS account needed)
     python3 run.py test         # the whole test suite
     python3 run.py environments # the environments CI runs (JSON: environment, region, tier)
+    python3 run.py policy-config ENV [-o FILE]   # the --policy-pack-config of any environment
     python3 run.py ci-role ENV  # the deploy role's ARN and app-deploy.yml's inputs
 
 The first call creates .venv and installs requirements-dev.txt; later calls reuse it until a
@@ -30,6 +31,7 @@ COMMANDS = {
     "review": ["-m", "review"],
     "test": ["-m", "pytest", "-q"],
     "environments": ["-m", "pipeline", "environments"],
+    "policy-config": ["-m", "policies.config_gen"],
     "ci-role": ["-m", "pipeline", "ci-role"],
 }
 

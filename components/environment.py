@@ -12,7 +12,7 @@ from typing import Any, Optional
 import pulumi
 
 from configs.endpoints import resolve_endpoints
-from configs.model import EnvironmentConfig
+from configs.model import EnvironmentConfig, Image
 from components.alarms import ServiceAlarms, ServiceAlarmsArgs, notification_topic
 from components.ci_role import CiRole, CiRoleArgs
 from components.cluster import Cluster, ClusterArgs
@@ -120,7 +120,7 @@ class Environment(pulumi.ComponentResource):
         self, name: str, key: str, config: EnvironmentConfig, facts: PlatformFacts, log_key_arn: Any
     ) -> Service:
         service = config.services[key]
-        image = self._image(key, config)
+        image = self._image(service.image)
         lb = self.load_balancer if service.expose is not None else None
         return Service(
             child(name, key),
@@ -137,6 +137,7 @@ class Environment(pulumi.ComponentResource):
                 log_retention_days=config.log_retention_for(key),
                 log_kms_key_arn=log_key_arn,
                 image=image,
+                sidecar_images={name: self._image(sidecar.image) for name, sidecar in service.sidecars.items()},
                 cluster_arn=self.cluster.cluster_arn,
                 cluster_name=self.cluster.cluster_name,
                 capacity_provider_names=self.cluster.capacity_provider_names,
@@ -214,9 +215,8 @@ class Environment(pulumi.ComponentResource):
             "s3_prefix_list_id": self.network.s3_prefix_list_id,
         }
 
-    def _image(self, key: str, config: EnvironmentConfig) -> pulumi.Input[str]:
+    def _image(self, image: Image) -> pulumi.Input[str]:
         """The full image reference: the configured uri, or the repository URL with the tag."""
-        image = config.services[key].image
         if image.uri is not None:
             return image.uri
         return pulumi.Output.concat(self.registry.repository_urls[image.repository], ":", image.tag)

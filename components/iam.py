@@ -133,6 +133,7 @@ class ExecutionGrants:
     secret_arns: tuple[str, ...]  # exact Secrets Manager ARNs the task definition references
     parameter_arns: tuple[str, ...]  # exact SSM parameter ARNs it references
     kms_key_arns: tuple[str, ...] = ()  # customer-managed keys only (AWS-managed keys need no grant)
+    sidecar_repository_arns: tuple[str, ...] = ()  # the ECR repositories of the task's sidecars
 
 
 def execution_grants(
@@ -142,11 +143,12 @@ def execution_grants(
     log_group_arn: pulumi.Input[str],
     facts: PlatformFacts,
     kms_key_arns: tuple[pulumi.Input[str], ...] = (),
+    sidecar_repository_arns: tuple[str, ...] = (),
 ) -> ExecutionGrants:
     """The grants of one service (a configs.model.Service): its repository and log group as
     given, exactly the secrets and parameters its `secrets` reference, in file order, and the
     customer keys that encrypt them."""
-    refs = list(service.secrets.values())
+    refs = list(service.secret_refs)  # the main container's and every sidecar's
     secret_keys = [ref.kms_key for ref in refs if ref.kms_key is not None]
     return ExecutionGrants(
         repository_arn=repository_arn,  # type: ignore[arg-type]
@@ -155,14 +157,16 @@ def execution_grants(
         secret_arns=tuple(_unique(ref.secret for ref in refs if ref.secret is not None)),
         parameter_arns=tuple(_unique(parameter_arn(ref.parameter, facts) for ref in refs if ref.parameter is not None)),
         kms_key_arns=tuple(_unique([*kms_key_arns, *secret_keys])),  # type: ignore[arg-type]
+        sidecar_repository_arns=tuple(_unique(sidecar_repository_arns)),
     )
 
 
 def execution_policy_document(grants: ExecutionGrants) -> dict:
     """The execution role's inline policy. Statements with nothing to grant are left out."""
     statements: list[dict[str, Any]] = []
-    if grants.repository_arn is not None:
-        statements.append(_allow("PullOwnImage", ECR_PULL_ACTIONS, [grants.repository_arn]))
+    repositories = _unique([*([grants.repository_arn] if grants.repository_arn else []), *grants.sidecar_repository_arns])
+    if repositories:
+        statements.append(_allow("PullOwnImage", ECR_PULL_ACTIONS, repositories))
         # GetAuthorizationToken returns a registry-wide login token and supports no resource-level
         # permissions, so "*" is the only valid resource; what can be pulled is limited by the
         # statement above. This is the one "*" of the execution role.
@@ -399,7 +403,7 @@ def _resolved_grants(grants: ExecutionGrants) -> pulumi.Output[ExecutionGrants]:
         list(grants.secret_arns),
         list(grants.parameter_arns),
         list(grants.kms_key_arns),
-    ).apply(lambda v: ExecutionGrants(v[0], v[1], tuple(v[2]), tuple(v[3]), tuple(v[4])))
+    ).apply(lambda v: ExecutionGrants(v[0], v[1], tuple(v[2]), tuple(v[3]), tuple(v[4]), grants.sidecar_repository_arns))
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ ignores those fields so neither `pulumi up` nor CI undoes the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
@@ -68,6 +68,7 @@ class ServiceArgs:
     s3_prefix_list_id: Optional[pulumi.Input[str]] = None  # the S3 gateway endpoint's; for "endpoints"
     exec_log_group_name: Optional[pulumi.Input[str]] = None  # the cluster's exec session log group
     listener_rule: Optional[pulumi.Resource] = None  # the ALB rule routing to target_group_arn
+    sidecar_images: dict[str, pulumi.Input[str]] = field(default_factory=dict)  # sidecar -> full image reference
 
 
 def rollout_timeouts(deployment: Deployment, deploys: str) -> Optional[pulumi.CustomTimeouts]:
@@ -137,6 +138,7 @@ def task_args(args: ServiceArgs, previous_parent: Optional[pulumi.Resource] = No
         port=config.port,
         health_check=config.health_check,
         previous_parent=previous_parent,
+        sidecar_images=args.sidecar_images,
     )
 
 

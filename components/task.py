@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from configs.aws_limits import CONTAINER_HEALTH_CHECK_MAX_START_PERIOD
-from configs.model import HealthCheck, SecretRef
+from configs.model import HealthCheck, Image, SecretRef, Sidecar
 from configs.model import Task as TaskConfig
 from components import iam
 from components.arns import log_group_arn
@@ -71,6 +71,7 @@ class TaskArgs:
     port: Optional[int] = None  # the main container's port (services)
     health_check: Optional[HealthCheck] = None  # its container health check, when it has a command
     previous_parent: Optional[pulumi.Resource] = None  # where the children were registered before
+    sidecar_images: dict[str, pulumi.Input[str]] = field(default_factory=dict)  # sidecar -> full image reference
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,10 +89,14 @@ def secret_value_from(ref: SecretRef, facts: PlatformFacts) -> str:
 
 
 def image_repository_arn(task: TaskConfig, environment: str, facts: PlatformFacts) -> Optional[str]:
-    """The ECR repository the execution role may pull from: the registry's `<env>/<key>`, or
-    the repository of an ECR `uri` in this account and region. None for other registries
-    (public images need no pull grant)."""
-    image = task.image
+    """The ECR repository the execution role may pull the main image from."""
+    return repository_arn_of(task.image, environment, facts)
+
+
+def repository_arn_of(image: Image, environment: str, facts: PlatformFacts) -> Optional[str]:
+    """The ECR repository of an image: the registry's `<env>/<key>`, or the repository of an
+    ECR `uri` in this account and region. None for other registries (public images need no
+    pull grant)."""
     if image.repository is not None:
         return iam.repository_arn(repository_name(environment, image.repository), facts)
     match = ECR_IMAGE.match(image.uri or "")
@@ -125,22 +130,17 @@ def container_definition(
             if port is not None
             else []
         ),
-        "logConfiguration": {
-            "logDriver": "awslogs",
-            "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": key},
-        },
-        "environment": [{"name": name, "value": value} for name, value in sorted(task.environment.items())],
+        "logConfiguration": _awslogs(log_group, region, key),
+        "environment": _environment(task.environment),
         "secrets": [{"name": name, "valueFrom": secrets[name]} for name in sorted(secrets)],
-        "readonlyRootFilesystem": task.read_only_root_filesystem,
-        "privileged": False,
-        # No Linux capability at all: a web service needs none (ports above 1024, no raw sockets).
-        "linuxParameters": {
-            "capabilities": {"drop": ["ALL"]},
-            # ECS Exec needs an init process to reap the sessions' processes.
-            **({"initProcessEnabled": True} if exec_enabled else {}),
-        },
+        **_hardening(task.read_only_root_filesystem, exec_enabled),
         "stopTimeout": task.stop_timeout,
     }
+    if task.sidecars:
+        # The task's cpu/memory is its size; the sidecars reserve their share and this container
+        # gets the rest (its memory is a hard limit, as the sidecars' are).
+        definition["cpu"] = task.main_cpu
+        definition["memory"] = task.main_memory
     if exec_enabled and task.read_only_root_filesystem:
         definition["mountPoints"] = [
             {"sourceVolume": volume, "containerPath": path, "readOnly": False}
@@ -162,6 +162,61 @@ def container_definition(
             "startPeriod": min(check.grace_period, CONTAINER_HEALTH_CHECK_MAX_START_PERIOD),
         }
     return definition
+
+
+def sidecar_definition(
+    *, name: str, sidecar: Sidecar, image: str, log_group: str, region: str, secrets: dict[str, str]
+) -> dict[str, Any]:
+    """One sidecar: the main container's hardening (read-only root, no privilege, no Linux
+    capability, its own non-root user), logs in the task's group under its own stream prefix."""
+    definition: dict[str, Any] = {
+        "name": name,
+        "image": image,
+        "essential": sidecar.essential,
+        "cpu": sidecar.cpu,
+        "memory": sidecar.memory,
+        "portMappings": (
+            [{"containerPort": sidecar.port, "protocol": "tcp", "name": f"{name}-{sidecar.port}"}]
+            if sidecar.port is not None
+            else []
+        ),
+        "logConfiguration": _awslogs(log_group, region, name),
+        "environment": _environment(sidecar.environment),
+        "secrets": [{"name": variable, "valueFrom": secrets[variable]} for variable in sorted(secrets)],
+        **_hardening(True, exec_enabled=False),
+        "user": sidecar.user,
+    }
+    if sidecar.depends_on:
+        definition["dependsOn"] = [
+            {"containerName": container, "condition": condition} for container, condition in sorted(sidecar.depends_on.items())
+        ]
+    if sidecar.command is not None:
+        definition["command"] = list(sidecar.command)
+    return definition
+
+
+def _awslogs(log_group: str, region: str, stream_prefix: str) -> dict[str, Any]:
+    return {
+        "logDriver": "awslogs",
+        "options": {"awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": stream_prefix},
+    }
+
+
+def _environment(variables: dict[str, str]) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in sorted(variables.items())]
+
+
+def _hardening(read_only_root: bool, exec_enabled: bool) -> dict[str, Any]:
+    return {
+        "readonlyRootFilesystem": read_only_root,
+        "privileged": False,
+        # No Linux capability at all: a web service needs none (ports above 1024, no raw sockets).
+        "linuxParameters": {
+            "capabilities": {"drop": ["ALL"]},
+            # ECS Exec needs an init process to reap the sessions' processes.
+            **({"initProcessEnabled": True} if exec_enabled else {}),
+        },
+    }
 
 
 def task_volumes(task: TaskConfig, exec_enabled: bool) -> list[str]:
@@ -247,6 +302,11 @@ class Task(pulumi.ComponentResource):
                 repository_arn=image_repository_arn(args.task, args.environment, facts),
                 log_group_arn=log_group_arn(log_group_name(args.environment, args.key), facts),
                 facts=facts,
+                sidecar_repository_arns=tuple(
+                    arn
+                    for sidecar in args.task.sidecars.values()
+                    if (arn := repository_arn_of(sidecar.image, args.environment, facts)) is not None
+                ),
             ),
             account_id=facts.account_id,
             partition=facts.partition,
@@ -277,26 +337,32 @@ class Task(pulumi.ComponentResource):
 
 
 def container_definitions(args: TaskArgs, log_group_name_: pulumi.Input[str]) -> pulumi.Output[str]:
-    """The task definition's containerDefinitions JSON, once the image and log group are known."""
-    secrets = {variable: secret_value_from(ref, args.facts) for variable, ref in args.task.secrets.items()}
-    return pulumi.Output.all(args.image, log_group_name_).apply(
-        lambda values: json.dumps(
-            [
-                container_definition(
-                    key=args.key,
-                    task=args.task,
-                    image=values[0],
-                    log_group=values[1],
-                    region=args.facts.region,
-                    secrets=secrets,
-                    exec_enabled=args.exec_enabled,
-                    port=args.port,
-                    health_check=args.health_check,
-                )
-            ],
-            sort_keys=True,
+    """The task definition's containerDefinitions JSON (the main container first, then the
+    sidecars by name), once the images and the log group are known."""
+    facts, task = args.facts, args.task
+    secrets = {variable: secret_value_from(ref, facts) for variable, ref in task.secrets.items()}
+    sidecar_secrets = {
+        name: {variable: secret_value_from(ref, facts) for variable, ref in sidecar.secrets.items()}
+        for name, sidecar in task.sidecars.items()
+    }
+    sidecar_names = sorted(task.sidecars)
+
+    def render(values: list[Any]) -> str:
+        image, log_group_, *sidecar_images = values
+        main = container_definition(
+            key=args.key, task=task, image=image, log_group=log_group_, region=facts.region, secrets=secrets,
+            exec_enabled=args.exec_enabled, port=args.port, health_check=args.health_check,
         )
-    )
+        sidecars = [
+            sidecar_definition(
+                name=name, sidecar=task.sidecars[name], image=sidecar_image, log_group=log_group_,
+                region=facts.region, secrets=sidecar_secrets[name],
+            )
+            for name, sidecar_image in zip(sidecar_names, sidecar_images)
+        ]
+        return json.dumps([main, *sidecars], sort_keys=True)
+
+    return pulumi.Output.all(args.image, log_group_name_, *(args.sidecar_images[name] for name in sidecar_names)).apply(render)
 
 
 def _moved_from(previous_parent: Optional[pulumi.Resource]) -> Optional[pulumi.ResourceOptions]:

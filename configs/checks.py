@@ -37,7 +37,7 @@ MAX_TAGS = 50
 
 
 def run_checks(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
-    for check in CHECKS:
+    for check in (*CHECKS, *_workload_checks()):
         yield from check(config, today)
 
 
@@ -461,30 +461,15 @@ def check_permission_patterns(config: EnvironmentConfig, _today: datetime.date) 
                 yield path, f"{problem}; the platform creates the roles tasks need"
 
 
-# ---- policy ----------------------------------------------------------------------------------
-
-
-def check_waivers(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
-    seen: dict[tuple[str, str], int] = {}
-    for index, waiver in enumerate(config.policy.waivers):
-        first = seen.setdefault((waiver.policy, waiver.resource), index)
-        if first != index:
-            yield ("policy", "waivers", index), (
-                f"{waiver.policy} is already waived for {waiver.resource} in policy.waivers[{first}]; keep one"
-            )
-        if waiver.expires < today:
-            yield ("policy", "waivers", index, "expires"), (
-                f"the waiver of {waiver.policy} for {waiver.resource} expired on {waiver.expires}; "
-                "fix the resource or renew the waiver with a new reason"
-            )
+# ---- governance (policies/governance.yaml) ----------------------------------------------------
 
 
 def check_required_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    missing = [tag for tag in config.policy.required_tags if tag not in config.all_tags]
+    from configs.governance import GOVERNANCE_NAME, missing_tags
+
+    missing = missing_tags(config.all_tags)
     if missing:
-        yield ("tags",), (
-            f"missing the required tags {', '.join(missing)}; add them under tags (policy.required_tags lists them)"
-        )
+        yield ("tags",), f"missing the required tags {', '.join(missing)}; add them under tags ({GOVERNANCE_NAME} requires them)"
 
 
 def check_tags(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -526,8 +511,13 @@ CHECKS: tuple[Check, ...] = (
     check_task_role_policy_size,
     check_permission_patterns,
     check_secret_values,
-    check_waivers,
     check_required_tags,
     check_tags,
     *DELIVERY_CHECKS,
 )
+
+
+def _workload_checks() -> tuple[Check, ...]:
+    from configs.workload_checks import WORKLOAD_CHECKS  # imports this module's helpers
+
+    return WORKLOAD_CHECKS

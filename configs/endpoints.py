@@ -17,7 +17,7 @@ EC2_AGENT = ("ecs", "ecs-agent", "ecs-telemetry")
 def required_endpoints(config: EnvironmentConfig) -> tuple[str, ...]:
     """Sorted endpoint suffixes (com.amazonaws.<region>.<suffix>) the environment needs."""
     needed = set(BASELINE)
-    refs = [ref for svc in config.services.values() for ref in svc.secrets.values()]
+    refs = [ref for svc in config.services.values() for ref in svc.secret_refs]
     if any(ref.secret for ref in refs):
         needed.add("secretsmanager")
     if any(ref.parameter for ref in refs):

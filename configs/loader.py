@@ -21,6 +21,7 @@ from typing import Any, Optional
 import pydantic
 from pydantic import BaseModel
 
+from configs import clock, governance
 from configs.checks import run_checks
 from configs.errors import ConfigError, ConfigIssue, excerpt
 from configs.model import PATTERN_HINTS, EnvironmentConfig
@@ -41,7 +42,7 @@ def load_environment(
 ) -> EnvironmentConfig:
     """The validated environment, or ConfigError listing every problem at once."""
     source = load_layered(Path(path))
-    return validate(source, stack=stack, today=today or datetime.date.today())
+    return validate(source, stack=stack, today=today or clock.today())
 
 
 def load_or_exit(path: Path | str, *, stack: Optional[str] = None, today: Optional[datetime.date] = None) -> EnvironmentConfig:
@@ -121,24 +122,42 @@ def validate(source: Source, *, stack: Optional[str], today: datetime.date) -> E
     problems about what was set aside are dropped, since they would only echo the field error.
     """
     reported = {issue.path for issue in source.issues}
+    governance_issues, moved = _governance_issues(source)
+    data = {k: v for k, v in source.data.items() if k != "policy"} if isinstance(source.data, dict) else source.data
     try:
-        config: Optional[EnvironmentConfig] = EnvironmentConfig.model_validate(source.data)
+        config: Optional[EnvironmentConfig] = EnvironmentConfig.model_validate(data)
         schema_issues: list[ConfigIssue] = []
         set_aside = _SetAside()
     except pydantic.ValidationError as error:
         # A value the YAML layer already reported (an alias cycle) fails the schema too.
         schema_issues = [issue for issue in _pydantic_issues(error, source) if issue.path not in reported]
-        config, set_aside = _validate_the_rest(source.data, error)
+        config, set_aside = _validate_the_rest(data, error)
         if config is None:
-            raise ConfigError(source.issues + schema_issues) from None
-    problems = list(run_checks(config, today=today))
+            raise ConfigError(source.issues + governance_issues + [_issue_at(source, p, m) for p, m in moved] + schema_issues) from None
+    problems = [*moved, *run_checks(config, today=today)]
+    if not governance_issues:
+        governance_issues = governance.waiver_problems(config.environment, today)
     if stack is not None and config.environment != stack:
         problems.append((("environment",), f"{config.environment!r} does not match the stack {stack!r}; "
                          f"stack {stack} reads configs/{stack}.yaml, whose environment must be {stack!r}"))
     problems = [(path, message) for path, message in problems if not set_aside.explains(path, message)]
-    if problems or source.issues or schema_issues:
-        raise ConfigError(source.issues + schema_issues + [_issue_at(source, path, message) for path, message in problems])
+    if problems or source.issues or schema_issues or governance_issues:
+        raise ConfigError(source.issues + schema_issues + governance_issues + [_issue_at(source, path, message) for path, message in problems])
     return config
+
+
+def _governance_issues(source: Source) -> tuple[list[ConfigIssue], list[tuple[YamlPath, str]]]:
+    """(problems of policies/governance.yaml itself, settings of this file that governance
+    refuses: the old `policy:` section, requirements of the tier turned off)."""
+    try:
+        governance.load_governance()
+    except ConfigError as error:
+        return list(error.issues), []
+    refused = list(governance.moved_keys(source.data))
+    environment = source.data.get("environment") if isinstance(source.data, dict) else None
+    if isinstance(environment, str):
+        refused += governance.weakened_requirements(source.data, environment)
+    return [], refused
 
 
 # Passes of setting values aside: each pass can reveal the errors of a model whose own

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic import Strict as StrictType
@@ -144,7 +144,8 @@ class Logs(Strict):
     kms: Bool = Field(
         default=False,
         description="Encrypt log groups with a customer-managed KMS key (created per environment, "
-        "its key policy admits the logs.<region>.amazonaws.com principal).",
+        "its key policy admits the logs.<region>.amazonaws.com principal). Default: what the environment's "
+        "tier requires (true in production, policies/governance.yaml), which the file cannot turn off.",
     )
 
 
@@ -637,6 +638,41 @@ class ServiceAlarms(Strict):
     )
 
 
+def _not_root_user(value: str) -> str:
+    if value.split(":")[0] in ("root", "0"):
+        raise ValueError("containers must not run as root; use a uid such as 1000")
+    return value
+
+
+ContainerUser = Annotated[str, StringConstraints(pattern=USER_PATTERN), AfterValidator(_not_root_user)]
+
+# ECS container dependency conditions (RegisterTaskDefinition ContainerDependency.condition).
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html
+DependencyCondition = Literal["START", "HEALTHY", "COMPLETE", "SUCCESS"]
+
+
+class Sidecar(Strict):
+    """Another container in the task: it shares the task's network (localhost) and volumes and
+    gets the same container rules as the main one (non-root, read-only root, no privilege,
+    pinned image)."""
+
+    image: Image
+    cpu: Int = Field(
+        default=0, ge=0, le=196608, description="CPU units reserved inside the task's cpu; the main container gets the rest."
+    )
+    memory: Int = Field(ge=6, description="MiB reserved inside the task's memory (this container's hard limit).")
+    port: Optional[Port] = None
+    essential: Bool = Field(default=True, description="The task stops when an essential container stops.")
+    depends_on: dict[Key, DependencyCondition] = Field(
+        default_factory=dict,
+        description="Containers (the main one is named after the service or job) and the condition this one waits for.",
+    )
+    environment: dict[EnvVarName, str] = Field(default_factory=dict)
+    secrets: dict[EnvVarName, SecretRef] = Field(default_factory=dict)
+    user: ContainerUser = Field(description="Run as this user (uid[:gid]); root is refused.")
+    command: Optional[list[str]] = None
+
+
 class Task(Strict):
     """What services and jobs share: one task definition (its containers, roles and logs).
 
@@ -663,6 +699,10 @@ class Task(Strict):
     stop_timeout: Int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT)
     log_retention_days: Optional[RetentionDays] = Field(default=None, description="Defaults to logs.retention_days.")
     read_only_root_filesystem: Bool = Field(default=True, description="Writable paths need a volume.")
+    sidecars: dict[Key, Sidecar] = Field(
+        default_factory=dict,
+        description="More containers in the same task; their cpu/memory are carved out of the task's.",
+    )
 
     @field_validator("user")
     @classmethod
@@ -675,6 +715,20 @@ class Task(Strict):
     def has_task_role(self) -> bool:
         access = self.access
         return bool(self.permissions or access.read or access.write or access.list_ or access.tagging)
+
+    @property
+    def secret_refs(self) -> list[SecretRef]:
+        """Every secret the task definition injects: the main container's, then each sidecar's."""
+        return [*self.secrets.values(), *(ref for sidecar in self.sidecars.values() for ref in sidecar.secrets.values())]
+
+    @property
+    def main_cpu(self) -> int:
+        """What the sidecars leave the main container."""
+        return self.cpu - sum(sidecar.cpu for sidecar in self.sidecars.values())
+
+    @property
+    def main_memory(self) -> int:
+        return self.memory - sum(sidecar.memory for sidecar in self.sidecars.values())
 
 
 class Service(Task):
@@ -753,24 +807,8 @@ class Cicd(Strict):
 
 
 # --------------------------------------------------------------------------------------------
-# policy
+# budget
 # --------------------------------------------------------------------------------------------
-
-
-class Waiver(Strict):
-    policy: PolicyName = Field(description="The policy's kebab-case name.")
-    resource: NonEmptyText = Field(description="The resource's logical name (or a service key).")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10)] = Field(
-        description="Why the exception is acceptable; shown in every review."
-    )
-    expires: datetime.date = Field(description="The waiver stops applying (and fails) after this day.")
-
-
-class Policy(Strict):
-    waivers: list[Waiver] = Field(default_factory=list)
-    required_tags: list[NonEmptyText] = Field(
-        default_factory=lambda: ["env", "team"], description="Tags every taggable resource must carry."
-    )
 
 
 class Budget(Strict):
@@ -793,7 +831,9 @@ class EnvironmentConfig(Strict):
         default_factory=dict, description="Added to every taggable resource, with env=<environment>."
     )
     protect: Optional[Bool] = Field(
-        default=None, description="Protect stateful resources from deletion; default true for environments named prod*."
+        default=None,
+        description="Protect stateful resources (and the load balancer) from deletion; default: what the environment's "
+        "tier requires (true in production, policies/governance.yaml), which the file cannot turn off.",
     )
     deploys: Literal["pulumi", "ci"] = Field(
         default="pulumi", description="ci: CI rolls out images, so services ignore task definition changes."
@@ -806,18 +846,33 @@ class EnvironmentConfig(Strict):
     services: dict[Key, Service] = Field(default_factory=dict)
     alarms: EnvironmentAlarms = Field(default_factory=EnvironmentAlarms)
     cicd: Cicd = Field(default_factory=Cicd)
-    policy: Policy = Field(default_factory=Policy)
     budget: Optional[Budget] = Field(default=None, description="A monthly cost ceiling for this environment; none by default.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tier_defaults(cls, data: Any) -> Any:
+        """protect and logs.kms default to what the environment's tier requires
+        (policies/governance.yaml): one place decides them, not the environment's name."""
+        from configs.governance import tier_defaults
+
+        return tier_defaults(data) if isinstance(data, dict) else data
 
     # ---- resolved values: components read these, never the raw Optional fields ----
 
     @property
+    def tier(self) -> str:
+        """production | staging | development, from policies/governance.yaml (unlisted: its default_tier)."""
+        from configs.governance import tier_name
+
+        return tier_name(self.environment)
+
+    @property
     def is_production(self) -> bool:
-        return self.environment.startswith("prod")
+        return self.tier == "production"
 
     @property
     def protect_resources(self) -> bool:
-        return self.is_production if self.protect is None else self.protect
+        return bool(self.protect)
 
     @property
     def all_tags(self) -> dict[str, str]:

@@ -1,35 +1,24 @@
-"""The checked-in defaults table: how hard each kind of rule bites in each kind of environment.
+"""What the pack config adds to the tiers of policies/governance.yaml (which hold the
+enforcement level of each rule category per tier): per-policy exceptions and fixed options.
 
-`config_gen.py` combines it with the environment file into policies/config/<env>.json."""
+`config_gen.py` combines them with governance.yaml and the environment file into the file
+`pulumi preview --policy-pack-config` reads."""
 
 from __future__ import annotations
 
-from typing import Literal
+# Per-policy exceptions to a tier's category level, by tier. Empty on purpose: add one with a
+# reason (and it needs the security team's review, as everything under policies/ does).
+OVERRIDES: dict[str, dict[str, str]] = {}
 
-EnvironmentKind = Literal["dev", "staging", "prod"]
-
-# Security and governance block everywhere; cost and reliability rules advise where failure is
-# cheap (dev, staging) and block in production; hygiene (tags, descriptions) blocks from staging.
-LEVELS: dict[str, dict[EnvironmentKind, str]] = {
-    "security": {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"},
-    "governance": {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"},
-    "reliability": {"dev": "advisory", "staging": "advisory", "prod": "mandatory"},
-    "cost": {"dev": "advisory", "staging": "advisory", "prod": "mandatory"},
-    "hygiene": {"dev": "advisory", "staging": "mandatory", "prod": "mandatory"},
-}
-
-# Per-policy exceptions to LEVELS, by environment kind. Empty on purpose: add one with a reason.
-OVERRIDES: dict[str, dict[EnvironmentKind, str]] = {}
+# The level of every policy when the pack runs without a config: the production tier's, which
+# is mandatory for every category (the pack cannot read governance.yaml; a test keeps the two
+# equal), so an unconfigured run is the strict one.
+UNCONFIGURED_LEVEL = "mandatory"
 
 # The retention floor for production log groups (days); other environments only need one set.
 PRODUCTION_MIN_RETENTION_DAYS = 90
 
 
-def environment_kind(environment: str, production: bool) -> EnvironmentKind:
-    if production:
-        return "prod"
-    return "dev" if environment.startswith("dev") else "staging"
-
-
-def level_for(rule, kind: EnvironmentKind) -> str:
-    return OVERRIDES.get(rule.name, {}).get(kind) or LEVELS[rule.category][kind]
+def level_for(rule, tier_name: str, levels) -> str:
+    """The rule's level in a tier: an override, else its category's level in the tier."""
+    return OVERRIDES.get(rule.name, {}).get(tier_name) or getattr(levels, rule.category)

@@ -22,7 +22,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .helpers import Unknown, json_value, peek, plain, tail
+from . import clock
+from .helpers import Unknown, json_value, peek, plain
 
 Category = Literal["security", "reliability", "cost", "hygiene", "governance"]
 Check = Callable[..., Iterable[str]]
@@ -36,14 +37,13 @@ Check = Callable[..., Iterable[str]]
 COMMON_SCHEMA: dict[str, dict[str, Any]] = {
     "environment": {"type": "string", "description": "The environment (stack) name."},
     "production": {"type": "boolean", "description": "Production rules apply (default true: strict when unconfigured)."},
-    "ownerKeys": {
-        "type": "array",
-        "items": {"type": "string"},
-        "description": "Service and repository keys, so a waiver for `api` covers prod-api-* but not prod-api-admin-*.",
+    "componentKeys": {
+        "type": "object",
+        "description": "Keys per waiver kind (service, job, repository, provider), so `service/api` never covers `api-admin`.",
     },
     "waivers": {
         "type": "array",
-        "description": "Waivers of this policy from the environment file: resource, reason, expires (YYYY-MM-DD).",
+        "description": "Waivers of this policy from policies/governance.yaml: resource (<kind>/<key>), reason, expires (YYYY-MM-DD).",
         "items": {
             "type": "object",
             "properties": {
@@ -51,6 +51,7 @@ COMMON_SCHEMA: dict[str, dict[str, Any]] = {
                 "reason": {"type": "string"},
                 "expires": {"type": "string"},
                 "policy": {"type": "string"},
+                "approvedBy": {"type": "string"},
             },
             "required": ["resource", "reason", "expires"],
         },
@@ -61,9 +62,10 @@ COMMON_SCHEMA: dict[str, dict[str, Any]] = {
 @dataclass(frozen=True)
 class Waiver:
     policy: str
-    resource: str
+    resource: str  # <kind>/<key>, or a shared kind (see WAIVER_KINDS)
     reason: str
     expires: datetime.date
+    approved_by: str = ""
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any], policy: str) -> "Waiver":
@@ -72,11 +74,34 @@ class Waiver:
             resource=str(raw["resource"]),
             reason=str(raw.get("reason", "")),
             expires=datetime.date.fromisoformat(str(raw["expires"])),
+            approved_by=str(raw.get("approvedBy", "") or ""),
         )
 
     def expired(self, today: datetime.date) -> bool:
         # The expiry day itself is still covered, as in the config loader.
         return self.expires < today
+
+
+# What each waiver kind covers: the module of the component type (`ecsplatform:<module>:<Class>`)
+# the resource must be registered under. Keyed kinds name one component of that module; the
+# repository and provider kinds have none of their own and are read off the names under the
+# registry and cluster components. configs/governance.py lists the same kinds (a test checks).
+WAIVER_KINDS: dict[str, str] = {
+    "service": "service",
+    "job": "job",
+    "repository": "registry",
+    "provider": "cluster",
+    "alb": "load_balancer",
+    "network": "network",
+    "cluster": "cluster",
+    "registry": "registry",
+    "environment": "index",
+}
+NAMED_UNDER_CONTAINER = ("repository", "provider")
+
+# (component type token, its name; None where the engine does not say: Analyze sees only the
+# parent's URN, whose type chain names the types of every ancestor but the name of the parent only)
+Ancestor = tuple[str, Optional[str]]
 
 
 @dataclass(frozen=True)
@@ -86,10 +111,10 @@ class Settings:
     policy: str
     environment: str = ""
     production: bool = True
-    owner_keys: tuple[str, ...] = ()
+    component_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
-    today: datetime.date = field(default_factory=datetime.date.today)
+    today: datetime.date = field(default_factory=clock.today)
     resource_type: str = ""  # set per resource by the wrapper, for rules spanning several types
     default_tags: tuple[str, ...] = ()  # tag keys the resource's provider adds (defaultTags)
 
@@ -98,50 +123,84 @@ class Settings:
                     today: Optional[datetime.date] = None) -> "Settings":
         config = plain(config or {})
         options = {key: config.get(key, default) for key, default in defaults.items()}
+        keys = config.get("componentKeys") or {}
         return cls(
             policy=policy,
             environment=str(config.get("environment", "")),
             production=bool(config.get("production", True)),
-            owner_keys=tuple(config.get("ownerKeys", ())),
+            component_keys={str(k): tuple(map(str, v or ())) for k, v in keys.items()} if isinstance(keys, Mapping) else {},
             waivers=tuple(Waiver.parse(w, policy) for w in config.get("waivers", ())),
             options=options,
-            today=today or datetime.date.today(),
+            today=today or clock.today(),
         )
 
     def option(self, key: str) -> Any:
         return self.options[key]
 
-    def waiver_for(self, name: str, ancestors: Iterable[str] = ()) -> Optional[Waiver]:
-        """The live waiver covering a resource: by exact name, or by the service/repository
-        key that owns it. Expired waivers cover nothing (and fail their own policy)."""
+    def waiver_for(self, name: str, ancestors: Iterable[Ancestor] = ()) -> Optional[Waiver]:
+        """The live waiver covering a resource, by the components it is registered under.
+        Expired waivers cover nothing (and fail their own policy)."""
         if not self.waivers:
             return None
-        owner = owner_key(name, tuple(ancestors), self.owner_keys, self.environment)
+        ancestors = tuple(ancestors)
         for waiver in self.waivers:
-            if waiver.expired(self.today):
-                continue
-            if waiver.resource == name or (owner is not None and waiver.resource == owner):
+            if not waiver.expired(self.today) and covers(waiver.resource, name, ancestors, self.environment, self.component_keys):
                 return waiver
         return None
 
 
-def owner_key(name: str, ancestors: tuple[str, ...], keys: Iterable[str], environment: str) -> Optional[str]:
-    """The service or repository key a resource belongs to.
-
-    A component named `<env>-<key>` among the ancestors decides first (exact, so `api` never
-    captures `api-admin`). Otherwise the name is read as `<env>-<key>-<suffix>` and the
-    longest known key that fits wins, which again separates `api` from `api-admin`."""
-    keys = sorted(set(keys), key=len, reverse=True)
+def covers(scope: str, name: str, ancestors: tuple[Ancestor, ...], environment: str,
+           keys: Mapping[str, tuple[str, ...]]) -> bool:
+    """Whether a waiver's `<kind>/<key>` covers the resource `name` registered under
+    `ancestors` (nearest first). The component's type decides the kind, so `service/alb`
+    never covers the shared load balancer, whatever the names; the key is the component's
+    name (`<env>-<key>`), or where the engine does not say it, the longest known key that
+    the nearest known name starts with, so `service/api` never covers `api-admin`."""
+    kind, _, key = scope.partition("/")
+    module = WAIVER_KINDS.get(kind)
+    if module is None:
+        return False
+    if kind == "environment":
+        return not ancestors or _module(ancestors[0][0]) == module
+    position = next((i for i, (type_, _) in enumerate(ancestors) if _module(type_) == module), None)
+    if position is None:
+        return False
+    if not key:
+        return True
+    component = ancestors[position][1]
     prefix = f"{environment}-" if environment else ""
-    for ancestor in ancestors:
-        for key in keys:
-            if ancestor == f"{prefix}{key}":
-                return key
-    for key in keys:
+    if kind in NAMED_UNDER_CONTAINER:
+        below = ancestors[position - 1][1] if position > 0 else None
+        container = component or f"{prefix}{module}"
+        return _longest_key(below or name, f"{container}-", keys.get(kind, ())) == key
+    if component is not None:
+        return component == f"{prefix}{key}"
+    return _longest_key(ancestors[0][1] or name, prefix, keys.get(kind, ())) == key
+
+
+def _module(type_: str) -> str:
+    parts = type_.split(":")
+    return parts[1] if len(parts) == 3 and not type_.startswith("aws:") else ""
+
+
+def _longest_key(name: str, prefix: str, keys: Iterable[str]) -> Optional[str]:
+    for key in sorted(set(keys), key=len, reverse=True):
         stem = f"{prefix}{key}"
         if name == stem or name.startswith(f"{stem}-"):
             return key
     return None
+
+
+def urn_ancestors(parent_urn: str) -> tuple[Ancestor, ...]:
+    """The ancestors an Analyze request tells of: its parent (type and name) and, from the
+    parent URN's type chain, the types of the parent's own ancestors (names unknown)."""
+    if not parent_urn:
+        return ()
+    parts = parent_urn.split("::", 3)
+    if len(parts) < 4:
+        return ()
+    chain = parts[2].split("$")
+    return ((chain[-1], parts[3]), *((type_, None) for type_ in reversed(chain[:-1])))
 
 
 # ----------------------------------------------------------------------------------------
@@ -186,7 +245,7 @@ class Rule:
 
         The per-resource fields (resource_type, default_tags) are filled into a copy cached
         with the entry, instead of a dataclasses.replace on every call."""
-        today = datetime.date.today()
+        today = clock.today()
         config = config or {}
         key = (tuple(config), tuple(map(id, config.values())), today)
         entry = self._settings_cache.get(key)
@@ -240,8 +299,7 @@ class ResourceRule(Rule):
             raise _preview_unknown(args.name, args.resource_type, unknown) from None
         if not problems:  # a waiver only matters for problems; most resources have none
             return
-        ancestors = (tail(args.opts.parent),) if args.opts.parent else ()
-        waiver = settings.waiver_for(args.name, ancestors)
+        waiver = settings.waiver_for(args.name, urn_ancestors(args.opts.parent or ""))
         if waiver is not None:
             args.not_applicable(_waived_reason(waiver, [args.name]))
         for problem in problems:
@@ -270,7 +328,7 @@ class StackRule(Rule):
             except Unknown as unknown:
                 unknowns.append(_preview_unknown(label, subject.resource_type if subject else "stack", unknown))
                 continue
-            waiver = settings.waiver_for(label, stack.ancestor_names(subject)) if subject is not None else None
+            waiver = settings.waiver_for(label, stack.ancestors(subject) if subject is not None else ())
             if problems and waiver is not None:
                 waived.append((waiver, label))
                 continue
@@ -355,12 +413,18 @@ class Stack:
             self._memo[key] = compute()
         return self._memo[key]
 
-    def ancestor_names(self, resource: Any) -> list[str]:
-        names, parent = [], resource.parent
-        while parent is not None:
-            names.append(parent.name)
-            parent = parent.parent
-        return names
+    def ancestors(self, resource: Any) -> list[Ancestor]:
+        """(type, name) of the components a resource is registered under, nearest first:
+        the parents the stack holds, then what the URN of the first one it does not hold
+        tells (its type chain and name)."""
+        found, current = [], resource
+        while current.parent is not None:
+            current = current.parent
+            found.append((current.resource_type, current.name))
+        missing = getattr(getattr(current, "opts", None), "parent", None)
+        if missing:
+            found.extend(urn_ancestors(missing))
+        return found
 
     def linked(self, resource: Any, prop: str, types: tuple[str, ...], *, by: tuple[str, ...] = ("id", "arn", "name")) -> list[Any]:
         """The resources of `types` that `resource.props[prop]` refers to.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pulumi_policy import EnforcementLevel, Policy
 
 from . import delivery, ec2, ecr, ecs_cluster, ecs_service, ecs_task_definition, iam, kms, load_balancer, logs, plaintext, s3, secretsmanager, tags, vpc, waivers
-from .config_defaults import level_for
+from .config_defaults import UNCONFIGURED_LEVEL
 from .framework import ResourceRule, Rule
 
 RULES: list[Rule] = [
@@ -35,7 +35,7 @@ assert len(RULES_BY_NAME) == len(RULES), "policy names must be unique"
 
 def build_policies() -> list[Policy]:
     """CrossGuard policies at their production level: an unconfigured run is the strict one."""
-    return [rule.policy(EnforcementLevel(level_for(rule, "prod"))) for rule in RULES]
+    return [rule.policy(EnforcementLevel(UNCONFIGURED_LEVEL)) for rule in RULES]
 
 
 def resource_types() -> dict[str, tuple[str, ...]]:

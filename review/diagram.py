@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from configs.model import EnvironmentConfig
+from configs.model import EnvironmentConfig, Task
 from review.offline import CapturedResource, Plan
 from review.topology import mock_ids
 
@@ -165,6 +165,7 @@ def _services(config: EnvironmentConfig, plan: Plan) -> list[str]:
         size = f"{service.cpu / 1024:g} vCPU / {service.memory / 1024:g} GB x {service.desired_count}"
         scaling = f"<br/>autoscaling {service.autoscaling.min}-{service.autoscaling.max}" if service.autoscaling else ""
         lines.append(f"  {node_id('svc', key)}[{label(f'{key}<br/>{size}{scaling}')}]")
+        lines += _sidecars("svc", key, service)
         for entry in config.strategy_for(key):
             text = f"weight {entry.weight}" + (f", base {entry.base}" if entry.base else "")
             lines.append(f"  {node_id('svc', key)} -->|{label(text)}| {node_id('cp', entry.provider)}")
@@ -176,6 +177,16 @@ def _services(config: EnvironmentConfig, plan: Plan) -> list[str]:
             lines.append(f"  {node_id('svc', key)} -.->|{label(f'tcp {connection.port}')}| {target}")
         if has_endpoints:
             lines.append(f"  {node_id('svc', key)} -.- endpoints")
+    return lines
+
+
+def _sidecars(kind: str, key: str, task: Task) -> list[str]:
+    """Each sidecar as a node tied to its task, with the share it reserves inside the task."""
+    lines = []
+    for name, sidecar in sorted(task.sidecars.items()):
+        text = f"sidecar {name}<br/>{sidecar.cpu / 1024:g} vCPU / {sidecar.memory / 1024:g} GB of the task"
+        lines.append(f"  {node_id(kind, key, 'sidecar', name)}[{label(text)}]")
+        lines.append(f"  {node_id(kind, key)} --- {node_id(kind, key, 'sidecar', name)}")
     return lines
 
 

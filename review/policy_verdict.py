@@ -137,7 +137,7 @@ class PolicyPackClient:
         # (`-u` and the variable), whatever the caller's environment says.
         self._stderr = tempfile.TemporaryFile()  # a file, not a pipe: a chatty pack never blocks
         self._process = subprocess.Popen(
-            [self.python, "-u", str(self.pack_dir / "__main__.py")],
+            [self.python, "-u", str(self.pack_dir / "__main__.py"), *self._clock_arguments()],
             cwd=self.pack_dir,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -159,6 +159,15 @@ class PolicyPackClient:
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         self.info = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
         return self
+
+    @staticmethod
+    def _clock_arguments() -> list[str]:
+        """`--today DAY` when tests froze the project's clock, so the pack judges waiver
+        expiry on the same day as the loader; nothing otherwise (the real date)."""
+        from configs import clock
+
+        day = clock.frozen_day()
+        return ["--today", day.isoformat()] if day is not None else []
 
     def _stderr_tail(self, limit: int = 4000) -> str:
         if self._process is not None and self._process.poll() is None:

@@ -7,16 +7,17 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from review.offline import CapturingMonitor, install_mocks
+from pipeline.environments import stack_names
+from review.offline import DEFAULT_ACCOUNT, CapturingMonitor, install_mocks
 from components.facts import ZoneLayoutError, check_zone_layout
-from tests.harness import edited, reference_plan
+from tests.harness import edited, reference_config, reference_plan
 
 MAIN = Path(__file__).resolve().parents[1] / "__main__.py"
 
 
 def mocked_stack(stack: str, account: str = "123456789012", region: str | None = "eu-west-1") -> CapturingMonitor:
     """Mocks for the stack, with Pulumi.<stack>.yaml's aws:region as `pulumi up` would read it."""
-    monitor = install_mocks(stack, account, "eu-west-1")
+    monitor = install_mocks(stack, account, region or "eu-west-1")
     pulumi.runtime.config.set_all_config({"aws:region": region} if region else {})
     return monitor
 
@@ -25,11 +26,14 @@ def run_main() -> None:
     pulumi.runtime.test(lambda: runpy.run_path(str(MAIN)) and None)()
 
 
-def test_prod_stack_registers_what_the_offline_plan_shows():
-    monitor = mocked_stack("prod")
+@pytest.mark.parametrize("environment", stack_names())  # every stack of the repository, a user's qa too
+def test_each_stack_registers_what_the_offline_plan_shows(environment):
+    config = reference_config(environment)
+    monitor = mocked_stack(environment, account=config.aws.account_id or DEFAULT_ACCOUNT, region=config.aws.region)
     run_main()
     registered = sorted((r.type, r.name) for r in monitor.captured)
-    assert registered == sorted((r.type, r.name) for r in reference_plan("prod").resources)
+    assert registered == sorted((r.type, r.name) for r in reference_plan(environment).resources)
+    assert len(registered) > 50
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,8 @@ def test_load_balancer_settings_per_environment(environment, protected):
 
 
 def test_deletion_protection_follows_the_file():
-    plan, _ = lb_plan(edited("prod", lambda d: d["load_balancer"].update(deletion_protection=False)))
+    # (the production tier refuses deletion_protection: false: tests/configs/test_governance.py)
+    plan, _ = lb_plan(edited("staging", lambda d: d["load_balancer"].update(deletion_protection=False)))
     assert plan.of_type(LB)[0].props["enableDeletionProtection"] is False
     plan, _ = lb_plan(edited("dev", lambda d: d.update(protect=True)))
     assert plan.of_type(LB)[0].props["enableDeletionProtection"] is True

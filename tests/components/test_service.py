@@ -22,7 +22,7 @@ from botocore.validate import ParamValidator
 from components.facts import PlatformFacts
 from components.service import Service, ServiceArgs, connect_services
 from components.task import container_definition, image_repository_arn, secret_value_from
-from configs.model import Connection, EnvironmentConfig
+from configs.model import Connection, EnvironmentConfig, Image
 from review.diff import diff_plans
 from review.offline import CapturedResource, Plan, mock_id, run_program
 from tests.harness import REFERENCE_ENVIRONMENTS, edited, reference_config, reference_plan
@@ -54,7 +54,10 @@ def facts_for(config: EnvironmentConfig) -> PlatformFacts:
 
 
 def image_for(config: EnvironmentConfig, key: str) -> str:
-    image = config.services[key].image
+    return image_reference(config, config.services[key].image)
+
+
+def image_reference(config: EnvironmentConfig, image: Image) -> str:
     if image.uri is not None:
         return image.uri
     f = facts_for(config)
@@ -78,6 +81,7 @@ def service_args(config: EnvironmentConfig, key: str, capacity: pulumi.Resource,
         log_retention_days=config.log_retention_for(key),
         log_kms_key_arn=f"arn:aws:kms:{f.region}:{f.account_id}:key/logs" if config.logs.kms else None,
         image=image_for(config, key),
+        sidecar_images={name: image_reference(config, sidecar.image) for name, sidecar in service.sidecars.items()},
         cluster_arn=f"arn:aws:ecs:{f.region}:{f.account_id}:cluster/{env}",
         cluster_name=env,
         capacity_provider_names={
@@ -264,13 +268,19 @@ def awslogs(environment: str, key: str) -> dict:
     }
 
 
+OTEL_MIRROR = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/ecr-public/aws-observability/aws-otel-collector:v0.40.0"
+
+
 def test_dev_api_container_definition_exactly():
-    """Exec on in dev: init process, and writable paths for the SSM agent on a read-only root."""
+    """Exec on in dev: init process, and writable paths for the SSM agent on a read-only root.
+    The otel sidecar reserves 128/256 of the task's 512/1024; api keeps the rest."""
     assert containers(reference_services("dev"), "dev-api-task-definition") == [
         {
             "name": "api",
             "image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev/api:v1.4.2",
             "essential": True,
+            "cpu": 384,
+            "memory": 768,
             "portMappings": [{"containerPort": 8080, "protocol": "tcp", "name": "api-8080"}],
             "logConfiguration": awslogs("dev", "api"),
             "environment": [{"name": "LOG_LEVEL", "value": "debug"}],
@@ -290,7 +300,23 @@ def test_dev_api_container_definition_exactly():
             ],
             "stopTimeout": 30,
             "user": "10001",
-        }
+        },
+        {
+            "name": "otel",
+            "image": OTEL_MIRROR,
+            "essential": False,
+            "cpu": 128,
+            "memory": 256,
+            "portMappings": [],
+            "logConfiguration": awslogs("dev", "otel") | {"options": {**awslogs("dev", "otel")["options"], "awslogs-group": "/ecs/dev/api"}},
+            "environment": [],
+            "secrets": [],
+            "readonlyRootFilesystem": True,
+            "privileged": False,
+            "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
+            "user": "10001",
+            "command": ["--config=/etc/ecs/ecs-default-config.yaml"],
+        },
     ]
 
 

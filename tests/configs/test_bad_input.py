@@ -710,7 +710,7 @@ aws: {region: eu-west-1}
 tags: {owner: platform}
 """,
         [
-            'env.yaml:3: tags: missing the required tags team; add them under tags (policy.required_tags lists them)',
+            'env.yaml:3: tags: missing the required tags team; add them under tags (policies/governance.yaml requires them)',
         ],
         id="required_tag_missing",
     ),
@@ -872,68 +872,17 @@ services:
         """\
 policy:
   waivers:
-    - {policy: aws-ecs-service-on-demand-share, resource: api, expires: 2027-01-01}
-""",
-        [
-            "env.yaml:6: policy.waivers[0].reason: missing required key 'reason'",
-        ],
-        id="waiver_without_reason",
-    ),
-    pytest.param(
-        """\
-policy:
-  waivers:
-    - {policy: aws-ecs-service-on-demand-share, resource: api, reason: ok, expires: 2027-01-01}
-""",
-        [
-            "env.yaml:6: policy.waivers[0].reason: string should have at least 10 characters (got 'ok')",
-        ],
-        id="waiver_reason_too_short",
-    ),
-    pytest.param(
-        """\
-policy:
-  waivers:
-    - {policy: aws-ecs-service-on-demand-share, resource: api, reason: "batch tolerates interruption", expires: 2026-05-31}
-""",
-        [
-            'env.yaml:6: policy.waivers[0].expires: the waiver of aws-ecs-service-on-demand-share for api expired on 2026-05-31; fix the resource or renew the waiver with a new reason',
-        ],
-        id="waiver_expired",
-    ),
-    pytest.param(
-        """\
-policy:
-  waivers:
     - {policy: aws-ecs-service-on-demand-share, resource: api, reason: "batch tolerates interruption", expires: 2027-01-01}
-    - {policy: aws-ecs-service-on-demand-share, resource: api, reason: "batch tolerates interruption", expires: 2027-02-01}
+  required_tags: [team]
 """,
         [
-            'env.yaml:7: policy.waivers[1]: aws-ecs-service-on-demand-share is already waived for api in policy.waivers[0]; keep one',
+            "env.yaml:5: policy.waivers: an environment file no longer sets policy.waivers; it moved to policies/governance.yaml, "
+            "which the security team owns; ask them to add the waiver (environment, policy, resource as <kind>/<key>, reason, "
+            "expires, approved_by) there",
+            "env.yaml:7: policy.required_tags: an environment file no longer sets policy.required_tags; it moved to "
+            "policies/governance.yaml, which the security team owns; ask them to change required_tags there",
         ],
-        id="waiver_twice",
-    ),
-    pytest.param(
-        """\
-policy:
-  waivers:
-    - {policy: aws-ecs-service-on-demand-share, resource: api, reason: "batch tolerates interruption", expires: 2027-13-01}
-""",
-        [
-            "env.yaml:6: policy.waivers[0].expires: input should be a valid date or datetime, month value is outside expected range of 1-12 (got '2027-13-01')",
-        ],
-        id="waiver_date_invalid",
-    ),
-    pytest.param(
-        """\
-policy:
-  waivers:
-    - {policy: ECS_Spot, resource: api, reason: "batch tolerates interruption", expires: 2027-01-01}
-""",
-        [
-            "env.yaml:6: policy.waivers[0].policy: 'ECS_Spot' is not valid: use the policy's kebab-case name, e.g. aws-ecr-repository-immutable-tags",
-        ],
-        id="waiver_policy_name",
+        id="policy_section_moved_to_governance",
     ),
     pytest.param(
         """\
@@ -1180,16 +1129,6 @@ def test_prod_graviton_type_in_an_x86_provider(workdir: Path) -> None:
     assert issue_lines(Path("prod.yaml"), stack="prod") == [
         f"prod.yaml:{line}: cluster.capacity.ec2.general.instance_types[1]: c7g.large is arm64 but the provider's "
         "architecture is x86_64; use Intel/AMD (m6i, m7a, ...) types"
-    ]
-
-
-def test_prod_waiver_past_its_expiry(workdir: Path) -> None:
-    copy_reference_files(workdir)
-    line = replace_once(workdir / "prod.yaml", "expires: 2027-06-30", "expires: 2026-05-01")
-    assert TODAY.isoformat() == "2026-06-01"
-    assert issue_lines(Path("prod.yaml"), stack="prod") == [
-        f"prod.yaml:{line}: policy.waivers[0].expires: the waiver of aws-ecs-service-on-demand-share for reports "
-        "expired on 2026-05-01; fix the resource or renew the waiver with a new reason"
     ]
 
 

@@ -51,7 +51,6 @@ def test_secure_defaults_of_a_minimal_file() -> None:
         "ingress": [str(c) for c in config.load_balancer.ingress_cidrs],
         "ssl_policy": config.load_balancer.ssl_policy,
         "deploys": config.deploys,
-        "required_tags": config.policy.required_tags,
     } == {
         "nat": "per_az",
         "cidr": "10.0.0.0/16",
@@ -70,7 +69,6 @@ def test_secure_defaults_of_a_minimal_file() -> None:
         "ingress": ["0.0.0.0/0"],
         "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
         "deploys": "pulumi",
-        "required_tags": ["env", "team"],
     }
 
 
@@ -82,16 +80,16 @@ def test_repository_lifecycle_defaults() -> None:
 @pytest.mark.parametrize(
     ("environment", "protect", "expected"),
     [
-        ("dev", None, False),
-        ("prod", None, True),
-        ("prod-eu", None, True),
-        ("production", None, True),
-        ("preprod", None, False),  # prod* means the name starts with prod
-        ("prod", False, False),
+        ("dev", None, False),  # development tier (policies/governance.yaml)
+        ("staging", None, False),
+        ("prod", None, True),  # production tier
+        ("prod-eu", None, True),  # not listed: production, fail closed
+        ("preprod", None, True),  # the tier decides, not the name
+        ("qa", None, True),
         ("dev", True, True),
     ],
 )
-def test_protect_defaults_to_true_for_prod_names(environment: str, protect: bool | None, expected: bool) -> None:
+def test_protect_defaults_to_what_the_tier_requires(environment: str, protect: bool | None, expected: bool) -> None:
     config = EnvironmentConfig.model_validate({"environment": environment, "aws": {"region": REGION}, "protect": protect})
     assert (config.protect_resources, config.load_balancer_deletion_protection) == (expected, expected)
 

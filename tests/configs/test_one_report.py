@@ -88,15 +88,15 @@ SERVICE_KEYS = ", ".join(sorted((field.alias or name) for name, field in Service
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("    gpu: 1", f"unknown key 'gpu'; valid keys here: {SERVICE_KEYS}"),
-        ("    sidecars: {}", f"unknown key 'sidecars'; valid keys here: {SERVICE_KEYS}"),
+        ("    accelerators: 1", f"unknown key 'accelerators'; valid keys here: {SERVICE_KEYS}"),
+        ("    containers: {}", f"unknown key 'containers'; valid keys here: {SERVICE_KEYS}"),
         ("    priority: 10", "unknown key 'priority' here; it belongs under services.<name>.expose"),
         ("    min_size: 1", "unknown key 'min_size' here; it belongs under cluster.capacity.ec2.<name>"),
         ("    retention_days: 7", "unknown key 'retention_days'; did you mean 'log_retention_days'?"),
         ("    prot: 80", "unknown key 'prot'; did you mean 'port'?"),
         ("    imgae: {}", "unknown key 'imgae'; did you mean 'image'?"),
     ],
-    ids=["gpu_is_not_cpu", "sidecars_are_not_secrets", "priority_belongs_to_expose", "min_size_belongs_to_ec2",
+    ids=["accelerators_is_not_close_to_any_key", "containers_is_not_close_to_any_key", "priority_belongs_to_expose", "min_size_belongs_to_ec2",
          "typo_of_a_longer_key", "prot", "imgae"],
 )
 def test_did_you_mean_names_only_a_close_key_of_the_same_section(workdir: Path, line: str, message: str) -> None:

@@ -241,8 +241,8 @@ def edited(*edits: Edit) -> list[Resource]:
 
 def all_mandatory(environment: str = ENV, production: bool = True, **per_policy: dict) -> dict[str, dict]:
     """A pack config with every policy mandatory, for the given environment."""
-    owner_keys = ["api", "api-admin", "reports"]
+    keys = {"service": ["api", "api-admin", "reports"], "repository": ["api"], "provider": ["general"]}
     return {
-        name: {"enforcementLevel": "mandatory", "environment": environment, "production": production, "ownerKeys": owner_keys, **per_policy.get(name, {})}
+        name: {"enforcementLevel": "mandatory", "environment": environment, "production": production, "componentKeys": keys, **per_policy.get(name, {})}
         for name in RULES_BY_NAME
     }

@@ -77,7 +77,7 @@ SECRET_LOOKING = ["DB_PASSWORD", "DBPASSWORD", "db_passwd", "APP_SECRET", "GITHU
 PLAIN_NAMES = ["LOG_LEVEL", "API_URL", "KEYBOARD_LAYOUT", "MONKEY_MODE", "AUTHOR", "PWDLESS", "PORT"]
 
 
-@pytest.mark.parametrize("env", config_gen.REFERENCE_ENVIRONMENTS)
+@pytest.mark.parametrize("env", config_gen.stack_environments())
 def test_generated_config_gives_the_pack_the_environment_files_secret_name_rule(env):
     assert config_file(env)[SECRET_RULE]["secretNamePattern"] == SECRET_LOOKING_NAME.pattern
 
@@ -102,12 +102,16 @@ def test_prod_config_carries_the_waiver_to_its_policy_only():
     assert set(prod) == set(RULES_BY_NAME)
     waived = {name: entry["waivers"] for name, entry in prod.items() if entry["waivers"]}
     assert waived == {"aws-ecs-service-on-demand-share": [{
-        "resource": "reports",
+        "resource": "service/reports",
         "reason": "nightly report batch tolerates Spot interruption and reruns on failure",
-        "expires": "2027-06-30",
+        "expires": "2027-05-15",
+        "approvedBy": "security@acme.example",
     }]}
     assert prod["aws-pack-waiver-valid"]["allWaivers"][0]["policy"] == "aws-ecs-service-on-demand-share"
-    assert prod["aws-ecs-service-on-demand-share"]["ownerKeys"] == ["api", "reports", "worker"]
+    assert prod["aws-pack-waiver-valid"]["maxWaiverDays"] == 180
+    assert prod["aws-ecs-service-on-demand-share"]["componentKeys"] == {
+        "job": [], "provider": ["general"], "repository": ["api", "reports", "worker"], "service": ["api", "reports", "worker"],
+    }
     assert prod["aws-tags-required"]["requiredTags"] == ["env", "team"]
     assert prod["aws-cloudwatch-log-group-kms"]["requireKms"] is True
 
@@ -117,7 +121,7 @@ def test_prod_config_carries_the_waiver_to_its_policy_only():
     ("staging", False, "advisory", "mandatory"),
     ("prod", True, "mandatory", "mandatory"),
 ])
-def test_levels_follow_the_defaults_table(env, production, reliability, hygiene):
+def test_levels_follow_the_tier_in_governance(env, production, reliability, hygiene):
     config = config_file(env)
     assert config["aws-ecs-service-circuit-breaker"]["enforcementLevel"] == reliability
     assert config["aws-ecr-repository-lifecycle-policy"]["enforcementLevel"] == reliability  # cost
@@ -192,7 +196,7 @@ def test_provider_default_tags_count(pack):
 BREAKER_OFF = drop(SERVICE, "deploymentCircuitBreaker")
 
 
-def waiver(resource: str, expires: str = "2099-01-01", policy: str = "aws-ecs-service-circuit-breaker") -> dict:
+def waiver(resource: str, expires: str = "2027-01-31", policy: str = "aws-ecs-service-circuit-breaker") -> dict:
     return {"policy": policy, "resource": resource, "reason": "rollout tooling handles it", "expires": expires}
 
 
@@ -211,11 +215,10 @@ def admin_service(stack: dict) -> None:
     stack["prod-api-admin-service"] = {**copy.deepcopy(stack[SERVICE]), "name": "prod-api-admin-service", "parent": "prod-api-admin"}
 
 
-@pytest.mark.parametrize("resource", ["api", SERVICE])
-def test_a_waiver_by_key_or_name_covers_the_service(pack, resource):
-    verdict = pack.verdict(edited(BREAKER_OFF), waived_config(waiver(resource)))
+def test_a_waiver_by_kind_and_key_covers_the_service(pack):
+    verdict = pack.verdict(edited(BREAKER_OFF), waived_config(waiver("service/api")))
     assert verdict.violations == ()
-    assert verdict.not_applicable == (("aws-ecs-service-circuit-breaker", SERVICE, "waived for prod-api-service until 2099-01-01: rollout tooling handles it"),)
+    assert verdict.not_applicable == (("aws-ecs-service-circuit-breaker", SERVICE, "waived for prod-api-service until 2027-01-31: rollout tooling handles it"),)
 
 
 def test_a_waiver_for_api_does_not_cover_api_admin(pack):
@@ -223,36 +226,36 @@ def test_a_waiver_for_api_does_not_cover_api_admin(pack):
         admin_service(stack)
         for name in (SERVICE, "prod-api-admin-service"):
             del stack[name]["props"]["deploymentCircuitBreaker"]
-    verdict = pack.verdict(edited(breaker_off_everywhere), waived_config(waiver("api")))
+    verdict = pack.verdict(edited(breaker_off_everywhere), waived_config(waiver("service/api")))
     assert verdict.summary() == [("aws-ecs-service-circuit-breaker", "mandatory", "prod-api-admin-service")]
 
 
 def test_a_stack_rule_waiver_follows_the_parent_chain(pack):
     spot = set_(SERVICE, "capacityProviderStrategies", [{"capacityProvider": "FARGATE_SPOT", "weight": 1}])
-    verdict = pack.verdict(edited(spot), waived_config(waiver("api", policy="aws-ecs-service-on-demand-share")))
+    verdict = pack.verdict(edited(spot), waived_config(waiver("service/api", policy="aws-ecs-service-on-demand-share")))
     assert verdict.violations == ()
-    assert verdict.not_applicable == (("aws-ecs-service-on-demand-share", "", "waived for prod-api-service until 2099-01-01: rollout tooling handles it"),)
+    assert verdict.not_applicable == (("aws-ecs-service-on-demand-share", "", "waived for prod-api-service until 2027-01-31: rollout tooling handles it"),)
 
 
 def test_an_expired_waiver_fails_and_covers_nothing(pack):
-    verdict = pack.verdict(edited(BREAKER_OFF), waived_config(waiver("api", expires="2020-01-31")))
+    verdict = pack.verdict(edited(BREAKER_OFF), waived_config(waiver("service/api", expires="2020-01-31")))
     assert verdict.summary() == [
         ("aws-ecs-service-circuit-breaker", "mandatory", SERVICE),
         ("aws-pack-waiver-valid", "mandatory", ""),
     ]
     expired = [v for v in verdict.violations if v.policy == "aws-pack-waiver-valid"][0]
-    assert "the waiver of aws-ecs-service-circuit-breaker for api expired on 2020-01-31" in expired.message
+    assert "the waiver of aws-ecs-service-circuit-breaker for service/api expired on 2020-01-31" in expired.message
 
 
 def test_an_expired_waiver_stays_mandatory_in_dev(pack):
     config = config_file("dev")
-    config["aws-pack-waiver-valid"]["allWaivers"] = [waiver("api", expires="2020-01-31")]
+    config["aws-pack-waiver-valid"]["allWaivers"] = [waiver("service/api", expires="2020-01-31")]
     verdict = pack.verdict(edited(), config)
     assert verdict.summary() == [("aws-pack-waiver-valid", "mandatory", "")]
 
 
 def test_a_waiver_of_an_unknown_policy_fails(pack):
-    verdict = pack.verdict(edited(), waived_config(waiver("api", policy="aws-ecs-service-made-up")))
+    verdict = pack.verdict(edited(), waived_config(waiver("service/api", policy="aws-ecs-service-made-up")))
     assert verdict.summary() == [("aws-pack-waiver-valid", "mandatory", "")]
     assert "the waiver names aws-ecs-service-made-up, which is not a policy of this pack" in verdict.violations[0].message
 

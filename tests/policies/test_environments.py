@@ -43,7 +43,7 @@ def test_the_prod_waiver_covers_exactly_the_reports_service(pack):
     verdict = pack.verdict(reference_plan("prod").resources, shipped_config("prod"))
     assert verdict.not_applicable == ((
         "aws-ecs-service-on-demand-share", "",
-        "waived for prod-reports-service until 2027-06-30: nightly report batch tolerates Spot interruption and reruns on failure",
+        "waived for prod-reports-service until 2027-05-15: nightly report batch tolerates Spot interruption and reruns on failure",
     ),)
 
 
@@ -60,7 +60,6 @@ def test_the_insecure_environment_fails_with_the_expected_violations(pack):
         ("aws-ecs-task-definition-read-only-root-filesystem", "mandatory", "prod-insecure-api-task-definition"),
         ("aws-iam-no-wildcard-resources", "mandatory", "prod-insecure-api-task-policy"),
         ("aws-lb-access-logs", "mandatory", "prod-insecure-alb"),
-        ("aws-lb-deletion-protection", "mandatory", "prod-insecure-alb"),
         ("aws-lb-https-only", "mandatory", "prod-insecure-alb"),
         ("aws-lb-https-only", "mandatory", "prod-insecure-alb"),
         ("aws-lb-https-only", "mandatory", "prod-insecure-alb"),

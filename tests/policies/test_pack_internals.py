@@ -51,11 +51,11 @@ def test_struct_conversion_defers_non_finite_numbers_to_message_to_dict(number):
 
 def test_settings_cached_by_identity_of_the_config_values():
     rule = RULES_BY_NAME["aws-ecs-service-circuit-breaker"]
-    config = {"environment": "prod", "production": True, "ownerKeys": ["api"], "waivers": []}
+    config = {"environment": "prod", "production": True, "componentKeys": {"service": ["api"]}, "waivers": []}
     first = rule.settings(dict(config))  # the SDK hands out config.copy() per call
     assert rule.settings(dict(config)) is first
     # New objects (a new Configure) parse again, and equal values give equal settings.
-    fresh = {"environment": "prod", "production": True, "ownerKeys": ["api"], "waivers": []}
+    fresh = {"environment": "prod", "production": True, "componentKeys": {"service": ["api"]}, "waivers": []}
     assert rule.settings(fresh) is not first and rule.settings(fresh) == first
     changed = {**config, "production": False}
     assert rule.settings(changed).production is False

@@ -1,6 +1,9 @@
 """Exit statuses of `run.py plan` and `run.py review diff`, through a subprocess as CI runs
 them: 0 done, 2 bad input, 3 an unreadable ref or file, 4 a mandatory policy violation
-remains (after the full report), 0 again with `--policy report-only`."""
+remains (after the full report), 0 again with `--policy report-only`.
+
+A subprocess judges on the real date (configs/clock.py), so these use environments without
+waivers: their statuses do not change as days pass."""
 
 from __future__ import annotations
 
@@ -58,7 +61,7 @@ def test_plan_report_only_prints_the_same_report_and_exits_0(project_with_an_ins
 
 
 def test_diff_whose_head_violates_exits_4_and_report_only_exits_0():
-    args = ("review", "diff", "--files", "configs/prod.yaml", str(INSECURE), "--format", "json")
+    args = ("review", "diff", "--files", "configs/staging.yaml", str(INSECURE), "--format", "json")
     enforced, reported = run(*args), run(*args, "--policy", "report-only")
     assert (enforced.returncode, reported.returncode) == (4, 0), enforced.stderr
     assert '"passed": false' in enforced.stdout and enforced.stdout == reported.stdout
@@ -66,20 +69,20 @@ def test_diff_whose_head_violates_exits_4_and_report_only_exits_0():
 
 def test_diff_that_removes_the_violations_exits_0():
     # Only the head (what would ship) decides: a base that fails does not fail the change.
-    result = run("review", "diff", "--files", str(INSECURE), "configs/prod.yaml")
+    result = run("review", "diff", "--files", str(INSECURE), "configs/staging.yaml")
     assert result.returncode == 0, result.stderr
     assert "Policy verdict after the change: PASS (0 mandatory" in result.stdout
 
 
 def test_without_the_pack_nothing_is_judged_and_the_status_is_0():
-    result = run("review", "diff", "--files", "configs/prod.yaml", str(INSECURE), "--no-policy")
+    result = run("review", "diff", "--files", "configs/staging.yaml", str(INSECURE), "--no-policy")
     assert result.returncode == 0, result.stderr
 
 
 def test_bad_input_exits_2_even_with_report_only(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text(INSECURE.read_text().replace("cidr: 10.40.0.0/16", "cidr: 10.40.0.1/16"))
-    result = run("review", "diff", "--files", "configs/prod.yaml", str(broken), "--policy", "report-only")
+    result = run("review", "diff", "--files", "configs/staging.yaml", str(broken), "--policy", "report-only")
     assert result.returncode == 2
     assert "network.cidr" in result.stderr and "Traceback" not in result.stderr
 

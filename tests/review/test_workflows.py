@@ -86,7 +86,19 @@ def test_the_real_preview_runs_only_with_credentials_and_the_pack():
     assert preview["if"] == "vars.AWS_ROLE_ARN != ''"
     assert preview["with"]["command"] == "preview"
     assert preview["with"]["policyPacks"] == "policies"
-    assert preview["with"]["policyPackConfigs"] == "policies/config/${{ matrix.environment }}.json"
+    assert preview["with"]["policyPackConfigs"] == "${{ runner.temp }}/policy-config.json"
+    generate = steps[steps.index(preview) - 1]
+    assert generate["run"] == 'python3 run.py policy-config "$ENVIRONMENT" -o "$RUNNER_TEMP/policy-config.json"'
+    assert generate["env"] == {"ENVIRONMENT": "${{ matrix.environment }}"} and generate["if"] == preview["if"]
+
+
+def test_pulumi_up_generates_the_policy_config_of_its_environment_first():
+    steps = load("pulumi-up.yml")["jobs"]["up"]["steps"]
+    up = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions"))
+    generate = steps[steps.index(up) - 1]
+    assert generate["run"] == 'python3 run.py policy-config "$ENVIRONMENT" -o "$RUNNER_TEMP/policy-config.json"'
+    assert generate["env"] == {"ENVIRONMENT": "${{ inputs.environment }}"}
+    assert up["with"]["policyPackConfigs"] == "${{ runner.temp }}/policy-config.json"
 
 
 def test_main_deploys_tier_by_tier_with_the_environments_of_a_tier_in_parallel():

@@ -1,0 +1,168 @@
+"""Rules about what runs inside a task: sidecars (and, as they land, volumes, jobs, Service
+Connect, queue scaling and GPUs). Kept apart from configs/checks.py, which the loader runs
+first; each check yields (YAML path, message) like those.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Iterator, Optional
+
+from configs.checks import SECRET_LOOKING_NAME
+from configs.errors import excerpt
+from configs.model import EnvironmentConfig, HealthCheck, Task
+
+Problem = tuple[tuple, str]
+
+# What the sidecars must leave the main container: a sidecar that takes nearly all of the task
+# starves the application it serves. 128 CPU units (1/8 vCPU) and 128 MiB are the smallest
+# Fargate-era sizes any of our reference applications starts in.
+MAIN_CONTAINER_MIN_CPU = 128
+MAIN_CONTAINER_MIN_MEMORY = 128
+
+# ECS refuses these conditions on an essential container: it must exit for them to be met.
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html
+EXIT_CONDITIONS = ("COMPLETE", "SUCCESS")
+
+
+def task_sections(config: EnvironmentConfig) -> Iterator[tuple[tuple, Task, Optional[HealthCheck], Optional[int]]]:
+    """Every task of the environment with its YAML path, its main container's health check and
+    port: the services' (jobs join them when they land)."""
+    for key, service in config.services.items():
+        yield ("services", key), service, service.health_check, service.port
+
+
+def check_sidecars(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    for path, task, health_check, port in task_sections(config):
+        main = path[-1]
+        yield from _sidecar_names_and_ports(path, task, main, port)
+        yield from _dependencies(path, task, main, health_check)
+        yield from _carve_out(path, task)
+        for name, sidecar in task.sidecars.items():
+            here = path + ("sidecars", name)
+            repository = sidecar.image.repository
+            if repository is not None and repository not in config.registry.repositories:
+                yield here + ("image", "repository"), (
+                    f"{repository!r} is not in registry.repositories "
+                    f"({', '.join(sorted(config.registry.repositories)) or 'none declared'}); declare it or use image.uri"
+                )
+            for variable in sidecar.environment:
+                if SECRET_LOOKING_NAME.search(variable):
+                    yield here + ("environment", variable), (
+                        f"{variable} looks like a credential; plain environment values show in the console and "
+                        "task definition, so move it to secrets"
+                    )
+                if variable in sidecar.secrets:
+                    yield here + ("environment", variable), f"{variable} is also in secrets; keep one"
+
+
+def check_images_reachable(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """With `nat: none` the tasks reach nothing but the VPC endpoints: a sidecar image can come
+    only from ECR in this region (the ecr.dkr endpoint), never from Docker Hub or public.ecr.aws.
+    (Main images are not judged here yet: the review's scenarios add public main images to dev.)"""
+    if config.network.nat != "none":
+        return
+    for path, task, _check, _port in task_sections(config):
+        for name, sidecar in task.sidecars.items():
+            uri = sidecar.image.uri
+            if uri is not None and not _regional_ecr(uri, config.aws.region):
+                yield path + ("sidecars", name, "image", "uri"), (
+                    f"{excerpt(uri)} is outside ECR in {config.aws.region}, and with network.nat: none the tasks "
+                    "reach only the VPC endpoints; mirror it into a registry.repositories entry (or an ECR pull-through "
+                    "cache) or give the network a NAT gateway"
+                )
+
+
+def _regional_ecr(uri: str, region: str) -> bool:
+    host = uri.split("/", 1)[0]
+    return host.endswith(f".dkr.ecr.{region}.amazonaws.com") or host.endswith(f".dkr.ecr.{region}.amazonaws.com.cn")
+
+
+def _sidecar_names_and_ports(path: tuple, task: Task, main: str, port: Optional[int]) -> Iterator[Problem]:
+    # The containers of an awsvpc task share one network namespace: two cannot bind one port.
+    ports: dict[int, str] = {port: main} if port is not None else {}
+    for name, sidecar in task.sidecars.items():
+        if name == main:
+            yield path + ("sidecars", name), (
+                f"{name!r} is the main container's name (the {path[0][:-1]}'s key); rename the sidecar"
+            )
+        if sidecar.port is not None:
+            owner = ports.setdefault(sidecar.port, name)
+            if owner != name:
+                yield path + ("sidecars", name, "port"), (
+                    f"port {sidecar.port} is already used by {owner}; containers of a task share its network, "
+                    "so pick another port"
+                )
+
+
+def _dependencies(path: tuple, task: Task, main: str, health_check: Optional[HealthCheck]) -> Iterator[Problem]:
+    containers = [main, *(name for name in task.sidecars if name != main)]
+    for name, sidecar in task.sidecars.items():
+        for target, condition in sidecar.depends_on.items():
+            here = path + ("sidecars", name, "depends_on", target)
+            if target == name:
+                yield here, "a container cannot wait for itself; remove this entry"
+            elif target not in containers:
+                yield here, f"{target!r} is not a container of this task; containers: {', '.join(containers)}"
+            elif condition in EXIT_CONDITIONS and (target == main or task.sidecars[target].essential):
+                yield here, (
+                    f"{condition} waits for {target} to exit, and ECS refuses it on an essential container; "
+                    f"set sidecars.{target}.essential: false or wait for START"
+                )
+            elif condition == "HEALTHY" and not (target == main and health_check is not None and health_check.command):
+                yield here, (
+                    f"HEALTHY needs a container health check and {target} has none; "
+                    + ("set health_check.command" if target == main else "wait for START")
+                )
+    cycle = _dependency_cycle(task)
+    if cycle:
+        yield path + ("sidecars", cycle[0], "depends_on"), (
+            f"the sidecars wait for each other in a circle ({' -> '.join(cycle)}); no container would start"
+        )
+
+
+def _dependency_cycle(task: Task) -> list[str]:
+    """The first cycle among the sidecars' depends_on (the main container waits for none)."""
+    edges = {
+        name: [t for t in sidecar.depends_on if t in task.sidecars and t != name]  # waiting for itself: reported apart
+        for name, sidecar in task.sidecars.items()
+    }
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> list[str]:
+        if state.get(name) == 1:
+            return trail[trail.index(name):] + [name]
+        if state.get(name) == 2:
+            return []
+        state[name] = 1
+        for target in edges[name]:
+            found = visit(target, trail + [name])
+            if found:
+                return found
+        state[name] = 2
+        return []
+
+    for name in sorted(edges):
+        found = visit(name, [])
+        if found:
+            return found
+    return []
+
+
+def _carve_out(path: tuple, task: Task) -> Iterator[Problem]:
+    if not task.sidecars:
+        return
+    if task.main_cpu < MAIN_CONTAINER_MIN_CPU:
+        yield path + ("sidecars",), (
+            f"the sidecars reserve {task.cpu - task.main_cpu} of the task's {task.cpu} CPU units, leaving the main "
+            f"container {task.main_cpu}; it needs at least {MAIN_CONTAINER_MIN_CPU}: raise cpu or lower the sidecars' cpu"
+        )
+    if task.main_memory < MAIN_CONTAINER_MIN_MEMORY:
+        yield path + ("sidecars",), (
+            f"the sidecars reserve {task.memory - task.main_memory} of the task's {task.memory} MiB, leaving the main "
+            f"container {task.main_memory}; it needs at least {MAIN_CONTAINER_MIN_MEMORY} MiB: raise memory or lower "
+            "the sidecars' memory"
+        )
+
+
+WORKLOAD_CHECKS = (check_sidecars, check_images_reachable)
