@@ -24,6 +24,7 @@ from .iam_meaning import (
     policy_statements,
     principal_entries,
     role_handover_problems,
+    warm_up,
     wildcard_resource_problems,
 )
 
@@ -300,6 +301,8 @@ def names_referenced(resource: str, referenced: set[str]) -> bool:
         return False
     return any(fnmatch.fnmatchcase(ref, identity) for ref in referenced)
 
+
+warm_up()  # the action table is read at import, once per pack process
 
 RULES = [
     ResourceRule(

@@ -40,6 +40,11 @@ def _table() -> dict:
     return json.loads(TABLE.read_text())
 
 
+def warm_up() -> None:
+    """Reads the action table now (the pack calls this at import, outside the per-resource time)."""
+    _table()
+
+
 @functools.cache
 def service_actions(service: str) -> dict[str, Action]:
     """lower-case action name -> Action, for one service prefix ({} for an unknown prefix)."""

@@ -13,7 +13,7 @@ from typing import Any, Optional
 from .ecs_task_definition import SECRET_NAME_PATTERN, TASK_DEFINITION
 from .framework import ResourceRule, Settings
 from .helpers import as_list, container_definitions, container_label, get, json_value
-from .secret_values import user_data_text, value_problem
+from .secret_values import user_data_text, value_problem, warm_up
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"
@@ -129,3 +129,5 @@ RULES = [
         option_schema={"secretNamePattern": {"type": "string", "description": "Regex of secret-looking variable names."}},
     ),
 ]
+
+warm_up()  # at import: the pack process starts once, then judges every resource

@@ -92,6 +92,12 @@ def value_problem(value: str, name: Optional[str] = None) -> Optional[str]:
     return None
 
 
+def warm_up() -> None:
+    """Builds the detectors once, at the pack's start-up rather than on its first resource."""
+    _detectors()
+    _entropy()
+
+
 def user_data_text(value: str) -> str:
     """Launch templates carry user data base64-encoded; instances may carry it as text."""
     compact = re.sub(r"\s+", "", value)
