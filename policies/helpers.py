@@ -194,26 +194,6 @@ def as_list(value: Any) -> list:
     return list(value) if isinstance(value, list) else [value]
 
 
-def statements(document: Any) -> list[dict]:
-    """The statements of an IAM-style policy document (string or data)."""
-    doc = json_value(document) or {}
-    return [s for s in as_list(doc.get("Statement")) if isinstance(s, dict)]
-
-
-def allows(statement: Mapping) -> bool:
-    return statement.get("Effect", "Allow") == "Allow"
-
-
-def principals(statement: Mapping) -> list[tuple[str, str]]:
-    """(kind, value) pairs of a statement's Principal; '*' alone is ('*', '*')."""
-    principal = statement.get("Principal")
-    if principal == "*":
-        return [("*", "*")]
-    if isinstance(principal, Mapping):
-        return [(kind, value) for kind, values in principal.items() for value in as_list(values)]
-    return []
-
-
 def tail(urn_or_name: str) -> str:
     """The logical name at the end of a URN (`...::prod-api`), or the input when it is a name."""
     return urn_or_name.rsplit("::", 1)[-1]
