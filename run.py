@@ -6,6 +6,7 @@
     python3 run.py environments # the environments CI runs (JSON: environment, region, tier)
     python3 run.py policy-config ENV [-o FILE]   # the --policy-pack-config of any environment
     python3 run.py ci-role ENV  # the deploy role's ARN and app-deploy.yml's inputs
+    python3 run.py prices refresh eu-west-1   # rebuild a price table from the AWS Price List API (needs credentials)
 
 The first call creates .venv and installs requirements-dev.txt; later calls reuse it until a
 requirements file changes (a hash of them is kept in .venv/requirements.sha256).
@@ -29,6 +30,7 @@ REQUIREMENTS = ("requirements.txt", "requirements-dev.txt", "policies/requiremen
 COMMANDS = {
     "plan": ["-m", "review", "plan"],
     "review": ["-m", "review"],
+    "prices": ["-m", "review.prices"],  # prices refresh REGION: rebuild a price table from the AWS Price List API
     "test": ["-m", "pytest", "-q"],
     "environments": ["-m", "pipeline", "environments"],
     "policy-config": ["-m", "policies.config_gen"],

@@ -141,11 +141,13 @@ def container_definition(
         # gets the rest (its memory is a hard limit, as the sidecars' are).
         definition["cpu"] = task.main_cpu
         definition["memory"] = task.main_memory
-    if exec_enabled and task.read_only_root_filesystem:
-        definition["mountPoints"] = [
-            {"sourceVolume": volume, "containerPath": path, "readOnly": False}
-            for volume, path in EXEC_WRITABLE_PATHS.items()
-        ]
+    exec_mounts = [
+        {"sourceVolume": volume, "containerPath": path, "readOnly": False}
+        for volume, path in EXEC_WRITABLE_PATHS.items()
+        if exec_enabled and task.read_only_root_filesystem
+    ]
+    if task.volumes or exec_mounts:
+        definition["mountPoints"] = [*volume_mounts(task), *exec_mounts]
     if task.user is not None:
         definition["user"] = task.user
     if task.command is not None:
@@ -165,7 +167,8 @@ def container_definition(
 
 
 def sidecar_definition(
-    *, name: str, sidecar: Sidecar, image: str, log_group: str, region: str, secrets: dict[str, str]
+    *, name: str, sidecar: Sidecar, image: str, log_group: str, region: str, secrets: dict[str, str],
+    mounts: Optional[list[dict[str, Any]]] = None,
 ) -> dict[str, Any]:
     """One sidecar: the main container's hardening (read-only root, no privilege, no Linux
     capability, its own non-root user), logs in the task's group under its own stream prefix."""
@@ -192,6 +195,8 @@ def sidecar_definition(
         ]
     if sidecar.command is not None:
         definition["command"] = list(sidecar.command)
+    if mounts:
+        definition["mountPoints"] = mounts  # the task's volumes: shared by every container
     return definition
 
 
@@ -220,10 +225,17 @@ def _hardening(read_only_root: bool, exec_enabled: bool) -> dict[str, Any]:
 
 
 def task_volumes(task: TaskConfig, exec_enabled: bool) -> list[str]:
-    """Names of the task's empty volumes (only ECS Exec's writable paths today)."""
-    if exec_enabled and task.read_only_root_filesystem:
-        return list(EXEC_WRITABLE_PATHS)
-    return []
+    """Names of the task's empty volumes: the declared ones, then ECS Exec's writable paths."""
+    exec_paths = list(EXEC_WRITABLE_PATHS) if exec_enabled and task.read_only_root_filesystem else []
+    return [*sorted(task.volumes), *exec_paths]
+
+
+def volume_mounts(task: TaskConfig) -> list[dict[str, Any]]:
+    """The declared volumes as mount points; every container of the task mounts them."""
+    return [
+        {"sourceVolume": name, "containerPath": volume.path, "readOnly": volume.read_only}
+        for name, volume in sorted(task.volumes.items())
+    ]
 
 
 def cpu_architecture(architecture: str) -> str:
@@ -273,6 +285,11 @@ class Task(pulumi.ComponentResource):
             volumes=[
                 aws.ecs.TaskDefinitionVolumeArgs(name=volume) for volume in task_volumes(args.task, args.exec_enabled)
             ],
+            ephemeral_storage=(
+                aws.ecs.TaskDefinitionEphemeralStorageArgs(size_in_gib=args.task.ephemeral_storage)
+                if args.task.ephemeral_storage is not None
+                else None
+            ),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -356,7 +373,7 @@ def container_definitions(args: TaskArgs, log_group_name_: pulumi.Input[str]) ->
         sidecars = [
             sidecar_definition(
                 name=name, sidecar=task.sidecars[name], image=sidecar_image, log_group=log_group_,
-                region=facts.region, secrets=sidecar_secrets[name],
+                region=facts.region, secrets=sidecar_secrets[name], mounts=volume_mounts(task),
             )
             for name, sidecar_image in zip(sidecar_names, sidecar_images)
         ]

@@ -62,3 +62,37 @@ INTERFACE_ENDPOINTS: tuple[str, ...] = (
     "ecs", "ecs-agent", "ecs-telemetry", "sts", "kms",
 )
 KNOWN_ENDPOINTS: tuple[str, ...] = GATEWAY_ENDPOINTS + INTERFACE_ENDPOINTS
+
+# Pulumi autonames a resource `<logical name>-<7 random characters>`: 8 more than the name.
+PULUMI_AUTONAME_SUFFIX = 8
+IAM_ROLE_NAME_MAX = 64
+
+# Application Load Balancer quotas and condition limits.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+ALB_RULES_MAX = 100  # rules per load balancer, not counting default rules
+ALB_TARGET_GROUPS_MAX = 100  # target groups per load balancer
+ALB_PATH_PATTERN_MAX = 128
+ALB_HOST_PATTERN_MAX = 128
+# "Your load balancer subnets must have at least 8 free IP addresses" (ALB docs, Subnets).
+ALB_FREE_ADDRESSES_PER_SUBNET = 8
+# AWS reserves the first four and the last address of every subnet.
+SUBNET_RESERVED_ADDRESSES = 5
+
+# RegisterTaskDefinition: container definitions together at most 64 KiB.
+CONTAINER_DEFINITION_MAX_BYTES = 65536
+
+# Share of installed memory the ECS agent registers for tasks: an m4.large's 8192 MiB registers
+# as 7985 MiB (kernel and platform overhead, AWS's example in "Reserving Amazon ECS Linux
+# container instance memory"); this platform sets no ECS_RESERVED_MEMORY on top.
+ECS_REGISTERED_MEMORY_FRACTION = 7985 / 8192
+
+# Zone letters per region (DescribeAvailabilityZones, opt-in Local Zones excluded), as of
+# 2026; the plan still checks the zones AWS returns. A region outside this table is not judged.
+REGION_ZONES: dict[str, str] = {
+    "us-east-1": "abcdef", "us-east-2": "abc", "us-west-1": "abc", "us-west-2": "abcd",
+    "ca-central-1": "abd", "sa-east-1": "abc",
+    "eu-west-1": "abc", "eu-west-2": "abc", "eu-west-3": "abc", "eu-central-1": "abc",
+    "eu-central-2": "abc", "eu-north-1": "abc", "eu-south-1": "abc", "eu-south-2": "abc",
+    "ap-south-1": "abc", "ap-southeast-1": "abc", "ap-southeast-2": "abc", "ap-northeast-1": "acd",
+    "ap-northeast-2": "abcd", "ap-northeast-3": "abc", "ap-east-1": "abc",
+}

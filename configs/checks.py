@@ -15,8 +15,9 @@ from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.errors import excerpt
 from configs.endpoints import required_endpoints
 from configs.checks_delivery import DELIVERY_CHECKS
+from configs.limit_checks import LIMIT_CHECKS
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
-from configs.strategy import SPOT_ARM64, capacity_problems, capacity_strategy_problems
+from configs.strategy import capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
 from policies.iam_meaning import action_pattern_problem, role_handover_problems, wildcard_resource_problems
 from policies.iam_meaning import known_service, parse_arn as iam_arn
@@ -37,7 +38,7 @@ MAX_TAGS = 50
 
 
 def run_checks(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
-    for check in (*CHECKS, *_workload_checks()):
+    for check in (*CHECKS, *LIMIT_CHECKS, *_workload_checks()):
         yield from check(config, today)
 
 
@@ -137,8 +138,7 @@ def check_strategies(config: EnvironmentConfig, _today: datetime.date) -> Iterat
 
 
 def _strategy_problems(config: EnvironmentConfig, strategy: list[StrategyEntry], path: tuple) -> Iterator[Problem]:
-    """The shared strategy rules (configs/strategy.py), placed at this strategy's YAML path.
-    Fargate Spot on arm64 is judged by check_service_placement, at the service's architecture."""
+    """The shared strategy rules (configs/strategy.py), placed at this strategy's YAML path."""
     for relative, message in capacity_strategy_problems(strategy, config.cluster.capacity):
         yield path + relative, message
 
@@ -154,9 +154,6 @@ def check_service_placement(config: EnvironmentConfig, _today: datetime.date) ->
                 f"{service.architecture} does not match its EC2 capacity ({', '.join(sorted(ec2_arch))}); "
                 "remove architecture, it follows the provider"
             )
-        uses_spot = any(entry.provider == "fargate_spot" for entry in strategy)
-        if uses_spot and service.architecture == "arm64":
-            yield ("services", name, "architecture"), SPOT_ARM64
         if not on_ec2:
             yield from _fargate_size(name, service.cpu, service.memory)
 

@@ -10,6 +10,7 @@ import copy
 import datetime
 import difflib
 import functools
+import logging
 import os
 import sys
 import types
@@ -23,11 +24,13 @@ from pydantic import BaseModel
 
 from configs import clock, governance
 from configs.checks import run_checks
+from configs.limit_checks import unknown_instance_types
 from configs.errors import ConfigError, ConfigIssue, excerpt
 from configs.model import PATTERN_HINTS, EnvironmentConfig
 from configs.yaml_source import Source, YamlPath, deep_merge, format_path, read_yaml
 
 CONFIG_DIR = Path(__file__).resolve().parent
+LOG = logging.getLogger("configs")
 
 
 def config_path(environment: str) -> Path:
@@ -140,9 +143,16 @@ def validate(source: Source, *, stack: Optional[str], today: datetime.date) -> E
     if stack is not None and config.environment != stack:
         problems.append((("environment",), f"{config.environment!r} does not match the stack {stack!r}; "
                          f"stack {stack} reads configs/{stack}.yaml, whose environment must be {stack!r}"))
-    problems = [(path, message) for path, message in problems if not set_aside.explains(path, message)]
+    # A value the YAML layer refused (an invisible character) is reported once, by that layer.
+    problems = [
+        (path, message) for path, message in problems
+        if not set_aside.explains(path, message) and format_path(path) not in reported
+    ]
     if problems or source.issues or schema_issues or governance_issues:
         raise ConfigError(source.issues + schema_issues + governance_issues + [_issue_at(source, path, message) for path, message in problems])
+    for path, message in unknown_instance_types(config):
+        # Accepted: AWS adds instance types faster than the table grows. Logged to stderr.
+        LOG.warning("warning: %s", _issue_at(source, path, message))
     return config
 
 

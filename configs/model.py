@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import re
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -54,7 +55,9 @@ INSTANCE_TYPE_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 MATCHER_PATTERN = r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$"
 BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 SSL_POLICY_PATTERN = r"^ELBSecurityPolicy-[A-Za-z0-9-]+$"
+CONTAINER_PATH_PATTERN = r"^/[^\s]*$"
 PATTERN_HINTS: dict[str, str] = {
+    CONTAINER_PATH_PATTERN: "use an absolute path inside the container, such as /tmp",
     KEY_PATTERN: "use 1-40 lowercase letters, digits and hyphens, starting with a letter",
     PROVIDER_PATTERN: "use fargate, fargate_spot or the name of a cluster.capacity.ec2 provider",
     ENVIRONMENT_PATTERN: "use 1-20 lowercase letters, digits and hyphens, starting with a letter",
@@ -295,7 +298,7 @@ class StrategyEntry(Strict):
 
 class Capacity(Strict):
     fargate: Bool = Field(default=True, description="Attach the FARGATE capacity provider.")
-    fargate_spot: Bool = Field(default=True, description="Attach FARGATE_SPOT (x86_64 only, no on-demand fallback).")
+    fargate_spot: Bool = Field(default=True, description="Attach FARGATE_SPOT (x86_64 and arm64; no on-demand fallback).")
     ec2: dict[Key, Ec2Provider] = Field(default_factory=dict, description="Auto Scaling group capacity providers by name.")
 
 
@@ -345,6 +348,35 @@ class LoadBalancer(Strict):
 # --------------------------------------------------------------------------------------------
 
 
+# The image reference grammar of the distribution project (what Docker and ECS parse):
+# [registry[:port]/]name[/name...][:tag][@sha256:<64 hex>], names in lowercase.
+# https://github.com/distribution/reference/blob/main/reference.go
+_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+IMAGE_TAG_RULE = "use 1-128 letters, digits, _ . and -, not starting with . or -"
+IMAGE_REFERENCE = re.compile(
+    rf"(?:(?P<domain>{_DOMAIN})/)?(?P<name>{_COMPONENT}(?:/{_COMPONENT})*)"
+    rf"(?::(?P<tag>{IMAGE_TAG.pattern}))?(?:@(?P<digest>sha256:[a-f0-9]{{64}}))?"
+)
+
+
+def _reference_problem(value: str) -> str:
+    """The first rule a text that is not an image reference breaks, as the fix."""
+    if any(char.isspace() for char in value):
+        return "remove the white space"
+    name, _, digest = value.partition("@")
+    if digest and not re.fullmatch(r"sha256:[a-f0-9]{64}", digest):
+        return "a digest is @sha256: and 64 lowercase hex digits"
+    path = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+    tag = name[len(path) + 1:] if len(name) > len(path) else ""
+    if tag and not IMAGE_TAG.fullmatch(tag):
+        return f"the tag {excerpt(tag)} breaks the tag rules: {IMAGE_TAG_RULE}"
+    if re.search(r"[A-Z]", path.split("/", 1)[1] if "/" in path else path):
+        return "repository names are lowercase"
+    return "write [registry/]name:tag or [registry/]name@sha256:<64 hex digits>, names in lowercase"
+
+
 class Image(Strict):
     repository: Optional[Key] = Field(default=None, description="A key of registry.repositories.")
     tag: Optional[NonEmptyText] = Field(default=None, description="An immutable tag; never `latest`.")
@@ -355,6 +387,8 @@ class Image(Strict):
     def _not_latest(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and value.lower() == "latest":
             raise ValueError("`latest` is mutable and cannot be rolled back; use a version tag such as v1.4.2")
+        if value is not None and not IMAGE_TAG.fullmatch(value):
+            raise ValueError(f"{excerpt(value)} is not an image tag; {IMAGE_TAG_RULE}")
         return value
 
     @field_validator("uri")
@@ -362,12 +396,14 @@ class Image(Strict):
     def _pinned_uri(cls, value: Optional[str]) -> Optional[str]:
         if value is None:
             return value
-        if "@sha256:" in value:
+        reference = IMAGE_REFERENCE.fullmatch(value)
+        if reference is None:
+            raise ValueError(f"{excerpt(value)} is not an image reference; {_reference_problem(value)}")
+        if reference["digest"]:
             return value
-        name, _, tag = value.rpartition(":")
-        if not name or "/" in tag:
+        if not reference["tag"]:
             raise ValueError(f"{excerpt(value)} has no tag; pin a version tag or an @sha256 digest")
-        if tag.lower() == "latest":
+        if reference["tag"].lower() == "latest":
             raise ValueError("`latest` is mutable and cannot be rolled back; pin a version tag or an @sha256 digest")
         return value
 
@@ -673,6 +709,17 @@ class Sidecar(Strict):
     command: Optional[list[str]] = None
 
 
+ContainerPath = Annotated[str, StringConstraints(pattern=CONTAINER_PATH_PATTERN, max_length=4096)]
+
+
+class Volume(Strict):
+    """A path writable under a read-only root: scratch space on the task's own storage (gone
+    with the task), mounted at the same path in every container of the task."""
+
+    path: ContainerPath = Field(description="Where the volume is mounted in each container of the task.")
+    read_only: Bool = Field(default=False, description="Mount it read-only.")
+
+
 class Task(Strict):
     """What services and jobs share: one task definition (its containers, roles and logs).
 
@@ -702,6 +749,12 @@ class Task(Strict):
     sidecars: dict[Key, Sidecar] = Field(
         default_factory=dict,
         description="More containers in the same task; their cpu/memory are carved out of the task's.",
+    )
+    volumes: dict[Key, Volume] = Field(
+        default_factory=dict, description="Writable paths (task storage) under the read-only root, by name."
+    )
+    ephemeral_storage: Optional[Annotated[Int, Field(ge=21, le=200)]] = Field(
+        default=None, description="GiB of Fargate task storage, 21-200 (Fargate's default without it: 20)."
     )
 
     @field_validator("user")

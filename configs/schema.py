@@ -1,8 +1,11 @@
 """The JSON Schema of the environment file, generated from the pydantic model.
 
-`python -m configs.schema` writes configs/environment.schema.json, which the YAML files name in
-their `# yaml-language-server: $schema=environment.schema.json` comment so editors complete
-keys and flag wrong ones as you type. `--check` exits 1 when the checked-in file is stale.
+`python -m configs.schema` writes configs/environment.schema.json, which a complete environment
+file names in its `# yaml-language-server: $schema=environment.schema.json` comment so editors
+complete keys and flag wrong ones as you type, and configs/environment.layered.schema.json, the
+same schema with nothing required, which a layered file (one that `extends` another, or is
+extended) names instead: alone it is partial, and "'image' is a required property" would be a
+false error there. `--check` exits 1 when a checked-in file is stale.
 The schema covers field-level rules; cross-field rules (strategies, subnets, references) are
 only in the loader, which stays the authority.
 """
@@ -17,6 +20,7 @@ from typing import Any, Optional
 from configs.model import EnvironmentConfig
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "environment.schema.json"
+LAYERED_SCHEMA_PATH = SCHEMA_PATH.with_name("environment.layered.schema.json")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -30,24 +34,46 @@ def environment_schema() -> dict[str, Any]:
     }
 
 
-def render() -> str:
-    return json.dumps(environment_schema(), indent=2, ensure_ascii=False) + "\n"
+def layered_schema() -> dict[str, Any]:
+    """The schema of one layer: every key as in environment_schema(), none required, since the
+    required ones may come from the file it extends (or the file that extends it)."""
+    return {
+        **_without_required(environment_schema()),
+        "title": "ECS platform environment layer (a file that extends or is extended; nothing required)",
+    }
+
+
+def _without_required(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _without_required(value) for key, value in node.items() if key != "required"}
+    if isinstance(node, list):
+        return [_without_required(item) for item in node]
+    return node
+
+
+def render(document: Optional[dict[str, Any]] = None) -> str:
+    return json.dumps(environment_schema() if document is None else document, indent=2, ensure_ascii=False) + "\n"
+
+
+def rendered_files() -> dict[Path, str]:
+    return {SCHEMA_PATH: render(), LAYERED_SCHEMA_PATH: render(layered_schema())}
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    text = render()
+    files = rendered_files()
     if args == ["--check"]:
-        current = SCHEMA_PATH.read_text() if SCHEMA_PATH.exists() else ""
-        if current != text:
-            print(f"{SCHEMA_PATH.name} is stale; run: python -m configs.schema", file=sys.stderr)
+        stale = [path.name for path, text in files.items() if not path.exists() or path.read_text() != text]
+        if stale:
+            print(f"{', '.join(stale)} stale; run: python -m configs.schema", file=sys.stderr)
             return 1
         return 0
     if args:
         print("usage: python -m configs.schema [--check]", file=sys.stderr)
         return 2
-    SCHEMA_PATH.write_text(text)
-    print(f"wrote {SCHEMA_PATH}")
+    for path, text in files.items():
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0
 
 

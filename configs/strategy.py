@@ -11,14 +11,12 @@ https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderSt
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional, Protocol, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from configs.aws_limits import FARGATE_PROVIDERS, STRATEGY_MAX_BASE, STRATEGY_MAX_WEIGHT
 
 # (path relative to the strategy, message); the path holds list indices and field names.
 StrategyProblem = tuple[tuple, str]
-
-SPOT_ARM64 = "FARGATE_SPOT runs x86_64 only; use x86_64 or on-demand FARGATE"
 
 # AWS reserves these prefixes for capacity provider names (CreateCapacityProvider); an EC2
 # provider's key becomes part of its name.
@@ -38,13 +36,14 @@ def strategy_problems(
     *,
     fargate: Iterable[str],
     ec2: Mapping[str, str],
-    architecture: Optional[str] = None,
 ) -> list[StrategyProblem]:
     """Every rule a capacity-provider strategy breaks, in a stable order.
 
     fargate: the declared Fargate provider keys (fargate, fargate_spot); ec2: the declared EC2
-    provider keys with their architecture; architecture: the task's CPU architecture when known
-    (a service's), None where it follows the providers (the cluster's default strategy).
+    provider keys with their architecture. Fargate Spot runs x86_64 and arm64 alike (ARM64
+    on platform version 1.4.0 or later, which LATEST is), so the task's architecture does not
+    matter here.
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
     """
     fargate = [key for key in FARGATE_PROVIDERS if key in set(fargate)]
     declared = fargate + list(ec2)
@@ -81,24 +80,15 @@ def strategy_problems(
     architectures = {ec2[entry.provider] for entry in strategy if entry.provider in ec2}
     if len(architectures) > 1:
         problems.append(((), "mixes x86_64 and arm64 EC2 providers; one task definition has one architecture"))
-    # Fargate Spot has no arm64 (Graviton) capacity: such tasks would never be placed.
-    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
-    effective = {architecture} if architecture else architectures
-    for index, entry in enumerate(strategy):
-        if entry.provider == "fargate_spot" and "arm64" in effective:
-            problems.append(((index, "provider"), SPOT_ARM64))
     return problems
 
 
-def capacity_strategy_problems(
-    strategy: Sequence[Entry], capacity: Any, architecture: Optional[str] = None
-) -> list[StrategyProblem]:
+def capacity_strategy_problems(strategy: Sequence[Entry], capacity: Any) -> list[StrategyProblem]:
     """strategy_problems with the declared providers read from a configs.model.Capacity."""
     return strategy_problems(
         strategy,
         fargate=[key for key in FARGATE_PROVIDERS if getattr(capacity, key)],
         ec2={key: provider.architecture for key, provider in capacity.ec2.items()},
-        architecture=architecture,
     )
 
 

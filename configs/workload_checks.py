@@ -78,6 +78,32 @@ def _regional_ecr(uri: str, region: str) -> bool:
     return host.endswith(f".dkr.ecr.{region}.amazonaws.com") or host.endswith(f".dkr.ecr.{region}.amazonaws.com.cn")
 
 
+# ECS Exec's writable paths get these volume names (components/task.py EXEC_WRITABLE_PATHS).
+EXEC_VOLUMES = {"ssm-agent-state": "/var/lib/amazon/ssm", "ssm-agent-logs": "/var/log/amazon/ssm"}
+
+
+def check_volumes(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    exec_on = config.cluster.exec.enabled
+    for path, task, _check, _port in task_sections(config):
+        paths: dict[str, str] = {}
+        if exec_on and task.read_only_root_filesystem:
+            paths.update({mount: name for name, mount in EXEC_VOLUMES.items()})
+        for name, volume in task.volumes.items():
+            here = path + ("volumes", name)
+            if name in EXEC_VOLUMES:
+                yield here, f"{name!r} is the name of ECS Exec's own volume; rename it"
+                continue
+            owner = paths.setdefault(volume.path.rstrip("/") or "/", name)
+            if owner != name:
+                what = "ECS Exec's writable path" if owner in EXEC_VOLUMES else f"volume {owner}"
+                yield here + ("path",), f"{volume.path} is already mounted by {what}; ECS refuses two mounts on one path"
+        if task.ephemeral_storage is not None and path[0] == "services" and config.uses_ec2(path[1]):
+            yield path + ("ephemeral_storage",), (
+                "ephemeral_storage sizes Fargate task storage; on EC2 capacity the task uses the instance's volume "
+                "(cluster.capacity.ec2.<name>.root_volume_gb): remove it"
+            )
+
+
 def _sidecar_names_and_ports(path: tuple, task: Task, main: str, port: Optional[int]) -> Iterator[Problem]:
     # The containers of an awsvpc task share one network namespace: two cannot bind one port.
     ports: dict[int, str] = {port: main} if port is not None else {}
@@ -165,4 +191,4 @@ def _carve_out(path: tuple, task: Task) -> Iterator[Problem]:
         )
 
 
-WORKLOAD_CHECKS = (check_sidecars, check_images_reachable)
+WORKLOAD_CHECKS = (check_sidecars, check_images_reachable, check_volumes)

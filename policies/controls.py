@@ -27,7 +27,6 @@ RULE_CONTROLS: dict[str, tuple[str, ...]] = {
     "aws-ecs-task-definition-valid-containers": (),
     "aws-ecs-task-definition-non-root-user": ("FSBP ECS.1", "FSBP ECS.20"),
     "aws-ecs-task-definition-no-host-mounts": (),
-    "aws-ecs-task-definition-efs-in-transit-encryption": ("FSBP ECS.18",),
     "aws-ecs-task-definition-no-devices": (),
     "aws-ecs-task-definition-confined": (),
     "aws-ecs-service-no-public-ip": ("FSBP ECS.2", "FSBP ECS.16"),
@@ -83,6 +82,8 @@ RULE_CONTROLS: dict[str, tuple[str, ...]] = {
     "aws-pack-waiver-valid": (),
     "aws-cloudwatch-alarm-has-action": ("FSBP CloudWatch.15",),
     "aws-ecs-service-exposed-alarms": (),
+    "aws-ecs-task-definition-mounts-declared-volumes": (),
+    "aws-ecs-task-definition-efs-encrypted-iam": ("FSBP ECS.18",),
 }
 
 NO_CLB = "the platform creates no Classic Load Balancer"

@@ -184,13 +184,6 @@ def no_host_mounts(props: Mapping, _settings: Settings) -> Iterable[str]:
             yield f"volume {name!r} binds the host's {options.get('device')} through the {docker.get('driver', 'local')} driver"
 
 
-def efs_in_transit(props: Mapping, _settings: Settings) -> Iterable[str]:
-    for volume in items(props, "volumes"):
-        efs = volume.get("efsVolumeConfiguration")
-        if efs is not None and str(efs.get("transitEncryption", "DISABLED")).upper() != "ENABLED":
-            yield f"EFS volume {volume.get('name', '?')!r} does not encrypt in transit"
-
-
 def no_devices(props: Mapping, _settings: Settings) -> Iterable[str]:
     for container in container_definitions(props):
         devices = as_list((container.get("linuxParameters") or {}).get("devices"))
@@ -306,14 +299,6 @@ RULES = [
         category="security",
         types=(TASK_DEFINITION,),
         check=no_host_mounts,
-    ),
-    ResourceRule(
-        name="aws-ecs-task-definition-efs-in-transit-encryption",
-        description="EFS volumes of task definitions encrypt in transit (TLS).",
-        remediation="set efsVolumeConfiguration.transitEncryption: ENABLED",
-        category="security",
-        types=(TASK_DEFINITION,),
-        check=efs_in_transit,
     ),
     ResourceRule(
         name="aws-ecs-task-definition-no-devices",

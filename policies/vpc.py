@@ -9,7 +9,7 @@ from .ecs_cluster import CAPACITY_PROVIDER, CLUSTER
 from .ecs_service import SERVICE
 from .ecs_task_definition import TASK_DEFINITION, referenced_secrets
 from .framework import ResourceRule, Settings, Stack, StackRule
-from .helpers import get, has, is_secrets_manager, peek, truthy
+from .helpers import get, is_secrets_manager, peek, truthy
 
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
@@ -19,6 +19,7 @@ ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 # and the awslogs driver. Must match configs/endpoints.py BASELINE (a test checks).
 BASELINE_ENDPOINTS = ("s3", "ecr.api", "ecr.dkr", "logs")
 EC2_AGENT_ENDPOINTS = ("ecs", "ecs-agent", "ecs-telemetry")
+SESSION_MANAGER_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages")
 PRIVATE_TAG_KEYS = ("tier", "Tier", "subnet-type", "type", "Type")
 
 
@@ -60,12 +61,12 @@ def needed_endpoints(stack: Stack, configured: Iterable[str]) -> set[str]:
         props = stack.props(task)
         for ref in referenced_secrets(props):
             needed.add("secretsmanager" if is_secrets_manager(ref) else "ssm")
-        if has(props, "taskRoleArn"):
-            needed.add("sts")  # SDKs in the task assume the task role through regional STS
+        # No sts for task roles: their credentials come from the ECS agent's endpoint.
     if any(truthy(peek(stack.props(s), "enableExecuteCommand")) for s in stack.of(SERVICE)):
-        needed.update(("ssmmessages", "kms", "sts"))
+        needed.update(("ssmmessages", "kms"))
     if stack.of(CAPACITY_PROVIDER):
-        needed.update(EC2_AGENT_ENDPOINTS)
+        # Judged only without NAT: the instances' Session Manager needs its endpoints too.
+        needed.update(EC2_AGENT_ENDPOINTS + SESSION_MANAGER_ENDPOINTS)
     return needed
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from configs.model import EnvironmentConfig
-from review.cost import Assumptions, CostEstimate, money
+from review.cost import HOURS_PER_MONTH, CostEstimate, fargate_spot_discount, money
 from review.offline import Plan
 from review.prices import PriceTable
 
@@ -59,10 +59,8 @@ class BudgetVerdict:
 
 
 def estimate_range(cost: CostEstimate) -> tuple[float, Optional[float]]:
-    """(expected, maximum or None): the estimate's expected value and, when it has a range, its top."""
-    expected = getattr(cost, "expected", None)
-    maximum = getattr(cost, "maximum", None)
-    return (float(expected) if expected is not None else cost.total), (float(maximum) if maximum is not None else None)
+    """(expected, maximum): the estimate's expected value and the top of its range."""
+    return cost.expected, cost.max
 
 
 def check_budget(config: EnvironmentConfig, cost: CostEstimate, top: int = 3) -> Optional[BudgetVerdict]:
@@ -141,8 +139,7 @@ def schedule_savings(config: EnvironmentConfig, cost: CostEstimate) -> list[Savi
 
 def savings(config: EnvironmentConfig, plan: Plan, cost: CostEstimate, prices: PriceTable) -> list[Saving]:
     """What would save money, largest first; suggestions only, nothing is changed."""
-    assumptions = getattr(cost, "assumptions", Assumptions())
-    found = nat_savings(config, plan, prices, assumptions.hours_per_month)
-    found += spot_savings(config, cost, assumptions.fargate_spot_discount)
+    found = nat_savings(config, plan, prices, HOURS_PER_MONTH)
+    found += spot_savings(config, cost, fargate_spot_discount(prices))
     found += schedule_savings(config, cost)
     return sorted((s for s in found if s.monthly >= 0.5), key=lambda s: (-s.monthly, s.text))

@@ -1,10 +1,21 @@
-"""An estimated monthly cost of an environment, from the validated config and the plan.
+"""An estimated monthly cost of an environment, as a range: expected, min and max.
 
-What would be *created* is counted from the plan (NAT gateways, their public IPs, interface
-endpoints and their zones, the ALB, KMS keys, log groups); how much *runs* follows from the
-config (task sizes, desired counts, capacity strategies, EC2 providers). Prices come from a
-shipped table (review/prices); everything that is not a list price is an Assumption, stated
-in every report. Each figure is a pure function of its inputs so it can be checked by hand.
+What would be *created* is counted from the plan (NAT gateways, public IPs, interface
+endpoints and their zones, the ALB, KMS keys, log groups, repositories); how much *runs*
+follows from the config (task sizes, autoscaling bounds, capacity strategies, EC2 providers);
+what flows through it (GB, LCUs, log volume) from the usage file (review/usage.py) or its
+stated defaults. Prices come from review/prices, each rate with its source.
+
+- expected: the expected task count (the usage file's, else desired_count), tasks split over a
+  strategy as ECS places them in the long run, EC2 Spot at its typical discount;
+- min: every service at its autoscaling minimum, whole tasks rounded towards Spot, Spot at its
+  deepest discount;
+- max: every service at its autoscaling maximum, whole tasks rounded towards on-demand, and
+  on-demand prices for what would run on Spot (the fallback when Spot capacity is short).
+
+Each figure is a pure function of its inputs so it can be checked by hand (tests/review/test_cost.py).
+Other cost lines (jobs, sidecars, alarms, ...) are small functions of the same shape: add them
+to LINE_BUILDERS.
 """
 
 from __future__ import annotations
@@ -12,79 +23,100 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Callable, Iterable, Mapping, Optional, Sequence
 
+from configs.instance_types import InstanceType, instance_type
 from configs.model import EnvironmentConfig, StrategyEntry
 from review.offline import CapturedResource, Plan
 from review.prices import PriceTable
 from review.topology import component_label
+from review.usage import (
+    DEFAULT_ALB_LCU_OTHER,
+    DEFAULT_ALB_LCU_PRODUCTION,
+    DEFAULT_CROSS_AZ_GB,
+    DEFAULT_ECR_GB_PER_REPOSITORY,
+    DEFAULT_ENDPOINT_GB,
+    DEFAULT_FLOW_LOG_GB,
+    DEFAULT_INTERNET_EGRESS_GB,
+    DEFAULT_LOG_GB_PER_TASK,
+    DEFAULT_NAT_GB,
+    Usage,
+    UsageFile,
+    expected_tasks,
+    task_bounds,
+)
 
+HOURS_PER_MONTH = 730.0  # AWS's own monthly convention (8760 h / 12)
 FARGATE_PROVIDERS = ("fargate", "fargate_spot")
-
-# vCPUs and memory (MiB) of the instance types the price tables carry: EC2 capacity is sized
-# from these. ECS reserves a little memory on each instance for the agent; ignored here.
-INSTANCE_SIZES: dict[str, tuple[int, int]] = {
-    "m6i.large": (2, 8192), "m6i.xlarge": (4, 16384), "m5.large": (2, 8192), "m5.xlarge": (4, 16384),
-    "m6g.large": (2, 8192), "m7g.large": (2, 8192), "c6i.large": (2, 4096), "c6g.large": (2, 4096),
-    "t3.medium": (2, 4096), "t3.large": (2, 8192), "r6i.large": (2, 16384),
-}
-
-
-@dataclass(frozen=True)
-class Assumptions:
-    """What the estimate assumes beyond list prices. Shown with every estimate."""
-
-    hours_per_month: float = 730.0  # AWS's own monthly convention (8760 h / 12)
-    # Spot prices float with supply; AWS advertises "up to 70%" off for Fargate Spot and up to
-    # 90% for EC2 Spot. These are typical discounts, not quotes.
-    fargate_spot_discount: float = 0.70
-    ec2_spot_discount: float = 0.60
-    alb_lcu: float = 1.0  # average Load Balancer Capacity Units in use (a quiet ALB uses < 1)
-    service_log_gb_per_task: float = 1.0  # GB of application logs per running task per month
-    flow_log_gb: float = 5.0  # GB of VPC flow-log records per flow-log group per month
-    other_log_gb: float = 0.5  # GB per month for any other log group (ECS Exec sessions, ...)
-
-    def describe(self) -> list[str]:
-        return [
-            f"{self.hours_per_month:g} h per month; tasks run at their desired count all month",
-            f"Fargate Spot {self.fargate_spot_discount:.0%} and EC2 Spot {self.ec2_spot_discount:.0%} below on-demand (Spot prices float)",
-            "tasks split over a strategy as ECS places them: each base first, the rest by weight (fractional shares)",
-            "EC2 capacity: enough of the first instance type for the tasks' vCPU and memory at the provider's target capacity, within min/max size",
-            f"ALB at {self.alb_lcu:g} LCU on average",
-            f"log ingestion: {self.service_log_gb_per_task:g} GB per task, {self.flow_log_gb:g} GB per flow-log group, "
-            f"{self.other_log_gb:g} GB per other log group, per month",
-            "not included: data transfer and NAT/endpoint data processing, log storage, ECR storage, "
-            "Container Insights metrics, Secrets Manager and SSM API calls, taxes",
-        ]
+SPOT_PROVIDERS = ("fargate_spot",)
+# EC2 Spot prices float; AWS advertises "up to 90%" off on-demand. 60% is a typical discount for
+# general-purpose types, not a quote; the min uses the deepest.
+EC2_SPOT_DISCOUNT = 0.60
+EC2_SPOT_DEEPEST_DISCOUNT = 0.90
+OTHER_LOG_GB = 0.5  # GB per month for any other log group (ECS Exec sessions, ...)
+# Container Insights metrics bill as custom metrics, one per metric name and dimension set. Counts
+# from the ECS metrics list (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html):
+# ClusterName, ClusterName+ServiceName and ClusterName+TaskDefinitionFamily; enhanced
+# observability adds TaskId and ContainerName dimensions.
+CI_METRICS_PER_CLUSTER = 14
+CI_METRICS_PER_SERVICE = 14 + 10  # the service's dimension and its task definition family's
+CI_METRICS_PER_TASK = 10  # enhanced only
+CI_METRICS_PER_CONTAINER = 10  # enhanced only
+CI_LOG_GB_PER_TASK = {"enabled": 0.05, "enhanced": 0.2}  # performance log events per task per month
+KMS_ROTATIONS_BILLED = 2  # AWS bills a key's first and second rotated versions, then no more
 
 
 @dataclass(frozen=True)
 class CostLine:
     component: str  # network, cluster, load balancer, service api, ...
     item: str  # what is charged, for a reader: "NAT gateway eu-west-1a"
-    quantity: float  # in `unit`s per month
+    quantity: float  # in `unit`s per month, expected
     unit: str
     unit_price: float  # USD per unit
     service: Optional[str] = None  # the service key a line belongs to, if any
+    low: Optional[float] = None  # USD per month at the min end; None: same as expected
+    high: Optional[float] = None  # USD per month at the max end; None: same as expected
 
     @property
     def monthly(self) -> float:
         return self.quantity * self.unit_price
 
+    @property
+    def minimum(self) -> float:
+        return self.monthly if self.low is None else self.low
+
+    @property
+    def maximum(self) -> float:
+        return self.monthly if self.high is None else self.high
+
 
 @dataclass(frozen=True)
 class CostEstimate:
+    """The result the reports and the budget gate read: expected, min, max, lines, assumptions."""
+
     region: str
     citation: str
     lines: tuple[CostLine, ...]
-    assumptions: Assumptions
-    # Shared EC2 capacity apportioned to the services that use it, by vCPU demand.
+    assumptions: tuple[str, ...]
+    # Shared EC2 capacity apportioned to the services that use it, by vCPU demand (expected).
     shared_by_service: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
     @property
-    def total(self) -> float:
+    def expected(self) -> float:
         return sum(line.monthly for line in self.lines)
+
+    @property
+    def total(self) -> float:  # the expected figure; kept for callers that predate the range
+        return self.expected
+
+    @property
+    def min(self) -> float:
+        return sum(line.minimum for line in self.lines)
+
+    @property
+    def max(self) -> float:
+        return sum(line.maximum for line in self.lines)
 
     def by_component(self) -> dict[str, float]:
         totals: dict[str, float] = defaultdict(float)
@@ -100,12 +132,31 @@ class CostEstimate:
         return dict(sorted(totals.items()))
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What every line builder reads."""
+
+    config: EnvironmentConfig
+    plan: Plan
+    prices: PriceTable
+    usage: UsageFile
+    hours: float = HOURS_PER_MONTH
+
+
+@dataclass
+class Built:
+    lines: list[CostLine] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    shared_by_service: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+
 # ---- pure building blocks (checked against hand-computed figures in tests) ------------------
 
 
 def task_shares(strategy: Sequence[StrategyEntry], tasks: float) -> dict[str, float]:
-    """Tasks per provider: the entry with a base gets up to `base` tasks first, the rest is
-    split by weight, as ECS places them (fractional: the long-run share of the placements)."""
+    """Tasks per provider in the long run: the entry with a base gets up to `base` tasks first,
+    the rest is split by weight, as ECS places them (fractional: the share of the placements)."""
     shares = {entry.provider: 0.0 for entry in strategy}
     remaining = float(tasks)
     for entry in strategy:
@@ -119,6 +170,28 @@ def task_shares(strategy: Sequence[StrategyEntry], tasks: float) -> dict[str, fl
     return shares
 
 
+def whole_task_split(strategy: Sequence[StrategyEntry], tasks: int, favour: Iterable[str] = ()) -> dict[str, int]:
+    """Whole tasks per provider at one moment: each base first, then the weights' whole shares;
+    the tasks the weights leave fractional go to the `favour` providers first (the min favours
+    Spot, the max on-demand), then to the largest remainders."""
+    fractional = task_shares(strategy, tasks)
+    whole = {provider: math.floor(round(share, 9)) for provider, share in fractional.items()}
+    left = tasks - sum(whole.values())
+    preferred = list(favour)
+    weighted = [e.provider for e in strategy if e.weight > 0 or fractional[e.provider] > whole[e.provider]]
+    order = sorted(
+        dict.fromkeys(weighted),
+        key=lambda p: (p not in preferred, preferred.index(p) if p in preferred else 0, -(fractional[p] - whole[p])),
+    )
+    for provider in order:
+        if left <= 0:
+            break
+        if fractional[provider] > whole[provider] or provider in preferred:
+            whole[provider] += 1
+            left -= 1
+    return whole
+
+
 def fargate_task_hour(cpu_units: int, memory_mib: int, vcpu_hour: float, gb_hour: float) -> float:
     """USD per hour of one task: Fargate bills the task's vCPUs and GB, not what it uses."""
     return cpu_units / 1024 * vcpu_hour + memory_mib / 1024 * gb_hour
@@ -128,95 +201,180 @@ def fargate_monthly(cpu_units: int, memory_mib: int, tasks: float, hours: float,
     return fargate_task_hour(cpu_units, memory_mib, vcpu_hour, gb_hour) * tasks * hours * (1 - discount)
 
 
-def instances_needed(cpu_units: float, memory_mib: float, instance: tuple[int, int], target_capacity: int, min_size: int, max_size: int) -> int:
-    """Instances an EC2 provider keeps: the binding resource (vCPU or memory) at the managed
-    scaling target (90% means 10% headroom), never below min_size nor above max_size."""
-    vcpus, mib = instance
-    fill = max(cpu_units / (vcpus * 1024), memory_mib / mib)
-    wanted = math.ceil(round(fill / (target_capacity / 100), 9))
+def instances_to_place(tasks: Sequence[tuple[int, int]], instance: InstanceType) -> int:
+    """Instances the tasks occupy (first-fit decreasing on vCPU and memory): M of managed scaling."""
+    free: list[list[int]] = []
+    for cpu, memory in sorted(tasks, reverse=True):
+        for room in free:
+            if room[0] >= cpu and room[1] >= memory:
+                room[0] -= cpu
+                room[1] -= memory
+                break
+        else:
+            free.append([instance.cpu_units - cpu, instance.memory_mib - memory])
+    return len(free)
+
+
+def managed_scaling_instances(occupied: int, zones_used: int, target_capacity: int, min_size: int, max_size: int) -> int:
+    """Instances ECS managed scaling keeps: N = ceil(M / target), where M is the instances the
+    tasks occupy and at least one per zone the tasks spread over (services spread over zones
+    by default), within the group's min and max size.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-scaling-behavior.html"""
+    needed = max(occupied, zones_used)
+    wanted = math.ceil(round(needed * 100 / target_capacity, 9)) if needed else 0
     return max(min_size, min(max_size, wanted))
 
 
-def on_demand_spot_split(instances: int, on_demand_base: int, on_demand_percent_above_base: int) -> tuple[float, float]:
-    """(on-demand, Spot) instances of an Auto Scaling group's mixed instances policy."""
+def on_demand_spot_split(instances: int, on_demand_base: int, on_demand_percent_above_base: int) -> tuple[int, int]:
+    """(on-demand, Spot) instances of a mixed instances policy: the base, then the percentage of
+    the rest, a fraction rounded in favour of on-demand as EC2 Auto Scaling does."""
     base = min(instances, on_demand_base)
     above = instances - base
-    on_demand = base + above * on_demand_percent_above_base / 100
+    on_demand = base + math.ceil(round(above * on_demand_percent_above_base / 100, 9))
     return on_demand, instances - on_demand
 
 
 # ---- the estimate ---------------------------------------------------------------------------
 
-
-def estimate_cost(config: EnvironmentConfig, plan: Plan, prices: PriceTable, assumptions: Assumptions = Assumptions()) -> CostEstimate:
-    lines: list[CostLine] = []
-    notes: list[str] = []
-    lines += fargate_lines(config, prices, assumptions)
-    ec2, shared, ec2_notes = ec2_lines(config, prices, assumptions)
-    lines += ec2
-    notes += ec2_notes
-    lines += network_lines(plan, prices, assumptions)
-    lines += load_balancer_lines(plan, prices, assumptions)
-    lines += log_lines(config, plan, prices, assumptions)
-    lines += kms_lines(plan, prices)
-    lines += alarm_lines(plan, prices)
-    return CostEstimate(prices.region, prices.citation, tuple(lines), assumptions, shared, tuple(notes))
+LineBuilder = Callable[[Inputs, Built], None]
 
 
-def fargate_lines(config: EnvironmentConfig, prices: PriceTable, a: Assumptions) -> list[CostLine]:
-    lines = []
+def estimate_cost(config: EnvironmentConfig, plan: Plan, prices: PriceTable, usage: Optional[UsageFile] = None) -> CostEstimate:
+    inputs = Inputs(config, plan, prices, usage or UsageFile(Usage(), f"configs/usage/{config.environment}.yaml"))
+    built = Built()
+    built.assumptions.append(
+        f"{inputs.hours:g} h per month. expected: each service at its expected task count, tasks split over a strategy "
+        "as ECS places them in the long run; min: autoscaling minimum, whole tasks rounded towards Spot, Spot at its deepest "
+        "discount; max: autoscaling maximum, whole tasks rounded towards on-demand, on-demand prices where Spot would run"
+    )
+    for builder in LINE_BUILDERS:
+        builder(inputs, built)
+    unverified = sorted(key for key, rate in prices.rates.items() if not rate.evidence and not rate.derived)
+    built.assumptions.append(
+        f"prices: {len(prices.rates)} rates, {len(prices.rates) - len(unverified)} confirmed beyond the pricing page "
+        f"(evidence in review/prices/{prices.region}.json); `python3 run.py prices refresh {prices.region}` re-reads all from the Price List API"
+    )
+    built.assumptions.append(
+        "not included: Savings Plans and Reserved Instances, free tiers, taxes, API requests (Secrets Manager, SSM, KMS, "
+        "CloudWatch), Route 53, ACM (free), S3 access-log storage, Spot price swings beyond the stated discounts"
+    )
+    return CostEstimate(prices.region, prices.citation, tuple(built.lines), tuple(built.assumptions),
+                        dict(built.shared_by_service), tuple(built.notes))
+
+
+@dataclass(frozen=True)
+class TaskRange:
+    min: int
+    expected: int
+    max: int
+
+
+def task_range(config: EnvironmentConfig, usage: UsageFile, key: str) -> TaskRange:
+    low, high = task_bounds(config, key)
+    return TaskRange(low, expected_tasks(config, usage, key), high)
+
+
+def fargate_lines(inputs: Inputs, built: Built) -> None:
+    config, prices, hours = inputs.config, inputs.prices, inputs.hours
     for key, service in sorted(config.services.items()):
         if config.uses_ec2(key):
             continue
-        vcpu_hour, gb_hour = prices.fargate(config.architecture_for(key))
-        task_hour = fargate_task_hour(service.cpu, service.memory, vcpu_hour, gb_hour)
-        size = f"{service.cpu / 1024:g} vCPU / {service.memory / 1024:g} GB"
-        for provider, tasks in task_shares(config.strategy_for(key), service.desired_count).items():
-            if tasks == 0:
+        tasks = task_range(config, inputs.usage, key)
+        strategy = config.strategy_for(key)
+        expected = task_shares(strategy, tasks.expected)
+        low = whole_task_split(strategy, tasks.min, favour=SPOT_PROVIDERS)
+        high = whole_task_split(strategy, tasks.max, favour=("fargate",))
+        architecture = config.architecture_for(key)
+        on_demand_hour = fargate_task_hour(service.cpu, service.memory, *prices.fargate(architecture))
+        spot_hour = fargate_task_hour(service.cpu, service.memory, *prices.fargate(architecture, spot=True))
+        size = f"{service.cpu / 1024:g} vCPU / {service.memory / 1024:g} GB {architecture}"
+        for provider in expected:
+            if not (expected[provider] or low.get(provider) or high.get(provider)):
                 continue
-            spot = provider == "fargate_spot"
-            label = f"Fargate Spot (-{a.fargate_spot_discount:.0%})" if spot else "Fargate"
-            price = task_hour * (1 - a.fargate_spot_discount) if spot else task_hour
-            lines.append(CostLine(f"service {key}", f"{label} {size} x {tasks:g} tasks", tasks * a.hours_per_month, "task-h", price, key))
-    return lines
+            spot = provider in SPOT_PROVIDERS
+            price = spot_hour if spot else on_demand_hour
+            label = "Fargate Spot" if spot else "Fargate"
+            built.lines.append(CostLine(
+                f"service {key}", f"{label} {size} x {expected[provider]:g} tasks (min {low.get(provider, 0)}, max {high.get(provider, 0)})",
+                expected[provider] * hours, "task-h", price, key,
+                low=low.get(provider, 0) * hours * price,
+                high=high.get(provider, 0) * hours * on_demand_hour,  # Spot short: the same tasks on on-demand
+            ))
+    if any(not config.uses_ec2(key) for key in config.services):
+        built.assumptions.append(
+            f"Fargate Spot at {fargate_spot_discount(prices):.0%} below on-demand (AWS: up to 70%; Spot prices float, both architectures)"
+        )
 
 
-def ec2_demand(config: EnvironmentConfig, provider: str) -> dict[str, tuple[float, float]]:
-    """service -> (CPU units, MiB) its tasks place on an EC2 provider at the desired count."""
+def fargate_spot_discount(prices: PriceTable) -> float:
+    """The Spot discount the table's Fargate Spot rates assume (they derive from on-demand)."""
+    return 1 - float(prices.rates["fargate_spot_vcpu_hour.x86_64"].derived["factor"])
+
+
+def ec2_demand(config: EnvironmentConfig, provider: str, counts: Mapping[str, int], favour: Iterable[str]) -> dict[str, tuple[int, int, int]]:
+    """service -> (whole tasks, CPU units, MiB per task) its tasks place on an EC2 provider."""
     demand = {}
     for key, service in sorted(config.services.items()):
-        tasks = task_shares(config.strategy_for(key), service.desired_count).get(provider, 0.0)
+        tasks = whole_task_split(config.strategy_for(key), counts[key], favour).get(provider, 0)
         if tasks:
-            demand[key] = (tasks * service.cpu, tasks * service.memory)
+            demand[key] = (tasks, service.cpu, service.memory)
     return demand
 
 
-def ec2_lines(config: EnvironmentConfig, prices: PriceTable, a: Assumptions) -> tuple[list[CostLine], dict[str, float], list[str]]:
-    lines: list[CostLine] = []
-    shared: dict[str, float] = defaultdict(float)
-    notes: list[str] = []
+def zone_count(config: EnvironmentConfig) -> int:
+    zones = config.network.availability_zones
+    return zones if isinstance(zones, int) else len(zones)
+
+
+def provider_instances(config: EnvironmentConfig, name: str, demand: Mapping[str, tuple[int, int, int]], instance: InstanceType) -> int:
+    provider = config.cluster.capacity.ec2[name]
+    tasks = [(cpu, memory) for count, cpu, memory in demand.values() for _ in range(count)]
+    zones_used = max((min(count, zone_count(config)) for count, _, _ in demand.values()), default=0)
+    return managed_scaling_instances(instances_to_place(tasks, instance), zones_used, provider.target_capacity, provider.min_size, provider.max_size)
+
+
+def ec2_lines(inputs: Inputs, built: Built) -> None:
+    config, prices, hours = inputs.config, inputs.prices, inputs.hours
+    ranges = {key: task_range(config, inputs.usage, key) for key in config.services}
     for name, provider in sorted(config.cluster.capacity.ec2.items()):
-        instance_type = provider.instance_types[0]
-        hourly, size = prices.instance_hour(instance_type), INSTANCE_SIZES.get(instance_type)
-        if hourly is None or size is None:
-            notes.append(f"EC2 provider {name}: no price or size for {instance_type} in the {prices.region} table; not estimated")
+        type_name = provider.instance_types[0]
+        hourly, instance = prices.instance_hour(type_name), instance_type(type_name)
+        if hourly is None or instance is None:
+            built.notes.append(f"EC2 provider {name}: no price or size for {type_name} in the {prices.region} table; not estimated")
             continue
-        demand = ec2_demand(config, name)
-        cpu = sum(c for c, _ in demand.values())
-        memory = sum(m for _, m in demand.values())
-        count = instances_needed(cpu, memory, size, provider.target_capacity, provider.min_size, provider.max_size)
-        on_demand, spot = on_demand_spot_split(count, provider.on_demand_base, provider.on_demand_percent_above_base)
-        provider_lines = [
-            CostLine("cluster", f"{name}: {instance_type} on-demand x {on_demand:g}", on_demand * a.hours_per_month, "instance-h", hourly),
-            CostLine("cluster", f"{name}: {instance_type} Spot (-{a.ec2_spot_discount:.0%}) x {spot:g}", spot * a.hours_per_month, "instance-h", hourly * (1 - a.ec2_spot_discount)),
-            CostLine("cluster", f"{name}: gp3 root volumes {count} x {provider.root_volume_gb} GB", count * provider.root_volume_gb, "GB-month", prices.price("ebs_gp3_gb_month")),
+        demand = {
+            "expected": ec2_demand(config, name, {k: r.expected for k, r in ranges.items()}, ()),
+            "min": ec2_demand(config, name, {k: r.min for k, r in ranges.items()}, SPOT_PROVIDERS),
+            "max": ec2_demand(config, name, {k: r.max for k, r in ranges.items()}, (name,)),
+        }
+        count = {case: provider_instances(config, name, d, instance) for case, d in demand.items()}
+        split = {case: on_demand_spot_split(n, provider.on_demand_base, provider.on_demand_percent_above_base) for case, n in count.items()}
+        volume_price = prices.price("ebs_gp3_gb_month") * provider.root_volume_gb
+        spot_hourly, deepest_hourly = hourly * (1 - EC2_SPOT_DISCOUNT), hourly * (1 - EC2_SPOT_DEEPEST_DISCOUNT)
+        lines = [
+            CostLine("cluster", f"{name}: {type_name} on-demand x {split['expected'][0]} (min {split['min'][0]}, max {count['max']})",
+                     split["expected"][0] * hours, "instance-h", hourly,
+                     low=split["min"][0] * hours * hourly, high=count["max"] * hours * hourly),
+            CostLine("cluster", f"{name}: {type_name} Spot (-{EC2_SPOT_DISCOUNT:.0%}) x {split['expected'][1]} (min {split['min'][1]} at -{EC2_SPOT_DEEPEST_DISCOUNT:.0%}, max 0)",
+                     split["expected"][1] * hours, "instance-h", spot_hourly,
+                     low=split["min"][1] * hours * deepest_hourly, high=0.0),
+            CostLine("cluster", f"{name}: gp3 root volumes {count['expected']} x {provider.root_volume_gb} GB",
+                     count["expected"], "volume-month", volume_price,
+                     low=count["min"] * volume_price, high=count["max"] * volume_price),
         ]
-        provider_lines = [line for line in provider_lines if line.quantity]
-        lines += provider_lines
-        provider_total = sum(line.monthly for line in provider_lines)
-        for key, (service_cpu, _) in demand.items():
-            shared[key] += provider_total * service_cpu / cpu
-    return lines, dict(shared), notes
+        lines = [line for line in lines if line.quantity or line.minimum or line.maximum]
+        built.lines += lines
+        provider_total = sum(line.monthly for line in lines)
+        cpu_total = sum(count * cpu for count, cpu, _ in demand["expected"].values())
+        for key, (tasks, cpu, _) in demand["expected"].items():
+            built.shared_by_service[key] += provider_total * tasks * cpu / cpu_total
+    if config.cluster.capacity.ec2:
+        built.assumptions.append(
+            "EC2 capacity follows ECS managed scaling: N = ceil(M / target capacity) whole instances of the provider's first type, "
+            "M = instances the tasks occupy (first fit on vCPU and memory) and at least one per zone they spread over, within "
+            f"min/max size; on-demand base plus the percentage above it rounded up; EC2 Spot {EC2_SPOT_DISCOUNT:.0%} below on-demand "
+            f"({EC2_SPOT_DEEPEST_DISCOUNT:.0%} in the min)"
+        )
 
 
 def _zone_of(resource: CapturedResource, plan: Plan) -> str:
@@ -228,22 +386,48 @@ def _zone_of(resource: CapturedResource, plan: Plan) -> str:
     return resource.name
 
 
-def network_lines(plan: Plan, prices: PriceTable, a: Assumptions) -> list[CostLine]:
-    lines = []
-    hours = a.hours_per_month
-    for nat in plan.of_type("aws:ec2/natGateway:NatGateway"):
-        lines.append(CostLine(component_label(plan, nat), f"NAT gateway {_zone_of(nat, plan)}", hours, "h", prices.price("nat_gateway_hour")))
-    addresses = [eip for eip in plan.of_type("aws:ec2/eip:Eip")]
+def _interface_endpoints(plan: Plan) -> list[CapturedResource]:
+    return [e for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.props.get("vpcEndpointType") == "Interface"]
+
+
+def network_lines(inputs: Inputs, built: Built) -> None:
+    plan, prices, hours = inputs.plan, inputs.prices, inputs.hours
+    nats = plan.of_type("aws:ec2/natGateway:NatGateway")
+    for nat in nats:
+        built.lines.append(CostLine(component_label(plan, nat), f"NAT gateway {_zone_of(nat, plan)}", hours, "h", prices.price("nat_gateway_hour")))
+    addresses = plan.of_type("aws:ec2/eip:Eip")
     if addresses:
-        lines.append(CostLine(component_label(plan, addresses[0]), f"public IPv4 (Elastic IPs) x {len(addresses)}", len(addresses) * hours, "IP-h", prices.price("public_ipv4_hour")))
-    interface = [e for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.props.get("vpcEndpointType") == "Interface"]
+        built.lines.append(CostLine(component_label(plan, addresses[0]), f"public IPv4 (Elastic IPs) x {len(addresses)}", len(addresses) * hours, "IP-h", prices.price("public_ipv4_hour")))
+    interface = _interface_endpoints(plan)
     if interface:
         az_hours = sum(len(e.props.get("subnetIds") or []) for e in interface) * hours
         services = ", ".join(sorted(_endpoint_suffix(e) for e in interface))
         zones = {len(e.props.get("subnetIds") or []) for e in interface}
         per = f"{'/'.join(str(z) for z in sorted(zones))} AZs"
-        lines.append(CostLine(component_label(plan, interface[0]), f"interface endpoints x {len(interface)} in {per} ({services})", az_hours, "AZ-h", prices.price("interface_endpoint_az_hour")))
-    return lines
+        built.lines.append(CostLine(component_label(plan, interface[0]), f"interface endpoints x {len(interface)} in {per} ({services})", az_hours, "AZ-h", prices.price("interface_endpoint_az_hour")))
+
+
+def traffic_lines(inputs: Inputs, built: Built) -> None:
+    """Data processing and transfer: GB from the usage file or its defaults."""
+    plan, prices, usage = inputs.plan, inputs.prices, inputs.usage
+    if plan.of_type("aws:ec2/natGateway:NatGateway"):
+        gb = usage.figure("nat_gb", DEFAULT_NAT_GB)
+        built.lines.append(CostLine("network", f"NAT data processing {gb:g} GB", gb, "GB", prices.price("nat_gateway_gb")))
+        built.assumptions.append(usage.says("nat_gb", DEFAULT_NAT_GB, "{value} GB a month through NAT gateways"))
+    if _interface_endpoints(plan):
+        gb = usage.figure("endpoint_gb", DEFAULT_ENDPOINT_GB)
+        built.lines.append(CostLine("network", f"interface endpoint data processing {gb:g} GB", gb, "GB", prices.price("interface_endpoint_gb")))
+        built.assumptions.append(usage.says("endpoint_gb", DEFAULT_ENDPOINT_GB, "{value} GB a month through interface endpoints"))
+    gb = usage.figure("internet_egress_gb", DEFAULT_INTERNET_EGRESS_GB)
+    if gb:
+        built.lines.append(CostLine("network", f"internet egress {gb:g} GB", gb, "GB", prices.price("internet_egress_gb")))
+    built.assumptions.append(usage.says("internet_egress_gb", DEFAULT_INTERNET_EGRESS_GB, "{value} GB a month to the internet at the first tier's rate (the account's free 100 GB not counted)"))
+    if zone_count(inputs.config) > 1:
+        gb = usage.figure("cross_az_gb", DEFAULT_CROSS_AZ_GB)
+        if gb:
+            # Both sides pay: the sending zone's out and the receiving zone's in.
+            built.lines.append(CostLine("network", f"cross-AZ transfer {gb:g} GB (charged out and in)", 2 * gb, "GB", prices.price("cross_az_gb")))
+        built.assumptions.append(usage.says("cross_az_gb", DEFAULT_CROSS_AZ_GB, "{value} GB a month between zones"))
 
 
 def _endpoint_suffix(endpoint: CapturedResource) -> str:
@@ -251,57 +435,162 @@ def _endpoint_suffix(endpoint: CapturedResource) -> str:
     return service.split(".", 3)[-1] if service.startswith("com.amazonaws.") else service
 
 
-def load_balancer_lines(plan: Plan, prices: PriceTable, a: Assumptions) -> list[CostLine]:
-    lines = []
-    for lb in plan.of_type("aws:lb/loadBalancer:LoadBalancer"):
-        if lb.props.get("loadBalancerType", "application") != "application":
-            continue
+def default_alb_lcu(config: EnvironmentConfig) -> float:
+    """Quiet ALBs bill well under 1 LCU (public dev bills: 0.05-0.8); production carries traffic."""
+    return DEFAULT_ALB_LCU_PRODUCTION if config.is_production else DEFAULT_ALB_LCU_OTHER
+
+
+def load_balancer_lines(inputs: Inputs, built: Built) -> None:
+    plan, prices, hours = inputs.plan, inputs.prices, inputs.hours
+    lcu = inputs.usage.figure("alb_lcu", default_alb_lcu(inputs.config))
+    albs = [lb for lb in plan.of_type("aws:lb/loadBalancer:LoadBalancer") if lb.props.get("loadBalancerType", "application") == "application"]
+    for lb in albs:
         component = component_label(plan, lb)
-        lines.append(CostLine(component, "Application Load Balancer", a.hours_per_month, "h", prices.price("alb_hour")))
-        lines.append(CostLine(component, f"ALB capacity units ({a.alb_lcu:g} LCU assumed)", a.alb_lcu * a.hours_per_month, "LCU-h", prices.price("alb_lcu_hour")))
+        built.lines.append(CostLine(component, "Application Load Balancer", hours, "h", prices.price("alb_hour")))
+        built.lines.append(CostLine(component, f"ALB capacity units ({lcu:g} LCU average)", lcu * hours, "LCU-h", prices.price("alb_lcu_hour")))
         if not lb.props.get("internal", False):
             # An internet-facing ALB holds (at least) one public IPv4 address per subnet.
             count = len(lb.props.get("subnets") or lb.props.get("subnetMappings") or [])
             if count:
-                lines.append(CostLine(component, f"ALB public IPv4 x {count}", count * a.hours_per_month, "IP-h", prices.price("public_ipv4_hour")))
-    return lines
+                built.lines.append(CostLine(component, f"ALB public IPv4 x {count}", count * hours, "IP-h", prices.price("public_ipv4_hour")))
+    if albs:
+        tier = "production" if inputs.config.is_production else "non-production"
+        built.assumptions.append(inputs.usage.says("alb_lcu", default_alb_lcu(inputs.config), "ALB at {value} LCU on average", f"the {tier} default"))
 
 
-def log_lines(config: EnvironmentConfig, plan: Plan, prices: PriceTable, a: Assumptions) -> list[CostLine]:
-    lines = []
+def _log_gb(inputs: Inputs, group: CapturedResource, component: str) -> tuple[float, float, float, Optional[str]]:
+    """(expected, min, max) GB ingested a month by a log group, and its service."""
+    config, usage = inputs.config, inputs.usage
+    service = component.removeprefix("service ") if component.startswith("service ") else None
+    if service in config.services:
+        per_task = usage.figure("log_gb_per_task", DEFAULT_LOG_GB_PER_TASK)
+        tasks = task_range(config, usage, service)
+        return tasks.expected * per_task, tasks.min * per_task, tasks.max * per_task, service
+    gb = usage.figure("flow_log_gb", DEFAULT_FLOW_LOG_GB) if component == "network" else OTHER_LOG_GB
+    return gb, gb, gb, None
+
+
+def log_lines(inputs: Inputs, built: Built) -> None:
+    """Ingestion, and storage at steady state: a month's GB kept for the retention period."""
+    plan, prices = inputs.plan, inputs.prices
+    ingest, store = prices.price("logs_ingestion_gb"), prices.price("logs_storage_gb_month")
     for group in plan.of_type("aws:cloudwatch/logGroup:LogGroup"):
         component = component_label(plan, group)
         name = group.props.get("name", group.name)
-        service = component.removeprefix("service ") if component.startswith("service ") else None
-        if service in config.services:
-            gb = config.services[service].desired_count * a.service_log_gb_per_task
-        elif component == "network":
-            gb = a.flow_log_gb
-        else:
-            gb = a.other_log_gb
-        if gb:
-            lines.append(CostLine(component, f"log ingestion {name}", gb, "GB", prices.price("logs_ingestion_gb"), service))
-    return lines
+        gb, low, high, service = _log_gb(inputs, group, component)
+        if not (gb or high):
+            continue
+        built.lines.append(CostLine(component, f"log ingestion {name}", gb, "GB", ingest, service, low=low * ingest, high=high * ingest))
+        months = float(group.props.get("retentionInDays") or 3653) / (365 / 12)
+        built.lines.append(CostLine(component, f"log storage {name} ({months:.1f} months kept)", gb * months, "GB-month", store, service,
+                                    low=low * months * store, high=high * months * store))
+    usage = inputs.usage
+    built.assumptions.append(
+        usage.says("log_gb_per_task", DEFAULT_LOG_GB_PER_TASK, "log ingestion {value} GB per running task a month")
+        + "; " + usage.says("flow_log_gb", DEFAULT_FLOW_LOG_GB, "{value} GB of flow logs a month")
+        + f"; {OTHER_LOG_GB:g} GB per other log group; storage: each month's GB kept for the retention period, uncompressed (an upper bound)"
+    )
 
 
-def kms_lines(plan: Plan, prices: PriceTable) -> list[CostLine]:
-    return [
-        CostLine(component_label(plan, key), f"KMS key {key.name}", 1, "key-month", prices.price("kms_key_month"))
-        for key in plan.of_type("aws:kms/key:Key")
-    ]
+def container_insights_lines(inputs: Inputs, built: Built) -> None:
+    config, prices, usage = inputs.config, inputs.prices, inputs.usage
+    mode = config.cluster.container_insights
+    if mode == "disabled":
+        return
+    metric = prices.price("cloudwatch_metric_month")
+    ranges = [task_range(config, usage, key) for key in sorted(config.services)]
+    containers = [containers_per_task(config, key) for key in sorted(config.services)]
+
+    def metrics(pick: Callable[[TaskRange], int]) -> int:
+        fixed = CI_METRICS_PER_CLUSTER + CI_METRICS_PER_SERVICE * len(ranges)
+        if mode != "enhanced":
+            return fixed
+        return fixed + sum(pick(r) * (CI_METRICS_PER_TASK + CI_METRICS_PER_CONTAINER * c) for r, c in zip(ranges, containers))
+
+    expected = metrics(lambda r: r.expected)
+    built.lines.append(CostLine("cluster", f"Container Insights ({mode}) {expected} metrics", expected, "metric-month", metric,
+                                low=metrics(lambda r: r.min) * metric, high=metrics(lambda r: r.max) * metric))
+    per_task = CI_LOG_GB_PER_TASK[mode]
+    ingest = prices.price("logs_ingestion_gb")
+    tasks = [sum(pick(r) for r in ranges) for pick in (lambda r: r.expected, lambda r: r.min, lambda r: r.max)]
+    built.lines.append(CostLine("cluster", f"Container Insights performance log events ({per_task:g} GB per task)", tasks[0] * per_task, "GB", ingest,
+                                low=tasks[1] * per_task * ingest, high=tasks[2] * per_task * ingest))
+    detail = (f"+ {CI_METRICS_PER_TASK} per task and {CI_METRICS_PER_CONTAINER} per container " if mode == "enhanced" else "")
+    built.assumptions.append(
+        f"Container Insights ({mode}): {CI_METRICS_PER_CLUSTER} metrics per cluster, {CI_METRICS_PER_SERVICE} per service {detail}"
+        f"as custom metrics, {per_task:g} GB of performance log events per task a month"
+    )
 
 
-def alarm_lines(plan: Plan, prices: PriceTable) -> list[CostLine]:
+def containers_per_task(config: EnvironmentConfig, key: str) -> int:
+    """The app container plus its sidecars (the `sidecars` key arrives with issue #14)."""
+    return 1 + len(getattr(config.services[key], "sidecars", None) or {})
+
+
+def registry_lines(inputs: Inputs, built: Built) -> None:
+    repositories = inputs.plan.of_type("aws:ecr/repository:Repository")
+    if not repositories:
+        return
+    default = DEFAULT_ECR_GB_PER_REPOSITORY * len(repositories)
+    gb = inputs.usage.figure("ecr_gb", default)
+    built.lines.append(CostLine("registry", f"ECR storage {gb:g} GB in {len(repositories)} repositories", gb, "GB-month", inputs.prices.price("ecr_storage_gb_month")))
+    built.assumptions.append(inputs.usage.says("ecr_gb", default, "{value} GB of images stored", f"default: {DEFAULT_ECR_GB_PER_REPOSITORY:g} GB per repository"))
+
+
+def secret_lines(inputs: Inputs, built: Built) -> None:
+    """Secrets Manager bills each secret a month, wherever it is read from."""
+    referenced = {ref.secret for service in inputs.config.services.values() for ref in service.secrets.values() if ref.secret}
+    created = inputs.plan.of_type("aws:secretsmanager/secret:Secret")
+    count = len(referenced) + len(created)
+    if count:
+        built.lines.append(CostLine("environment", f"Secrets Manager secrets x {count} ({len(referenced)} referenced, {len(created)} created)",
+                                    count, "secret-month", inputs.prices.price("secretsmanager_secret_month")))
+
+
+def kms_lines(inputs: Inputs, built: Built) -> None:
+    """$1 a key-month, and $1 more for each of a key's first two automatic rotations: a yearly
+    rotated key costs $1 in its first year, $2 in its second, $3 from its third."""
+    plan, prices = inputs.plan, inputs.prices
+    rotation = prices.price("kms_rotation_month")
+    rotated = 0
+    for key in plan.of_type("aws:kms/key:Key"):
+        component = component_label(plan, key)
+        built.lines.append(CostLine(component, f"KMS key {key.name}", 1, "key-month", prices.price("kms_key_month")))
+        if key.props.get("enableKeyRotation"):
+            rotated += 1
+            built.lines.append(CostLine(component, f"KMS key {key.name} rotated versions (1 expected, 0-{KMS_ROTATIONS_BILLED})", 1, "version-month", rotation,
+                                        low=0.0, high=KMS_ROTATIONS_BILLED * rotation))
+    if rotated:
+        keys = "1 key rotates" if rotated == 1 else f"{rotated} keys rotate"
+        built.assumptions.append(f"KMS: {keys} yearly; expected one billed rotated version per key (the three-year average), "
+                                 f"none in the first year, {KMS_ROTATIONS_BILLED} from the third")
+
+
+def alarm_lines(inputs: Inputs, built: Built) -> None:
     """CloudWatch charges an alarm per metric it evaluates (a metric-math alarm: each metric in
     its expression; the expression itself is free)."""
-    lines = []
+    plan, prices = inputs.plan, inputs.prices
     for alarm in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         metrics = sum(1 for query in alarm.props.get("metricQueries") or [] if query.get("metric")) or 1
         component = component_label(plan, alarm)
         service = component.removeprefix("service ") if component.startswith("service ") else None
-        lines.append(CostLine(component, f"alarm {alarm.props.get('name', alarm.name)}", metrics, "alarm-metric-month",
-                              prices.price("cloudwatch_alarm_metric_month"), service))
-    return lines
+        built.lines.append(CostLine(component, f"alarm {alarm.props.get('name', alarm.name)}", metrics, "alarm-metric-month",
+                                    prices.price("cloudwatch_alarm_metric_month"), service))
+
+
+LINE_BUILDERS: list[LineBuilder] = [
+    fargate_lines,
+    ec2_lines,
+    network_lines,
+    traffic_lines,
+    load_balancer_lines,
+    log_lines,
+    container_insights_lines,
+    registry_lines,
+    secret_lines,
+    kms_lines,
+    alarm_lines,
+]
 
 
 def delta(base: CostEstimate, head: CostEstimate) -> dict[str, tuple[float, float]]:
@@ -312,6 +601,11 @@ def delta(base: CostEstimate, head: CostEstimate) -> dict[str, tuple[float, floa
 
 def money(amount: float) -> str:
     return f"${amount:,.2f}"
+
+
+def money_range(cost: CostEstimate) -> str:
+    """$X expected (min $A – max $B)/month: the form every report uses."""
+    return f"{money(cost.expected)} expected (min {money(cost.min)} – max {money(cost.max)})/month"
 
 
 def signed_money(amount: float) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from review.cost import CostEstimate, delta, money, signed_money
+from review.cost import CostEstimate, CostLine, delta, money, money_range, signed_money
+from review.details import masked_inputs
 from review.diff import PlanDiff, ResourceChange, top_input
 from review.plan import render_counts, render_tree
 from review.report import PlanReport
+if TYPE_CHECKING:
+    from review.preview import PreviewReport
 from review.semantic import is_security_relevant
 from review.verdict import PolicyResult
 
@@ -38,7 +41,14 @@ def policy_line(policy: Optional[PolicyResult]) -> str:
 
 
 def cost_line(cost: CostEstimate) -> str:
-    return f"est. {money(cost.total)}/month"
+    return f"est. {money_range(cost)}"
+
+
+def line_range(line: CostLine) -> str:
+    """' (min $a – max $b)' when a line's ends differ from its expected figure, else ''."""
+    if abs(line.minimum - line.monthly) < 0.005 and abs(line.maximum - line.monthly) < 0.005:
+        return ""
+    return f" (min {money(line.minimum)} – max {money(line.maximum)})"
 
 
 def budget_attention(report: PlanReport, base: Optional[PlanReport] = None) -> list[str]:
@@ -137,16 +147,16 @@ def policy_attention(base: Optional[PolicyResult], head: Optional[PolicyResult])
 
 
 def cost_text(cost: CostEstimate) -> str:
-    lines = [f"Estimated monthly cost: {money(cost.total)} ({cost.citation})"]
+    lines = [f"Estimated monthly cost: {money_range(cost)} ({cost.citation})"]
     lines.append("  by component:")
     lines += [f"    {name:<22} {money(amount):>12}" for name, amount in cost.by_component().items()]
     lines.append("  by service (shared EC2 capacity apportioned by vCPU):")
     lines += [f"    {name:<22} {money(amount):>12}" for name, amount in cost.by_service().items()]
     lines.append("  lines:")
     for line in cost.lines:
-        lines.append(f"    {line.component:<16} {line.item:<64} {line.quantity:>9,.1f} {line.unit:<10} x {line.unit_price:<9g} = {money(line.monthly):>10}")
+        lines.append(f"    {line.component:<16} {line.item:<64} {line.quantity:>9,.1f} {line.unit:<12} x {line.unit_price:<9g} = {money(line.monthly):>10}{line_range(line)}")
     lines.append("  assumptions:")
-    lines += [f"    - {text}" for text in cost.assumptions.describe()]
+    lines += [f"    - {text}" for text in cost.assumptions]
     lines += [f"    ! {note}" for note in cost.notes]
     return "\n".join(lines)
 
@@ -159,14 +169,14 @@ def policy_text(policy: Optional[PolicyResult]) -> str:
     return "\n".join(lines)
 
 
-def plan_text(report: PlanReport) -> str:
+def plan_text(report: PlanReport, details: bool = False) -> str:
     return "\n".join([
         f"Plan for {report.environment} (offline, under Pulumi mocks: no AWS account used)",
         f"{report.resource_count} resources, {policy_line(report.policy)}, {cost_line(report.cost)}"
         + (f", {report.budget.headline()}" if report.budget else ""),
         *[f"! {item}" for item in budget_attention(report)],
         "",
-        render_tree(report.plan),
+        render_tree(report.plan, details=details),
         "",
         "Resources by type:",
         render_counts(report.plan),
@@ -185,7 +195,7 @@ def plan_text(report: PlanReport) -> str:
 def diff_summary(report: DiffReport) -> str:
     base, head = report.base, report.head
     return (f"{change_summary(report.diff)}; {policy_line(head.policy)}; cost {signed_money(head.cost.total - base.cost.total)}/month "
-            f"({money(base.cost.total)} -> {money(head.cost.total)})" + (f"; {head.budget.headline()}" if head.budget else ""))
+            f"({money(base.cost.total)} -> {money_range(head.cost)})" + (f"; {head.budget.headline()}" if head.budget else ""))
 
 
 def diff_text(report: DiffReport) -> str:
@@ -227,7 +237,7 @@ def cost_delta_rows(base: CostEstimate, head: CostEstimate) -> list[tuple[str, f
 
 
 def cost_delta_text(base: CostEstimate, head: CostEstimate) -> str:
-    lines = [f"Cost per month: {money(base.total)} -> {money(head.total)} ({signed_money(head.total - base.total)}; {head.citation})"]
+    lines = [f"Cost per month: {money(base.total)} -> {money(head.total)} ({signed_money(head.total - base.total)}; now {money_range(head)}; {head.citation})"]
     for name, before, after in cost_delta_rows(base, head):
         lines.append(f"  {name:<22} {money(before):>12} -> {money(after):>12}  {signed_money(after - before):>11}")
     return "\n".join(lines)
@@ -247,11 +257,11 @@ def _md_escape(text: str) -> str:
 def cost_markdown(cost: CostEstimate) -> str:
     rows = ["| component | USD/month |", "|---|---:|"]
     rows += [f"| {name} | {money(amount)} |" for name, amount in cost.by_component().items()]
-    rows += [f"| **total** | **{money(cost.total)}** |", "", "| service | USD/month |", "|---|---:|"]
+    rows += [f"| **total** | **{money(cost.total)}** (min {money(cost.min)} – max {money(cost.max)}) |", "", "| service | USD/month |", "|---|---:|"]
     rows += [f"| {name} | {money(amount)} |" for name, amount in cost.by_service().items()]
-    rows += ["", "| component | item | quantity | unit price | USD/month |", "|---|---|---:|---:|---:|"]
-    rows += [f"| {l.component} | {_md_escape(l.item)} | {l.quantity:,.1f} {l.unit} | {l.unit_price:g} | {money(l.monthly)} |" for l in cost.lines]
-    rows += ["", f"{cost.citation}. Assumptions:", *[f"- {text}" for text in cost.assumptions.describe()]]
+    rows += ["", "| component | item | quantity | unit price | USD/month | min – max |", "|---|---|---:|---:|---:|---:|"]
+    rows += [f"| {l.component} | {_md_escape(l.item)} | {l.quantity:,.1f} {l.unit} | {l.unit_price:g} | {money(l.monthly)} | {money(l.minimum)} – {money(l.maximum)} |" for l in cost.lines]
+    rows += ["", f"{cost.citation}. Assumptions:", *[f"- {_md_escape(text)}" for text in cost.assumptions]]
     rows += [f"- **not estimated:** {note}" for note in cost.notes]
     return "\n".join(rows)
 
@@ -276,9 +286,9 @@ def _badge(policy: Optional[PolicyResult]) -> str:
     return ("✅ " if policy.passed else "❌ ") + f"policy {policy.headline()}"
 
 
-def plan_markdown(report: PlanReport) -> str:
+def plan_markdown(report: PlanReport, details: bool = False) -> str:
     summary = (f"**{report.environment}**: {report.resource_count} resources · {_badge(report.policy)} · "
-               f"**{money(report.cost.total)}/month** (est.){_budget_badge(report)}")
+               f"**{money_range(report.cost)}** (est.){_budget_badge(report)}")
     attention = budget_attention(report)
     return "\n\n".join([
         f"### Offline plan: `{report.environment}`",
@@ -286,9 +296,9 @@ def plan_markdown(report: PlanReport) -> str:
         *(["**Needs attention:**\n\n" + "\n".join(f"- ⚠️ {_md_escape(item)}" for item in attention)] if attention else []),
         f"```mermaid\n{report.diagram}\n```",
         _details("Policy verdict", policy_markdown(report.policy)),
-        _details(f"Estimated cost: {money(report.cost.total)}/month", cost_markdown(report.cost) + savings_markdown(report)),
+        _details(f"Estimated cost: {money_range(report.cost)}", cost_markdown(report.cost) + savings_markdown(report)),
         _details("Resources by type", f"```\n{render_counts(report.plan)}\n```"),
-        _details("Resource tree", f"```\n{render_tree(report.plan)}\n```"),
+        _details("Resource tree" + (" with inputs" if details else ""), f"```\n{render_tree(report.plan, details=details)}\n```"),
     ])
 
 
@@ -310,7 +320,7 @@ def diff_markdown(report: DiffReport) -> str:
     base, head, diff = report.base, report.head, report.diff
     delta = head.cost.total - base.cost.total
     summary = (f"**{head.environment}** (`{report.base_label}` → {report.head_label}): {change_summary(diff)} · {_badge(head.policy)} · "
-               f"cost **{signed_money(delta)}/month** ({money(base.cost.total)} → {money(head.cost.total)}){_budget_badge(head)}")
+               f"cost **{signed_money(delta)}/month** ({money(base.cost.total)} → {money_range(head.cost)}){_budget_badge(head)}")
     parts = [summary]
     attention = attention_items(report)
     if attention:
@@ -340,15 +350,19 @@ def cost_json(cost: CostEstimate) -> dict[str, Any]:
         "currency": "USD",
         "period": "month",
         "prices": cost.citation,
-        "total": round(cost.total, 2),
+        "total": round(cost.total, 2),  # the expected figure
+        "expected": round(cost.expected, 2),
+        "min": round(cost.min, 2),
+        "max": round(cost.max, 2),
         "by_component": {k: round(v, 2) for k, v in cost.by_component().items()},
         "by_service": {k: round(v, 2) for k, v in cost.by_service().items()},
         "lines": [
             {"component": l.component, "service": l.service, "item": l.item, "quantity": round(l.quantity, 4),
-             "unit": l.unit, "unit_price": l.unit_price, "monthly": round(l.monthly, 2)}
+             "unit": l.unit, "unit_price": l.unit_price, "monthly": round(l.monthly, 2),
+             "min": round(l.minimum, 2), "max": round(l.maximum, 2)}
             for l in cost.lines
         ],
-        "assumptions": cost.assumptions.describe(),
+        "assumptions": list(cost.assumptions),
         "notes": list(cost.notes),
     }
 
@@ -377,7 +391,8 @@ def plan_json_data(report: PlanReport) -> dict[str, Any]:
     return {
         "environment": report.environment,
         "resources": [
-            {"type": r.type, "name": r.name, "parent": r.parent, "protect": r.protect, "ignore_changes": list(r.ignore_changes)}
+            {"type": r.type, "name": r.name, "parent": r.parent, "protect": r.protect, "ignore_changes": list(r.ignore_changes),
+             "inputs": masked_inputs(r, parse_documents=True)}
             for r in sorted(report.plan.resources, key=lambda r: r.urn)
         ],
         "counts": report.plan.count_by_type(),
@@ -405,6 +420,7 @@ def diff_json_data(report: DiffReport) -> dict[str, Any]:
         ],
         "policy": {"base": policy_json(report.base.policy), "head": policy_json(report.head.policy)},
         "cost": {"base": round(report.base.cost.total, 2), "head": round(report.head.cost.total, 2),
+                 "head_min": round(report.head.cost.min, 2), "head_max": round(report.head.cost.max, 2),
                  "delta": round(report.head.cost.total - report.base.cost.total, 2),
                  "budget": budget_json(report.head),
                  "savings": [{"monthly": round(s.monthly, 2), "suggestion": s.text} for s in report.head.savings],
@@ -412,13 +428,93 @@ def diff_json_data(report: DiffReport) -> dict[str, Any]:
     }
 
 
-def render_plan(report: PlanReport, fmt: str) -> str:
+def render_plan(report: PlanReport, fmt: str, details: bool = False) -> str:
+    """details: each resource's inputs in the tree (text, markdown); JSON always has them."""
     if fmt == "json":
         return json.dumps(plan_json_data(report), indent=2, sort_keys=True, default=str)
-    return plan_markdown(report) if fmt == "markdown" else plan_text(report)
+    return plan_markdown(report, details) if fmt == "markdown" else plan_text(report, details)
 
 
 def render_diff(report: DiffReport, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(diff_json_data(report), indent=2, sort_keys=True, default=str)
     return diff_markdown(report) if fmt == "markdown" else diff_text(report)
+
+
+# ---- the real engine's preview (review/preview.py), in the same format ----------------------
+
+
+def preview_attention(report: "PreviewReport") -> list[str]:
+    items = []
+    for change in report.diff.changes:
+        if change.destroys_state:
+            items.append(f"{change.name} ({change.type}) is {ACTION_WORDS[change.action]}: {change.holds} would be lost")
+        if change.protected and change.action in ("replace", "remove"):
+            items.append(f"{change.name} is protected: pulumi up refuses to {change.action} it until protect is lifted")
+    items += [f"{a.resource}: {a.text}" for a in report.diff.attention]
+    items += policy_attention(report.policy, report.policy)
+    items += [f"diagnostic {line}" for line in report.diagnostics if line.startswith("[error]")]
+    return items
+
+
+def _preview_policy_line(policy: Optional[PolicyResult]) -> str:
+    return "policy not read (pass the preview's --event-log: pulumi preview --json carries no policy events)" if policy is None else policy_line(policy)
+
+
+def preview_text(report: "PreviewReport") -> str:
+    lines = [f"Preview for {report.environment} ({report.label})", f"{change_summary(report.diff)}; {_preview_policy_line(report.policy)}", ""]
+    attention = preview_attention(report)
+    if attention:
+        lines += ["Needs attention:", *[f"  ! {item}" for item in attention], ""]
+    for change in report.diff.changes:
+        lines.append(f"{_marker(change)} {change.type}  {change.name}  [{change.component}]  {action_words(change)}")
+        lines += [f"      {text}" for text in property_lines(change) + change_detail(change)]
+    if report.policy is not None:
+        lines += ["", policy_text(report.policy)]
+    lines += [f"Diagnostic {line}" for line in report.diagnostics]
+    return "\n".join(lines)
+
+
+def preview_markdown(report: "PreviewReport") -> str:
+    badge = _badge(report.policy) if report.policy is not None else "policy not read"
+    parts = [f"**{report.environment}** ({report.label}): {change_summary(report.diff)} · {badge}"]
+    attention = preview_attention(report)
+    if attention:
+        parts.append("**Needs attention:**\n\n" + "\n".join(f"- ⚠️ {_md_escape(item)}" for item in attention))
+    header = ["| action | resource | component | inputs | notes |", "|---|---|---|---|---|"]
+    risky = [c for c in report.diff.changes if c.action in ("replace", "remove")]
+    rest = [c for c in report.diff.changes if c.action not in ("replace", "remove")]
+    if risky:
+        parts.append(_details(f"Replaced or removed ({len(risky)})", "\n".join(header + [_change_row(c) for c in risky])))
+    if rest:
+        parts.append(_details(f"Other changes ({len(rest)})", "\n".join(header + [_change_row(c) for c in rest])))
+    if not report.diff.changes:
+        parts.append("No resource changes.")
+    if report.policy is not None:
+        parts.append(_details(f"Policy verdict: {report.policy.headline()}", policy_markdown(report.policy)))
+    if report.diagnostics:
+        parts.append(_details(f"Diagnostics ({len(report.diagnostics)})", "\n".join(f"- {_md_escape(d)}" for d in report.diagnostics)))
+    return "\n\n".join(parts)
+
+
+def preview_json(report: "PreviewReport") -> dict[str, Any]:
+    return {
+        "environment": report.environment,
+        "source": report.label,
+        "counts": report.diff.counts(),
+        "needs_attention": preview_attention(report),
+        "changes": [
+            {"action": c.action, "type": c.type, "name": c.name, "component": c.component, "holds_state": c.holds,
+             "protected": c.protected, "meaning": list(c.meaning.lines), "attention": [a.text for a in c.attention],
+             "inputs": [{"path": p.path, "before": p.before, "after": p.after, "effect": p.effect} for p in c.changes]}
+            for c in report.diff.changes
+        ],
+        "policy": policy_json(report.policy),
+        "diagnostics": list(report.diagnostics),
+    }
+
+
+def render_preview(report: "PreviewReport", fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(preview_json(report), indent=2, sort_keys=True, default=str)
+    return preview_markdown(report) if fmt == "markdown" else preview_text(report)

@@ -11,6 +11,7 @@ from review.cost import CostEstimate, estimate_cost
 from review.diagram import render_mermaid
 from review.offline import Plan
 from review.prices import load_prices
+from review.usage import UsageFile, load_usage
 from review.verdict import PolicyResult
 
 
@@ -33,9 +34,10 @@ class PlanReport:
         return sum(1 for r in self.plan.resources if r.custom)
 
 
-def build_report(config: EnvironmentConfig, plan: Plan, policy: Optional[PolicyResult]) -> PlanReport:
+def build_report(config: EnvironmentConfig, plan: Plan, policy: Optional[PolicyResult], usage: Optional[UsageFile] = None) -> PlanReport:
     prices = load_prices(config.aws.region)
-    cost = estimate_cost(config, plan, prices)
+    usage = usage or load_usage(config)
+    cost = estimate_cost(config, plan, prices, usage)
     return PlanReport(config, plan, cost, policy, render_mermaid(config, plan), check_budget(config, cost),
                       tuple(savings(config, plan, cost, prices)))
 

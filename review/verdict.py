@@ -1,6 +1,7 @@
 """The policy verdict of a plan, from the real CrossGuard pack over its gRPC protocol
-(review/policy_verdict.py), configured for each side from that side's own environment file
-(policies/config_gen.pack_config), so a waiver added or removed in a change counts there."""
+(review/policy_verdict.py), configured for each side from that side's environment file and the
+working tree's policies/governance.yaml (policies/config_gen.pack_config): both sides are judged
+by the governance that would ship, so a waiver added in a change shows as waived there."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from components.cluster import Cluster, ClusterArgs, instance_trust_policy, prov
 from components.facts import PlatformFacts
 from configs.model import Cluster as ClusterConfig
 from configs.model import StrategyEntry
-from configs.strategy import SPOT_ARM64, strategy_problems
+from configs.strategy import strategy_problems
 from review.offline import Plan, PlatformMocks, run_program
 from tests.harness import REFERENCE_ENVIRONMENTS, reference_config
 
@@ -587,9 +587,8 @@ FARGATE_AND_GENERAL = {"fargate": True, "fargate_spot": True, "ec2": {"general":
             {"fargate": True, "fargate_spot": True, "ec2": {"graviton": GRAVITON}},
             [{"provider": "fargate_spot"}, {"provider": "graviton"}],
             "cluster.default_strategy: mixes EC2 and Fargate providers (fargate_spot, graviton); AWS rejects a "
-            "strategy that holds both, so split the service or pick one kind; "
-            "cluster.default_strategy[0].provider: FARGATE_SPOT runs x86_64 only; use x86_64 or on-demand FARGATE",
-            id="spot-with-arm64",
+            "strategy that holds both, so split the service or pick one kind",
+            id="spot-with-arm64-ec2",
         ),
         pytest.param(
             {"fargate": False, "fargate_spot": False, "ec2": {"general": GENERAL, "graviton": GRAVITON}},
@@ -640,12 +639,10 @@ def test_unvalidated_weights_are_refused_too():
     assert problems == [((0, "weight"), "1001 is outside 0-1000")]
 
 
-def test_spot_is_refused_for_an_arm64_task():
+def test_spot_is_accepted_for_arm64_tasks_as_for_x86_64():
+    # FARGATE_SPOT runs ARM64 on platform version 1.4.0+ (containers-roadmap #1594, closed).
     entries = [StrategyEntry(provider="fargate", weight=1), StrategyEntry(provider="fargate_spot", weight=1)]
-    assert strategy_problems(entries, fargate=["fargate", "fargate_spot"], ec2={}, architecture="arm64") == [
-        ((1, "provider"), SPOT_ARM64)
-    ]
-    assert strategy_problems(entries, fargate=["fargate", "fargate_spot"], ec2={}, architecture="x86_64") == []
+    assert strategy_problems(entries, fargate=["fargate", "fargate_spot"], ec2={}) == []
 
 
 @pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
@@ -656,7 +653,7 @@ def test_the_shared_rules_accept_every_reference_strategy(environment):
     ec2 = {key: p.architecture for key, p in capacity.ec2.items()}
     for key in config.services:
         assert strategy_problems(
-            config.strategy_for(key), fargate=declared, ec2=ec2, architecture=config.architecture_for(key)
+            config.strategy_for(key), fargate=declared, ec2=ec2
         ) == []
 
 

@@ -212,7 +212,6 @@ def test_every_child_is_parented_to_the_component_and_named_from_zones_not_posit
             "staging-network-endpoint-ecr-dkr",
             "staging-network-endpoint-logs",
             "staging-network-endpoint-secretsmanager",
-            "staging-network-endpoint-sts",
         ]
     )
 
@@ -220,7 +219,7 @@ def test_every_child_is_parented_to_the_component_and_named_from_zones_not_posit
 def test_taggable_resources_carry_the_environment_tags_and_a_name(reference):
     plan = reference["dev"]
     tagged = [r for r in plan.resources if r.custom and "tags" in r.props]
-    assert len(tagged) == 24
+    assert len(tagged) == 23
     for resource in tagged:
         assert {k: resource.props["tags"][k] for k in ("env", "team", "cost-center")} == {
             "env": "dev",
@@ -313,12 +312,13 @@ def services(region: str, gateway: list[str], interface: list[str]) -> dict[str,
 @pytest.mark.parametrize(
     "environment, interface",
     [
-        # nat none, secrets of both kinds, ECS Exec on (ssmmessages + kms, sts for the task role)
-        ("dev", ["ecr.api", "ecr.dkr", "kms", "logs", "secretsmanager", "ssm", "ssmmessages", "sts"]),
-        # a Secrets Manager secret only; task roles
-        ("staging", ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts"]),
-        # EC2 capacity adds the ECS agent's endpoints
-        ("prod", ["ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "secretsmanager", "ssm", "sts"]),
+        # nat none, secrets of both kinds, ECS Exec on (ssmmessages + kms); no sts: task roles
+        # credentials come from the ECS agent, not STS
+        ("dev", ["ecr.api", "ecr.dkr", "kms", "logs", "secretsmanager", "ssm", "ssmmessages"]),
+        # a Secrets Manager secret only
+        ("staging", ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]),
+        # EC2 capacity adds the ECS agent's endpoints (with NAT, Session Manager goes through it)
+        ("prod", ["ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "secretsmanager", "ssm"]),
     ],
 )
 def test_reference_endpoint_sets(reference, environment, interface):
@@ -339,15 +339,27 @@ def _no_ec2(data: dict) -> None:
     data["services"]["worker"]["capacity"] = [{"provider": "fargate", "weight": 1}]
 
 
+def _without_nat(data: dict) -> None:
+    data["network"]["nat"] = "none"
+
+
+def _sts_listed(data: dict) -> None:
+    data["network"]["endpoints"] = ["s3", "ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "ecs", "ecs-agent", "ecs-telemetry", "sts"]
+
+
 @pytest.mark.parametrize(
     "environment, edit, interface",
     [
-        ("dev", _no_secrets, ["ecr.api", "ecr.dkr", "kms", "logs", "ssmmessages", "sts"]),
-        ("staging", _no_secrets, ["ecr.api", "ecr.dkr", "logs", "sts"]),
-        ("staging", _exec_on, ["ecr.api", "ecr.dkr", "kms", "logs", "secretsmanager", "ssmmessages", "sts"]),
-        ("prod", _no_ec2, ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "sts"]),
+        ("dev", _no_secrets, ["ecr.api", "ecr.dkr", "kms", "logs", "ssmmessages"]),
+        ("staging", _no_secrets, ["ecr.api", "ecr.dkr", "logs"]),
+        ("staging", _exec_on, ["ecr.api", "ecr.dkr", "kms", "logs", "secretsmanager", "ssmmessages"]),
+        ("prod", _no_ec2, ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm"]),
+        # EC2 capacity without NAT: Session Manager onto the instances needs its three endpoints
+        ("prod", _without_nat, ["ec2messages", "ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs",
+                                "secretsmanager", "ssm", "ssmmessages"]),
+        ("prod", _sts_listed, ["ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "secretsmanager", "ssm", "sts"]),
     ],
-    ids=["dev-no-secrets", "staging-no-secrets", "staging-exec-on", "prod-no-ec2"],
+    ids=["dev-no-secrets", "staging-no-secrets", "staging-exec-on", "prod-no-ec2", "prod-ec2-without-nat", "prod-sts-listed"],
 )
 def test_auto_endpoint_sets_follow_what_the_environment_uses(environment, edit, interface):
     plan = network_plan(edited(environment, edit))
@@ -356,8 +368,13 @@ def test_auto_endpoint_sets_follow_what_the_environment_uses(environment, edit, 
 
 def test_nat_none_private_subnets_reach_s3_ecr_logs_and_secrets_through_endpoints_only(nat_plans):
     plan = nat_plans["none"]
-    # auto derives from what the services use, not from the NAT strategy.
-    assert endpoint_services(plan) == endpoint_services(nat_plans["per_az"])
+    # auto derives from what the services use; without NAT, prod's EC2 instances also need
+    # Session Manager's endpoints.
+    with_nat = endpoint_services(nat_plans["per_az"])
+    assert endpoint_services(plan) == {
+        **with_nat,
+        **services("eu-west-1", [], ["ssmmessages", "ec2messages"]),
+    }
     assert plan.of_type(NAT) == [] and plan.of_type(EIP) == []
     tables = plan.outputs["private_route_tables"]
     # The S3 gateway (ECR layers) is on every private route table, one association per zone.
@@ -372,7 +389,7 @@ def test_interface_endpoints_sit_in_every_private_subnet_with_private_dns_and_th
     plan = reference["prod"]
     private = [plan.outputs["private"][z] for z in (A, B, C)]
     interface = [r for r in plan.of_type(ENDPOINT) if r.props["vpcEndpointType"] == INTERFACE]
-    assert len(interface) == 9
+    assert len(interface) == 8
     for endpoint in interface:
         assert endpoint.props["subnetIds"] == private, endpoint.name
         assert endpoint.props["privateDnsEnabled"] is True, endpoint.name

@@ -468,6 +468,16 @@ def test_ecs_service_placement_deployment_and_exposure():
     assert one(reference_services("dev"), "dev-api-service").props["enableExecuteCommand"] is True
 
 
+def test_an_arm64_service_runs_on_fargate_spot():
+    # FARGATE_SPOT supports ARM64 on platform version 1.4.0+ (the LATEST the service uses).
+    config = edited("staging", lambda d: d["services"]["worker"].update(architecture="arm64", capacity=[{"provider": "fargate_spot", "weight": 1}]))
+    plan = services_plan(config)
+    assert one(plan, "staging-worker-task-definition").props["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+    service = one(plan, "staging-worker-service").props
+    assert service["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE_SPOT", "base": 0.0, "weight": 1.0}]
+    assert "platformVersion" not in service  # LATEST
+
+
 @pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
 def test_no_task_gets_a_public_ip(environment):
     for service in reference_services(environment).of_type(ECS_SERVICE):

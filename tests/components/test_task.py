@@ -133,3 +133,42 @@ def test_the_diagram_draws_each_sidecar_with_its_share_of_the_task():
     lines = render_mermaid(reference_config("dev"), reference_plan("dev")).splitlines()
     assert '  svc_api_sidecar_otel["sidecar otel<br/>0.125 vCPU / 0.25 GB of the task"]' in lines
     assert "  svc_api --- svc_api_sidecar_otel" in lines
+
+
+# --------------------------------------------------------------------------------------------
+# Volumes (task storage) and ephemeral storage
+# --------------------------------------------------------------------------------------------
+
+
+def with_volumes(data: dict) -> None:
+    with_sidecars(data)
+    api = data["services"]["api"]
+    api["volumes"] = {"tmp": {"path": "/tmp"}, "cache": {"path": "/var/cache/app", "read_only": False}}
+    api["ephemeral_storage"] = 50
+
+
+def test_volumes_are_task_storage_mounted_in_every_container_and_ephemeral_storage_is_sized():
+    plan = services_plan(edited("staging", with_volumes))
+    task = plan.named("staging-api-task-definition").props
+    assert task["volumes"] == [{"name": "cache"}, {"name": "tmp"}]
+    assert task["ephemeralStorage"] == {"sizeInGib": 50}
+    mounts = [
+        {"sourceVolume": "cache", "containerPath": "/var/cache/app", "readOnly": False},
+        {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False},
+    ]
+    for container in task_containers(plan, "staging-api-task-definition"):
+        assert container["mountPoints"] == mounts, container["name"]
+    request = register_task_definition_request(plan.named("staging-api-task-definition"))
+    request["ephemeralStorage"] = {"sizeInGiB": int(task["ephemeralStorage"]["sizeInGib"])}
+    validate("RegisterTaskDefinition", request)
+
+
+def test_declared_volumes_come_before_ecs_execs_own_in_dev():
+    def tmp(data: dict) -> None:
+        data["services"]["worker"]["volumes"] = {"tmp": {"path": "/tmp"}}
+
+    plan = services_plan(edited("dev", tmp))
+    task = plan.named("dev-worker-task-definition").props
+    assert [v["name"] for v in task["volumes"]] == ["tmp", "ssm-agent-state", "ssm-agent-logs"]
+    [main] = task_containers(plan, "dev-worker-task-definition")
+    assert [m["containerPath"] for m in main["mountPoints"]] == ["/tmp", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"]

@@ -384,6 +384,7 @@ network:
   subnet_prefix: {public: 26, private: 24}
 """,
         [
+            "env.yaml:6: network.availability_zones[1]: eu-west-1 has no zone eu-west-1f; its zones are eu-west-1a, eu-west-1b, eu-west-1c",
             "env.yaml:7: network.subnet_prefix: 10.0.0.0/22 holds 4 /24 private subnets, but zone letter 'f' needs slot 6; use a longer prefix or a larger CIDR",
         ],
         id="subnet_zone_out_of_range",
@@ -561,17 +562,6 @@ cluster:
             "env.yaml:7: cluster.capacity.ec2.ecs-hosts: 'ecs-hosts' is reserved (fargate, fargate_spot and names starting aws/ecs); rename the provider",
         ],
         id="ec2_reserved_provider_name",
-    ),
-    pytest.param(
-        API
-        + """\
-    architecture: arm64
-    capacity: [{provider: fargate_spot}]
-""",
-        [
-            'env.yaml:9: services.api.architecture: FARGATE_SPOT runs x86_64 only; use x86_64 or on-demand FARGATE',
-        ],
-        id="fargate_spot_arm64",
     ),
     pytest.param(
         API
@@ -1137,7 +1127,7 @@ def test_dev_without_nat_needs_every_endpoint(workdir: Path) -> None:
     line = replace_once(workdir / "dev.yaml", "  endpoints: auto\n", "  endpoints: [s3, ecr.api, ecr.dkr, logs]\n")
     assert issue_lines(Path("dev.yaml"), stack="dev") == [
         f"dev.yaml:{line}: network.endpoints: with nat: none, tasks reach AWS only through endpoints, and "
-        "kms, secretsmanager, ssm, ssmmessages, sts are missing; add them or write endpoints: auto"
+        "kms, secretsmanager, ssm, ssmmessages are missing; add them or write endpoints: auto"
     ]
 
 

@@ -205,8 +205,7 @@ def test_a_report_shows_only_an_excerpt_of_a_long_value(workdir: Path) -> None:
     excerpt = "'" + "x" * 80 + "'... (5000 characters)"
     assert lines == [
         f"env.yaml:9: services.api.user: {excerpt.replace('5000', '5001')} is not valid: use a user or uid, optionally with a group: 10001 or 10001:10001",
-        f"env.yaml:10: services.api[\"{'x' * 80}\"...]: unknown key {excerpt}; valid keys here: access, alarms, architecture, "
-        "autoscaling, capacity, command, connects_to, cpu, deployment, desired_count, environment, expose, health_check, "
-        "image, log_retention_days, memory, permissions, port, read_only_root_filesystem, secrets, sidecars, stop_timeout, user",
+        f"env.yaml:10: services.api[\"{'x' * 80}\"...]: unknown key {excerpt}; valid keys here: "
+        + ", ".join(sorted((field.alias or name) for name, field in Service.model_fields.items())),  # the model grows
     ]
     assert max(len(line) for line in lines) < 600

@@ -144,12 +144,12 @@ def test_architecture_follows_the_ec2_provider_else_the_service() -> None:
 @pytest.mark.parametrize(
     ("environment", "expected"),
     [
-        # secrets of both kinds, ECS Exec on (ssmmessages, kms, sts), no EC2
-        ("dev", ("ecr.api", "ecr.dkr", "kms", "logs", "s3", "secretsmanager", "ssm", "ssmmessages", "sts")),
-        # a Secrets Manager secret and task roles
-        ("staging", ("ecr.api", "ecr.dkr", "logs", "s3", "secretsmanager", "sts")),
-        # EC2 capacity brings the agent endpoints
-        ("prod", ("ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "s3", "secretsmanager", "ssm", "sts")),
+        # secrets of both kinds, ECS Exec on (ssmmessages, kms), no EC2; never sts unless listed
+        ("dev", ("ecr.api", "ecr.dkr", "kms", "logs", "s3", "secretsmanager", "ssm", "ssmmessages")),
+        # a Secrets Manager secret; task roles need no sts (credentials come from the ECS agent)
+        ("staging", ("ecr.api", "ecr.dkr", "logs", "s3", "secretsmanager")),
+        # EC2 capacity brings the agent endpoints (Session Manager goes through the NAT)
+        ("prod", ("ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "s3", "secretsmanager", "ssm")),
     ],
 )
 def test_required_endpoints_of_the_reference_environments(environment: str, expected: tuple[str, ...]) -> None:
@@ -165,7 +165,7 @@ BASELINE = ("ecr.api", "ecr.dkr", "logs", "s3")
     [
         ({"services": {"api": SERVICE}}, BASELINE),
         ({}, BASELINE),
-        ({"cluster": {"exec": {"enabled": True}}}, ("ecr.api", "ecr.dkr", "kms", "logs", "s3", "ssmmessages", "sts")),
+        ({"cluster": {"exec": {"enabled": True}}}, ("ecr.api", "ecr.dkr", "kms", "logs", "s3", "ssmmessages")),
         (
             {"cluster": {"capacity": {"ec2": {"general": {"instance_types": ["m6i.large"]}}}}},
             ("ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "s3"),
@@ -173,10 +173,14 @@ BASELINE = ("ecr.api", "ecr.dkr", "logs", "s3")
         ({"services": {"api": {**SERVICE, "secrets": {"KEY": {"parameter": "/k"}}}}}, ("ecr.api", "ecr.dkr", "logs", "s3", "ssm")),
         (
             {"services": {"api": {**SERVICE, "access": {"read": ["arn:aws:sqs:eu-west-1:123456789012:q"]}}}},
-            ("ecr.api", "ecr.dkr", "logs", "s3", "sts"),
+            BASELINE,
+        ),
+        (
+            {"network": {"nat": "none"}, "cluster": {"capacity": {"ec2": {"general": {"instance_types": ["m6i.large"]}}}}},
+            ("ec2messages", "ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "s3", "ssm", "ssmmessages"),
         ),
     ],
-    ids=["no-secrets", "no-services", "exec-on", "ec2-on", "ssm-parameter", "task-role"],
+    ids=["no-secrets", "no-services", "exec-on", "ec2-on", "ssm-parameter", "task-role-no-sts", "ec2-without-nat"],
 )
 def test_required_endpoints_edge_cases(sections: dict, expected: tuple[str, ...]) -> None:
     assert required_endpoints(minimal(**sections)) == expected

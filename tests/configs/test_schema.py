@@ -8,28 +8,81 @@ import json
 from pathlib import Path
 from typing import Any
 
+import re
+
 import jsonschema
 import pytest
+import yaml
 
 from configs import schema
 from configs.environments import environment_names
 from configs.loader import CONFIG_DIR, load_layered
+from configs.yaml_source import read_yaml
 
 ENVIRONMENTS = environment_names()
-SCHEMA_COMMENT = "# yaml-language-server: $schema=environment.schema.json"
+SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(?P<name>[\w.-]+\.json)$")
+SHIPPED_FILES = sorted(path.name for path in CONFIG_DIR.glob("*.yaml"))
 
 
-def test_checked_in_schema_is_current() -> None:
-    assert schema.SCHEMA_PATH.read_text() == schema.render(), "run: python -m configs.schema"
+def test_checked_in_schemas_are_current() -> None:
+    for path, text in schema.rendered_files().items():
+        assert path.read_text() == text, "run: python -m configs.schema"
 
 
 def test_check_mode_accepts_the_checked_in_schema() -> None:
     assert schema.main(["--check"]) == 0
 
 
-@pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_environment_files_name_the_schema_for_editors(environment: str) -> None:
-    assert (CONFIG_DIR / f"{environment}.yaml").read_text().splitlines()[0] == SCHEMA_COMMENT
+def named_schema(file: str) -> str:
+    """The schema file a YAML file's first line names for the YAML language server."""
+    match = SCHEMA_LINE.match((CONFIG_DIR / file).read_text().splitlines()[0])
+    assert match, f"{file} does not start with a yaml-language-server $schema line"
+    return match["name"]
+
+
+def layered_files() -> set[str]:
+    """Files that extend another, and the files they extend: alone, each is partial."""
+    layered = set()
+    for file in SHIPPED_FILES:
+        base = yaml.safe_load((CONFIG_DIR / file).read_text()).get("extends")
+        if base:
+            layered |= {file, base}
+    return layered
+
+
+@pytest.mark.parametrize("file", SHIPPED_FILES)
+def test_each_shipped_file_names_the_schema_of_its_kind(file: str) -> None:
+    expected = schema.LAYERED_SCHEMA_PATH if file in layered_files() else schema.SCHEMA_PATH
+    assert named_schema(file) == expected.name
+
+
+@pytest.mark.parametrize("file", SHIPPED_FILES)
+def test_each_shipped_file_validates_against_the_schema_it_names(file: str) -> None:
+    """As an editor checks the file on its own, without what it extends."""
+    document_schema = json.loads((CONFIG_DIR / named_schema(file)).read_text())
+    own = read_yaml(CONFIG_DIR / file, file)[0].data
+    assert schema_errors(document_schema, own) == []
+
+
+def keys_named(name: str, node: Any) -> Any:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == name:
+                yield value
+            yield from keys_named(name, value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from keys_named(name, item)
+
+
+def test_the_layered_schema_requires_nothing_and_still_refuses_unknown_keys() -> None:
+    layered = schema.layered_schema()
+    assert not list(keys_named("required", layered))
+    assert list(keys_named("required", schema.environment_schema()))
+    assert schema_errors(layered, {"services": {"api": {"user": "10001"}}}) == []
+    assert schema_errors(layered, {"services": {"api": {"memroy": 512}}}) == [
+        "services.api: Additional properties are not allowed ('memroy' was unexpected)"
+    ]
 
 
 def as_json(value: Any) -> Any:

@@ -26,8 +26,8 @@ class Capacity:
     ec2: dict[str, Any] = field(default_factory=dict)
 
 
-def problems(*entries: Entry, ec2=None, architecture=None):
-    return strategy_problems(list(entries), fargate=["fargate", "fargate_spot"], ec2=ec2 or {}, architecture=architecture)
+def problems(*entries: Entry, ec2=None):
+    return strategy_problems(list(entries), fargate=["fargate", "fargate_spot"], ec2=ec2 or {})
 
 
 @pytest.mark.parametrize(

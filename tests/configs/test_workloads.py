@@ -90,3 +90,55 @@ def test_sidecar_fields_are_validated_like_the_main_containers(workdir: Path, si
     )
     [line] = issue_lines(Path("env.yaml"))
     assert line == "env.yaml:11: " + expected
+
+
+VOLUMES = """\
+environment: dev
+aws: {region: eu-west-1}
+tags: {team: platform}
+cluster:
+  exec: {enabled: true}
+  capacity: {ec2: {general: {instance_types: [m6i.large]}}}
+services:
+  api:
+    image: {uri: "nginx:1.25"}
+    cpu: 256
+    memory: 512
+    user: "10001"
+    capacity: [{provider: general}]
+    ephemeral_storage: 50
+    volumes:
+      ssm-agent-logs: {path: /logs}
+      tmp: {path: /tmp}
+      also-tmp: {path: /tmp/}
+      ssm: {path: /var/lib/amazon/ssm}
+"""
+
+
+def test_every_volume_problem_is_reported_at_once(workdir: Path) -> None:
+    (workdir / "env.yaml").write_text(VOLUMES)
+    assert issue_lines(Path("env.yaml")) == [
+        "env.yaml:14: services.api.ephemeral_storage: ephemeral_storage sizes Fargate task storage; on EC2 capacity the "
+        "task uses the instance's volume (cluster.capacity.ec2.<name>.root_volume_gb): remove it",
+        "env.yaml:16: services.api.volumes.ssm-agent-logs: 'ssm-agent-logs' is the name of ECS Exec's own volume; rename it",
+        "env.yaml:18: services.api.volumes.also-tmp.path: /tmp/ is already mounted by volume tmp; ECS refuses two mounts on one path",
+        "env.yaml:19: services.api.volumes.ssm.path: /var/lib/amazon/ssm is already mounted by ECS Exec's writable path; "
+        "ECS refuses two mounts on one path",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("    ephemeral_storage: 20", "services.api.ephemeral_storage: input should be greater than or equal to 21 (got 20)"),
+        ("    ephemeral_storage: 201", "services.api.ephemeral_storage: input should be less than or equal to 200 (got 201)"),
+        ("    volumes: {tmp: {path: tmp}}", "services.api.volumes.tmp.path: 'tmp' is not valid: use an absolute path inside the container, such as /tmp"),
+    ],
+    ids=["storage_below_21", "storage_above_200", "relative_path"],
+)
+def test_volume_fields(workdir: Path, line: str, expected: str) -> None:
+    (workdir / "env.yaml").write_text(
+        "environment: dev\naws: {region: eu-west-1}\ntags: {team: platform}\nservices:\n  api:\n"
+        f'    image: {{uri: "nginx:1.25"}}\n    cpu: 256\n    memory: 512\n    user: "10001"\n{line}\n'
+    )
+    assert issue_lines(Path("env.yaml")) == ["env.yaml:10: " + expected]

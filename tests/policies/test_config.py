@@ -32,7 +32,7 @@ def config_file(env: str) -> dict:
 
 def test_names_are_unique_kebab_case_with_service_prefix():
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 69
+    assert len(names) == len(set(names)) == 70
     assert [n for n in names if not re.fullmatch(r"aws-[a-z0-9]+(-[a-z0-9]+)+", n)] == []
     assert all(rule.description.endswith(".") and rule.remediation for rule in RULES)
 
@@ -280,6 +280,7 @@ def test_an_unknown_document_skips_the_rules_that_read_it(pack):
         "aws-ecs-task-definition-confined",
         "aws-ecs-task-definition-drops-all-capabilities",
         "aws-ecs-task-definition-logs-retained",
+        "aws-ecs-task-definition-mounts-declared-volumes",
         "aws-ecs-task-definition-no-devices",
         "aws-ecs-task-definition-no-plaintext-secrets",
         "aws-ecs-task-definition-no-privileged-containers",

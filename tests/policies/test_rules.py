@@ -154,13 +154,13 @@ CASES = [
     case("sidecar-as-root", [sidecar({"name": "log-router", "user": "0"})], [("aws-ecs-task-definition-non-root-user", TASK)], "container 'log-router' runs as user '0', which is root"),
     case("sidecar-privileged", [sidecar({"name": "agent", "privileged": True})], [("aws-ecs-task-definition-no-privileged-containers", TASK)], "container 'agent' is privileged"),
     case("sidecar-writable", [sidecar({"name": "agent", "readonlyRootFilesystem": False})], [("aws-ecs-task-definition-read-only-root-filesystem", TASK)], "container 'agent' has a writable root filesystem"),
-    case("docker-socket", [set_(TASK, "volumes", [{"name": "docker", "hostPath": "/var/run/docker.sock"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "volume 'docker' mounts the host's /var/run/docker.sock"),
-    case("containerd-socket", [set_(TASK, "volumes", [{"name": "cri", "hostPath": "/run/containerd/containerd.sock"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /run/containerd/containerd.sock"),
-    case("host-root", [set_(TASK, "volumes", [{"name": "host", "hostPath": "/"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "volume 'host' mounts the host's /"),
-    case("host-root-spelt-oddly", [set_(TASK, "volumes", [{"name": "host", "hostPath": "//var/../"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's //var/../"),
-    case("host-proc", [set_(TASK, "volumes", [{"name": "proc", "hostPath": "/proc/1/root"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /proc/1/root"),
-    case("host-sys", [set_(TASK, "volumes", [{"name": "sys", "hostPath": "/sys/"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /sys/"),
-    case("host-var-run", [set_(TASK, "volumes", [{"name": "run", "hostPath": "/var/run"}])], [("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /var/run"),
+    case("docker-socket", [set_(TASK, "volumes", [{"name": "docker", "hostPath": "/var/run/docker.sock"}])], [("aws-ecs-task-definition-mounts-declared-volumes", TASK), ("aws-ecs-task-definition-no-host-mounts", TASK)], "volume 'docker' mounts the host's /var/run/docker.sock"),
+    case("containerd-socket", [set_(TASK, "volumes", [{"name": "cri", "hostPath": "/run/containerd/containerd.sock"}])], [("aws-ecs-task-definition-mounts-declared-volumes", TASK), ("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /run/containerd/containerd.sock"),
+    case("host-root", [set_(TASK, "volumes", [{"name": "host", "hostPath": "/"}])], [("aws-ecs-task-definition-mounts-declared-volumes", TASK), ("aws-ecs-task-definition-no-host-mounts", TASK)], "volume 'host' mounts the host's /"),
+    case("host-root-spelt-oddly", [set_(TASK, "volumes", [{"name": "host", "hostPath": "//var/../"}])], [("aws-ecs-task-definition-mounts-declared-volumes", TASK), ("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's //var/../"),
+    case("host-proc", [set_(TASK, "volumes", [{"name": "proc", "hostPath": "/proc/1/root"}])], [("aws-ecs-task-definition-mounts-declared-volumes", TASK), ("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /proc/1/root"),
+    case("host-sys", [set_(TASK, "volumes", [{"name": "sys", "hostPath": "/sys/"}])], [("aws-ecs-task-definition-mounts-declared-volumes", TASK), ("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /sys/"),
+    case("host-var-run", [set_(TASK, "volumes", [{"name": "run", "hostPath": "/var/run"}])], [("aws-ecs-task-definition-mounts-declared-volumes", TASK), ("aws-ecs-task-definition-no-host-mounts", TASK)], "mounts the host's /var/run"),
     case("local-driver-bind", [set_(TASK, "volumes", [{"name": "bind", "dockerVolumeConfiguration": {"driver": "local", "scope": "task", "driverOpts": {"type": "none", "o": "bind", "device": "/"}}}])],
          [("aws-ecs-task-definition-no-host-mounts", TASK)], "volume 'bind' binds the host's / through the local driver"),
     case("devices", [container("linuxParameters", {"capabilities": {"drop": ["ALL"]}, "devices": [{"hostPath": "/dev/mem", "containerPath": "/dev/mem"}]})], [("aws-ecs-task-definition-no-devices", TASK)], "container 'api' maps host devices /dev/mem"),
@@ -252,7 +252,6 @@ CASES = [
     case("instance-unencrypted-root", [add("aws:ec2/instance:Instance", "prod-bastion", {"ami": "ami-1", "instanceType": "t3.micro", **INSTANCE, "rootBlockDevice": {"encrypted": False}})], [("aws-ec2-launch-template-encrypted-volumes", "prod-bastion")], "the root volume is not encrypted"),
     case("instance-public-ip", [add("aws:ec2/instance:Instance", "prod-bastion", {"ami": "ami-1", "instanceType": "t3.micro", **INSTANCE, "associatePublicIpAddress": True})], [("aws-ec2-launch-template-no-public-ip", "prod-bastion")], "associatePublicIpAddress is true"),
     case("subnet-auto-public-ip", [set_("prod-public-eu-west-1a", "mapPublicIpOnLaunch", True)], [("aws-vpc-subnet-no-auto-public-ip", "prod-public-eu-west-1a")], "mapPublicIpOnLaunch is on"),
-    case("efs-plain", [set_(TASK, "volumes", [{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}])], [("aws-ecs-task-definition-efs-in-transit-encryption", TASK)], "EFS volume 'data' does not encrypt in transit"),
     case("flow-logs-reject-only", [set_("prod-flow-log", "trafficType", "REJECT")], [("aws-vpc-flow-logs", "prod-vpc")], "its flow logs record REJECT traffic only, not ALL"),
     case("alb-alias-type", [add("aws:alb/loadBalancer:LoadBalancer", "prod-internal-alb", {"internal": True, "loadBalancerType": "application", "dropInvalidHeaderFields": False, "enableDeletionProtection": True, "accessLogs": {"bucket": "acme-prod-alb-logs", "enabled": True}, "subnets": ["subnet-priv"]})],
          [("aws-lb-drop-invalid-headers", "prod-internal-alb"), ("aws-lb-https-only", "prod-internal-alb")], "prod-internal-alb: dropInvalidHeaderFields is off"),
@@ -268,7 +267,7 @@ CASES = [
          [("aws-ecs-service-private-subnets", SERVICE), ("aws-vpc-private-subnet-no-internet-gateway", "prod-private-eu-west-1a")],
          "its route table prod-private-rt-eu-west-1a routes to the internet gateway"),
     case("no-nat-missing-endpoints", [remove("prod-nat-eu-west-1a")], [("aws-ec2-security-group-egress-restricted", "prod-api-sg"), ("aws-vpc-endpoints-without-nat", "prod-vpc")],
-         "lacks the VPC endpoints ecr.dkr, ecs, ecs-agent, ecs-telemetry, kms, logs, secretsmanager, ssm, ssmmessages, sts,"),
+         "lacks the VPC endpoints ec2messages, ecr.dkr, ecs, ecs-agent, ecs-telemetry, kms, logs, secretsmanager, ssm, ssmmessages,"),
     case("endpoint-public-dns", [set_("prod-endpoint-ecr-api", "privateDnsEnabled", False)], [("aws-vpc-endpoint-private-dns", "prod-endpoint-ecr-api")], "com.amazonaws.eu-west-1.ecr.api has privateDnsEnabled off"),
     # ---- IAM
     case("action-service-star", [statement("prod-api-task-role", 0, Action=["s3:*"])], [("aws-iam-no-wildcard-actions", "prod-api-task-role")], "inline policy 'task' statement 'Config' allows \"s3:*\", every action of s3"),
@@ -383,7 +382,7 @@ def test_each_mutation_fails_exactly_its_policy(pack, edits, expected, fragment)
     pytest.param([container("linuxParameters", {"capabilities": {"drop": ["all"]}})], id="drop-all-lowercase"),
     pytest.param([container("linuxParameters", None), container("user", None), set_(TASK, "runtimePlatform", {"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"})], id="windows-no-linux-parameters-or-user"),
     pytest.param([container("user", "10001:10001"), sidecar({"name": "agent", "user": "1337"})], id="non-root-uid-and-gid"),
-    pytest.param([set_(TASK, "volumes", [{"name": "scratch"}, {"name": "data", "hostPath": "/mnt/data"}, {"name": "efs", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "transitEncryption": "ENABLED"}}])], id="task-and-data-volumes"),
+    pytest.param([set_(TASK, "volumes", [{"name": "scratch"}, {"name": "cache", "dockerVolumeConfiguration": {"driver": "local", "scope": "task"}}])], id="task-volumes"),
     pytest.param([container("dockerSecurityOptions", ["no-new-privileges"])], id="no-new-privileges"),
     pytest.param([add("aws:ec2/instance:Instance", "prod-bastion", {"ami": "ami-1", "instanceType": "t3.micro", **INSTANCE})], id="compliant-instance"),
     pytest.param([set_("prod-exec-key", "policy", json_doc([{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}, {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logs.eu-west-1.amazonaws.com"}, "Action": ["kms:Encrypt*", "kms:Decrypt*"], "Resource": "*"}, {"Sid": "ViaAccount", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT}}}]))], id="key-policy-root-service-and-caller-account"),
@@ -416,9 +415,10 @@ def test_edges_the_new_rules_accept(pack, edits):
 def test_every_rule_has_a_failing_case():
     covered = {policy for param in CASES for policy, _ in param.values[1]}
     # The log-group KMS and waiver rules are tested in test_config.py, the delivery rules in
-    # test_delivery_rules.py.
+    # test_delivery_rules.py, the EFS rule in test_workload_rules.py (host paths also fail the volume rule here).
     assert sorted(set(RULES_BY_NAME) - covered) == [
-        "aws-cloudwatch-alarm-has-action", "aws-cloudwatch-log-group-kms", "aws-ecs-service-exposed-alarms", "aws-pack-waiver-valid"
+        "aws-cloudwatch-alarm-has-action", "aws-cloudwatch-log-group-kms", "aws-ecs-service-exposed-alarms",
+        "aws-ecs-task-definition-efs-encrypted-iam", "aws-pack-waiver-valid"
     ]
 
 

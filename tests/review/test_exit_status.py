@@ -45,19 +45,22 @@ def project_with_an_insecure_environment(tmp_path_factory) -> Path:
     return copy
 
 
-def test_plan_with_a_mandatory_violation_prints_the_whole_report_then_exits_4(project_with_an_insecure_environment):
-    result = run("plan", "qa", cwd=project_with_an_insecure_environment)
-    assert result.returncode == 4, result.stderr
-    assert "Policy verdict: FAIL (" in result.stdout
-    assert "[mandatory] aws-vpc-flow-logs (qa-network-vpc)" in result.stdout
-    assert "Diagram (Mermaid" in result.stdout  # the report is complete: the diagram comes last
+@pytest.fixture(scope="module")
+def enforced_plan(project_with_an_insecure_environment) -> subprocess.CompletedProcess:
+    return run("plan", "qa", cwd=project_with_an_insecure_environment)
 
 
-def test_plan_report_only_prints_the_same_report_and_exits_0(project_with_an_insecure_environment):
-    enforced = run("plan", "qa", cwd=project_with_an_insecure_environment)
+def test_plan_with_a_mandatory_violation_prints_the_whole_report_then_exits_4(enforced_plan):
+    assert enforced_plan.returncode == 4, enforced_plan.stderr
+    assert "Policy verdict: FAIL (" in enforced_plan.stdout
+    assert "[mandatory] aws-vpc-flow-logs (qa-network-vpc)" in enforced_plan.stdout
+    assert "Diagram (Mermaid" in enforced_plan.stdout  # the report is complete: the diagram comes last
+
+
+def test_plan_report_only_prints_the_same_report_and_exits_0(project_with_an_insecure_environment, enforced_plan):
     reported = run("plan", "qa", "--policy", "report-only", cwd=project_with_an_insecure_environment)
     assert reported.returncode == 0, reported.stderr
-    assert reported.stdout == enforced.stdout
+    assert reported.stdout == enforced_plan.stdout
 
 
 def test_diff_whose_head_violates_exits_4_and_report_only_exits_0():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from review.cost import money
+from review.cost import money, money_range
 from review.render import render_diff, render_plan
 from review.workflow import diff_report, plan_report
 from review.verdict import policy_results
@@ -61,8 +61,8 @@ def change_vpc_cidr(data):
 
 
 def add_a_large_service_over_budget(data):
-    """dev's budget is $200; a 4 vCPU / 8 GB service with 2 tasks (on dev's 4:1 Spot strategy) goes over."""
-    data["budget"] = {"monthly_usd": 200}
+    """dev's budget is $250; a 4 vCPU / 8 GB service with 2 tasks (on dev's 4:1 Spot strategy) goes over."""
+    data["budget"] = {"monthly_usd": 250}
     data["services"]["search"] = {"image": {"uri": "public.ecr.aws/acme/search:v1.0.0"}, "cpu": 4096, "memory": 8192,
                                   "user": "10001", "desired_count": 2}
 
@@ -79,7 +79,7 @@ CHANGES = {
 BASES = {"iam-gained": "worker-reads-orders", "over-budget": "dev-with-budget"}
 BASE_EDITS = {
     "worker-reads-orders": ("dev", lambda data: data["services"]["worker"].update(access={"read": [ORDERS_QUEUE]})),
-    "dev-with-budget": ("dev", lambda data: data.update(budget={"monthly_usd": 200})),
+    "dev-with-budget": ("dev", lambda data: data.update(budget={"monthly_usd": 250})),
 }
 
 
@@ -198,27 +198,31 @@ def test_single_nat_adds_one_gateway_and_its_address_and_costs_their_hours():
     report = change_report("nat-single")
     added = sorted(c.type for c in report.diff.changes if c.action == "add")
     assert added.count("aws:ec2/natGateway:NatGateway") == 1 and added.count("aws:ec2/eip:Eip") == 1
-    # eu-west-1: 730 h x 0.048 (NAT) + 730 h x 0.005 (public IPv4) = 35.04 + 3.65
+    # eu-west-1: 730 h x 0.048 (NAT) + 730 h x 0.005 (public IPv4) + 20 GB (the default usage)
+    # x 0.048 of NAT data processing = 35.04 + 3.65 + 0.96
     nat_delta = report.head.cost.by_component()["network"] - report.base.cost.by_component()["network"]
-    assert round(nat_delta, 2) == 38.69
+    assert round(nat_delta, 2) == 39.65
 
 
 def test_added_service_is_added_and_costs_its_tasks():
     report = change_report("add-service")
     assert ("add", "dev-billing-service") in actions(report, "aws:ecs/service:Service")
     assert not [c for c in report.diff.changes if c.action in ("remove", "replace")]
-    # 1 task at 0.25 x 0.04456 + 0.5 x 0.00489 = 0.013585/h x 730 = 9.91705 on demand; dev's
-    # strategy puts 1/5 on FARGATE and 4/5 on FARGATE_SPOT at 70% off: x (0.2 + 0.8 x 0.3) = 4.3635
-    on_demand, spot = 9.91705 * 0.2, 9.91705 * 0.8 * 0.3
-    # Its log group /ecs/dev/billing: 1 GB of ingestion per task and month at eu-west-1's $0.57/GB.
-    log_ingestion = 1 * 0.57
+    # 1 task at 0.25 x 0.04048 + 0.5 x 0.004445 = 0.0123425/h x 730 = 9.010025 on demand; dev's
+    # strategy puts 1/5 on FARGATE and 4/5 on FARGATE_SPOT at 70% off (as whole tasks: on Spot at
+    # the min, on demand at the max)
+    on_demand, spot = 9.010025 * 0.2, 9.010025 * 0.8 * 0.3
+    # Its log group /ecs/dev/billing: 1 GB per task and month at eu-west-1's $0.57/GB, kept dev's
+    # 7 days at $0.03/GB-month.
+    log_ingestion, log_storage = 1 * 0.57, 1 * 7 / (365 / 12) * 0.03
     lines = {line.item: round(line.monthly, 4) for line in report.head.cost.lines if line.service == "billing"}
     assert lines == {
-        "Fargate 0.25 vCPU / 0.5 GB x 0.2 tasks": round(on_demand, 4),
-        "Fargate Spot (-70%) 0.25 vCPU / 0.5 GB x 0.8 tasks": round(spot, 4),
+        "Fargate 0.25 vCPU / 0.5 GB x86_64 x 0.2 tasks (min 0, max 1)": round(on_demand, 4),
+        "Fargate Spot 0.25 vCPU / 0.5 GB x86_64 x 0.8 tasks (min 1, max 0)": round(spot, 4),
         "log ingestion /ecs/dev/billing": log_ingestion,
+        "log storage /ecs/dev/billing (0.2 months kept)": round(log_storage, 4),
     }
-    assert round(report.head.cost.by_service()["billing"], 4) == round(on_demand + spot + log_ingestion, 4)
+    assert round(report.head.cost.by_service()["billing"], 4) == round(on_demand + spot + log_ingestion + log_storage, 4)
 
 
 def test_goldens_are_never_rewritten_under_ci(monkeypatch, tmp_path):
@@ -317,7 +321,7 @@ def test_a_new_environment_is_all_added_and_its_cost_goes_from_zero():
     assert report.diff.counts()["add"] == len(custom) and len(report.diff.changes) == len(custom)
     assert report.base.cost.total == 0 and report.base.plan.resources == []
     total = money(report.head.cost.total)
-    assert f"cost **+{total}/month** ($0.00 → {total})" in render_diff(report, "markdown").splitlines()[0]
+    assert f"cost **+{total}/month** ($0.00 → {money_range(report.head.cost)})" in render_diff(report, "markdown").splitlines()[0]
     check_golden("diff-new-environment.md", render_diff(report, "markdown"))
 
 
@@ -342,15 +346,17 @@ def test_over_budget_says_by_how_much_and_what_drives_it_and_exits_4():
     report = change_report("over-budget")
     assert report.base.budget is not None and not report.base.budget.exceeded
     budget = report.head.budget
-    assert budget.limit == 200 and budget.exceeded
-    # search: 2 tasks x (4 x 0.04456 + 8 x 0.00489) = 0.43472/h x 730 h = 317.35 on demand, 4:1 on
-    # Spot at 70% off: x (0.2 + 0.8 x 0.3) = 139.63; plus 2 GB of logs x 0.57 = 1.14
-    assert round(budget.expected - report.base.cost.total, 2) == 140.77
-    assert round(budget.overrun, 2) == round(report.head.cost.total - 200, 2)
+    assert budget.limit == 250 and budget.exceeded
+    # search: 2 tasks x (4 x 0.04048 + 8 x 0.004445) = 0.39496/h x 730 h = 288.3208 on demand, 4:1 on
+    # Spot at 70% off: x (0.2 + 0.8 x 0.3) = 126.861152; plus 2 GB of logs x 0.57 = 1.14 and their
+    # 7 days' storage 2 x 7 / (365 / 12) x 0.03 = 0.013808: 128.014960. Container Insights: one more
+    # service, 24 metrics x 0.30 = 7.20, and 2 tasks x 0.05 GB x 0.57 = 0.057 of performance events.
+    assert round(budget.expected - report.base.cost.total, 2) == round(128.014960 + 7.20 + 0.057, 2)
+    assert round(budget.overrun, 2) == round(report.head.cost.total - 250, 2)
     markdown = render_diff(report, "markdown")
     attention = markdown.split("**Needs attention:**", 1)[1].split("<details>", 1)[0]
-    assert f"exceeds the budget of $200.00 by ${budget.overrun:,.2f}" in attention
-    assert "this change adds +$140.77 service search" in attention
+    assert f"exceeds the budget of $250.00 by ${budget.overrun:,.2f}" in attention
+    assert "this change adds +$128.01 service search, +$7.26 cluster" in attention
     assert exit_status(report.head.policy, budget=report.head.budget) == BLOCKED
     assert exit_status(report.base.policy, budget=report.base.budget) == DONE
 
@@ -358,8 +364,8 @@ def test_over_budget_says_by_how_much_and_what_drives_it_and_exits_4():
 def test_dev_is_told_what_would_save_money_and_nothing_is_changed():
     report = with_policy(plan_of_reference("dev"), "dev")
     texts = [s.text for s in report.savings]
-    # 8 interface endpoints x 2 AZs x 730 h x 0.011 = 128.48 against one NAT (0.048 + 0.005) x 730 = 38.69
+    # 7 interface endpoints x 2 AZs x 730 h x 0.011 = 112.42 against one NAT (0.048 + 0.005) x 730 = 38.69
     nat = next(s for s in report.savings if s.text.startswith("network.nat: single"))
-    assert round(nat.monthly, 2) == round(128.48 - 38.69, 2)
+    assert round(nat.monthly, 2) == round(112.42 - 38.69, 2)
     assert any(t.startswith("scheduled capacity") for t in texts)
     assert not any(t.startswith("services.") for t in texts)  # dev already runs 4:1 on Spot
