@@ -344,8 +344,8 @@ RULES = [
                 "vpc-flow-logs.amazonaws.com",
                 "application-autoscaling.amazonaws.com",
                 "ecs.amazonaws.com",
-                "scheduler.amazonaws.com",
-                "states.amazonaws.com",
+                "scheduler.amazonaws.com",  # the schedule that starts a job (components/job.py)
+                "states.amazonaws.com",  # a scheduled job's state machine
                 "events.amazonaws.com",
             ],
             "accountId": "",
