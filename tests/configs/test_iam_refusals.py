@@ -19,6 +19,7 @@ services:
     image: {uri: "nginx:1.25"}
     cpu: 256
     memory: 512
+    user: "10001"
 """
 
 
@@ -30,15 +31,15 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 CASES = [
     pytest.param('    permissions: [{actions: ["iam:**"], resources: ["arn:aws:iam::123456789012:role/prod-api"]}]\n', [
-        "env.yaml:9: services.api.permissions[0]: grants iam:PassRole without an iam:PassedToService condition naming the service; the platform creates the roles tasks need",
-        'env.yaml:9: services.api.permissions[0].actions[0]: allows "iam:**", every action of iam; list the actions, or use `access` levels',
+        "env.yaml:10: services.api.permissions[0]: grants iam:PassRole without an iam:PassedToService condition naming the service; the platform creates the roles tasks need",
+        'env.yaml:10: services.api.permissions[0].actions[0]: allows "iam:**", every action of iam; list the actions, or use `access` levels',
     ], id="double-star"),
     pytest.param('    permissions: [{actions: ["s3:*Object"], resources: ["arn:aws:s3:::*"]}]\n', [
-        "env.yaml:9: services.api.permissions[0].resources[0]: grants Write s3:DeleteObject, s3:PutObject, s3:ReplicateObject, s3:RestoreObject; Read s3:GetObject on \"arn:aws:s3:::*\", a wildcard in the resource's own identifier; name the exact ARNs",
+        "env.yaml:10: services.api.permissions[0].resources[0]: grants Write s3:DeleteObject, s3:PutObject, s3:ReplicateObject, s3:RestoreObject; Read s3:GetObject on \"arn:aws:s3:::*\", a wildcard in the resource's own identifier; name the exact ARNs",
     ], id="glob-on-every-bucket"),
     pytest.param('    permissions: [{actions: ["sts:AssumeRole"], resources: ["arn:aws:iam::123456789012:role/prod-*"]}]\n', [
-        'env.yaml:9: services.api.permissions[0]: grants sts:AssumeRole on "arn:aws:iam::123456789012:role/prod-*", not one exact role; the platform creates the roles tasks need',
-        "env.yaml:9: services.api.permissions[0].resources[0]: grants Write sts:AssumeRole on \"arn:aws:iam::123456789012:role/prod-*\", a wildcard in the resource's own identifier; name the exact ARNs",
+        'env.yaml:10: services.api.permissions[0]: grants sts:AssumeRole on "arn:aws:iam::123456789012:role/prod-*", not one exact role; the platform creates the roles tasks need',
+        "env.yaml:10: services.api.permissions[0].resources[0]: grants Write sts:AssumeRole on \"arn:aws:iam::123456789012:role/prod-*\", a wildcard in the resource's own identifier; name the exact ARNs",
     ], id="assume-role-prefix"),
     pytest.param('    permissions: [{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::acme-config/*"]}, {actions: ["ecr:GetAuthorizationToken"], resources: ["*"]}]\n', [], id="scoped-and-star-only"),
 ]
