@@ -14,6 +14,7 @@ from configs.arns import ACCESS_LEVELS, access_actions, parse_arn, partition_of,
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.errors import excerpt
 from configs.endpoints import required_endpoints
+from configs.instance_types import instance_type
 from configs.checks_delivery import DELIVERY_CHECKS
 from configs.limit_checks import LIMIT_CHECKS
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
@@ -128,6 +129,24 @@ def check_capacity_providers(config: EnvironmentConfig, _today: datetime.date) -
                     f"{provider.architecture}; use {'Graviton (m7g, c7g, ...)' if provider.architecture == 'arm64' else 'Intel/AMD (m6i, m7a, ...)'} types"
                 )
     yield from shared.items()
+
+
+# GPU families (NVIDIA g*/p*, including g5g) when a type is not in the checked-in table.
+GPU_INSTANCE_TYPE = re.compile(r"^(g\d|p\d)[a-z0-9-]*\.")
+
+
+def check_gpu_instance_types(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """GPU capacity is refused until it works end to end: the standard ECS AMI has no GPU
+    driver, tasks reserve no GPU and the cost estimate has no GPU prices, so such a provider
+    would start instances that no task could use as a GPU."""
+    for key, provider in config.cluster.capacity.ec2.items():
+        for index, name in enumerate(provider.instance_types):
+            known = instance_type(name)
+            if (known.gpus if known is not None else int(bool(GPU_INSTANCE_TYPE.match(name)))) > 0:
+                yield ("cluster", "capacity", "ec2", key, "instance_types", index), (
+                    f"{name} is a GPU instance type, which this platform does not support yet (the standard ECS AMI "
+                    "has no GPU driver and tasks reserve no GPU); use a type without GPUs, such as m6i.large"
+                )
 
 
 def check_strategies(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -303,6 +322,14 @@ def check_environment_variables(config: EnvironmentConfig, _today: datetime.date
 REGION_BOUND_SERVICES = frozenset({"acm", "kms", "secretsmanager", "sqs", "ssm"})
 
 
+def task_entries(config: EnvironmentConfig) -> Iterator[tuple[tuple, object]]:
+    """(YAML path, model) of every task of the file: services and jobs."""
+    for name, service in config.services.items():
+        yield ("services", name), service
+    for name, job in config.jobs.items():
+        yield ("jobs", name), job
+
+
 def trusted_accounts(config: EnvironmentConfig) -> list[str]:
     """The accounts ARNs may name; empty (anything goes) when aws.account_id is not set."""
     account = config.aws.account_id
@@ -323,9 +350,10 @@ def check_references(config: EnvironmentConfig, _today: datetime.date) -> Iterat
     for key, repository in config.registry.repositories.items():
         if repository.kms_key_arn:
             yield from judge(("registry", "repositories", key, "kms_key_arn"), repository.kms_key_arn, "kms", "a KMS key", "key/")
-    for name, service in config.services.items():
-        for variable, ref in service.secrets.items():
-            path = ("services", name, "secrets", variable)
+    for prefix, task in task_entries(config):
+        containers = [(prefix, task), *((prefix + ("sidecars", key), sidecar) for key, sidecar in task.sidecars.items())]
+        references = [(where + ("secrets", variable), ref) for where, container in containers for variable, ref in container.secrets.items()]
+        for path, ref in references:
             if ref.secret:
                 yield from judge(path + ("secret",), ref.secret, "secretsmanager", "a Secrets Manager secret", "secret:")
             if ref.kms_key:
@@ -341,11 +369,11 @@ def check_references(config: EnvironmentConfig, _today: datetime.date) -> Iterat
 def check_access(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
     """Access levels name exact resources of known services; every level grants an action."""
     region, accounts = config.aws.region, trusted_accounts(config)
-    for name, service in config.services.items():
+    for prefix, service in task_entries(config):
         requested: dict[str, tuple[tuple, list[str]]] = {}
         for field, level in ACCESS_LEVELS:
             for index, arn in enumerate(getattr(service.access, field)):
-                path = ("services", name, "access", field.rstrip("_"), index)
+                path = prefix + ("access", field.rstrip("_"), index)
                 first = requested.setdefault(arn, (path, []))
                 if level not in first[1]:
                     first[1].append(level)
@@ -374,12 +402,12 @@ def check_permission_resources(config: EnvironmentConfig, _today: datetime.date)
     """Resources of explicit statements are ARNs of known services in trusted accounts ("*" is
     judged by the policy pack, which knows which actions have no resource-level permission)."""
     region, accounts = config.aws.region, trusted_accounts(config)
-    for name, service in config.services.items():
+    for prefix, service in task_entries(config):
         for index, statement in enumerate(service.permissions):
             for position, resource in enumerate(statement.resources):
                 if resource == "*":
                     continue
-                path = ("services", name, "permissions", index, "resources", position)
+                path = prefix + ("permissions", index, "resources", position)
                 try:
                     parsed = parse_arn(resource)
                 except ValueError as error:
@@ -399,7 +427,7 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
     partition = partition_of(config.aws.region)
     key_arn = f"arn:{partition}:kms:{config.aws.region}:{account}:key/00000000-0000-0000-0000-000000000000"
     group_arn = f"arn:{partition}:logs:{config.aws.region}:{account}:log-group:/ecs/{config.environment}/{EXEC_LOG_KEY}:*"
-    for name, service in config.services.items():
+    for prefix, service in task_entries(config):
         if not service.has_task_role:
             continue
         try:
@@ -409,7 +437,7 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
             ))
         except PolicyTooLargeError as error:
             where = "permissions" if service.permissions else "access"
-            yield ("services", name, where), str(error).replace("the policy is", "the task role's policy is", 1)
+            yield prefix + (where,), str(error).replace("the policy is", "the task role's policy is", 1)
         except ValueError:
             continue  # an access level without actions: check_access reports it
 
@@ -493,6 +521,7 @@ CHECKS: tuple[Check, ...] = (
     check_load_balancer_zones,
     check_endpoints,
     check_capacity_providers,
+    check_gpu_instance_types,
     check_strategies,
     check_service_placement,
     check_service_keys,
