@@ -319,6 +319,14 @@ def check_environment_variables(config: EnvironmentConfig, _today: datetime.date
 REGION_BOUND_SERVICES = frozenset({"acm", "kms", "secretsmanager", "sqs", "ssm"})
 
 
+def task_entries(config: EnvironmentConfig) -> Iterator[tuple[tuple, object]]:
+    """(YAML path, model) of every task of the file: services and jobs."""
+    for name, service in config.services.items():
+        yield ("services", name), service
+    for name, job in config.jobs.items():
+        yield ("jobs", name), job
+
+
 def trusted_accounts(config: EnvironmentConfig) -> list[str]:
     """The accounts ARNs may name; empty (anything goes) when aws.account_id is not set."""
     account = config.aws.account_id
@@ -339,9 +347,10 @@ def check_references(config: EnvironmentConfig, _today: datetime.date) -> Iterat
     for key, repository in config.registry.repositories.items():
         if repository.kms_key_arn:
             yield from judge(("registry", "repositories", key, "kms_key_arn"), repository.kms_key_arn, "kms", "a KMS key", "key/")
-    for name, service in config.services.items():
-        for variable, ref in service.secrets.items():
-            path = ("services", name, "secrets", variable)
+    for prefix, task in task_entries(config):
+        containers = [(prefix, task), *((prefix + ("sidecars", key), sidecar) for key, sidecar in task.sidecars.items())]
+        references = [(where + ("secrets", variable), ref) for where, container in containers for variable, ref in container.secrets.items()]
+        for path, ref in references:
             if ref.secret:
                 yield from judge(path + ("secret",), ref.secret, "secretsmanager", "a Secrets Manager secret", "secret:")
             if ref.kms_key:
@@ -357,11 +366,11 @@ def check_references(config: EnvironmentConfig, _today: datetime.date) -> Iterat
 def check_access(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
     """Access levels name exact resources of known services; every level grants an action."""
     region, accounts = config.aws.region, trusted_accounts(config)
-    for name, service in config.services.items():
+    for prefix, service in task_entries(config):
         requested: dict[str, tuple[tuple, list[str]]] = {}
         for field, level in ACCESS_LEVELS:
             for index, arn in enumerate(getattr(service.access, field)):
-                path = ("services", name, "access", field.rstrip("_"), index)
+                path = prefix + ("access", field.rstrip("_"), index)
                 first = requested.setdefault(arn, (path, []))
                 if level not in first[1]:
                     first[1].append(level)
@@ -390,12 +399,12 @@ def check_permission_resources(config: EnvironmentConfig, _today: datetime.date)
     """Resources of explicit statements are ARNs of known services in trusted accounts ("*" is
     judged by the policy pack, which knows which actions have no resource-level permission)."""
     region, accounts = config.aws.region, trusted_accounts(config)
-    for name, service in config.services.items():
+    for prefix, service in task_entries(config):
         for index, statement in enumerate(service.permissions):
             for position, resource in enumerate(statement.resources):
                 if resource == "*":
                     continue
-                path = ("services", name, "permissions", index, "resources", position)
+                path = prefix + ("permissions", index, "resources", position)
                 try:
                     parsed = parse_arn(resource)
                 except ValueError as error:
@@ -415,7 +424,7 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
     partition = partition_of(config.aws.region)
     key_arn = f"arn:{partition}:kms:{config.aws.region}:{account}:key/00000000-0000-0000-0000-000000000000"
     group_arn = f"arn:{partition}:logs:{config.aws.region}:{account}:log-group:/ecs/{config.environment}/{EXEC_LOG_KEY}:*"
-    for name, service in config.services.items():
+    for prefix, service in task_entries(config):
         if not service.has_task_role:
             continue
         try:
@@ -425,7 +434,7 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
             ))
         except PolicyTooLargeError as error:
             where = "permissions" if service.permissions else "access"
-            yield ("services", name, where), str(error).replace("the policy is", "the task role's policy is", 1)
+            yield prefix + (where,), str(error).replace("the policy is", "the task role's policy is", 1)
         except ValueError:
             continue  # an access level without actions: check_access reports it
 
