@@ -20,14 +20,17 @@ from configs.limit_checks import LIMIT_CHECKS
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
 from configs.strategy import capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
+from policies.iam_meaning import action_pattern_problem, role_handover_problems, wildcard_resource_problems
+from policies.iam_meaning import known_service, parse_arn as iam_arn
+from policies.secret_values import value_problem
 
 Problem = tuple[tuple, str]
 Check = Callable[[EnvironmentConfig, datetime.date], Iterator[Problem]]
 
 # Environment variable names that look like credentials belong in `secrets`: these words
-# anywhere, or PWD, KEY, AUTH as a whole `_`-separated part. policies/config_gen.py passes this
+# anywhere, or PWD, PASS, KEY, AUTH as a whole `_`-separated part. policies/config_gen.py passes this
 # pattern to the pack's aws-ecs-task-definition-no-plaintext-secrets (secretNamePattern).
-SECRET_LOOKING_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)|(^|_)(PWD|KEY|AUTH)(_|$)")
+SECRET_LOOKING_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)|(^|_)(PWD|PASS|KEY|AUTH)(_|$)")
 # Graviton families carry a `g` after the generation digit (m7g, c6gn, t4g, r8gd); a1 is the
 # first-generation Graviton.
 ARM_INSTANCE_TYPE = re.compile(r"^([a-z]+\d+g[a-z]*|a1)\.")
@@ -439,6 +442,50 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
             continue  # an access level without actions: check_access reports it
 
 
+def check_secret_values(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """Credentials in plain values (policies/secret_values.py, the pack's judgement too)."""
+    for name, service in config.services.items():
+        for variable, value in service.environment.items():
+            problem = value_problem(value, variable)
+            if problem:
+                yield ("services", name, "environment", variable), (
+                    f"{variable} {problem}; plain values show in the console and the task definition, so move it to secrets"
+                )
+        for index, word in enumerate(service.command or []):
+            problem = value_problem(word)
+            if problem:
+                yield ("services", name, "command", index), f"the command {problem}; pass it through secrets instead"
+
+
+# ---- IAM: the pack's judgement (policies/iam_meaning.py), refused before anything exists -------
+
+
+def _placement_problem(resource: str) -> bool:
+    if resource == "*":
+        return False
+    arn = iam_arn(resource)
+    return arn is None or not known_service(arn.service) or any(c in arn.account + arn.region for c in "*?")
+
+
+def check_permission_patterns(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """What aws-iam-no-wildcard-actions, -resources and -pass-role-scoped would reject."""
+    for name, service in config.services.items():
+        for index, statement in enumerate(service.permissions):
+            path = ("services", name, "permissions", index)
+            for position, action in enumerate(statement.actions):
+                problem = action_pattern_problem(action)
+                if problem:
+                    yield path + ("actions", position), f"{problem}; list the actions, or use `access` levels"
+            for position, resource in enumerate(statement.resources):
+                if _placement_problem(resource):
+                    continue  # check_permission_resources names it (not an ARN, unknown service, account, region)
+                for problem in wildcard_resource_problems(statement.actions, [resource]):
+                    yield path + ("resources", position), f"{problem}; name the exact ARNs"
+            # permissions carry no Condition, so PassRole can never be limited to a service here.
+            for problem in role_handover_problems(statement.actions, statement.resources, None):
+                yield path, f"{problem}; the platform creates the roles tasks need"
+
+
 # ---- governance (policies/governance.yaml) ----------------------------------------------------
 
 
@@ -488,6 +535,8 @@ CHECKS: tuple[Check, ...] = (
     check_access,
     check_permission_resources,
     check_task_role_policy_size,
+    check_permission_patterns,
+    check_secret_values,
     check_required_tags,
     check_tags,
     *DELIVERY_CHECKS,
