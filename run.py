@@ -35,6 +35,7 @@ COMMANDS = {
     "environments": ["-m", "pipeline", "environments"],
     "policy-config": ["-m", "policies.config_gen"],
     "ci-role": ["-m", "pipeline", "ci-role"],
+    "task": ["-m", "jobs"],  # task ENV JOB: the exact `aws ecs run-task` command for a job
 }
 
 

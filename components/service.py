@@ -117,6 +117,36 @@ def tcp_rule(
 # --------------------------------------------------------------------------------------------
 
 
+def https_to_aws(name: str, group: pulumi.Input[str], args, tags: dict[str, str], parent: pulumi.Resource) -> None:
+    """The egress every task needs (a service's or a job's group; `args` has aws_egress,
+    endpoint_security_group_id and s3_prefix_list_id)."""
+    # The tasks themselves need HTTPS to AWS: ECR (image manifests and, through S3, layers),
+    # CloudWatch Logs, Secrets Manager / SSM for injected secrets, STS for the task role, and
+    # whatever AWS APIs the application calls. DNS needs no rule: the VPC resolver (.2) is
+    # not subject to security groups.
+    if args.aws_egress == "endpoints":
+        # nat: none. Nothing but the VPC endpoints is reachable anyway, so say exactly that:
+        # the interface endpoints' group and the S3 gateway endpoint's prefix list.
+        tcp_rule(
+            "egress", child(name, "https-to-endpoints"), group=group,
+            peer_group=args.endpoint_security_group_id, port=HTTPS,
+            description="HTTPS to the VPC interface endpoints (ECR, Logs, Secrets Manager, SSM, STS)",
+            tags=tags, parent=parent,
+        )
+        tcp_rule(
+            "egress", child(name, "https-to-s3"), group=group, prefix_list=args.s3_prefix_list_id,
+            port=HTTPS, description="HTTPS to S3 through the gateway endpoint (ECR image layers)",
+            tags=tags, parent=parent,
+        )
+    elif args.aws_egress == "nat":
+        # Through the NAT gateway AWS's public endpoints have no fixed addresses, so HTTPS is
+        # open to anywhere; every other port stays closed.
+        tcp_rule(
+            "egress", child(name, "https-out"), group=group, cidr=ANYWHERE, port=HTTPS,
+            description="HTTPS to AWS APIs and ECR through the NAT gateway", tags=tags, parent=parent,
+        )
+
+
 def task_args(args: ServiceArgs, previous_parent: Optional[pulumi.Resource] = None) -> TaskArgs:
     """What the service's task is built from: everything but the ECS service itself."""
     config = args.service
@@ -294,31 +324,7 @@ class Service(pulumi.ComponentResource):
                 tags=tags, parent=self,
             )
             # The load balancer's own group opens its egress to the targets' port (load_balancer.py).
-        # The tasks themselves need HTTPS to AWS: ECR (image manifests and, through S3, layers),
-        # CloudWatch Logs, Secrets Manager / SSM for injected secrets, STS for the task role, and
-        # whatever AWS APIs the application calls. DNS needs no rule: the VPC resolver (.2) is
-        # not subject to security groups.
-        if args.aws_egress == "endpoints":
-            # nat: none. Nothing but the VPC endpoints is reachable anyway, so say exactly that:
-            # the interface endpoints' group and the S3 gateway endpoint's prefix list.
-            tcp_rule(
-                "egress", child(name, "https-to-endpoints"), group=group.id,
-                peer_group=args.endpoint_security_group_id, port=HTTPS,
-                description="HTTPS to the VPC interface endpoints (ECR, Logs, Secrets Manager, SSM, STS)",
-                tags=tags, parent=self,
-            )
-            tcp_rule(
-                "egress", child(name, "https-to-s3"), group=group.id, prefix_list=args.s3_prefix_list_id,
-                port=HTTPS, description="HTTPS to S3 through the gateway endpoint (ECR image layers)",
-                tags=tags, parent=self,
-            )
-        elif args.aws_egress == "nat":
-            # Through the NAT gateway AWS's public endpoints have no fixed addresses, so HTTPS is
-            # open to anywhere; every other port stays closed.
-            tcp_rule(
-                "egress", child(name, "https-out"), group=group.id, cidr=ANYWHERE, port=HTTPS,
-                description="HTTPS to AWS APIs and ECR through the NAT gateway", tags=tags, parent=self,
-            )
+        https_to_aws(name, group.id, args, tags, parent=self)
         return group
 
     def _autoscaling(self, name: str, args: ServiceArgs, service: aws.ecs.Service) -> None:

@@ -201,6 +201,8 @@ RULES = [
                 "vpc-flow-logs.amazonaws.com",
                 "application-autoscaling.amazonaws.com",
                 "ecs.amazonaws.com",
+                "states.amazonaws.com",  # a scheduled job's state machine (components/job.py)
+                "scheduler.amazonaws.com",  # the schedule that starts it
             ]
         },
         option_schema={"allowedServicePrincipals": {"type": "array", "items": {"type": "string"}}},

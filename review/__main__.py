@@ -1,8 +1,9 @@
 """The offline review of an environment, no AWS account needed.
 
-    python -m review plan ENV [--format text|markdown|json]
+    python -m review plan ENV [--format text|markdown|json] [--details]
     python -m review diff BASE_REF ENV [--format ...]      # configs/ENV.yaml at BASE_REF vs the working tree
     python -m review diff --files OLD.yaml NEW.yaml [--format ...]   # each file's extends next to it
+    python -m review render-preview PREVIEW.json [--event-log EVENTS.jsonl]   # the real engine's preview, same format
     python -m review affected BASE_REF                     # JSON: the environments a change touches
 
 Reports go to stdout; progress and config errors to stderr. Exit status: 0 done, 2 bad
@@ -28,9 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     plan = commands.add_parser("plan", help="validate configs/ENV.yaml and show what would be created, its policy verdict and cost")
     plan.add_argument("environment", help="dev, staging, prod, ... (reads configs/<ENV>.yaml)")
+    plan.add_argument("--details", action="store_true", help="each resource's inputs under it (secrets masked); --format json always has them")
     diff = commands.add_parser("diff", help="compare the plans of two versions of an environment")
     diff.add_argument("args", nargs="*", metavar="BASE_REF ENV", help="a git ref (e.g. origin/main) and an environment")
     diff.add_argument("--files", nargs=2, metavar=("OLD", "NEW"), help="compare two environment files instead")
+    preview = commands.add_parser("render-preview", help="the real engine's `pulumi preview --json` in the same format as the offline review")
+    preview.add_argument("preview_json", metavar="PREVIEW_JSON", help="the output of pulumi preview --json (- for stdin)")
+    preview.add_argument("--event-log", metavar="EVENTS", help="the preview's --event-log file: the policy violations (the JSON has none)")
+    preview.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     affected = commands.add_parser("affected", help="the environments a change since BASE_REF touches, as JSON [{environment, region, tier}]")
     affected.add_argument("base_ref", metavar="BASE_REF", help="a git ref, e.g. origin/main")
     for command in (plan, diff):
@@ -51,6 +57,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error("diff needs BASE_REF ENV, or --files OLD.yaml NEW.yaml")
     if args.command == "affected":
         return _affected(args.base_ref)
+    if args.command == "render-preview":
+        return _render_preview(args)
 
     from configs.loader import config_path, load_environment
     from review.progress import Progress
@@ -63,7 +71,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args.command == "plan":
             config = load_environment(config_path(args.environment), stack=args.environment)
             report = plan_report(config, policy=not args.no_policy, progress=progress)
-            print(render_plan(report, args.format), flush=True)
+            print(render_plan(report, args.format, details=args.details), flush=True)
             return exit_status(report.policy, policy_mode=args.policy_mode, budget=report.budget)
         if args.files:
             old, new = (Path(p) for p in args.files)
@@ -87,6 +95,24 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (RefError, FileNotFoundError) as error:
         print(f"review: {error}", file=sys.stderr)
         return UNREADABLE
+
+
+def _render_preview(args: argparse.Namespace) -> int:
+    """Exit 4 when the event log has a mandatory violation, as for the offline review."""
+    import json
+
+    from review.preview import preview_report
+    from review.render import render_preview
+
+    try:
+        text = sys.stdin.read() if args.preview_json == "-" else Path(args.preview_json).read_text()
+        events = Path(args.event_log).read_text().splitlines() if args.event_log else None
+        report = preview_report(json.loads(text), events)
+    except (OSError, ValueError) as error:
+        print(f"review: cannot read the preview: {error}", file=sys.stderr)
+        return UNREADABLE
+    print(render_preview(report, args.format), flush=True)
+    return exit_status(report.policy)
 
 
 def _affected(base_ref: str) -> int:

@@ -177,6 +177,9 @@ def _computed_state(type_: str, name: str, inputs: dict, account: str, region: s
             "arn": f"arn:aws:logs:{region}:{account}:log-group:{inputs.get('name', name)}"
         },
         "aws:kms/key:Key": lambda: {"keyId": _short_hash(name)},
+        # ARNs in the service's own format (policies judge them by meaning).
+        "aws:sfn/stateMachine:StateMachine": lambda: {"arn": f"arn:aws:states:{region}:{account}:stateMachine:{inputs.get('name', name)}"},
+        "aws:sqs/queue:Queue": lambda: {"arn": f"arn:aws:sqs:{region}:{account}:{inputs.get('name', name)}", "url": f"https://sqs.{region}.amazonaws.com/{account}/{inputs.get('name', name)}"},
         "aws:ec2/vpcEndpoint:VpcEndpoint": lambda: (
             {"prefixListId": f"pl-{_short_hash(name)[:8]}"} if inputs.get("vpcEndpointType") == "Gateway" else {}
         ),

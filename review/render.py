@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from review.cost import CostEstimate, CostLine, delta, money, money_range, signed_money
+from review.details import masked_inputs
 from review.diff import PlanDiff, ResourceChange, top_input
 from review.plan import render_counts, render_tree
 from review.report import PlanReport
+if TYPE_CHECKING:
+    from review.preview import PreviewReport
 from review.semantic import is_security_relevant
 from review.verdict import PolicyResult
 
@@ -166,14 +169,14 @@ def policy_text(policy: Optional[PolicyResult]) -> str:
     return "\n".join(lines)
 
 
-def plan_text(report: PlanReport) -> str:
+def plan_text(report: PlanReport, details: bool = False) -> str:
     return "\n".join([
         f"Plan for {report.environment} (offline, under Pulumi mocks: no AWS account used)",
         f"{report.resource_count} resources, {policy_line(report.policy)}, {cost_line(report.cost)}"
         + (f", {report.budget.headline()}" if report.budget else ""),
         *[f"! {item}" for item in budget_attention(report)],
         "",
-        render_tree(report.plan),
+        render_tree(report.plan, details=details),
         "",
         "Resources by type:",
         render_counts(report.plan),
@@ -283,7 +286,7 @@ def _badge(policy: Optional[PolicyResult]) -> str:
     return ("✅ " if policy.passed else "❌ ") + f"policy {policy.headline()}"
 
 
-def plan_markdown(report: PlanReport) -> str:
+def plan_markdown(report: PlanReport, details: bool = False) -> str:
     summary = (f"**{report.environment}**: {report.resource_count} resources · {_badge(report.policy)} · "
                f"**{money_range(report.cost)}** (est.){_budget_badge(report)}")
     attention = budget_attention(report)
@@ -295,7 +298,7 @@ def plan_markdown(report: PlanReport) -> str:
         _details("Policy verdict", policy_markdown(report.policy)),
         _details(f"Estimated cost: {money_range(report.cost)}", cost_markdown(report.cost) + savings_markdown(report)),
         _details("Resources by type", f"```\n{render_counts(report.plan)}\n```"),
-        _details("Resource tree", f"```\n{render_tree(report.plan)}\n```"),
+        _details("Resource tree" + (" with inputs" if details else ""), f"```\n{render_tree(report.plan, details=details)}\n```"),
     ])
 
 
@@ -388,7 +391,8 @@ def plan_json_data(report: PlanReport) -> dict[str, Any]:
     return {
         "environment": report.environment,
         "resources": [
-            {"type": r.type, "name": r.name, "parent": r.parent, "protect": r.protect, "ignore_changes": list(r.ignore_changes)}
+            {"type": r.type, "name": r.name, "parent": r.parent, "protect": r.protect, "ignore_changes": list(r.ignore_changes),
+             "inputs": masked_inputs(r, parse_documents=True)}
             for r in sorted(report.plan.resources, key=lambda r: r.urn)
         ],
         "counts": report.plan.count_by_type(),
@@ -424,13 +428,93 @@ def diff_json_data(report: DiffReport) -> dict[str, Any]:
     }
 
 
-def render_plan(report: PlanReport, fmt: str) -> str:
+def render_plan(report: PlanReport, fmt: str, details: bool = False) -> str:
+    """details: each resource's inputs in the tree (text, markdown); JSON always has them."""
     if fmt == "json":
         return json.dumps(plan_json_data(report), indent=2, sort_keys=True, default=str)
-    return plan_markdown(report) if fmt == "markdown" else plan_text(report)
+    return plan_markdown(report, details) if fmt == "markdown" else plan_text(report, details)
 
 
 def render_diff(report: DiffReport, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(diff_json_data(report), indent=2, sort_keys=True, default=str)
     return diff_markdown(report) if fmt == "markdown" else diff_text(report)
+
+
+# ---- the real engine's preview (review/preview.py), in the same format ----------------------
+
+
+def preview_attention(report: "PreviewReport") -> list[str]:
+    items = []
+    for change in report.diff.changes:
+        if change.destroys_state:
+            items.append(f"{change.name} ({change.type}) is {ACTION_WORDS[change.action]}: {change.holds} would be lost")
+        if change.protected and change.action in ("replace", "remove"):
+            items.append(f"{change.name} is protected: pulumi up refuses to {change.action} it until protect is lifted")
+    items += [f"{a.resource}: {a.text}" for a in report.diff.attention]
+    items += policy_attention(report.policy, report.policy)
+    items += [f"diagnostic {line}" for line in report.diagnostics if line.startswith("[error]")]
+    return items
+
+
+def _preview_policy_line(policy: Optional[PolicyResult]) -> str:
+    return "policy not read (pass the preview's --event-log: pulumi preview --json carries no policy events)" if policy is None else policy_line(policy)
+
+
+def preview_text(report: "PreviewReport") -> str:
+    lines = [f"Preview for {report.environment} ({report.label})", f"{change_summary(report.diff)}; {_preview_policy_line(report.policy)}", ""]
+    attention = preview_attention(report)
+    if attention:
+        lines += ["Needs attention:", *[f"  ! {item}" for item in attention], ""]
+    for change in report.diff.changes:
+        lines.append(f"{_marker(change)} {change.type}  {change.name}  [{change.component}]  {action_words(change)}")
+        lines += [f"      {text}" for text in property_lines(change) + change_detail(change)]
+    if report.policy is not None:
+        lines += ["", policy_text(report.policy)]
+    lines += [f"Diagnostic {line}" for line in report.diagnostics]
+    return "\n".join(lines)
+
+
+def preview_markdown(report: "PreviewReport") -> str:
+    badge = _badge(report.policy) if report.policy is not None else "policy not read"
+    parts = [f"**{report.environment}** ({report.label}): {change_summary(report.diff)} · {badge}"]
+    attention = preview_attention(report)
+    if attention:
+        parts.append("**Needs attention:**\n\n" + "\n".join(f"- ⚠️ {_md_escape(item)}" for item in attention))
+    header = ["| action | resource | component | inputs | notes |", "|---|---|---|---|---|"]
+    risky = [c for c in report.diff.changes if c.action in ("replace", "remove")]
+    rest = [c for c in report.diff.changes if c.action not in ("replace", "remove")]
+    if risky:
+        parts.append(_details(f"Replaced or removed ({len(risky)})", "\n".join(header + [_change_row(c) for c in risky])))
+    if rest:
+        parts.append(_details(f"Other changes ({len(rest)})", "\n".join(header + [_change_row(c) for c in rest])))
+    if not report.diff.changes:
+        parts.append("No resource changes.")
+    if report.policy is not None:
+        parts.append(_details(f"Policy verdict: {report.policy.headline()}", policy_markdown(report.policy)))
+    if report.diagnostics:
+        parts.append(_details(f"Diagnostics ({len(report.diagnostics)})", "\n".join(f"- {_md_escape(d)}" for d in report.diagnostics)))
+    return "\n\n".join(parts)
+
+
+def preview_json(report: "PreviewReport") -> dict[str, Any]:
+    return {
+        "environment": report.environment,
+        "source": report.label,
+        "counts": report.diff.counts(),
+        "needs_attention": preview_attention(report),
+        "changes": [
+            {"action": c.action, "type": c.type, "name": c.name, "component": c.component, "holds_state": c.holds,
+             "protected": c.protected, "meaning": list(c.meaning.lines), "attention": [a.text for a in c.attention],
+             "inputs": [{"path": p.path, "before": p.before, "after": p.after, "effect": p.effect} for p in c.changes]}
+            for c in report.diff.changes
+        ],
+        "policy": policy_json(report.policy),
+        "diagnostics": list(report.diagnostics),
+    }
+
+
+def render_preview(report: "PreviewReport", fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(preview_json(report), indent=2, sort_keys=True, default=str)
+    return preview_markdown(report) if fmt == "markdown" else preview_text(report)

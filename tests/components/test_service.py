@@ -879,6 +879,7 @@ def test_adding_a_service_leaves_every_other_resource_unchanged():
     def add(data):
         data["services"]["billing"] = {
             "image": {"uri": "public.ecr.aws/acme/billing:v3"},
+            "user": "10001",
             "cpu": 256,
             "memory": 512,
             "port": 7000,

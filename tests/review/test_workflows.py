@@ -80,16 +80,23 @@ def test_the_review_comment_is_posted_before_the_job_fails_on_the_review_status(
     assert steps[fail]["run"].rstrip().endswith('exit "$STATUS"')
 
 
-def test_the_real_preview_runs_only_with_credentials_and_the_pack():
+def test_the_real_preview_runs_only_with_credentials_and_the_pack_and_is_rendered_in_the_reviews_format():
     steps = load("review.yml")["jobs"]["review"]["steps"]
-    preview = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions"))
+    install = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions"))
+    assert install["if"] == "vars.AWS_ROLE_ARN != ''" and "with" not in install  # installs the CLI only
+    preview = next(s for s in steps if s.get("id") == "preview")
     assert preview["if"] == "vars.AWS_ROLE_ARN != ''"
-    assert preview["with"]["command"] == "preview"
-    assert preview["with"]["policyPacks"] == "policies"
-    assert preview["with"]["policyPackConfigs"] == "${{ runner.temp }}/policy-config.json"
-    generate = steps[steps.index(preview) - 1]
+    run = preview["run"]
+    assert "pulumi preview --stack \"$ENVIRONMENT\" --json --event-log events.jsonl" in run
+    assert '--policy-pack policies --policy-pack-config "$RUNNER_TEMP/policy-config.json"' in run
+    assert "run.py review render-preview preview.json --event-log events.jsonl --format markdown" in run
+    names = [s.get("id") or s.get("name") for s in steps]
+    comment = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("marocchino/sticky-pull-request-comment"))
+    assert names.index("review") < names.index("preview") < comment  # one comment, posted after both
+    generate = next(s for s in steps if s.get("name") == "Generate the policy pack config")
     assert generate["run"] == 'python3 run.py policy-config "$ENVIRONMENT" -o "$RUNNER_TEMP/policy-config.json"'
     assert generate["env"] == {"ENVIRONMENT": "${{ matrix.environment }}"} and generate["if"] == preview["if"]
+    assert steps.index(generate) < steps.index(preview)
 
 
 def test_pulumi_up_generates_the_policy_config_of_its_environment_first():

@@ -1,0 +1,126 @@
+"""The review commands as a user runs them, at 40 services (a script: it prints figures, asserts nothing).
+
+    .venv/bin/python bench/bench_review.py [--runs 3] [--services 40]
+
+Measures whole command lines in fresh processes, interpreter start-up and imports included:
+- `python -m review plan bench` with the policy verdict (the pack's subprocess counted);
+- `python -m review diff --files OLD NEW` (two programs, two verdicts): NEW adds a service;
+- the same plan with --no-policy, as the floor the pack's share is judged against.
+
+Wall time from process start to exit. Memory is the peak, over the run, of the summed resident
+set sizes of the whole process tree (the command and the pack's process), sampled from /proc
+every 5 ms: what the machine must have free, which ru_maxrss (the largest single process)
+does not say. The environment is bench/bench_plan.py's generated one (EC2 and Fargate
+providers, every section in use), written to configs/bench.yaml for the run and removed after.
+Targets (issue 16): plan <= 4.7 s and <= 220 MB; diff <= 9.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_plan import ENVIRONMENT, environment_data  # noqa: E402
+
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+TARGETS = {"plan": (4.7, 220.0), "diff": (9.5, None)}
+
+
+def tree_rss_kib(root_pid: int) -> int:
+    """Summed VmRSS of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            ppid = int(fields[1])
+            with open(f"/proc/{entry}/status") as status:
+                kib = next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = kib
+    total, pending = 0, [root_pid]
+    while pending:
+        pid = pending.pop()
+        total += rss.get(pid, 0)
+        pending += children.get(pid, [])
+    return total
+
+
+def measure(command: list[str]) -> tuple[float, float, int]:
+    """(seconds, peak MB of the process tree, exit status)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONUNBUFFERED", None)
+    begin = time.monotonic()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_rss_kib(process.pid))
+        time.sleep(0.005)
+    return time.monotonic() - begin, peak / 1024, process.returncode
+
+
+def write_environment(path: Path, services: int, extra: bool = False) -> None:
+    data = environment_data(services + (1 if extra else 0))
+    data.pop("extends", None)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--services", type=int, default=40)
+    args = parser.parse_args()
+    target = ROOT / "configs" / f"{ENVIRONMENT}.yaml"
+    if target.exists():
+        print(f"{target} exists; remove it first", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as folder:
+        old, new = Path(folder) / "old.yaml", Path(folder) / "new.yaml"
+        write_environment(old, args.services)
+        write_environment(new, args.services, extra=True)
+        target.write_text(old.read_text())
+        commands = {
+            "plan": [PYTHON, "-m", "review", "plan", ENVIRONMENT, "--quiet", "--policy", "report-only"],
+            "plan --no-policy": [PYTHON, "-m", "review", "plan", ENVIRONMENT, "--quiet", "--no-policy"],
+            "diff": [PYTHON, "-m", "review", "diff", "--files", str(old), str(new), "--quiet", "--policy", "report-only"],
+        }
+        try:
+            results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in commands}
+            for _ in range(args.runs):  # interleaved, so background load hits every command alike
+                for name, command in commands.items():
+                    results[name].append(measure(command))
+        finally:
+            target.unlink()
+    print(f"{args.services} services, {args.runs} interleaved runs each (median; min-max)")
+    for name, runs in results.items():
+        seconds = [r[0] for r in runs]
+        megabytes = [r[1] for r in runs]
+        status = sorted({r[2] for r in runs})
+        goal = TARGETS.get(name)
+        against = ""
+        if goal:
+            against = f"   target <= {goal[0]} s" + (f", <= {goal[1]:.0f} MB" if goal[1] else "")
+        print(f"  {name:<18} {statistics.median(seconds):5.2f} s ({min(seconds):.2f}-{max(seconds):.2f})"
+              f"   peak {statistics.median(megabytes):6.1f} MB tree ({min(megabytes):.0f}-{max(megabytes):.0f})"
+              f"   exit {status}{against}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
