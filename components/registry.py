@@ -249,7 +249,13 @@ class Registry(pulumi.ComponentResource):
             # deleting every image.
             force_delete=False,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # The name is fixed, so a replacement (a new KMS key) created first would collide
+            # ("RepositoryAlreadyExistsException"): delete first. With force_delete off, ECR then
+            # refuses to delete a repository that holds images, so no image is lost silently:
+            # the replacement stops until the images are copied out (README), and `protect`
+            # refuses it outright; the review diff flags the replacement of this stateful
+            # resource.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, delete_before_replace=True),
         )
         aws.ecr.LifecyclePolicy(
             child(resource_name, "lifecycle"),

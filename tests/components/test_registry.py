@@ -184,6 +184,9 @@ def test_one_locked_down_repository_per_key(reference, environment, keys, protec
     for key, repository in zip(keys, repositories):
         assert repository.parent == component.urn
         assert repository.protect is protect
+        # A fixed name: a replacement (a new KMS key) must delete first, or it collides; a
+        # repository holding images then refuses the delete (forceDelete false) instead of losing them.
+        assert repository.delete_before_replace is True
         assert repository.props == {
             "name": f"{environment}/{key}",
             "imageTagMutability": "IMMUTABLE",
