@@ -247,6 +247,16 @@ class Lifecycle(Strict):
         default_factory=lambda: ["v"], min_length=1, description="Tag prefixes the keep rule applies to."
     )
     expire_untagged_days: Int = Field(default=14, ge=1, le=3650, description="Untagged images expire after this many days.")
+    keep_any: Int = Field(
+        default=100,
+        ge=1,
+        le=10000,
+        description=(
+            "The last rule: beyond the images the rules above keep, keep the newest N images of any tag and expire "
+            "the rest, so tags that match no tag_prefixes entry (CI's git-SHA tags) do not pile up forever. An "
+            "image a running task uses is not protected: keep N above the pushes between two deployments."
+        ),
+    )
 
 
 class Repository(Strict):

@@ -14,7 +14,7 @@ import pytest
 from configs.loader import load_environment
 from policies.config_gen import pack_config
 from review.offline import Plan
-from tests.harness import REFERENCE_ENVIRONMENTS, TODAY, edited, plan_of, reference_config, reference_plan
+from tests.harness import REFERENCE_ENVIRONMENTS, TODAY, plan_of, reference_config, reference_plan
 
 from .stack import PARAMETER, SECRET, UNKNOWN, edited as edited_stack, statement
 from .test_environments import INSECURE
@@ -25,10 +25,16 @@ ANY_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:*"
 
 
 def task_role_reading(resource: str):
-    """prod, with the api's task role (its own code, not the injection) reading one secret."""
-    def grant(data):
-        data["services"]["api"]["permissions"].append({"actions": ["secretsmanager:GetSecretValue"], "resources": [resource]})
-    return edited("prod", grant)
+    """prod, with the api's task role (its own code, not the injection) reading one secret.
+    Added after loading: the loader refuses a wildcard ARN (tests/configs/test_iam_refusals.py),
+    and the pack must still judge a program that builds one."""
+    from configs.model import Statement
+
+    config = reference_config("prod")
+    api = config.services["api"]
+    grant = Statement(actions=["secretsmanager:GetSecretValue"], resources=[resource])
+    reading = api.model_copy(update={"permissions": [*api.permissions, grant]})
+    return config.model_copy(update={"services": {**config.services, "api": reading}})
 
 
 @lru_cache(maxsize=None)
@@ -78,8 +84,9 @@ def test_a_task_role_that_names_the_secret_it_reads_passes(pack):
 def test_a_task_role_reading_every_secret_fails(pack):
     config, plan = stack("task-role-reads-any-secret")
     verdict = pack.verdict(plan.resources, pack_config(config))
-    assert verdict.summary() == [(SECRETS_RULE, "mandatory", "prod-api-task")]
-    assert verdict.violations[0].message.endswith(
+    assert verdict.summary() == [(SECRETS_RULE, "mandatory", "prod-api-task"), ("aws-iam-no-wildcard-resources", "mandatory", "prod-api-task-policy")]
+    (found,) = [v for v in verdict.violations if v.policy == SECRETS_RULE]
+    assert found.message.endswith(
         f"prod-api-task: prod-api-task-policy policy statement 'Declared3' lets the task role read {ANY_SECRET}, "
         "which matches more than one secret or parameter. Fix: grant secretsmanager:GetSecretValue / ssm:GetParameters "
         "on exactly the referenced (or needed) ARNs"
