@@ -231,3 +231,12 @@ def test_run_task_offline_marks_every_id_it_cannot_know():
     assert ids["subnet_ids"][0].startswith("<")
     # prod's default strategy: Fargate base 2 + Spot; the Fargate names are AWS's own.
     assert [c["capacityProvider"] for c in ids["capacity"]] == ["FARGATE", "FARGATE_SPOT"]
+
+
+def test_the_diagram_draws_each_job_with_its_schedule_and_capacity():
+    from review.diagram import render_mermaid
+
+    lines = render_mermaid(edited("prod", add_jobs), prod_with_jobs()).splitlines()
+    assert '  job_nightly[/"job nightly<br/>0.25 vCPU / 0.5 GB<br/>cron(0 2 * * ? *) Europe/Dublin"/]' in lines
+    assert '  job_nightly -.->|"weight 1"| cp_fargate_spot' in lines
+    assert '  job_migrate[/"job migrate<br/>0.25 vCPU / 0.5 GB<br/>on demand: run.py task"/]' in lines
