@@ -79,8 +79,11 @@ class JobArgs:
 # --------------------------------------------------------------------------------------------
 
 
-def trust_policy(service: str, account_id: str) -> dict:
-    """Trusted by one AWS service, for this account only (the confused-deputy guard)."""
+def trust_policy(service: str, account_id: str, source_arn: str) -> dict:
+    """Trusted by one AWS service, for this account and the one resource that assumes the role
+    (the confused-deputy guard: aws:SourceAccount and aws:SourceArn, as both services document:
+    https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html,
+    https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html)."""
     return {
         "Version": POLICY_VERSION,
         "Statement": [
@@ -88,10 +91,19 @@ def trust_policy(service: str, account_id: str) -> dict:
                 "Effect": "Allow",
                 "Principal": {"Service": service},
                 "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id, "aws:SourceArn": source_arn}},
             }
         ],
     }
+
+
+def state_machine_arn(facts: PlatformFacts, name: str) -> str:
+    return f"arn:{facts.partition}:states:{facts.region}:{facts.account_id}:stateMachine:{name}"
+
+
+def schedule_group_arn(facts: PlatformFacts) -> str:
+    """Scheduler assumes the role on behalf of the schedule group (its documented SourceArn)."""
+    return f"arn:{facts.partition}:scheduler:{facts.region}:{facts.account_id}:schedule-group/default"
 
 
 def runner_policy(
@@ -233,6 +245,8 @@ class Job(pulumi.ComponentResource):
             opts=opts,
         )
         roles = [task.execution_role_arn, *([task.task_role_arn] if task.task_role_arn is not None else [])]
+        # A fixed name, so the runner role can trust exactly this state machine before it exists.
+        machine_name = family(args.environment, args.key)
         runner = _role(
             child(name, "runner"), "states.amazonaws.com", f"Step Functions: runs the job {args.key}",
             pulumi.Output.all(args.cluster_arn, args.cluster_name, *roles).apply(
@@ -240,7 +254,7 @@ class Job(pulumi.ComponentResource):
                     facts=facts, task_family=self.task_family, cluster_arn=v[0], cluster_name=v[1], role_arns=list(v[2:]),
                 ))
             ),
-            facts, tags, self,
+            facts, tags, self, state_machine_arn(facts, machine_name),
         )
         definition = pulumi.Output.all(args.cluster_arn, task.task_definition.arn, self.security_group_id, *self.capacity_inputs(), *self.subnet_ids).apply(
             lambda v: json.dumps(state_machine_definition(
@@ -250,6 +264,7 @@ class Job(pulumi.ComponentResource):
         )
         machine = aws.sfn.StateMachine(
             child(name, "run"),
+            name=machine_name,
             role_arn=runner.arn,
             definition=definition,
             tags=tags,
@@ -258,7 +273,7 @@ class Job(pulumi.ComponentResource):
         scheduler = _role(
             child(name, "scheduler"), "scheduler.amazonaws.com", f"EventBridge Scheduler: starts the job {args.key}",
             pulumi.Output.all(machine.arn, queue.arn).apply(lambda v: json.dumps(scheduler_policy(v[0], v[1]))),
-            facts, tags, self,
+            facts, tags, self, schedule_group_arn(facts),
         )
         aws.scheduler.Schedule(
             child(name, "schedule"),
@@ -288,12 +303,12 @@ class Job(pulumi.ComponentResource):
 
 def _role(
     name: str, service: str, description: str, document: pulumi.Input[str], facts: PlatformFacts,
-    tags: dict[str, str], parent: pulumi.Resource,
+    tags: dict[str, str], parent: pulumi.Resource, source_arn: str,
 ) -> aws.iam.Role:
     role = aws.iam.Role(
         name,
         description=description,
-        assume_role_policy=json.dumps(trust_policy(service, facts.account_id), separators=(",", ":")),
+        assume_role_policy=json.dumps(trust_policy(service, facts.account_id, source_arn), separators=(",", ":")),
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -49,6 +49,14 @@ SCHEDULE_SHORTCUTS = {
 DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
 
 
+def platform_has(model: str, key: str) -> bool:
+    """Whether the environment model offers `key` on the class `model` (configs/model.py): the
+    importer writes only what the platform builds, and reports the rest as not carried."""
+    from configs import model as models
+
+    return key in getattr(models, model).model_fields
+
+
 @dataclass(frozen=True)
 class ReportEntry:
     where: str  # manifest:line
@@ -339,7 +347,7 @@ class Converter:
         cluster: dict[str, Any] = {"container_insights": container_insights(env, self.report)}
         if self.exec_enabled:
             cluster["exec"] = {"enabled": True}
-        if self.service_connect:
+        if self.service_connect and platform_has("Cluster", "service_connect"):
             # network.en.md "connect": Copilot's namespace is <env>.<app>.local.
             cluster["service_connect"] = {"namespace": f"{self.environment}.{self.workspace.application}.local"}
         return cluster
@@ -456,6 +464,10 @@ class Converter:
             if not efs:
                 volumes[volume] = {"path": spec["path"]}
                 continue
+            if not platform_has("Volume", "efs"):
+                self.report.add(manifest, ("storage", "volumes", volume, "efs"), "not-carried",
+                                f"EFS volumes are not built by the platform yet: {spec['path']} is not mounted (its data stays in Copilot's file system)")
+                continue
             file_system = f"{name}-{volume}" if efs is True or isinstance(efs, dict) and efs.get("uid") else volume
             if isinstance(efs, dict) and efs.get("id"):
                 self.report.add(manifest, ("storage", "volumes", volume, "efs", "id"), "action",
@@ -524,6 +536,9 @@ class Converter:
         network = data.get("network") or {}
         if network.get("connect"):
             self.service_connect = True
+            if not platform_has("Cluster", "service_connect"):
+                self.report.add(manifest, ("network", "connect"), "not-carried",
+                                "Service Connect names are not built by the platform yet: give clients `connects_to: {service: ...}` (security-group rules)")
         placement = (network.get("vpc") or {}).get("placement")
         if placement and placement != "private":
             self.report.add(manifest, ("network", "vpc", "placement"), "changed", "tasks always run in private subnets without public IPs")
@@ -631,6 +646,9 @@ class Converter:
                         f"`--queue {name}=<queue ARN>` to scale on its backlog; the task role gets the consume actions")
         queue = self.options.queues.get(name)
         if queue is None:
+            return
+        if not platform_has("Autoscaling", "queue"):
+            self.report.add(manifest, ("count",), "not-carried", "queue-backlog scaling is not built by the platform yet: the worker scales on CPU")
             return
         backlog = 10
         delay = (data.get("count") or {}).get("queue_delay") if isinstance(data.get("count"), dict) else None

@@ -91,7 +91,7 @@ def test_the_schedule_starts_the_state_machine_with_a_dead_letter_queue():
         "scheduleExpressionTimezone": "Europe/Dublin",
         "flexibleTimeWindow": {"mode": "OFF"},
         "target": {
-            "arn": f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:prod-nightly-run",
+            "arn": f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:prod-nightly",
             "roleArn": f"arn:aws:iam::{ACCOUNT}:role/prod-nightly-scheduler",
             "deadLetterConfig": {"arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:prod-nightly-dlq"},
         },
@@ -174,12 +174,18 @@ def test_every_role_is_exact():
     assert runner["Statement"][2]["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
     scheduler = json.loads(plan.named("prod-nightly-scheduler-policy").props["policy"])
     assert scheduler == scheduler_policy(
-        f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:prod-nightly-run", f"arn:aws:sqs:eu-west-1:{ACCOUNT}:prod-nightly-dlq"
+        f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:prod-nightly", f"arn:aws:sqs:eu-west-1:{ACCOUNT}:prod-nightly-dlq"
     )
-    for role, service in (("prod-nightly-runner", "states.amazonaws.com"), ("prod-nightly-scheduler", "scheduler.amazonaws.com")):
+    # Each role trusts its service for this account and the one resource that assumes it: the
+    # state machine (a fixed name, so the ARN is known before it exists) and the schedule group.
+    sources = {
+        "prod-nightly-runner": ("states.amazonaws.com", f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:prod-nightly"),
+        "prod-nightly-scheduler": ("scheduler.amazonaws.com", f"arn:aws:scheduler:eu-west-1:{ACCOUNT}:schedule-group/default"),
+    }
+    for role, (service, source) in sources.items():
         [trust] = json.loads(plan.named(role, "aws:iam/role:Role").props["assumeRolePolicy"])["Statement"]
         assert trust["Principal"] == {"Service": service}
-        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": source}}
 
 
 def test_the_job_roles_pass_parliament(lint):  # noqa: F811
