@@ -15,7 +15,7 @@ import pytest
 from configs.loader import load_environment
 from policies.config_gen import pack_config
 from review.offline import Plan
-from tests.harness import REFERENCE_ENVIRONMENTS, TODAY, plan_of, reference_config, reference_plan
+from tests.harness import REFERENCE_ENVIRONMENTS, TODAY, edited, plan_of, reference_config, reference_plan
 
 from .stack import PARAMETER, SECRET, UNKNOWN, edited as edited_stack, statement
 from .test_environments import INSECURE
