@@ -3,6 +3,7 @@
 
     python3 run.py plan dev     # the offline plan of configs/dev.yaml (no AWS account needed)
     python3 run.py test         # the whole test suite
+    python3 run.py import copilot DIR --account ID --region REGION   # from AWS Copilot
     python3 run.py environments # the environments CI runs (JSON: environment, region, tier)
     python3 run.py policy-config ENV [-o FILE]   # the --policy-pack-config of any environment
     python3 run.py ci-role ENV  # the deploy role's ARN and app-deploy.yml's inputs
@@ -35,6 +36,8 @@ COMMANDS = {
     "environments": ["-m", "pipeline", "environments"],
     "policy-config": ["-m", "policies.config_gen"],
     "ci-role": ["-m", "pipeline", "ci-role"],
+    "task": ["-m", "jobs"],  # task ENV JOB: the exact `aws ecs run-task` command for a job
+    "import": ["-m", "importer"],
 }
 
 

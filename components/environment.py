@@ -22,6 +22,7 @@ from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.logs import log_encryption_key
 from components.iam import repository_arn
 from components.naming import child, family, type_token
+from components.job import Job, JobArgs
 from components.network import Network, NetworkArgs
 from components.registry import Registry, RegistryArgs, repository_name
 from components.service import Service, ServiceArgs, connect_services
@@ -95,7 +96,9 @@ class Environment(pulumi.ComponentResource):
         ).arn
         self.alarms = {key: self._alarms(name, key, config) for key in config.services if config.alarms_for(key)}
         self.services = {key: self._service(name, key, config, facts, log_key_arn) for key in config.services}
-        connect_services(self.services, dict(config.services))
+        self.jobs = {key: self._job(name, key, config, facts, log_key_arn) for key in config.jobs}
+        # A job's connects_to opens the same rules as a service's (its group to the service's).
+        connect_services({**self.services, **self.jobs}, {**config.services, **config.jobs})  # type: ignore[dict-item]
         self.ci_role = self._ci_role(name, config, facts)
         self.register_outputs({})
 
@@ -230,6 +233,36 @@ class Environment(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
 
+    def _job(self, name: str, key: str, config: EnvironmentConfig, facts: PlatformFacts, log_key_arn: Any) -> Job:
+        job = config.jobs[key]
+        return Job(
+            child(name, key),
+            JobArgs(
+                key=key,
+                job=job,
+                environment=config.environment,
+                facts=facts,
+                strategy=tuple(config.strategy_for(key)),
+                uses_ec2=config.uses_ec2(key),
+                architecture=config.architecture_for(key),
+                exec_enabled=False,  # a job's task is not exec'd into: run it again with other settings
+                log_retention_days=config.log_retention_for(key),
+                log_kms_key_arn=log_key_arn,
+                image=self._image(job.image),
+                sidecar_images={n: self._image(sidecar.image) for n, sidecar in job.sidecars.items()},
+                cluster_arn=self.cluster.cluster_arn,
+                cluster_name=self.cluster.cluster_name,
+                capacity_provider_names=self.cluster.capacity_provider_names,
+                vpc_id=self.network.vpc_id,
+                private_subnet_ids=self.network.private_subnet_ids,
+                exec_kms_key_arn=None,
+                tags={**config.all_tags, "job": key},
+                protect=config.protect_resources,
+                **self._aws_egress(config),
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
     def _aws_egress(self, config: EnvironmentConfig) -> dict[str, Any]:
         """Without NAT, tasks reach AWS only through the endpoints, so their HTTPS egress is
         narrowed to the endpoint security group and S3's prefix list instead of anywhere."""
@@ -263,6 +296,16 @@ def stack_outputs(environment: Environment) -> dict[str, Any]:
         "vpc_id": environment.network.vpc_id,
         "cluster_name": environment.cluster.cluster_name,
         "repository_urls": environment.registry.repository_urls,
+        # What `python3 run.py task ENV JOB` needs to print the exact `aws ecs run-task` command.
+        "jobs": {
+            key: {
+                "task_family": job.task_family,
+                "security_group_id": job.security_group_id,
+                "subnet_ids": job.subnet_ids,
+                "capacity": job.capacity,
+            }
+            for key, job in environment.jobs.items()
+        },
         "service_urls": {
             key: pulumi.Output.concat(lb.url, (svc.expose.paths or ["/"])[0].rstrip("*"))
             for key, svc in environment.config.exposed_services.items()

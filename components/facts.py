@@ -7,6 +7,7 @@ invoke is made here, once, before any resource is registered.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi_aws as aws
 
@@ -27,6 +28,12 @@ class PlatformFacts:
     partition: str
     zones: tuple[str, ...]
     ecs_amis: dict[str, str]  # architecture -> AMI id, for the architectures EC2 providers use
+    # The account's ECR repository names in the region when the stack started; None: not looked
+    # up (every repository counts as existing). The first-deploy bootstrap reads it.
+    existing_repositories: Optional[frozenset[str]] = None
+
+    def repository_exists(self, name: str) -> bool:
+        return self.existing_repositories is None or name in self.existing_repositories
 
 
 class FactsMismatchError(Exception):
@@ -53,7 +60,17 @@ def lookup_facts(config: EnvironmentConfig) -> PlatformFacts:
     architectures = sorted({p.architecture for p in config.cluster.capacity.ec2.values()})
     amis = {arch: aws.ssm.get_parameter(name=ECS_AMI_PARAMETERS[arch]).value for arch in architectures}
     partition = aws.get_partition().partition
-    return PlatformFacts(identity.account_id, config.aws.region, partition, zones, amis)
+    return PlatformFacts(identity.account_id, config.aws.region, partition, zones, amis, _existing_repositories(config))
+
+
+def _existing_repositories(config: EnvironmentConfig) -> Optional[frozenset[str]]:
+    """Every repository name of the account and region, one invoke per stack: a service whose
+    repository does not exist yet is not created in this `pulumi up` (components/service.py)."""
+    if not config.registry.repositories:
+        return None
+    names = aws.ecr.get_repositories().names
+    # AWS always answers a list (empty in a new account); no list at all is "unknown".
+    return None if names is None else frozenset(names)
 
 
 def check_zone_layout(config: EnvironmentConfig, zones: tuple[str, ...]) -> None:

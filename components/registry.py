@@ -68,16 +68,29 @@ def keep_tagged(count: int, prefix: str, *, priority: int) -> LifecycleRule:
     )
 
 
+def keep_any(count: int, *, priority: int) -> LifecycleRule:
+    return LifecycleRule(
+        priority=priority,
+        description=f"Keep the {count} most recent of all other images, whatever their tag",
+        tag_status="any",
+        count_type="imageCountMoreThan",
+        count_number=count,
+    )
+
+
 def lifecycle_rules(lifecycle: Lifecycle) -> tuple[LifecycleRule, ...]:
     """The rules of a repository's `lifecycle` block: untagged images first, then one keep rule
-    per tag prefix. One rule per prefix, because a tagPrefixList with several prefixes selects
-    only images that carry a tag of *every* prefix
+    per tag prefix, then a last rule bounding every other image (tags that match no prefix,
+    such as CI's git SHAs, would otherwise never expire). One rule per prefix, because a
+    tagPrefixList with several prefixes selects only images that carry a tag of *every* prefix
     (https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html),
-    which would keep `v1.2` and `release-7` forever."""
+    which would keep `v1.2` and `release-7` forever. An image selected by an earlier rule is
+    never expired by a later one, so the last rule does not shorten the prefix rules' counts."""
     prefixes = sorted(set(lifecycle.tag_prefixes))
     return (
         expire_untagged(lifecycle.expire_untagged_days, priority=1),
         *(keep_tagged(lifecycle.keep_tagged, prefix, priority=2 + i) for i, prefix in enumerate(prefixes)),
+        keep_any(lifecycle.keep_any, priority=2 + len(prefixes)),
     )
 
 
@@ -236,7 +249,13 @@ class Registry(pulumi.ComponentResource):
             # deleting every image.
             force_delete=False,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # The name is fixed, so a replacement (a new KMS key) created first would collide
+            # ("RepositoryAlreadyExistsException"): delete first. With force_delete off, ECR then
+            # refuses to delete a repository that holds images, so no image is lost silently:
+            # the replacement stops until the images are copied out (README), and `protect`
+            # refuses it outright; the review diff flags the replacement of this stateful
+            # resource.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, delete_before_replace=True),
         )
         aws.ecr.LifecyclePolicy(
             child(resource_name, "lifecycle"),

@@ -20,6 +20,7 @@ from configs.model import StrategyEntry
 from components.deployment import NativeLoadBalancing, deployment_arguments, rollout_minutes
 from components.facts import PlatformFacts
 from components.naming import child, family, name_part, type_token
+from components.registry import repository_name
 from components.task import Task, TaskArgs
 
 
@@ -121,6 +122,53 @@ def tcp_rule(
 # --------------------------------------------------------------------------------------------
 
 
+def missing_repositories(args: ServiceArgs) -> list[str]:
+    """The stack's own ECR repositories (`image.repository`) that the service's images (main
+    and sidecars) come from and that did not exist when the stack started, sorted. An ECR `uri`
+    is not judged: a pull-through cache creates its repository on the first pull."""
+    images = [args.service.image, *(sidecar.image for sidecar in args.service.sidecars.values())]
+    names = {repository_name(args.environment, image.repository) for image in images if image.repository is not None}
+    return sorted(name for name in names if not args.facts.repository_exists(name))
+
+
+def first_deploy_message(key: str, missing: list[str]) -> str:
+    return (
+        f"services.{key}: the ECS service is not created in this update: its ECR repository "
+        f"{', '.join(missing)} does not exist yet. Everything else is created now; push the image tags the "
+        "service names, then run `pulumi up` again to create it (README: Before the first `pulumi up`)."
+    )
+
+
+def https_to_aws(name: str, group: pulumi.Input[str], args, tags: dict[str, str], parent: pulumi.Resource) -> None:
+    """The egress every task needs (a service's or a job's group; `args` has aws_egress,
+    endpoint_security_group_id and s3_prefix_list_id)."""
+    # The tasks themselves need HTTPS to AWS: ECR (image manifests and, through S3, layers),
+    # CloudWatch Logs, Secrets Manager / SSM for injected secrets, STS for the task role, and
+    # whatever AWS APIs the application calls. DNS needs no rule: the VPC resolver (.2) is
+    # not subject to security groups.
+    if args.aws_egress == "endpoints":
+        # nat: none. Nothing but the VPC endpoints is reachable anyway, so say exactly that:
+        # the interface endpoints' group and the S3 gateway endpoint's prefix list.
+        tcp_rule(
+            "egress", child(name, "https-to-endpoints"), group=group,
+            peer_group=args.endpoint_security_group_id, port=HTTPS,
+            description="HTTPS to the VPC interface endpoints (ECR, Logs, Secrets Manager, SSM, STS)",
+            tags=tags, parent=parent,
+        )
+        tcp_rule(
+            "egress", child(name, "https-to-s3"), group=group, prefix_list=args.s3_prefix_list_id,
+            port=HTTPS, description="HTTPS to S3 through the gateway endpoint (ECR image layers)",
+            tags=tags, parent=parent,
+        )
+    elif args.aws_egress == "nat":
+        # Through the NAT gateway AWS's public endpoints have no fixed addresses, so HTTPS is
+        # open to anywhere; every other port stays closed.
+        tcp_rule(
+            "egress", child(name, "https-out"), group=group, cidr=ANYWHERE, port=HTTPS,
+            description="HTTPS to AWS APIs and ECR through the NAT gateway", tags=tags, parent=parent,
+        )
+
+
 def task_args(args: ServiceArgs, previous_parent: Optional[pulumi.Resource] = None) -> TaskArgs:
     """What the service's task is built from: everything but the ECS service itself."""
     config = args.service
@@ -181,9 +229,34 @@ class Service(pulumi.ComponentResource):
 
         security_group = self._security_group(name, args)
 
+        # First deploy: a service whose image repository does not exist yet would only fail
+        # (no image can have been pushed); everything else is created, the service next time.
+        service = None if self._waits_for_its_repositories(args) else self._ecs_service(name, args, task, security_group)
+        if service is not None and config.autoscaling is not None:
+            self._autoscaling(name, args, service)
+
+        self.service_name = service.name if service is not None else pulumi.Output.from_input(key)
+        self.security_group_id = security_group.id
+        self.task_definition_arn = task_definition.arn
+        self.execution_role_arn = task.execution_role_arn
+        self.task_role_arn = task.task_role_arn
+        self.log_group_name = task.log_group_name
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "security_group_id": self.security_group_id,
+                "task_definition_arn": self.task_definition_arn,
+                "execution_role_arn": self.execution_role_arn,
+                "task_role_arn": self.task_role_arn,
+                "log_group_name": self.log_group_name,
+            }
+        )
+
+    def _ecs_service(self, name: str, args: ServiceArgs, task: Task, security_group: aws.ec2.SecurityGroup) -> aws.ecs.Service:
+        config, key, task_definition = args.service, args.key, task.task_definition
         exposed = config.expose is not None
         ignored = ["desiredCount"] + (["taskDefinition"] if args.deploys == "ci" else [])
-        service = aws.ecs.Service(
+        return aws.ecs.Service(
             child(name, "service"),
             # A stable name: CI deploys with `aws ecs update-service --service <key>`, and the
             # autoscaling resource id names it. Unique within the environment's own cluster.
@@ -252,25 +325,16 @@ class Service(pulumi.ComponentResource):
             ),
         )
 
-        if config.autoscaling is not None:
-            self._autoscaling(name, args, service)
 
-        self.service_name = service.name
-        self.security_group_id = security_group.id
-        self.task_definition_arn = task_definition.arn
-        self.execution_role_arn = task.execution_role_arn
-        self.task_role_arn = task.task_role_arn
-        self.log_group_name = task.log_group_name
-        self.register_outputs(
-            {
-                "service_name": self.service_name,
-                "security_group_id": self.security_group_id,
-                "task_definition_arn": self.task_definition_arn,
-                "execution_role_arn": self.execution_role_arn,
-                "task_role_arn": self.task_role_arn,
-                "log_group_name": self.log_group_name,
-            }
-        )
+    def _waits_for_its_repositories(self, args: ServiceArgs) -> bool:
+        """True (and says so in the preview) when an ECR repository the task's images come from
+        does not exist yet in the account: the first `pulumi up` creates it, the images are
+        pushed, and the next `pulumi up` creates the service. Once created, a service is never
+        removed because an image is missing (the repositories it needs then exist)."""
+        missing = missing_repositories(args)
+        if missing:
+            pulumi.log.warn(first_deploy_message(args.key, missing), resource=self)
+        return bool(missing)
 
     def _security_group(self, name: str, args: ServiceArgs) -> aws.ec2.SecurityGroup:
         """The tasks' group. No inline rules: every rule is its own resource, so rules added by
@@ -295,31 +359,7 @@ class Service(pulumi.ComponentResource):
                 tags=tags, parent=self,
             )
             # The load balancer's own group opens its egress to the targets' port (load_balancer.py).
-        # The tasks themselves need HTTPS to AWS: ECR (image manifests and, through S3, layers),
-        # CloudWatch Logs, Secrets Manager / SSM for injected secrets, STS for the task role, and
-        # whatever AWS APIs the application calls. DNS needs no rule: the VPC resolver (.2) is
-        # not subject to security groups.
-        if args.aws_egress == "endpoints":
-            # nat: none. Nothing but the VPC endpoints is reachable anyway, so say exactly that:
-            # the interface endpoints' group and the S3 gateway endpoint's prefix list.
-            tcp_rule(
-                "egress", child(name, "https-to-endpoints"), group=group.id,
-                peer_group=args.endpoint_security_group_id, port=HTTPS,
-                description="HTTPS to the VPC interface endpoints (ECR, Logs, Secrets Manager, SSM, STS)",
-                tags=tags, parent=self,
-            )
-            tcp_rule(
-                "egress", child(name, "https-to-s3"), group=group.id, prefix_list=args.s3_prefix_list_id,
-                port=HTTPS, description="HTTPS to S3 through the gateway endpoint (ECR image layers)",
-                tags=tags, parent=self,
-            )
-        elif args.aws_egress == "nat":
-            # Through the NAT gateway AWS's public endpoints have no fixed addresses, so HTTPS is
-            # open to anywhere; every other port stays closed.
-            tcp_rule(
-                "egress", child(name, "https-out"), group=group.id, cidr=ANYWHERE, port=HTTPS,
-                description="HTTPS to AWS APIs and ECR through the NAT gateway", tags=tags, parent=self,
-            )
+        https_to_aws(name, group.id, args, tags, parent=self)
         return group
 
     def _autoscaling(self, name: str, args: ServiceArgs, service: aws.ecs.Service) -> None:

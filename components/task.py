@@ -38,13 +38,29 @@ from components.naming import child, family, type_token
 from components.registry import repository_name
 
 # ECS Exec's SSM agent writes its state and logs into the container. With a read-only root
-# filesystem AWS documents exec as unsupported; the agent works when these two paths are
-# writable, so they get empty task-scoped volumes (ephemeral, gone with the task).
+# filesystem AWS documents exec as unsupported; the agent works when its paths are writable,
+# so they get empty task-scoped volumes (ephemeral, gone with the task). Which paths depends on
+# the capacity: on EC2 the ECS agent bind-mounts /var/log/amazon/ssm (and its binaries under
+# /managed-agents/execute-command) into the container itself when exec is on, and a second
+# mount on that path makes Docker refuse the container ("Duplicate mount point"); on Fargate
+# nothing is mounted for us, and the agent also writes under /managed-agents. Bind volumes are root-owned (0755): the image must create these paths
+# owned by the container's uid (README: ECS Exec with a read-only root filesystem).
 # https://github.com/aws/containers-roadmap/issues/1359
 EXEC_WRITABLE_PATHS: dict[str, str] = {
     "ssm-agent-state": "/var/lib/amazon/ssm",
     "ssm-agent-logs": "/var/log/amazon/ssm",
+    "ssm-managed-agents": "/managed-agents",
 }
+EXEC_PATHS_THE_EC2_AGENT_MOUNTS = frozenset({"/var/log/amazon/ssm", "/managed-agents"})
+
+
+def exec_writable_paths(exec_enabled: bool, read_only_root: bool, uses_ec2: bool) -> dict[str, str]:
+    """Volume name -> path of the empty volumes ECS Exec needs in this task (none when exec is
+    off or the root filesystem is writable)."""
+    if not (exec_enabled and read_only_root):
+        return {}
+    skip = EXEC_PATHS_THE_EC2_AGENT_MOUNTS if uses_ec2 else frozenset()
+    return {volume: path for volume, path in EXEC_WRITABLE_PATHS.items() if path not in skip}
 
 
 ECR_IMAGE = re.compile(
@@ -116,6 +132,7 @@ def container_definition(
     exec_enabled: bool,
     port: Optional[int] = None,
     health_check: Optional[HealthCheck] = None,
+    uses_ec2: bool = False,
 ) -> dict[str, Any]:
     """The task's main container, named after the service or job, as RegisterTaskDefinition's
     ContainerDefinition.
@@ -143,8 +160,7 @@ def container_definition(
         definition["memory"] = task.main_memory
     exec_mounts = [
         {"sourceVolume": volume, "containerPath": path, "readOnly": False}
-        for volume, path in EXEC_WRITABLE_PATHS.items()
-        if exec_enabled and task.read_only_root_filesystem
+        for volume, path in exec_writable_paths(exec_enabled, task.read_only_root_filesystem, uses_ec2).items()
     ]
     if task.volumes or exec_mounts:
         definition["mountPoints"] = [*volume_mounts(task), *exec_mounts]
@@ -224,9 +240,9 @@ def _hardening(read_only_root: bool, exec_enabled: bool) -> dict[str, Any]:
     }
 
 
-def task_volumes(task: TaskConfig, exec_enabled: bool) -> list[str]:
+def task_volumes(task: TaskConfig, exec_enabled: bool, uses_ec2: bool) -> list[str]:
     """Names of the task's empty volumes: the declared ones, then ECS Exec's writable paths."""
-    exec_paths = list(EXEC_WRITABLE_PATHS) if exec_enabled and task.read_only_root_filesystem else []
+    exec_paths = list(exec_writable_paths(exec_enabled, task.read_only_root_filesystem, uses_ec2))
     return [*sorted(task.volumes), *exec_paths]
 
 
@@ -283,7 +299,7 @@ class Task(pulumi.ComponentResource):
             task_role_arn=task_role.arn if task_role is not None else None,
             container_definitions=container_definitions(args, logs.name),
             volumes=[
-                aws.ecs.TaskDefinitionVolumeArgs(name=volume) for volume in task_volumes(args.task, args.exec_enabled)
+                aws.ecs.TaskDefinitionVolumeArgs(name=volume) for volume in task_volumes(args.task, args.exec_enabled, args.uses_ec2)
             ],
             ephemeral_storage=(
                 aws.ecs.TaskDefinitionEphemeralStorageArgs(size_in_gib=args.task.ephemeral_storage)
@@ -368,7 +384,7 @@ def container_definitions(args: TaskArgs, log_group_name_: pulumi.Input[str]) ->
         image, log_group_, *sidecar_images = values
         main = container_definition(
             key=args.key, task=task, image=image, log_group=log_group_, region=facts.region, secrets=secrets,
-            exec_enabled=args.exec_enabled, port=args.port, health_check=args.health_check,
+            exec_enabled=args.exec_enabled, port=args.port, health_check=args.health_check, uses_ec2=args.uses_ec2,
         )
         sidecars = [
             sidecar_definition(

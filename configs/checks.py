@@ -14,19 +14,23 @@ from configs.arns import ACCESS_LEVELS, access_actions, parse_arn, partition_of,
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.errors import excerpt
 from configs.endpoints import required_endpoints
+from configs.instance_types import instance_type
 from configs.checks_delivery import DELIVERY_CHECKS
 from configs.limit_checks import LIMIT_CHECKS
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
 from configs.strategy import capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
+from policies.iam_meaning import action_pattern_problem, role_handover_problems, wildcard_resource_problems
+from policies.iam_meaning import known_service, parse_arn as iam_arn
+from policies.secret_values import value_problem
 
 Problem = tuple[tuple, str]
 Check = Callable[[EnvironmentConfig, datetime.date], Iterator[Problem]]
 
 # Environment variable names that look like credentials belong in `secrets`: these words
-# anywhere, or PWD, KEY, AUTH as a whole `_`-separated part. policies/config_gen.py passes this
+# anywhere, or PWD, PASS, KEY, AUTH as a whole `_`-separated part. policies/config_gen.py passes this
 # pattern to the pack's aws-ecs-task-definition-no-plaintext-secrets (secretNamePattern).
-SECRET_LOOKING_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)|(^|_)(PWD|KEY|AUTH)(_|$)")
+SECRET_LOOKING_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)|(^|_)(PWD|PASS|KEY|AUTH)(_|$)")
 # Graviton families carry a `g` after the generation digit (m7g, c6gn, t4g, r8gd); a1 is the
 # first-generation Graviton.
 ARM_INSTANCE_TYPE = re.compile(r"^([a-z]+\d+g[a-z]*|a1)\.")
@@ -125,6 +129,24 @@ def check_capacity_providers(config: EnvironmentConfig, _today: datetime.date) -
                     f"{provider.architecture}; use {'Graviton (m7g, c7g, ...)' if provider.architecture == 'arm64' else 'Intel/AMD (m6i, m7a, ...)'} types"
                 )
     yield from shared.items()
+
+
+# GPU families (NVIDIA g*/p*, including g5g) when a type is not in the checked-in table.
+GPU_INSTANCE_TYPE = re.compile(r"^(g\d|p\d)[a-z0-9-]*\.")
+
+
+def check_gpu_instance_types(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """GPU capacity is refused until it works end to end: the standard ECS AMI has no GPU
+    driver, tasks reserve no GPU and the cost estimate has no GPU prices, so such a provider
+    would start instances that no task could use as a GPU."""
+    for key, provider in config.cluster.capacity.ec2.items():
+        for index, name in enumerate(provider.instance_types):
+            known = instance_type(name)
+            if (known.gpus if known is not None else int(bool(GPU_INSTANCE_TYPE.match(name)))) > 0:
+                yield ("cluster", "capacity", "ec2", key, "instance_types", index), (
+                    f"{name} is a GPU instance type, which this platform does not support yet (the standard ECS AMI "
+                    "has no GPU driver and tasks reserve no GPU); use a type without GPUs, such as m6i.large"
+                )
 
 
 def check_strategies(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -300,6 +322,14 @@ def check_environment_variables(config: EnvironmentConfig, _today: datetime.date
 REGION_BOUND_SERVICES = frozenset({"acm", "kms", "secretsmanager", "sqs", "ssm"})
 
 
+def task_entries(config: EnvironmentConfig) -> Iterator[tuple[tuple, object]]:
+    """(YAML path, model) of every task of the file: services and jobs."""
+    for name, service in config.services.items():
+        yield ("services", name), service
+    for name, job in config.jobs.items():
+        yield ("jobs", name), job
+
+
 def trusted_accounts(config: EnvironmentConfig) -> list[str]:
     """The accounts ARNs may name; empty (anything goes) when aws.account_id is not set."""
     account = config.aws.account_id
@@ -320,9 +350,10 @@ def check_references(config: EnvironmentConfig, _today: datetime.date) -> Iterat
     for key, repository in config.registry.repositories.items():
         if repository.kms_key_arn:
             yield from judge(("registry", "repositories", key, "kms_key_arn"), repository.kms_key_arn, "kms", "a KMS key", "key/")
-    for name, service in config.services.items():
-        for variable, ref in service.secrets.items():
-            path = ("services", name, "secrets", variable)
+    for prefix, task in task_entries(config):
+        containers = [(prefix, task), *((prefix + ("sidecars", key), sidecar) for key, sidecar in task.sidecars.items())]
+        references = [(where + ("secrets", variable), ref) for where, container in containers for variable, ref in container.secrets.items()]
+        for path, ref in references:
             if ref.secret:
                 yield from judge(path + ("secret",), ref.secret, "secretsmanager", "a Secrets Manager secret", "secret:")
             if ref.kms_key:
@@ -338,11 +369,11 @@ def check_references(config: EnvironmentConfig, _today: datetime.date) -> Iterat
 def check_access(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
     """Access levels name exact resources of known services; every level grants an action."""
     region, accounts = config.aws.region, trusted_accounts(config)
-    for name, service in config.services.items():
+    for prefix, service in task_entries(config):
         requested: dict[str, tuple[tuple, list[str]]] = {}
         for field, level in ACCESS_LEVELS:
             for index, arn in enumerate(getattr(service.access, field)):
-                path = ("services", name, "access", field.rstrip("_"), index)
+                path = prefix + ("access", field.rstrip("_"), index)
                 first = requested.setdefault(arn, (path, []))
                 if level not in first[1]:
                     first[1].append(level)
@@ -371,12 +402,12 @@ def check_permission_resources(config: EnvironmentConfig, _today: datetime.date)
     """Resources of explicit statements are ARNs of known services in trusted accounts ("*" is
     judged by the policy pack, which knows which actions have no resource-level permission)."""
     region, accounts = config.aws.region, trusted_accounts(config)
-    for name, service in config.services.items():
+    for prefix, service in task_entries(config):
         for index, statement in enumerate(service.permissions):
             for position, resource in enumerate(statement.resources):
                 if resource == "*":
                     continue
-                path = ("services", name, "permissions", index, "resources", position)
+                path = prefix + ("permissions", index, "resources", position)
                 try:
                     parsed = parse_arn(resource)
                 except ValueError as error:
@@ -396,7 +427,7 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
     partition = partition_of(config.aws.region)
     key_arn = f"arn:{partition}:kms:{config.aws.region}:{account}:key/00000000-0000-0000-0000-000000000000"
     group_arn = f"arn:{partition}:logs:{config.aws.region}:{account}:log-group:/ecs/{config.environment}/{EXEC_LOG_KEY}:*"
-    for name, service in config.services.items():
+    for prefix, service in task_entries(config):
         if not service.has_task_role:
             continue
         try:
@@ -406,9 +437,53 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
             ))
         except PolicyTooLargeError as error:
             where = "permissions" if service.permissions else "access"
-            yield ("services", name, where), str(error).replace("the policy is", "the task role's policy is", 1)
+            yield prefix + (where,), str(error).replace("the policy is", "the task role's policy is", 1)
         except ValueError:
             continue  # an access level without actions: check_access reports it
+
+
+def check_secret_values(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """Credentials in plain values (policies/secret_values.py, the pack's judgement too)."""
+    for name, service in config.services.items():
+        for variable, value in service.environment.items():
+            problem = value_problem(value, variable)
+            if problem:
+                yield ("services", name, "environment", variable), (
+                    f"{variable} {problem}; plain values show in the console and the task definition, so move it to secrets"
+                )
+        for index, word in enumerate(service.command or []):
+            problem = value_problem(word)
+            if problem:
+                yield ("services", name, "command", index), f"the command {problem}; pass it through secrets instead"
+
+
+# ---- IAM: the pack's judgement (policies/iam_meaning.py), refused before anything exists -------
+
+
+def _placement_problem(resource: str) -> bool:
+    if resource == "*":
+        return False
+    arn = iam_arn(resource)
+    return arn is None or not known_service(arn.service) or any(c in arn.account + arn.region for c in "*?")
+
+
+def check_permission_patterns(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """What aws-iam-no-wildcard-actions, -resources and -pass-role-scoped would reject."""
+    for name, service in config.services.items():
+        for index, statement in enumerate(service.permissions):
+            path = ("services", name, "permissions", index)
+            for position, action in enumerate(statement.actions):
+                problem = action_pattern_problem(action)
+                if problem:
+                    yield path + ("actions", position), f"{problem}; list the actions, or use `access` levels"
+            for position, resource in enumerate(statement.resources):
+                if _placement_problem(resource):
+                    continue  # check_permission_resources names it (not an ARN, unknown service, account, region)
+                for problem in wildcard_resource_problems(statement.actions, [resource]):
+                    yield path + ("resources", position), f"{problem}; name the exact ARNs"
+            # permissions carry no Condition, so PassRole can never be limited to a service here.
+            for problem in role_handover_problems(statement.actions, statement.resources, None):
+                yield path, f"{problem}; the platform creates the roles tasks need"
 
 
 # ---- governance (policies/governance.yaml) ----------------------------------------------------
@@ -446,6 +521,7 @@ CHECKS: tuple[Check, ...] = (
     check_load_balancer_zones,
     check_endpoints,
     check_capacity_providers,
+    check_gpu_instance_types,
     check_strategies,
     check_service_placement,
     check_service_keys,
@@ -459,6 +535,8 @@ CHECKS: tuple[Check, ...] = (
     check_access,
     check_permission_resources,
     check_task_role_policy_size,
+    check_permission_patterns,
+    check_secret_values,
     check_required_tags,
     check_tags,
     *DELIVERY_CHECKS,

@@ -233,6 +233,37 @@ def weakened_requirements(data: Any, environment: str) -> Iterator[tuple[YamlPat
             )
 
 
+# Log groups whose retention a file may set: the pack's aws-cloudwatch-log-group-retention
+# requires at least PRODUCTION_MIN_RETENTION_DAYS of each in the production tier.
+RETENTION_SETTINGS = (("logs", "retention_days"), ("cluster", "exec", "log_retention_days"), ("network", "flow_logs", "retention_days"))
+
+
+def production_floor(data: Any, environment: str) -> Iterator[tuple[YamlPath, str]]:
+    """What the production tier's mandatory rules would reject, refused at load: a log retention
+    below the floor (aws-cloudwatch-log-group-retention) and a load balancer without access
+    logs (aws-lb-access-logs). Without this a production file would load and then fail the pack."""
+    from policies.config_defaults import PRODUCTION_MIN_RETENTION_DAYS
+
+    if not isinstance(data, dict) or not is_production(environment):
+        return
+    tier = f"the {load_governance().tier_name(environment)} tier ({GOVERNANCE_NAME})"
+    paths = list(RETENTION_SETTINGS) + [
+        (section, key, "log_retention_days")
+        for section in ("services", "jobs")
+        for key in (data.get(section) or {} if isinstance(data.get(section), dict) else {})
+    ]
+    for path in paths:
+        days = _explicit(data, path)
+        if isinstance(days, int) and not isinstance(days, bool) and days < PRODUCTION_MIN_RETENTION_DAYS:
+            yield path, (f"{days} days is below the {PRODUCTION_MIN_RETENTION_DAYS} that aws-cloudwatch-log-group-retention "
+                         f"requires in {tier}; keep logs at least {PRODUCTION_MIN_RETENTION_DAYS} days")
+    services = data.get("services") if isinstance(data.get("services"), dict) else {}
+    exposed = sorted(key for key, service in services.items() if isinstance(service, dict) and service.get("expose"))
+    if exposed and not _explicit(data, ("load_balancer", "access_logs")):
+        yield ("load_balancer",), (f"the load balancer of {', '.join(exposed)} has no access_logs; aws-lb-access-logs is "
+                                   f"mandatory in {tier}: set load_balancer.access_logs.bucket (a bucket with the ELB log-delivery policy)")
+
+
 def _explicit(data: Any, path: YamlPath) -> Any:
     for part in path:
         if not isinstance(data, dict) or part not in data:
@@ -256,7 +287,12 @@ def tier_defaults(data: dict) -> dict:
         result["protect"] = requires.protect
     logs = result.get("logs")
     if logs is None or (isinstance(logs, dict) and logs.get("kms") is None):
-        result["logs"] = {**(logs or {}), "kms": requires.logs_kms}
+        result["logs"] = logs = {**(logs or {}), "kms": requires.logs_kms}
+    if isinstance(logs, dict) and logs.get("retention_days") is None and is_production(environment):
+        from policies.config_defaults import PRODUCTION_MIN_RETENTION_DAYS
+
+        # The production floor of aws-cloudwatch-log-group-retention is the tier's default.
+        result["logs"] = {**logs, "retention_days": PRODUCTION_MIN_RETENTION_DAYS}
     return result
 
 

@@ -167,6 +167,7 @@ def _governance_issues(source: Source) -> tuple[list[ConfigIssue], list[tuple[Ya
     environment = source.data.get("environment") if isinstance(source.data, dict) else None
     if isinstance(environment, str):
         refused += governance.weakened_requirements(source.data, environment)
+        refused += governance.production_floor(source.data, environment)
     return [], refused
 
 

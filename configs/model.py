@@ -247,6 +247,16 @@ class Lifecycle(Strict):
         default_factory=lambda: ["v"], min_length=1, description="Tag prefixes the keep rule applies to."
     )
     expire_untagged_days: Int = Field(default=14, ge=1, le=3650, description="Untagged images expire after this many days.")
+    keep_any: Int = Field(
+        default=100,
+        ge=1,
+        le=10000,
+        description=(
+            "The last rule: beyond the images the rules above keep, keep the newest N images of any tag and expire "
+            "the rest, so tags that match no tag_prefixes entry (CI's git-SHA tags) do not pile up forever. An "
+            "image a running task uses is not protected: keep N above the pushes between two deployments."
+        ),
+    )
 
 
 class Repository(Strict):
@@ -739,8 +749,9 @@ class Task(Strict):
     permissions: list[Statement] = Field(default_factory=list, description="Task role statements.")
     access: Access = Field(default_factory=Access)
     connects_to: list[Connection] = Field(default_factory=list)
-    user: Optional[Annotated[str, StringConstraints(pattern=USER_PATTERN)]] = Field(
-        default=None, description="Run as this user (uid[:gid]); root is refused."
+    user: ContainerUser = Field(
+        description="Required: the non-root user (uid[:gid]) the container runs as; images often default to "
+        "root, so the platform never leaves it to the image."
     )
     command: Optional[list[str]] = None
     stop_timeout: Int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT)
@@ -757,12 +768,6 @@ class Task(Strict):
         default=None, description="GiB of Fargate task storage, 21-200 (Fargate's default without it: 20)."
     )
 
-    @field_validator("user")
-    @classmethod
-    def _not_root(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and value.split(":")[0] in ("root", "0"):
-            raise ValueError("containers must not run as root; use a uid such as 1000")
-        return value
 
     @property
     def has_task_role(self) -> bool:
@@ -782,6 +787,31 @@ class Task(Strict):
     @property
     def main_memory(self) -> int:
         return self.memory - sum(sidecar.memory for sidecar in self.sidecars.values())
+
+
+SCHEDULE_PATTERN = r"^(cron\(\S+ \S+ \S+ \S+ \S+ \S+\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$"
+PATTERN_HINTS[SCHEDULE_PATTERN] = (
+    "use an EventBridge Scheduler expression: cron(minutes hours day-of-month month day-of-week year), "
+    "e.g. cron(0 2 * * ? *), or rate(value unit), e.g. rate(15 minutes)"
+)
+
+
+class Job(Task):
+    """A task that runs and exits: on `schedule` (EventBridge Scheduler starts a Step Functions
+    state machine that runs it, stops it after timeout_minutes and retries failed runs), or on
+    demand with `python3 run.py task ENV JOB`."""
+
+    cpu: Int = Field(default=256, ge=128, le=196608, description="CPU units; default 256.")
+    memory: Int = Field(default=512, ge=6, description="MiB; default 512.")
+    schedule: Optional[Annotated[str, StringConstraints(pattern=SCHEDULE_PATTERN)]] = Field(
+        default=None, description="cron(...) or rate(...); omit for a one-off job."
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone the cron expression is read in.")
+    timeout_minutes: Int = Field(default=60, ge=1, le=525600, description="The run is stopped and fails after this.")
+    retries: Int = Field(default=0, ge=0, le=10, description="Failed runs are run again this many times.")
+    before: list[Key] = Field(
+        default_factory=list, description="Services whose rollout waits for this job (deploys: pulumi only)."
+    )
 
 
 class Service(Task):
@@ -897,6 +927,7 @@ class EnvironmentConfig(Strict):
     cluster: Cluster = Field(default_factory=Cluster)
     load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)
     services: dict[Key, Service] = Field(default_factory=dict)
+    jobs: dict[Key, "Job"] = Field(default_factory=dict, description="Tasks that run and exit, on a schedule or on demand.")
     alarms: EnvironmentAlarms = Field(default_factory=EnvironmentAlarms)
     cicd: Cicd = Field(default_factory=Cicd)
     budget: Optional[Budget] = Field(default=None, description="A monthly cost ceiling for this environment; none by default.")
@@ -944,8 +975,12 @@ class EnvironmentConfig(Strict):
     def exposed_services(self) -> dict[str, Service]:
         return {name: svc for name, svc in self.services.items() if svc.expose is not None}
 
+    def task_config(self, key: str) -> Task:
+        """A service's or a job's task settings (keys are unique across both: configs/workload_checks.py)."""
+        return self.services[key] if key in self.services else self.jobs[key]
+
     def strategy_for(self, service: str) -> list[StrategyEntry]:
-        return list(self.services[service].capacity or self.cluster.default_strategy)
+        return list(self.task_config(service).capacity or self.cluster.default_strategy)
 
     def uses_ec2(self, service: str) -> bool:
         return any(entry.provider in self.cluster.capacity.ec2 for entry in self.strategy_for(service))
@@ -956,7 +991,7 @@ class EnvironmentConfig(Strict):
             provider = self.cluster.capacity.ec2.get(entry.provider)
             if provider is not None:
                 return provider.architecture
-        return self.services[service].architecture or "x86_64"
+        return self.task_config(service).architecture or "x86_64"
 
     def alarms_for(self, service: str) -> dict[str, object]:
         """The service's alarms with the production tier's defaults applied: metric -> threshold
@@ -972,7 +1007,7 @@ class EnvironmentConfig(Strict):
         return self.services[service].deployment.waits(self.deploys)
 
     def log_retention_for(self, service: str) -> int:
-        return self.services[service].log_retention_days or self.logs.retention_days
+        return self.task_config(service).log_retention_days or self.logs.retention_days
 
     @property
     def exec_log_retention(self) -> int:

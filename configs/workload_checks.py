@@ -8,6 +8,9 @@ from __future__ import annotations
 import datetime
 from typing import Iterator, Optional
 
+from zoneinfo import available_timezones
+
+from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.checks import SECRET_LOOKING_NAME
 from configs.errors import excerpt
 from configs.model import EnvironmentConfig, HealthCheck, Task
@@ -27,9 +30,11 @@ EXIT_CONDITIONS = ("COMPLETE", "SUCCESS")
 
 def task_sections(config: EnvironmentConfig) -> Iterator[tuple[tuple, Task, Optional[HealthCheck], Optional[int]]]:
     """Every task of the environment with its YAML path, its main container's health check and
-    port: the services' (jobs join them when they land)."""
+    port: the services', then the jobs' (which have neither)."""
     for key, service in config.services.items():
         yield ("services", key), service, service.health_check, service.port
+    for key, job in config.jobs.items():
+        yield ("jobs", key), job, None, None
 
 
 def check_sidecars(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
@@ -97,7 +102,7 @@ def check_volumes(config: EnvironmentConfig, _today: datetime.date) -> Iterator[
             if owner != name:
                 what = "ECS Exec's writable path" if owner in EXEC_VOLUMES else f"volume {owner}"
                 yield here + ("path",), f"{volume.path} is already mounted by {what}; ECS refuses two mounts on one path"
-        if task.ephemeral_storage is not None and path[0] == "services" and config.uses_ec2(path[1]):
+        if task.ephemeral_storage is not None and config.uses_ec2(path[1]):
             yield path + ("ephemeral_storage",), (
                 "ephemeral_storage sizes Fargate task storage; on EC2 capacity the task uses the instance's volume "
                 "(cluster.capacity.ec2.<name>.root_volume_gb): remove it"
@@ -191,4 +196,46 @@ def _carve_out(path: tuple, task: Task) -> Iterator[Problem]:
         )
 
 
-WORKLOAD_CHECKS = (check_sidecars, check_images_reachable, check_volumes)
+def check_jobs(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    for key, job in config.jobs.items():
+        path = ("jobs", key)
+        if key in config.services:
+            yield path, (
+                f"{key!r} is also a service; a job's task definition family and log group would be the service's "
+                f"({config.environment}-{key}, /ecs/{config.environment}/{key}): rename the job"
+            )
+        repository = job.image.repository
+        if repository is not None and repository not in config.registry.repositories:
+            yield path + ("image", "repository"), (
+                f"{repository!r} is not in registry.repositories "
+                f"({', '.join(sorted(config.registry.repositories)) or 'none declared'}); declare it or use image.uri"
+            )
+        if not config.uses_ec2(key):
+            yield from _fargate_size(path, job.cpu, job.memory)
+        if job.timezone not in available_timezones():
+            yield path + ("timezone",), f"{excerpt(job.timezone)} is not an IANA time zone; use a name such as Europe/Dublin or UTC"
+        if job.schedule is None and job.timezone != "UTC":
+            yield path + ("timezone",), "a timezone applies to a schedule and this job has none; remove it"
+        for index, service in enumerate(job.before):
+            if config.deploys == "ci":
+                yield path + ("before", index), (
+                    "before: applies to deploys: pulumi only; with deploys: ci the application pipeline runs the job "
+                    f"(python3 run.py task {config.environment} {key}) before it rolls out {service}"
+                )
+            elif service not in config.services:
+                yield path + ("before", index), f"{service!r} is not a service of this environment"
+            else:
+                yield path + ("before", index), (
+                    "before: is not built yet; run the job with `python3 run.py task "
+                    f"{config.environment} {key}` before `pulumi up` rolls out {service}, and remove this entry"
+                )
+
+
+def _fargate_size(path: tuple, cpu: int, memory: int) -> Iterator[Problem]:
+    if cpu not in FARGATE_MEMORY_BY_CPU:
+        yield path + ("cpu",), f"{cpu} is not a Fargate CPU size; use one of {', '.join(str(c) for c in FARGATE_MEMORY_BY_CPU)}"
+    elif memory not in FARGATE_MEMORY_BY_CPU[cpu]:
+        yield path + ("memory",), f"{memory} is not valid with cpu {cpu} on Fargate; use {describe_fargate_memory(cpu)}"
+
+
+WORKLOAD_CHECKS = (check_sidecars, check_images_reachable, check_volumes, check_jobs)

@@ -53,6 +53,7 @@ def environment_options(config: EnvironmentConfig, governance: Governance) -> di
         # The tier decides, not the file: production logs are encrypted whatever logs.kms says.
         "requireKms": config.logs.kms or tier.requires.logs_kms,
         "requiredEndpoints": list(required_endpoints(config)),
+        "accountId": config.aws.account_id or "",
         "secretNamePattern": SECRET_LOOKING_NAME.pattern,  # the environment file's own rule
         "allWaivers": [_waiver(w, with_policy=True) for w in waivers],
         "policyNames": [rule.name for rule in RULES],

@@ -12,6 +12,11 @@ from .helpers import get, items, number, peek, truthy
 from .load_balancer import LOAD_BALANCER, is_alb
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+INSTANCE = "aws:ec2/instance:Instance"
+LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
+# What launches instances: the launch template rules apply to all three.
+LAUNCHERS = (LAUNCH_TEMPLATE, INSTANCE, LAUNCH_CONFIGURATION)
+NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -73,14 +78,25 @@ def imdsv2(props: Mapping, settings: Settings) -> Iterable[str]:
         yield f"metadataOptions.httpPutResponseHopLimit is {limit:g}"
 
 
-def encrypted_volumes(props: Mapping, _settings: Settings) -> Iterable[str]:
+def encrypted_volumes(props: Mapping, settings: Settings) -> Iterable[str]:
+    if settings.resource_type != LAUNCH_TEMPLATE:
+        # Instances and launch configurations: the root device and extra EBS devices.
+        root = get(props, "rootBlockDevice", default={})
+        if not truthy(root.get("encrypted")):
+            yield "the root volume is not encrypted"
+        for device in items(props, "ebsBlockDevices"):
+            if not truthy(device.get("encrypted")):
+                yield f"the volume {device.get('deviceName', '?')} is not encrypted"
+        return
     for mapping in items(props, "blockDeviceMappings"):
         ebs = mapping.get("ebs")
         if ebs is not None and not truthy(ebs.get("encrypted")):
             yield f"the volume {mapping.get('deviceName', '?')} is not encrypted"
 
 
-def no_public_ip(props: Mapping, _settings: Settings) -> Iterable[str]:
+def no_public_ip(props: Mapping, settings: Settings) -> Iterable[str]:
+    if settings.resource_type != LAUNCH_TEMPLATE and truthy(get(props, "associatePublicIpAddress")):
+        yield "associatePublicIpAddress is true"
     for interface in items(props, "networkInterfaces"):
         if truthy(interface.get("associatePublicIpAddress")):
             yield f"network interface {int(number(interface.get('deviceIndex')))} associates a public IP"
@@ -116,13 +132,32 @@ def _inline(rule: Mapping, label: str) -> Ingress:
                    str(get(rule, "protocol", default="-1")), cidrs, str(get(rule, "description", default="")))
 
 
-def is_internet(cidr: str) -> bool:
-    """0.0.0.0/0, ::/0 and any other block wider than a /8 count as the internet."""
+# Address space that is not the internet: RFC 1918, shared (CGNAT), loopback, link-local,
+# IPv6 unique-local and link-local. Any other range is public, however it is split
+# (0.0.0.0/1 and 128.0.0.0/1 together are 0.0.0.0/0).
+NON_PUBLIC = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "fc00::/7", "fe80::/10", "::1/128"))
+# A public range counts as the internet up to these prefix lengths (configurable per rule:
+# e.g. 28 lets a partner's /28 through). By default every public range does.
+PUBLIC_PREFIX_DEFAULTS = {"publicIpv4MaxPrefix": 32, "publicIpv6MaxPrefix": 128}
+PUBLIC_PREFIX_SCHEMA = {
+    "publicIpv4MaxPrefix": {"type": "integer", "minimum": 0, "maximum": 32, "description": "Public IPv4 ranges up to this prefix length count as the internet."},
+    "publicIpv6MaxPrefix": {"type": "integer", "minimum": 0, "maximum": 128, "description": "Public IPv6 ranges up to this prefix length count as the internet."},
+}
+
+
+def is_internet(cidr: str, settings: Settings | None = None) -> bool:
+    """Whether a CIDR reaches public address space (within the configured prefix lengths)."""
     try:
-        network = ipaddress.ip_network(cidr, strict=False)
+        network = ipaddress.ip_network(str(cidr).strip(), strict=False)
     except ValueError:
         return False
-    return network.prefixlen <= (8 if network.version == 4 else 16) and not network.is_private
+    if any(network.version == n.version and network.subnet_of(n) for n in NON_PUBLIC):
+        return False
+    key = "publicIpv4MaxPrefix" if network.version == 4 else "publicIpv6MaxPrefix"
+    limit = settings.option(key) if settings is not None and key in settings.options else PUBLIC_PREFIX_DEFAULTS[key]
+    return network.prefixlen <= int(limit)
 
 
 def web_only(permission: Ingress, ports: tuple[int, ...]) -> bool:
@@ -137,7 +172,7 @@ def public_ingress(subject, stack: Stack, settings: Settings) -> Iterable[str]:
     groups = [subject] if subject.resource_type == SECURITY_GROUP else stack.linked(subject, "securityGroupId", (SECURITY_GROUP,))
     on_alb = bool(groups) and all(g.urn in alb_groups for g in groups)
     for permission in permissions(stack.props(subject), subject.resource_type):
-        public = [c for c in permission.cidrs if is_internet(c)]
+        public = [c for c in permission.cidrs if is_internet(c, settings)]
         if public and not (on_alb and web_only(permission, ports)):
             yield (f"{permission.label} admits {', '.join(public)} on {permission.protocol} "
                    f"{permission.from_port}-{permission.to_port}")
@@ -146,6 +181,29 @@ def public_ingress(subject, stack: Stack, settings: Settings) -> Iterable[str]:
 def _internet_facing_alb_groups(stack: Stack) -> set[str]:
     albs = [lb for lb in stack.of(LOAD_BALANCER) if not truthy(get(stack.props(lb), "internal")) and is_alb(stack.props(lb))]
     return {g.urn for lb in albs for g in stack.linked(lb, "securityGroups", (SECURITY_GROUP,))}
+
+
+ALL_PORTS = (0, 65535)
+
+
+def all_traffic(permission: Ingress) -> bool:
+    if permission.protocol.lower() in ("-1", "all"):
+        return True
+    return permission.from_port <= ALL_PORTS[0] and permission.to_port >= ALL_PORTS[1]
+
+
+def restricted_egress(subject, stack: Stack, settings: Settings) -> Iterable[str]:
+    without_nat = stack.memo(NAT_GATEWAY, lambda: not stack.of(NAT_GATEWAY))
+    for permission in permissions(stack.props(subject), subject.resource_type, "egress"):
+        public = [c for c in permission.cidrs if is_internet(c, settings)]
+        if not public:
+            continue
+        ports = f"{permission.protocol} {permission.from_port}-{permission.to_port}"
+        if all_traffic(permission):
+            yield f"{permission.label} allows all traffic ({ports}) to {', '.join(public)}"
+        elif without_nat:
+            # Without NAT nothing public is reachable: endpoints and prefix lists are.
+            yield f"{permission.label} allows {ports} to {', '.join(public)} in a stack without NAT, where only endpoints are reachable"
 
 
 def rules_described(props: Mapping, settings: Settings) -> Iterable[str]:
@@ -170,39 +228,49 @@ def default_group_empty(subject, stack: Stack, _settings: Settings) -> Iterable[
 RULES = [
     ResourceRule(
         name="aws-ec2-launch-template-imdsv2",
-        description="Launch templates require IMDSv2 tokens with a hop limit of 1.",
+        description="Launch templates, instances and launch configurations require IMDSv2 tokens with a hop limit of 1.",
         remediation="set metadataOptions {httpTokens: required, httpPutResponseHopLimit: 1}",
         category="security",
-        types=(LAUNCH_TEMPLATE,),
+        types=LAUNCHERS,
         check=imdsv2,
         options={"maxHopLimit": 1},
         option_schema={"maxHopLimit": {"type": "integer", "minimum": 1, "maximum": 64}},
     ),
     ResourceRule(
         name="aws-ec2-launch-template-encrypted-volumes",
-        description="Launch template EBS volumes are encrypted.",
+        description="EBS volumes of launch templates, instances and launch configurations are encrypted.",
         remediation="set blockDeviceMappings[].ebs.encrypted: true",
         category="security",
-        types=(LAUNCH_TEMPLATE,),
+        types=LAUNCHERS,
         check=encrypted_volumes,
     ),
     ResourceRule(
         name="aws-ec2-launch-template-no-public-ip",
-        description="Instances from launch templates get no public IP.",
+        description="Instances (directly, or from launch templates and configurations) get no public IP.",
         remediation="set networkInterfaces[].associatePublicIpAddress: false and use private subnets",
         category="security",
-        types=(LAUNCH_TEMPLATE,),
+        types=LAUNCHERS,
         check=no_public_ip,
     ),
     StackRule(
         name="aws-ec2-security-group-no-public-ingress",
-        description="No ingress from the internet (0.0.0.0/0, ::/0), except 80/443 to an internet-facing ALB's group.",
+        description="No ingress from the internet (any public range, not only 0.0.0.0/0 and ::/0), except 80/443 to an internet-facing ALB's group.",
         remediation="admit the ALB's or a service's security group, or the office CIDR (load_balancer.ingress_cidrs)",
         category="security",
         types=(SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE),
         check=public_ingress,
-        options={"publicAlbPorts": [80, 443]},
-        option_schema={"publicAlbPorts": {"type": "array", "items": {"type": "integer"}}},
+        options={"publicAlbPorts": [80, 443], **PUBLIC_PREFIX_DEFAULTS},
+        option_schema={"publicAlbPorts": {"type": "array", "items": {"type": "integer"}}, **PUBLIC_PREFIX_SCHEMA},
+    ),
+    StackRule(
+        name="aws-ec2-security-group-egress-restricted",
+        description="Security group egress names its ports (no all-protocol or all-port egress to a public range), and a stack without NAT has no egress to public ranges at all.",
+        remediation="allow the ports the service uses (e.g. tcp 443), to the VPC CIDR, a prefix list or a security group where possible",
+        category="security",
+        types=(SECURITY_GROUP, SECURITY_GROUP_RULE, EGRESS_RULE),
+        check=restricted_egress,
+        options=dict(PUBLIC_PREFIX_DEFAULTS),
+        option_schema=PUBLIC_PREFIX_SCHEMA,
     ),
     ResourceRule(
         name="aws-ec2-security-group-rules-described",

@@ -6,12 +6,14 @@ import fnmatch
 from collections.abc import Iterable, Mapping
 
 from .framework import ResourceRule, Settings, Stack, StackRule
-from .helpers import allows, as_list, get, items, json_value, principals, statements, truthy
+from .helpers import as_list, get, items, json_value, truthy
+from .iam_meaning import resource_policy_problems
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
+REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
 
 
 def scan_on_push(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
@@ -41,6 +43,12 @@ def immutable_tags(props: Mapping, _settings: Settings) -> Iterable[str]:
     mutability = get(props, "imageTagMutability", default="MUTABLE")
     if not str(mutability).startswith("IMMUTABLE"):
         yield f"imageTagMutability is {mutability}"
+    elif mutability == "IMMUTABLE_WITH_EXCLUSION":
+        # Excluded tags stay mutable; a filter of only wildcards excludes every tag.
+        for item in items(props, "imageTagMutabilityExclusionFilters"):
+            pattern = str(get(item, "filter", default=""))
+            if pattern and set(pattern) <= {"*"}:
+                yield f"IMMUTABLE_WITH_EXCLUSION excludes every tag (filter {pattern!r}), so all tags are mutable"
 
 
 def kms_encryption(props: Mapping, _settings: Settings) -> Iterable[str]:
@@ -99,9 +107,8 @@ def _lifecycle_rule_problems(rule: Mapping) -> Iterable[str]:
 
 
 def no_public_policy(props: Mapping, _settings: Settings) -> Iterable[str]:
-    for statement in statements(get(props, "policy")):
-        if allows(statement) and any(value == "*" for _, value in principals(statement)):
-            yield f"statement {statement.get('Sid', '(no Sid)')!r} allows Principal \"*\" (anyone with an AWS account)"
+    # Repository and registry policies: Resource is the repository or registry itself.
+    yield from resource_policy_problems(get(props, "policy"))
 
 
 RULES = [
@@ -115,7 +122,7 @@ RULES = [
     ),
     ResourceRule(
         name="aws-ecr-repository-immutable-tags",
-        description="ECR repositories use IMMUTABLE tags, so a deployed tag always means the same image.",
+        description="ECR repositories use IMMUTABLE tags (an exclusion may not cover every tag), so a deployed tag always means the same image.",
         remediation="set imageTagMutability: IMMUTABLE and release new versions under new tags",
         category="security",
         types=(REPOSITORY,),
@@ -139,10 +146,10 @@ RULES = [
     ),
     ResourceRule(
         name="aws-ecr-repository-policy-no-public-principal",
-        description="ECR repository policies never allow a wildcard principal.",
+        description="ECR repository and registry policies admit no wildcard principal without a condition on the caller's account or organization, and no Not* elements.",
         remediation="name the account or role ARNs that may pull in Principal.AWS",
         category="security",
-        types=(REPOSITORY_POLICY,),
+        types=(REPOSITORY_POLICY, REGISTRY_POLICY),
         check=no_public_policy,
     ),
 ]

@@ -9,6 +9,8 @@ from .framework import ResourceRule, Settings, Stack, StackRule
 from .helpers import get, items, number, truthy
 
 SERVICE = "aws:ecs/service:Service"
+# An EXTERNAL-controller service's tasks run in task sets, which carry their own network.
+TASK_SET = "aws:ecs/taskSet:TaskSet"
 CLUSTER = "aws:ecs/cluster:Cluster"
 CLUSTER_CAPACITY_PROVIDERS = "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"
 CAPACITY_PROVIDER = "aws:ecs/capacityProvider:CapacityProvider"
@@ -60,7 +62,10 @@ def circuit_breaker(props: Mapping, _settings: Settings) -> Iterable[str]:
 
 
 def min_healthy_percent(props: Mapping, settings: Settings) -> Iterable[str]:
-    if not _rolling_replica(props):
+    # Every controller honours the minimum: rolling deploys, CODE_DEPLOY while instances drain,
+    # EXTERNAL as the lower limit of its task sets.
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html
+    if get(props, "schedulingStrategy", default="REPLICA") == "DAEMON":
         return
     percent = _min_healthy_percent(props)
     minimum = settings.option("minHealthyPercent")
@@ -145,10 +150,10 @@ def grace_period(props: Mapping, _settings: Settings) -> Iterable[str]:
 RULES = [
     ResourceRule(
         name="aws-ecs-service-no-public-ip",
-        description="ECS services do not assign public IPs to tasks.",
+        description="ECS services and task sets (any deployment controller) do not assign public IPs to tasks.",
         remediation="run tasks in private subnets with assignPublicIp: false (egress via NAT or VPC endpoints)",
         category="security",
-        types=(SERVICE,),
+        types=(SERVICE, TASK_SET),
         check=no_public_ip,
     ),
     StackRule(
@@ -156,7 +161,7 @@ RULES = [
         description="ECS services run in private subnets: no route table associated with them routes to an internet gateway.",
         remediation="put networkConfiguration.subnets in the private subnets (their 0.0.0.0/0 via a NAT gateway, or none)",
         category="security",
-        types=(SERVICE,),
+        types=(SERVICE, TASK_SET),
         check=private_subnets,
     ),
     ResourceRule(

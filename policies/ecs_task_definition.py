@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 
 from .framework import ResourceRule, Settings, Stack, StackRule
-from .helpers import as_list, capabilities, container_definitions, container_label, get
+from .helpers import as_list, capabilities, container_definitions, container_label, containers_problem, get, items
 from .logs import LOG_GROUP
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -16,7 +17,7 @@ def no_privileged(props: Mapping, _settings: Settings) -> Iterable[str]:
     for container in container_definitions(props):
         if container.get("privileged"):
             yield f"{container_label(container)} is privileged (root on the host)"
-        added = capabilities(container, "add")
+        added = capabilities(container, "add")  # any added capability: SYS_ADMIN, NET_ADMIN, sys_ptrace, ...
         if added:
             yield f"{container_label(container)} adds Linux capabilities {', '.join(added)}"
 
@@ -25,7 +26,7 @@ def drops_all_capabilities(props: Mapping, _settings: Settings) -> Iterable[str]
     # Adding capabilities is aws-ecs-task-definition-no-privileged-containers' concern; this
     # rule asks for the drop, so a container keeps none of Docker's default set (NET_RAW,
     # CHOWN, SETUID, ...). Windows containers have no linuxParameters at all.
-    if str(get(props, "runtimePlatform", "operatingSystemFamily", default="LINUX")).upper().startswith("WINDOWS"):
+    if _is_windows(props):
         return
     for container in container_definitions(props):
         dropped = capabilities(container, "drop")
@@ -129,10 +130,84 @@ def no_host_namespaces(props: Mapping, _settings: Settings) -> Iterable[str]:
             yield f"{prop} is host: the containers share the {meaning}"
 
 
+def valid_containers(props: Mapping, _settings: Settings) -> Iterable[str]:
+    problem = containers_problem(props)
+    if problem:
+        yield problem
+
+
+def _is_windows(props: Mapping) -> bool:
+    return str(get(props, "runtimePlatform", "operatingSystemFamily", default="LINUX")).upper().startswith("WINDOWS")
+
+
+def non_root_user(props: Mapping, _settings: Settings) -> Iterable[str]:
+    # Unset, the image's USER applies, and most images run as root (uid 0).
+    if _is_windows(props):
+        return
+    for container in container_definitions(props):
+        user = container.get("user")
+        if user is None or str(user).strip() == "":
+            yield f"{container_label(container)} sets no user, so it runs as the image's user (root for most images)"
+        elif is_root(str(user)):
+            yield f"{container_label(container)} runs as user {user!r}, which is root"
+
+
+def is_root(user: str) -> bool:
+    """`root`, `0`, `00`, `0:0`, `root:1000`: the user part names uid 0."""
+    name = user.split(":", 1)[0].strip()
+    return name.casefold() == "root" or (name.isdigit() and int(name) == 0)
+
+
+# Host paths whose mount hands a container the host: the container runtime's socket (start a
+# privileged container), the root, kernel interfaces, devices, run-time and runtime state.
+HOST_PATHS = ("/proc", "/sys", "/dev", "/var/run", "/run", "/var/lib/docker", "/var/lib/containerd", "/var/lib/ecs",
+              "/etc", "/boot", "/root")
+
+
+def dangerous_host_path(path: str) -> bool:
+    normal = posixpath.normpath(re.sub(r"/+", "/", "/" + path.strip()))
+    if normal == "/" or normal.endswith(".sock"):
+        return True
+    return any(normal == root or normal.startswith(root + "/") for root in HOST_PATHS)
+
+
+def no_host_mounts(props: Mapping, _settings: Settings) -> Iterable[str]:
+    for volume in items(props, "volumes"):
+        name = volume.get("name", "?")
+        host = volume.get("hostPath")
+        if host and dangerous_host_path(str(host)):
+            yield f"volume {name!r} mounts the host's {host}"
+        docker = volume.get("dockerVolumeConfiguration") or {}
+        options = {str(k).lower(): str(v) for k, v in (docker.get("driverOpts") or {}).items()}
+        # The local driver with o=bind is a bind mount of `device` under another name.
+        if "bind" in options.get("o", "") and dangerous_host_path(options.get("device", "")):
+            yield f"volume {name!r} binds the host's {options.get('device')} through the {docker.get('driver', 'local')} driver"
+
+
+def no_devices(props: Mapping, _settings: Settings) -> Iterable[str]:
+    for container in container_definitions(props):
+        devices = as_list((container.get("linuxParameters") or {}).get("devices"))
+        if devices:
+            paths = ", ".join(str(d.get("hostPath", "?")) if isinstance(d, dict) else str(d) for d in devices)
+            yield f"{container_label(container)} maps host devices {paths}"
+
+
+# Docker security options that switch a protection off (ECS passes them to Docker as given;
+# `seccomp:unconfined` and `seccomp=unconfined` are both accepted spellings).
+UNCONFINED = re.compile(r"^\s*(seccomp|apparmor|systempaths)\s*[:=]\s*unconfined\s*$|^\s*label\s*[:=]\s*disable\s*$", re.IGNORECASE)
+
+
+def security_options(props: Mapping, _settings: Settings) -> Iterable[str]:
+    for container in container_definitions(props):
+        for option in as_list(container.get("dockerSecurityOptions")):
+            if UNCONFINED.match(str(option)):
+                yield f"{container_label(container)} sets dockerSecurityOptions {option!r}"
+
+
 # The default for an unconfigured run only: config_gen passes the environment file's rule
 # (configs/checks.py SECRET_LOOKING_NAME, which refuses at least these names) as
 # secretNamePattern, so the config loader refuses a name before the pack would.
-SECRET_NAME_PATTERN = r"(?i)(^|_)(PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY|APIKEY|PRIVATE_?KEY|CREDENTIALS?|AUTH)(_|$)"
+SECRET_NAME_PATTERN = r"(?i)(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)|(^|_)(PWD|PASS|KEY|AUTH)(_|$)"
 
 RULES = [
     ResourceRule(
@@ -200,6 +275,46 @@ RULES = [
         category="security",
         types=(TASK_DEFINITION,),
         check=no_host_namespaces,
+    ),
+    ResourceRule(
+        name="aws-ecs-task-definition-valid-containers",
+        description="containerDefinitions is a JSON list of container objects (what cannot be read cannot be judged).",
+        remediation="let the platform render containerDefinitions, or fix the JSON to a list of container objects",
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=valid_containers,
+    ),
+    ResourceRule(
+        name="aws-ecs-task-definition-non-root-user",
+        description="Every Linux container runs as a non-root user (user set, not 0 or root).",
+        remediation="set services.<key>.user (and each sidecar's user) to a uid such as 10001",
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=non_root_user,
+    ),
+    ResourceRule(
+        name="aws-ecs-task-definition-no-host-mounts",
+        description="No volume mounts the container runtime socket or the host's /, /proc, /sys, /dev, /var/run, /etc or runtime state.",
+        remediation="use EFS or a task-scoped volume; never give a container the host's paths",
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=no_host_mounts,
+    ),
+    ResourceRule(
+        name="aws-ecs-task-definition-no-devices",
+        description="Containers map no host devices (linuxParameters.devices).",
+        remediation="remove linuxParameters.devices; GPUs are requested with resourceRequirements",
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=no_devices,
+    ),
+    ResourceRule(
+        name="aws-ecs-task-definition-confined",
+        description="Containers keep seccomp, AppArmor and SELinux confinement (no unconfined or label:disable security options).",
+        remediation="remove the unconfined entries from dockerSecurityOptions",
+        category="security",
+        types=(TASK_DEFINITION,),
+        check=security_options,
     ),
 ]
 

@@ -287,9 +287,10 @@ class ResourceRule(Rule):
     policy_type: ClassVar[type] = ResourceValidationPolicy
 
     def _validate(self, args: ResourceValidationArgs, report_violation) -> None:
-        if args.resource_type not in self.types:
+        resource_type = canonical_type(args.resource_type)
+        if resource_type not in self.types:
             return
-        settings = self.settings(args.get_config(), args.resource_type, provider_default_tags(args.provider))
+        settings = self.settings(args.get_config(), resource_type, provider_default_tags(args.provider))
         if not self.applies(settings):
             return
         props = plain(args.props)
@@ -340,6 +341,18 @@ class StackRule(Rule):
             args.not_applicable("; ".join(_waived_reason(w, [label]) for w, label in waived))
 
 
+# pulumi-aws's aliases: aws.alb.LoadBalancer is aws.lb.LoadBalancer under another type token (the
+# same for Listener, ListenerRule, TargetGroup, ...); a rule written for one judges both.
+TYPE_ALIASES = {"aws:alb/": "aws:lb/"}
+
+
+def canonical_type(resource_type: str) -> str:
+    for alias, canonical in TYPE_ALIASES.items():
+        if resource_type.startswith(alias):
+            return canonical + resource_type[len(alias):]
+    return resource_type
+
+
 def provider_default_tags(provider: Any) -> tuple[str, ...]:
     """Tag keys of the provider's defaultTags (a JSON string in provider inputs, or data)."""
     if provider is None:
@@ -384,6 +397,8 @@ class Stack:
     once and memoised here; the lookups stay near-linear in the number of resources."""
 
     def __init__(self, resources: list[Any]):
+        for resource in resources:  # aliases judged as the types they alias (the SDK's objects, once)
+            resource.resource_type = canonical_type(resource.resource_type)
         self.resources = resources
         self._props: dict[str, dict] = {}  # unwrapped lazily: most rules read a few types
         self._of: dict[tuple[str, ...], list[Any]] = {}

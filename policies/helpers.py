@@ -194,39 +194,85 @@ def as_list(value: Any) -> list:
     return list(value) if isinstance(value, list) else [value]
 
 
-def statements(document: Any) -> list[dict]:
-    """The statements of an IAM-style policy document (string or data)."""
-    doc = json_value(document) or {}
-    return [s for s in as_list(doc.get("Statement")) if isinstance(s, dict)]
-
-
-def allows(statement: Mapping) -> bool:
-    return statement.get("Effect", "Allow") == "Allow"
-
-
-def principals(statement: Mapping) -> list[tuple[str, str]]:
-    """(kind, value) pairs of a statement's Principal; '*' alone is ('*', '*')."""
-    principal = statement.get("Principal")
-    if principal == "*":
-        return [("*", "*")]
-    if isinstance(principal, Mapping):
-        return [(kind, value) for kind, values in principal.items() for value in as_list(values)]
-    return []
-
-
 def tail(urn_or_name: str) -> str:
     """The logical name at the end of a URN (`...::prod-api`), or the input when it is a name."""
     return urn_or_name.rsplit("::", 1)[-1]
 
 
+# The member names of ECS's ContainerDefinition and the structures it nests (botocore's ECS
+# model; tests/policies/test_containers.py keeps this list equal to it). The provider decodes
+# containerDefinitions with Go's encoding/json, which matches keys case-insensitively, so
+# "User" or "READONLYROOTFILESYSTEM" reach ECS as user / readonlyRootFilesystem; the rules read
+# the canonical names.
+CONTAINER_FIELDS = (
+    "add", "appProtocol", "capabilities", "command", "condition", "containerName", "containerPath", "containerPort",
+    "containerPortRange", "cpu", "credentialSpecs", "credentialsParameter", "dependsOn", "devices", "disableNetworking",
+    "dnsSearchDomains", "dnsServers", "dockerLabels", "dockerSecurityOptions", "drop", "enabled", "entryPoint",
+    "environment", "environmentFiles", "essential", "extraHosts", "firelensConfiguration", "hardLimit", "healthCheck",
+    "hostPath", "hostPort", "hostname", "ignoredExitCodes", "image", "initProcessEnabled", "interactive", "interval",
+    "ipAddress", "links", "linuxParameters", "logConfiguration", "logDriver", "maxComputePercent", "maxSwap", "memory",
+    "memoryReservation", "mountOptions", "mountPoints", "name", "namespace", "nvidiaMps", "options", "permissions",
+    "portMappings", "privileged", "protocol", "pseudoTerminal", "readOnly", "readonlyRootFilesystem",
+    "repositoryCredentials", "resourceRequirements", "restartAttemptPeriod", "restartPolicy", "retries", "secretOptions",
+    "secrets", "sharedMemorySize", "sharingStrategy", "size", "softLimit", "sourceContainer", "sourceVolume",
+    "startPeriod", "startTimeout", "stopTimeout", "swappiness", "systemControls", "timeout", "tmpfs", "type", "ulimits",
+    "user", "value", "valueFrom", "versionConsistency", "volumesFrom", "workingDirectory",
+)
+_CANONICAL = {name.casefold(): name for name in CONTAINER_FIELDS}
+_USER_KEYED = frozenset({"dockerLabels", "options"})  # maps whose keys are the user's, not ECS's
+
+
+def canonical_keys(value: Any) -> Any:
+    """Container definition data with ECS's member names, matched as Go matches them. When two
+    spellings of one key appear, the later one wins, as in Go's decoder."""
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            name = _CANONICAL.get(str(key).casefold(), key)
+            result[name] = item if name in _USER_KEYED else canonical_keys(item)
+        return result
+    if isinstance(value, list):
+        return [canonical_keys(item) for item in value]
+    return value
+
+
 def container_definitions(props: Mapping) -> list[dict]:
-    """The task definition's containers; `containerDefinitions` is a JSON string on the wire."""
+    """The task definition's containers, every one of them (sidecars too), with canonical keys;
+    [] when `containerDefinitions` cannot be read (aws-ecs-task-definition-valid-containers
+    reports that)."""
+    value = get(props, "containerDefinitions")
+    if not isinstance(value, str):
+        return [c for c in canonical_keys(value) if isinstance(c, dict)] if isinstance(value, list) else []
+    return list(_canonical_containers(value))
+
+
+@functools.lru_cache(maxsize=256)
+def _canonical_containers(text: str) -> tuple[dict, ...]:
+    """Parsed and canonicalised once per document text; rules only read the result."""
+    try:
+        parsed = _parsed_json(text)
+    except ValueError:
+        return ()
+    if not isinstance(parsed, list):  # ECS takes a list; an object is rejected, not one container
+        return ()
+    return tuple(c for c in canonical_keys(parsed) if isinstance(c, dict))
+
+
+def containers_problem(props: Mapping) -> Optional[str]:
+    """Why `containerDefinitions` is not a JSON list of container objects, or None."""
     value = get(props, "containerDefinitions")
     try:
-        parsed = json_value(value) or []
+        parsed = json_value(value)
     except ValueError:
-        return []
-    return [c for c in as_list(parsed) if isinstance(c, dict)]
+        return "containerDefinitions is not JSON, so its containers cannot be judged"
+    if not isinstance(parsed, list):
+        return f"containerDefinitions is a JSON {type(parsed).__name__}, not a list of containers"
+    if not parsed:
+        return "containerDefinitions has no containers"
+    bad = [str(i) for i, c in enumerate(parsed) if not isinstance(c, dict)]
+    if bad:
+        return f"containerDefinitions entries {', '.join(bad)} are not container objects"
+    return None
 
 
 def capabilities(container: Mapping, kind: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""IAM: least privilege for task, execution and instance roles."""
+"""IAM: least privilege judged by meaning (see iam_meaning.py) wherever a document lives, trust
+policies, managed policies, users."""
 
 from __future__ import annotations
 
@@ -8,14 +9,47 @@ from collections.abc import Iterable, Mapping
 from .delivery import github_trust_problems
 from .ecs_task_definition import TASK_DEFINITION, referenced_secrets
 from .framework import ResourceRule, Settings, Stack, StackRule
-from .helpers import allows, as_list, get, is_secrets_manager, items, principals, statements
+from .helpers import as_list, get, is_secrets_manager, items
+from .iam_meaning import (
+    account_of,
+    action_pattern_problem,
+    arn_account_exact,
+    allows,
+    condition_values,
+    element,
+    exact_condition,
+    expand,
+    is_anyone,
+    parse_arn,
+    policy_statements,
+    principal_entries,
+    role_handover_problems,
+    warm_up,
+    wildcard_resource_problems,
+)
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 POLICY = "aws:iam/policy:Policy"
+USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
-DOCUMENT_TYPES = (ROLE, ROLE_POLICY, POLICY)
+USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+DOCUMENT_TYPES = (ROLE, ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY)
+ATTACHMENT_TYPES = (ROLE_POLICY_ATTACHMENT, POLICY_ATTACHMENT, USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT)
+# Long-lived credentials: workloads and people use roles (tasks, instances, OIDC, SSO).
+USER_TYPES = (
+    "aws:iam/user:User",
+    "aws:iam/accessKey:AccessKey",
+    "aws:iam/userLoginProfile:UserLoginProfile",
+    "aws:iam/serviceSpecificCredential:ServiceSpecificCredential",
+    "aws:iam/signingCertificate:SigningCertificate",
+    "aws:iam/sshKey:SshKey",
+    USER_POLICY,
+    USER_POLICY_ATTACHMENT,
+)
 
 
 def permission_documents(props: Mapping, type_: str) -> list[tuple[str, object]]:
@@ -25,56 +59,173 @@ def permission_documents(props: Mapping, type_: str) -> list[tuple[str, object]]
     return [("policy", get(props, "policy"))]
 
 
+def document_problems(props: Mapping, type_: str) -> Iterable[str]:
+    for label, document in permission_documents(props, type_):
+        _statements, problem = policy_statements(document)
+        if problem:
+            yield f"{label} {problem}, so what it grants cannot be judged"
+
+
 def allowed_statements(props: Mapping, type_: str) -> Iterable[tuple[str, Mapping]]:
     for label, document in permission_documents(props, type_):
-        try:
-            found = statements(document)
-        except ValueError:
-            yield label, {"Effect": "Allow", "Action": "*", "Resource": "*", "Sid": "not JSON"}
-            continue
+        found, _problem = policy_statements(document)
         for statement in found:
             if allows(statement):
-                yield f"{label} statement {statement.get('Sid', '(no Sid)')!r}", statement
+                yield f"{label} statement {element(statement, 'Sid') or '(no Sid)'!r}", statement
+
+
+def _actions(statement: Mapping) -> list[str]:
+    return [str(a) for a in as_list(element(statement, "Action"))]
+
+
+def _resources(statement: Mapping) -> list[str]:
+    return [str(r) for r in as_list(element(statement, "Resource"))]
 
 
 def wildcard_actions(props: Mapping, settings: Settings) -> Iterable[str]:
+    yield from document_problems(props, settings.resource_type)
     for label, statement in allowed_statements(props, settings.resource_type):
-        if "NotAction" in statement:
-            yield f"{label} allows NotAction, i.e. everything else"
-        broad = [a for a in as_list(statement.get("Action")) if a == "*" or str(a).endswith(":*")]
-        if broad:
-            yield f"{label} allows {', '.join(broad)}"
+        if element(statement, "NotAction") is not None:
+            yield f"{label} allows NotAction, i.e. every other action of every service"
+        for pattern in _actions(statement):
+            problem = action_pattern_problem(pattern)
+            if problem:
+                yield f"{label} {problem}"
 
 
 def wildcard_resources(props: Mapping, settings: Settings) -> Iterable[str]:
-    unscoped = set(settings.option("unscopedActions"))
     for label, statement in allowed_statements(props, settings.resource_type):
-        if "*" not in as_list(statement.get("Resource")):
-            continue
-        scopable = [a for a in as_list(statement.get("Action")) if a not in unscoped]
-        if scopable:
-            yield f"{label} grants {', '.join(scopable)} on Resource \"*\""
+        if element(statement, "NotResource") is not None:
+            yield f"{label} allows NotResource, i.e. every other resource"
+        for problem in wildcard_resource_problems(_actions(statement), _resources(statement)):
+            yield f"{label} {problem}"
+
+
+def role_handover(props: Mapping, settings: Settings) -> Iterable[str]:
+    for label, statement in allowed_statements(props, settings.resource_type):
+        for problem in role_handover_problems(_actions(statement), _resources(statement), element(statement, "Condition")):
+            yield f"{label} {problem}"
+
+
+# ---- trust policies ---------------------------------------------------------------------------
+
+# Service principals that send the confused-deputy keys, and the keys a trust policy must
+# require of them (AWS's advice: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+# Where the documentation names aws:SourceArn as well, it is required too. EC2 sends neither
+# key when an instance assumes its role, so ec2.amazonaws.com is exempt.
+CONFUSED_DEPUTY_KEYS: dict[str, tuple[str, ...]] = {
+    # "use the aws:SourceArn or aws:SourceAccount condition keys" (task roles)
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
+    "ecs-tasks.amazonaws.com": ("aws:SourceAccount",),
+    # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+    "vpc-flow-logs.amazonaws.com": ("aws:SourceAccount", "aws:SourceArn"),
+    # https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html
+    "scheduler.amazonaws.com": ("aws:SourceAccount", "aws:SourceArn"),
+    # https://docs.aws.amazon.com/step-functions/latest/dg/cross-service-confused-deputy-prevention.html
+    "states.amazonaws.com": ("aws:SourceAccount", "aws:SourceArn"),
+    # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
+    "events.amazonaws.com": ("aws:SourceAccount", "aws:SourceArn"),
+    # https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_service-with-iam.html
+    "application-autoscaling.amazonaws.com": ("aws:SourceAccount",),
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html
+    "ecs.amazonaws.com": ("aws:SourceAccount",),
+    "ec2.amazonaws.com": (),
+}
 
 
 def trust(props: Mapping, settings: Settings) -> Iterable[str]:
+    found, problem = policy_statements(get(props, "assumeRolePolicy"))
+    if problem:
+        yield f"the trust policy {problem}, so who may assume the role cannot be judged"
+    for statement in found:
+        if allows(statement):
+            yield from trust_statement_problems(statement, settings)
+
+
+def trust_statement_problems(statement: Mapping, settings: Settings) -> Iterable[str]:
     allowed = set(settings.option("allowedServicePrincipals"))
-    for statement in statements(get(props, "assumeRolePolicy")):
-        if not allows(statement):
-            continue
-        for kind, value in principals(statement):
-            if kind == "Federated":  # the CI deploy role: GitHub's OIDC provider, pinned (delivery.py)
-                yield from github_trust_problems(statement, value)
-            elif kind != "Service" or value not in allowed:
-                yield f"the trust policy admits {kind} {value}"
+    account = str(settings.option("accountId") or "")
+    condition = element(statement, "Condition")
+    if element(statement, "NotPrincipal") is not None:
+        yield "the trust policy allows NotPrincipal, i.e. everyone else"
+    for kind, value in principal_entries(statement):
+        if is_anyone(kind, value):
+            yield f"the trust policy admits {value!r}, anyone with AWS credentials"
+        elif kind == "Service":
+            if value not in allowed:
+                yield f"the trust policy admits Service {value}"
+            else:
+                yield from _deputy_problems(value, condition)
+        elif kind == "AWS":
+            owner = account_of(value)
+            if not (account and owner == account) and not exact_condition(condition, "sts:ExternalId"):
+                yield f"the trust policy admits AWS {value} (another account) without an sts:ExternalId condition"
+        elif kind == "Federated":  # the CI deploy role: GitHub's OIDC provider, pinned (delivery.py)
+            yield from github_trust_problems(statement, value)
+        else:
+            yield f"the trust policy admits {kind} {value}"
 
 
-def admin_policies(props: Mapping, settings: Settings) -> Iterable[str]:
-    arns = as_list(get(props, "managedPolicyArns")) + as_list(get(props, "policyArn"))
-    forbidden = set(settings.option("forbiddenManagedPolicies"))
-    for arn in arns:
-        if str(arn).rsplit("/", 1)[-1] in forbidden:
-            yield f"attaches {arn}"
+def _deputy_problems(service: str, condition) -> Iterable[str]:
+    for key in CONFUSED_DEPUTY_KEYS.get(service, ("aws:SourceAccount",)):
+        values = condition_values(condition, key)
+        if not exact_condition(condition, key) and not (key == "aws:SourceArn" and values and all(arn_account_exact(v) for v in values)):
+            yield f"the trust policy admits {service} without a {key} condition (confused deputy)"
 
+
+# ---- managed policies -------------------------------------------------------------------------
+
+# AWS managed policies cannot be scoped to this stack's resources; policy_sentry does not ship
+# their contents, so they are judged by name. These grant administration or whole services.
+BROAD_MANAGED_POLICIES = ("AdministratorAccess*", "PowerUser*", "IAMFullAccess", "*FullAccess*", "ReadOnlyAccess",
+                          "*ReadOnlyAccess", "*ReadWrite*", "SecurityAudit", "ViewOnlyAccess")
+# The two policies AWS documents for ECS container instances, allowed on EC2 instance roles
+# only: the ECS agent registers, polls and pulls with the first; SSM Session Manager (instead
+# of SSH) needs the second. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/instance_IAM_role.html
+INSTANCE_ROLE_POLICIES = ("AmazonEC2ContainerServiceforEC2Role", "AmazonSSMManagedInstanceCore")
+
+
+def managed_policies(subject, stack: Stack, settings: Settings) -> Iterable[str]:
+    props = stack.props(subject)
+    if subject.resource_type == ROLE:
+        roles, arns = [subject], as_list(get(props, "managedPolicyArns"))
+    else:
+        roles = stack.linked(subject, "role", (ROLE,)) + stack.linked(subject, "roles", (ROLE,))
+        arns = as_list(get(props, "policyArn"))
+    instance_role = bool(roles) and all(_is_instance_role(stack.props(r)) for r in roles)
+    for arn in map(str, arns):
+        problem = managed_policy_problem(arn, instance_role, settings.option("allowedManagedPolicies"))
+        if problem:
+            yield problem
+
+
+def managed_policy_problem(arn: str, instance_role: bool, allowed: Iterable[str] = ()) -> str:
+    parsed = parse_arn(arn)
+    if parsed is None or parsed.account != "aws":
+        return ""  # a customer managed policy: judged where its document lives (aws.iam.Policy)
+    name = parsed.resource.rsplit("/", 1)[-1]
+    if any(fnmatch.fnmatchcase(name.lower(), p.lower()) for p in BROAD_MANAGED_POLICIES):
+        return f"attaches {arn}, which grants administration or whole services"
+    if name in INSTANCE_ROLE_POLICIES:
+        return "" if instance_role else f"attaches {arn}, which is for EC2 container instance roles only"
+    if name in set(allowed):
+        return ""
+    return f"attaches {arn}, an AWS managed policy not scoped to this stack's resources"
+
+
+def _is_instance_role(role_props: Mapping) -> bool:
+    statements, _ = policy_statements(get(role_props, "assumeRolePolicy"))
+    services = {v for s in statements if allows(s) for k, v in principal_entries(s) if k == "Service"}
+    kinds = {k for s in statements if allows(s) for k, _ in principal_entries(s)}
+    return services == {"ec2.amazonaws.com"} and kinds == {"Service"}
+
+
+def no_users(props: Mapping, settings: Settings) -> Iterable[str]:
+    kind = settings.resource_type.split(":")[-1]
+    yield f"the stack creates an IAM {kind}: long-lived user credentials leak and never expire"
+
+
+# ---- execution roles --------------------------------------------------------------------------
 
 SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "ssm:GetParameters", "ssm:GetParameter", "ssm:GetParametersByPath")
 
@@ -91,9 +242,10 @@ def role_secrets(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
         return  # not a role of a task definition
     referenced = {secret_identity(ref) for task in executing for ref in referenced_secrets(stack.props(task))}
     for label, statement in _role_statements(subject, stack):
-        if not any(fnmatch.fnmatchcase(action, pattern) for pattern in map(str, as_list(statement.get("Action"))) for action in SECRET_READ_ACTIONS):
+        granted = {a.name for pattern in _actions(statement) for a in expand(pattern)}
+        if not granted & set(SECRET_READ_ACTIONS):
             continue
-        for resource in filter(may_name_a_secret, map(str, as_list(statement.get("Resource")))):
+        for resource in filter(may_name_a_secret, _resources(statement)):
             if executing and not names_referenced(resource, referenced):
                 yield f"{label} lets the execution role read {resource}, which its task definitions do not reference"
             elif not executing and not names_one_secret(resource):
@@ -147,13 +299,17 @@ def names_referenced(resource: str, referenced: set[str]) -> bool:
     stem = identity.removesuffix("-??????")
     if stem == identity or "*" in stem or "?" in stem:
         return False
-    return any(fnmatch.fnmatchcase(ref, identity) for ref in referenced)
+    # A task may inject a secret by its partial ARN (no random suffix): the grant for it is
+    # exactly `<partial ARN>-??????`, AWS's documented pattern.
+    return stem in referenced or any(fnmatch.fnmatchcase(ref, identity) for ref in referenced)
 
+
+warm_up()  # the action table is read at import, once per pack process
 
 RULES = [
     ResourceRule(
         name="aws-iam-no-wildcard-actions",
-        description="IAM policies allow no \"*\" or \"service:*\" actions (and no NotAction).",
+        description="IAM policies name their actions: no \"*\", no whole service (s3:*, iam:**), no pattern across services (*:Get*), no NotAction; every document is a JSON policy object.",
         remediation="list the actions the role needs, or use services.<key>.access levels",
         category="security",
         types=DOCUMENT_TYPES,
@@ -161,35 +317,24 @@ RULES = [
     ),
     ResourceRule(
         name="aws-iam-no-wildcard-resources",
-        description="IAM policies scope Resource wherever the action supports resource-level permissions.",
+        description="IAM policies scope Resource (no wildcard account, region or resource id, no NotResource) for every action that supports resource-level permissions.",
         remediation="name the ARNs; Resource \"*\" only for actions without resource-level permissions",
         category="security",
         types=DOCUMENT_TYPES,
         check=wildcard_resources,
-        options={
-            "unscopedActions": [
-                # Actions AWS does not scope to resources (Service Authorization Reference).
-                "ecr:GetAuthorizationToken",
-                "ecs:DescribeTaskDefinition",  # the CI deploy role reads the family's latest revision
-                "ssmmessages:CreateControlChannel",
-                "ssmmessages:CreateDataChannel",
-                "ssmmessages:OpenControlChannel",
-                "ssmmessages:OpenDataChannel",
-                "ecs:DiscoverPollEndpoint",
-                "logs:DescribeLogGroups",  # ECS Exec's agent checks its group exists
-                "cloudwatch:PutMetricData",
-                "xray:PutTraceSegments",
-                "xray:PutTelemetryRecords",
-                "ec2:DescribeTags",
-                "sts:GetCallerIdentity",
-            ]
-        },
-        option_schema={"unscopedActions": {"type": "array", "items": {"type": "string"}}},
+    ),
+    ResourceRule(
+        name="aws-iam-pass-role-scoped",
+        description="iam:PassRole and sts:AssumeRole name exact roles, and PassRole is limited by iam:PassedToService.",
+        remediation="name each role ARN and add Condition StringEquals iam:PassedToService: <service>.amazonaws.com",
+        category="security",
+        types=DOCUMENT_TYPES,
+        check=role_handover,
     ),
     ResourceRule(
         name="aws-iam-role-trust",
-        description="Roles trust only the expected AWS service principals.",
-        remediation="trust ecs-tasks.amazonaws.com (tasks), ec2.amazonaws.com (instances) or the service that uses the role; "
+        description="Roles trust only expected service principals with confused-deputy conditions, other accounts with sts:ExternalId, and GitHub OIDC for one repository and branch or environment.",
+        remediation="trust the service that uses the role with aws:SourceAccount (and aws:SourceArn), another account with sts:ExternalId; "
         "GitHub's OIDC provider only with StringEquals on aud (sts.amazonaws.com) and sub (one repository and branch)",
         category="security",
         types=(ROLE,),
@@ -201,19 +346,34 @@ RULES = [
                 "vpc-flow-logs.amazonaws.com",
                 "application-autoscaling.amazonaws.com",
                 "ecs.amazonaws.com",
-            ]
+                "scheduler.amazonaws.com",  # the schedule that starts a job (components/job.py)
+                "states.amazonaws.com",  # a scheduled job's state machine
+                "events.amazonaws.com",
+            ],
+            "accountId": "",
         },
-        option_schema={"allowedServicePrincipals": {"type": "array", "items": {"type": "string"}}},
+        option_schema={
+            "allowedServicePrincipals": {"type": "array", "items": {"type": "string"}},
+            "accountId": {"type": "string", "description": "This environment's account; principals of other accounts need sts:ExternalId."},
+        },
     ),
-    ResourceRule(
+    StackRule(
         name="aws-iam-no-admin-policies",
-        description="No role gets AdministratorAccess, PowerUserAccess or IAMFullAccess.",
+        description="Roles get no broad AWS managed policies; the two ECS container instance policies only on EC2 instance roles.",
         remediation="replace the managed policy by statements for what the role does",
         category="security",
-        types=(ROLE, ROLE_POLICY_ATTACHMENT, POLICY_ATTACHMENT),
-        check=admin_policies,
-        options={"forbiddenManagedPolicies": ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"]},
-        option_schema={"forbiddenManagedPolicies": {"type": "array", "items": {"type": "string"}}},
+        types=(ROLE, *ATTACHMENT_TYPES),
+        check=managed_policies,
+        options={"allowedManagedPolicies": []},
+        option_schema={"allowedManagedPolicies": {"type": "array", "items": {"type": "string"}}},
+    ),
+    ResourceRule(
+        name="aws-iam-no-users",
+        description="The stack creates no IAM users, access keys or other long-lived user credentials.",
+        remediation="use a role: task roles for tasks, GitHub OIDC for CI, IAM Identity Center for people",
+        category="security",
+        types=USER_TYPES,
+        check=no_users,
     ),
     StackRule(
         name="aws-iam-execution-role-secrets-scoped",

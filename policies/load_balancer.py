@@ -52,6 +52,17 @@ def drop_invalid_headers(props: Mapping, _settings: Settings) -> Iterable[str]:
         yield "dropInvalidHeaderFields is off"
 
 
+# How an ALB treats requests that may be smuggled (HTTP desync): monitor forwards them all.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#desync-mitigation-mode
+SAFE_DESYNC_MODES = ("defensive", "strictest")
+
+
+def desync_mitigation(props: Mapping, _settings: Settings) -> Iterable[str]:
+    mode = str(get(props, "desyncMitigationMode", default="defensive"))
+    if is_alb(props) and mode.lower() not in SAFE_DESYNC_MODES:
+        yield f"desyncMitigationMode is {mode}"
+
+
 def deletion_protection(props: Mapping, _settings: Settings) -> Iterable[str]:
     if not truthy(get(props, "enableDeletionProtection")):
         yield "enableDeletionProtection is off"
@@ -111,6 +122,14 @@ RULES = [
         category="security",
         types=(LOAD_BALANCER,),
         check=drop_invalid_headers,
+    ),
+    ResourceRule(
+        name="aws-lb-desync-mitigation",
+        description="ALBs mitigate HTTP desync: desyncMitigationMode is defensive or strictest.",
+        remediation="set desyncMitigationMode: defensive (the default) or strictest",
+        category="security",
+        types=(LOAD_BALANCER,),
+        check=desync_mitigation,
     ),
     ResourceRule(
         name="aws-lb-deletion-protection",

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import delivery, ec2, ecr, ecs_cluster, ecs_service, ecs_task_definition, iam, load_balancer, logs, tags, vpc, waivers, workloads
+from . import delivery, ec2, ecr, ecs_cluster, ecs_service, ecs_task_definition, iam, kms, load_balancer, logs, plaintext, s3, secretsmanager, tags, vpc, waivers, workloads
 from .config_defaults import UNCONFIGURED_LEVEL
-from .framework import ResourceRule, Rule
+from .framework import TYPE_ALIASES, ResourceRule, Rule
 
 RULES: list[Rule] = [
     *ecr.RULES,
@@ -19,6 +19,10 @@ RULES: list[Rule] = [
     *ec2.RULES,
     *vpc.RULES,
     *iam.RULES,
+    *plaintext.RULES,
+    *kms.RULES,
+    *s3.RULES,
+    *secretsmanager.RULES,
     *load_balancer.RULES,
     *logs.RULES,
     *tags.RULES,
@@ -36,5 +40,10 @@ def build_policies() -> list[Policy]:
 
 
 def resource_types() -> dict[str, tuple[str, ...]]:
-    """Resource policy name -> the resource types its rule checks (none other can fail it)."""
-    return {rule.name: tuple(rule.types) for rule in RULES if isinstance(rule, ResourceRule)}
+    """Resource policy name -> the resource types its rule checks (none other can fail it),
+    with the aliases of those types (framework.TYPE_ALIASES), which the rule judges too."""
+    return {rule.name: tuple(rule.types) + tuple(aliases_of(rule.types)) for rule in RULES if isinstance(rule, ResourceRule)}
+
+
+def aliases_of(types) -> list[str]:
+    return [alias + t[len(canonical):] for t in types for alias, canonical in TYPE_ALIASES.items() if t.startswith(canonical)]

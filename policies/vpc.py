@@ -24,8 +24,13 @@ PRIVATE_TAG_KEYS = ("tier", "Tier", "subnet-type", "type", "Type")
 
 
 def flow_logs(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
-    if not stack.referrers(subject, "vpcId", (FLOW_LOG,)):
+    logs = stack.referrers(subject, "vpcId", (FLOW_LOG,))
+    if not logs:
         yield "has no flow log, so rejected and accepted traffic leaves no trace"
+        return
+    kinds = sorted({str(get(stack.props(log), "trafficType", default="")) for log in logs})
+    if "ALL" not in kinds:
+        yield f"its flow logs record {', '.join(kinds)} traffic only, not ALL"
 
 
 def is_private(subnet, stack: Stack) -> bool:
@@ -41,6 +46,12 @@ def private_routes(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
         return
     for table in internet_route_tables(subject, stack):
         yield f"its route table {table.name} routes to the internet gateway"
+
+
+def no_auto_public_ip(props: Mapping, _settings: Settings) -> Iterable[str]:
+    # The ALB's public subnets need no auto-assigned addresses either: load balancers get theirs.
+    if truthy(get(props, "mapPublicIpOnLaunch")):
+        yield "mapPublicIpOnLaunch is on: every instance launched here gets a public IP"
 
 
 def needed_endpoints(stack: Stack, configured: Iterable[str]) -> set[str]:
@@ -83,7 +94,7 @@ def private_dns(props: Mapping, _settings: Settings) -> Iterable[str]:
 RULES = [
     StackRule(
         name="aws-vpc-flow-logs",
-        description="Every VPC has flow logs.",
+        description="Every VPC has flow logs that record ALL traffic.",
         remediation="keep network.flow_logs.enabled: true",
         category="security",
         types=(VPC,),
@@ -96,6 +107,14 @@ RULES = [
         category="security",
         types=(SUBNET,),
         check=private_routes,
+    ),
+    ResourceRule(
+        name="aws-vpc-subnet-no-auto-public-ip",
+        description="Subnets do not assign public IPs on launch.",
+        remediation="leave mapPublicIpOnLaunch off; load balancers and NAT gateways get their own addresses",
+        category="security",
+        types=(SUBNET,),
+        check=no_auto_public_ip,
     ),
     StackRule(
         name="aws-vpc-endpoints-without-nat",

@@ -33,6 +33,7 @@ def render_mermaid(config: EnvironmentConfig, plan: Plan) -> str:
     lines += _edge_and_alb(config, plan)
     lines += _network(config, plan)
     lines += _services(config, plan)
+    lines += _jobs(config)
     lines += _capacity(config)
     lines += _alarms(config, plan)
     return "\n".join(lines)
@@ -180,6 +181,19 @@ def _services(config: EnvironmentConfig, plan: Plan) -> list[str]:
     return lines
 
 
+def _jobs(config: EnvironmentConfig) -> list[str]:
+    """Each job with its schedule (or "on demand") and its capacity."""
+    lines = []
+    for key, job in sorted(config.jobs.items()):
+        when = f"{job.schedule} {job.timezone}" if job.schedule else "on demand: run.py task"
+        text = f"job {key}<br/>{job.cpu / 1024:g} vCPU / {job.memory / 1024:g} GB<br/>{when}"
+        lines.append(f"  {node_id('job', key)}[/{label(text)}/]")
+        lines += _sidecars("job", key, job)
+        for entry in config.strategy_for(key):
+            lines.append(f"  {node_id('job', key)} -.->|{label(f'weight {entry.weight}')}| {node_id('cp', entry.provider)}")
+    return lines
+
+
 def _sidecars(kind: str, key: str, task: Task) -> list[str]:
     """Each sidecar as a node tied to its task, with the share it reserves inside the task."""
     lines = []
@@ -191,7 +205,7 @@ def _sidecars(kind: str, key: str, task: Task) -> list[str]:
 
 
 def _capacity(config: EnvironmentConfig) -> list[str]:
-    used = {entry.provider for key in config.services for entry in config.strategy_for(key)}
+    used = {entry.provider for key in [*config.services, *config.jobs] for entry in config.strategy_for(key)}
     lines = [f"  subgraph capacity[{label('capacity providers')}]"]
     for provider in sorted(used):
         ec2 = config.cluster.capacity.ec2.get(provider)

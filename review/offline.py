@@ -177,6 +177,9 @@ def _computed_state(type_: str, name: str, inputs: dict, account: str, region: s
             "arn": f"arn:aws:logs:{region}:{account}:log-group:{inputs.get('name', name)}"
         },
         "aws:kms/key:Key": lambda: {"keyId": _short_hash(name)},
+        # ARNs in the service's own format (policies judge them by meaning).
+        "aws:sfn/stateMachine:StateMachine": lambda: {"arn": f"arn:aws:states:{region}:{account}:stateMachine:{inputs.get('name', name)}"},
+        "aws:sqs/queue:Queue": lambda: {"arn": f"arn:aws:sqs:{region}:{account}:{inputs.get('name', name)}", "url": f"https://sqs.{region}.amazonaws.com/{account}/{inputs.get('name', name)}"},
         "aws:ec2/vpcEndpoint:VpcEndpoint": lambda: (
             {"prefixListId": f"pl-{_short_hash(name)[:8]}"} if inputs.get("vpcEndpointType") == "Gateway" else {}
         ),
@@ -208,9 +211,12 @@ class PlatformMocks(pulumi_mocks.Mocks):
     """Answers resources with their inputs plus the computed attributes used downstream, and
     invokes by token, as AWS would for the configured account and region."""
 
-    def __init__(self, account_id: str, region: str):
+    def __init__(self, account_id: str, region: str, repositories: Optional[tuple[str, ...]] = None):
         self.account_id = account_id
         self.region = region
+        # The ECR repository names the account already has; None: every repository the
+        # program asks about exists (the invoke then answers no list at all).
+        self.repositories = repositories
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         state = {**_computed_state(args.typ, args.name, args.inputs, self.account_id, self.region), **args.inputs}
@@ -239,6 +245,11 @@ class PlatformMocks(pulumi_mocks.Mocks):
                 "id": account,
             },
             "aws:index/getRegion:getRegion": lambda _: {"name": region, "region": region, "id": region},
+            "aws:ecr/getRepositories:getRepositories": lambda _: {
+                **({} if self.repositories is None else {"names": list(self.repositories)}),
+                "id": region,
+                "region": region,
+            },
             "aws:index/getPartition:getPartition": lambda _: {
                 "partition": "aws",
                 "dnsSuffix": "amazonaws.com",
@@ -269,12 +280,14 @@ def _quiet_garbage_collector():
         gc.unfreeze()
 
 
-def install_mocks(stack: str, account_id: str, region: str, *, preview: bool = False) -> CapturingMonitor:
+def install_mocks(
+    stack: str, account_id: str, region: str, *, preview: bool = False, repositories: Optional[tuple[str, ...]] = None
+) -> CapturingMonitor:
     """Points the (process-wide) Pulumi runtime at fresh mocks for one stack."""
     # The SDK keeps the root Stack resource across set_mocks calls; without a reset, a second
     # run in the same process would parent its resources to the first run's stack.
     settings.ROOT.set(None)
-    mocks = PlatformMocks(account_id, region)
+    mocks = PlatformMocks(account_id, region, repositories)
     monitor = CapturingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     return monitor
@@ -285,8 +298,12 @@ def run_program(
     *,
     preview: bool = False,
     program: Optional[Callable[[EnvironmentConfig], dict[str, Any]]] = None,
+    empty_account: bool = False,
 ) -> Plan:
-    """Runs the program (by default the real one) for a validated environment under mocks."""
+    """Runs the program (by default the real one) for a validated environment under mocks.
+
+    The mocked account already holds every ECR repository the program asks about (a stack's
+    usual state), unless `empty_account`: the first `pulumi up` of a new account."""
     from components.environment import create_environment, stack_outputs
 
     def real_program(cfg: EnvironmentConfig) -> dict[str, Any]:
@@ -294,7 +311,8 @@ def run_program(
 
     run = program or real_program
     account = config.aws.account_id or DEFAULT_ACCOUNT
-    monitor = install_mocks(config.environment, account, config.aws.region, preview=preview)
+    repositories = () if empty_account else None
+    monitor = install_mocks(config.environment, account, config.aws.region, preview=preview, repositories=repositories)
     plan = Plan(config.environment)
 
     @pulumi.runtime.test

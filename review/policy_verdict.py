@@ -131,6 +131,13 @@ class PolicyPackClient:
     start_timeout = 60.0
 
     def start(self) -> "PolicyPackClient":
+        return self.spawn().connect()
+
+    def spawn(self) -> "PolicyPackClient":
+        """Starts the pack's process without waiting for it: its start-up (about a second of
+        imports) then overlaps whatever the caller does next, such as running the program."""
+        if self._process is not None:
+            return self
         # pulumi-policy writes the port with sys.stdout.buffer.write and never flushes: on a
         # pipe, without an unbuffered interpreter, the line stays in the pack's buffer and a
         # reader waits forever. The Pulumi CLI starts packs unbuffered; so do we, explicitly
@@ -144,6 +151,12 @@ class PolicyPackClient:
             stderr=self._stderr,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+        return self
+
+    def connect(self) -> "PolicyPackClient":
+        """Waits for the spawned pack's port and opens the channel (once)."""
+        if self._stub is not None:
+            return self
         line = read_line(self._process.stdout, timeout=self.start_timeout)
         if line is None or not line.isdigit():
             problem = (

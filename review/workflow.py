@@ -12,6 +12,7 @@ from review.progress import Progress
 from review.render import DiffReport
 from review.report import PlanReport, absent_report, build_report
 from review.usage import load_usage
+from review.policy_verdict import PolicyPackClient
 from review.verdict import policy_results
 
 QUIET = Progress(enabled=False)
@@ -25,17 +26,33 @@ def _plans(configs: list[EnvironmentConfig], progress: Progress) -> list[Plan]:
     return plans
 
 
-def _policies(configs: list[EnvironmentConfig], plans: list[Plan], enabled: bool, progress: Progress) -> list[Optional[object]]:
+def _policies(configs: list[EnvironmentConfig], plans: list[Plan], enabled: bool, progress: Progress,
+              pack: Optional[PolicyPackClient] = None) -> list[Optional[object]]:
     if not enabled:
         return [None] * len(configs)
     with progress.step("asking the policy pack (CrossGuard, over gRPC)"):
-        return list(policy_results(list(zip(configs, plans))))
+        return list(policy_results(list(zip(configs, plans)), pack))
+
+
+def _plans_and_policies(configs: list[EnvironmentConfig], enabled: bool, progress: Progress) -> tuple[list[Plan], list[Optional[object]]]:
+    """The programs, then the verdicts. The pack's process is spawned first, so its start-up
+    (imports, about a second) runs on the other core while the programs run here."""
+    pack = PolicyPackClient(stack=configs[0].environment).spawn() if enabled else None
+    try:
+        plans = _plans(configs, progress)
+    except BaseException:
+        if pack is not None:
+            pack.close()
+        raise
+    return plans, _policies(configs, plans, enabled, progress, pack)
 
 
 def plan_report(config: EnvironmentConfig, *, policy: bool = True, progress: Progress = QUIET, plan: Optional[Plan] = None) -> PlanReport:
     usage = load_usage(config)  # a bad usage file is reported before the program runs
-    plans = [plan] if plan is not None else _plans([config], progress)
-    (verdict,) = _policies([config], plans, policy, progress)
+    if plan is not None:
+        plans, (verdict,) = [plan], _policies([config], [plan], policy, progress)
+    else:
+        plans, (verdict,) = _plans_and_policies([config], policy, progress)
     return build_report(config, plans[0], verdict, usage)
 
 
@@ -55,8 +72,10 @@ def diff_report(
         return DiffReport(base_report, head_report, diff_plans(base_report.plan, head_report.plan), *labels)
     # One usage file (the working tree's) for both sides: the cost delta is the config's change.
     usage = load_usage(head)
-    base_plan, head_plan = plans if plans is not None else _plans([base, head], progress)
-    verdicts = _policies([base, head], [base_plan, head_plan], policy, progress)
+    if plans is not None:
+        (base_plan, head_plan), verdicts = plans, _policies([base, head], list(plans), policy, progress)
+    else:
+        (base_plan, head_plan), verdicts = _plans_and_policies([base, head], policy, progress)
     base_report = build_report(base, base_plan, verdicts[0], usage)
     head_report = build_report(head, head_plan, verdicts[1], usage)
     return DiffReport(base_report, head_report, diff_plans(base_plan, head_plan), *labels)

@@ -11,12 +11,12 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from configs.environments import environment_names
 from configs.loader import config_path, load_environment
 from review.offline import run_program
 from verify.checkov_scan import Verdict, describe, judge, load_allowlist, run_checkov, write_plan
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_ENVIRONMENTS = ("dev", "staging", "prod")
 
 
 def scan(environments: tuple[str, ...], directory: Path) -> Verdict:
@@ -44,7 +44,7 @@ def report(verdict: Verdict) -> str:
 
 def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as directory:
-        verdict = scan(tuple(argv) or REFERENCE_ENVIRONMENTS, Path(directory))
+        verdict = scan(tuple(argv) or environment_names(), Path(directory))
     print(report(verdict))
     return 1 if verdict.unexplained or verdict.unused_allowances else 0
 

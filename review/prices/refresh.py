@@ -137,8 +137,7 @@ def refresh_table(client: PricingClient, template: PriceTable, region: str, regi
         if rate.derived:
             rates[key] = derive(rates, rate, today)
         elif not rate.usagetype:
-            rates[key] = rate  # a rate the Price List does not carry (a page-only figure): kept
-            problems.append(f"{key}: not in the Price List ({rate.page}); kept {rate.usd} from the template")
+            rates[key] = rate  # a page-only figure the Price List does not carry (its note says why): kept as is
     table = dataclasses.replace(template, region=region, region_name=region_name, as_of=today, rates=rates)
     return Refreshed(table, tuple(problems))
 

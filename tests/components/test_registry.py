@@ -72,26 +72,47 @@ def keep_rule(priority: int, count: int, prefix: str) -> dict:
     }
 
 
+def any_tag_rule(priority: int, count: int) -> dict:
+    return {
+        "rulePriority": priority,
+        "description": f"Keep the {count} most recent of all other images, whatever their tag",
+        "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": count},
+        "action": {"type": "expire"},
+    }
+
+
 # ---- lifecycle policy (pure) -------------------------------------------------------------
 
 
-def test_default_lifecycle_keeps_30_v_tags_and_expires_untagged_after_14_days():
+def test_default_lifecycle_keeps_30_v_tags_expires_untagged_after_14_days_and_bounds_every_other_tag():
     assert json.loads(lifecycle_policy(lifecycle_rules(Lifecycle()))) == {
-        "rules": [untagged_rule(1, 14), keep_rule(2, 30, "v")]
+        "rules": [untagged_rule(1, 14), keep_rule(2, 30, "v"), any_tag_rule(3, 100)]
     }
 
 
 def test_each_tag_prefix_gets_its_own_keep_rule_sorted_and_deduplicated():
     # One tagPrefixList with two prefixes would select only images tagged with both.
-    lifecycle = Lifecycle(keep_tagged=50, tag_prefixes=["v", "release-", "v"], expire_untagged_days=7)
+    lifecycle = Lifecycle(keep_tagged=50, tag_prefixes=["v", "release-", "v"], expire_untagged_days=7, keep_any=20)
     assert json.loads(lifecycle_policy(lifecycle_rules(lifecycle))) == {
-        "rules": [untagged_rule(1, 7), keep_rule(2, 50, "release-"), keep_rule(3, 50, "v")]
+        "rules": [untagged_rule(1, 7), keep_rule(2, 50, "release-"), keep_rule(3, 50, "v"), any_tag_rule(4, 20)]
     }
 
 
 def test_edge_values_render_unchanged():
-    lifecycle = Lifecycle(keep_tagged=1, tag_prefixes=["x"], expire_untagged_days=1)
-    assert json.loads(lifecycle_policy(lifecycle_rules(lifecycle))) == {"rules": [untagged_rule(1, 1), keep_rule(2, 1, "x")]}
+    lifecycle = Lifecycle(keep_tagged=1, tag_prefixes=["x"], expire_untagged_days=1, keep_any=1)
+    assert json.loads(lifecycle_policy(lifecycle_rules(lifecycle))) == {
+        "rules": [untagged_rule(1, 1), keep_rule(2, 1, "x"), any_tag_rule(3, 1)]
+    }
+
+
+def test_the_reference_repositories_bound_git_sha_tags_with_a_last_any_rule():
+    # A tag matching no prefix (CI's git SHA) is selected by the last rule only: ECR evaluates
+    # tagStatus any last, and it must be the highest priority.
+    for environment in REFERENCE_ENVIRONMENTS:
+        for key, repository in reference_config(environment).registry.repositories.items():
+            rules = json.loads(lifecycle_policy(lifecycle_rules(repository.lifecycle)))["rules"]
+            assert rules[-1]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 100}, key
+            assert rules[-1]["rulePriority"] == max(r["rulePriority"] for r in rules)
 
 
 def test_rules_are_rendered_in_priority_order_whatever_the_input_order():
@@ -163,6 +184,9 @@ def test_one_locked_down_repository_per_key(reference, environment, keys, protec
     for key, repository in zip(keys, repositories):
         assert repository.parent == component.urn
         assert repository.protect is protect
+        # A fixed name: a replacement (a new KMS key) must delete first, or it collides; a
+        # repository holding images then refuses the delete (forceDelete false) instead of losing them.
+        assert repository.delete_before_replace is True
         assert repository.props == {
             "name": f"{environment}/{key}",
             "imageTagMutability": "IMMUTABLE",
@@ -192,9 +216,9 @@ def test_stateless_children_are_not_protected_and_all_are_parented(reference, en
 def test_reference_lifecycle_policies(reference):
     policies = {r.props["repository"]: json.loads(r.props["policy"]) for r in reference["prod"].of_type(LIFECYCLE)}
     assert policies == {
-        "prod/api": {"rules": [untagged_rule(1, 14), keep_rule(2, 30, "v")]},
-        "prod/reports": {"rules": [untagged_rule(1, 3), keep_rule(2, 10, "v")]},
-        "prod/worker": {"rules": [untagged_rule(1, 7), keep_rule(2, 50, "release-"), keep_rule(3, 50, "v")]},
+        "prod/api": {"rules": [untagged_rule(1, 14), keep_rule(2, 30, "v"), any_tag_rule(3, 100)]},
+        "prod/reports": {"rules": [untagged_rule(1, 3), keep_rule(2, 10, "v"), any_tag_rule(3, 100)]},
+        "prod/worker": {"rules": [untagged_rule(1, 7), keep_rule(2, 50, "release-"), keep_rule(3, 50, "v"), any_tag_rule(4, 100)]},
     }
     assert [r.name for r in reference["prod"].of_type(LIFECYCLE)] == [
         "prod-registry-api-lifecycle",

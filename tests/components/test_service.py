@@ -308,6 +308,7 @@ def test_dev_api_container_definition_exactly():
             "mountPoints": [
                 {"sourceVolume": "ssm-agent-state", "containerPath": "/var/lib/amazon/ssm", "readOnly": False},
                 {"sourceVolume": "ssm-agent-logs", "containerPath": "/var/log/amazon/ssm", "readOnly": False},
+                {"sourceVolume": "ssm-managed-agents", "containerPath": "/managed-agents", "readOnly": False},
             ],
             "stopTimeout": 30,
             "user": "10001",
@@ -333,8 +334,43 @@ def test_dev_api_container_definition_exactly():
 
 def test_exec_on_a_read_only_root_gets_empty_task_volumes_for_the_ssm_agent():
     dev = one(reference_services("dev"), "dev-api-task-definition").props
-    assert dev["volumes"] == [{"name": "ssm-agent-state"}, {"name": "ssm-agent-logs"}]
+    assert dev["volumes"] == [{"name": "ssm-agent-state"}, {"name": "ssm-agent-logs"}, {"name": "ssm-managed-agents"}]
     assert one(reference_services("staging"), "staging-api-task-definition").props.get("volumes", []) == []
+
+
+def _exec_mounts(plan: Plan, name: str) -> list[tuple[str, str]]:
+    main = containers(plan, name)[0]
+    volumes = [v["name"] for v in one(plan, name).props.get("volumes", [])]
+    mounts = [(m["sourceVolume"], m["containerPath"]) for m in main.get("mountPoints", [])]
+    assert sorted(volumes) == sorted(volume for volume, _ in mounts)  # every volume is mounted, nothing else
+    return mounts
+
+
+def test_exec_mounts_per_capacity_type_never_duplicate_the_ec2_agents_own_mount():
+    # prod with exec on: the worker runs on EC2, the api on Fargate.
+    plan = services_plan(edited("prod", lambda d: d["cluster"].update(exec={"enabled": True})))
+    # On EC2 the ECS agent bind-mounts /var/log/amazon/ssm (and /managed-agents/execute-command)
+    # itself: a second mount there would be "Duplicate mount point" and stop every task.
+    assert _exec_mounts(plan, "prod-worker-task-definition") == [("ssm-agent-state", "/var/lib/amazon/ssm")]
+    assert one(plan, "prod-worker-task-definition").props["requiresCompatibilities"] == ["EC2"]
+    # On Fargate nothing is mounted for the agent: its state, its logs and /managed-agents.
+    assert _exec_mounts(plan, "prod-api-task-definition") == [
+        ("ssm-agent-state", "/var/lib/amazon/ssm"),
+        ("ssm-agent-logs", "/var/log/amazon/ssm"),
+        ("ssm-managed-agents", "/managed-agents"),
+    ]
+    for task in plan.of_type(TASK_DEFINITION):
+        paths = [m["containerPath"] for c in json.loads(task.props["containerDefinitions"]) for m in c.get("mountPoints", [])]
+        assert len(paths) == len(set(paths)), task.name
+
+
+def test_a_writable_root_gets_no_exec_volumes():
+    def edit(data: dict) -> None:
+        data["cluster"]["exec"] = {"enabled": True}
+        data["services"]["api"]["read_only_root_filesystem"] = False
+
+    plan = services_plan(edited("prod", edit))
+    assert _exec_mounts(plan, "prod-api-task-definition") == []
 
 
 def test_staging_worker_container_definition_exactly():
@@ -896,6 +932,7 @@ def test_adding_a_service_leaves_every_other_resource_unchanged():
     def add(data):
         data["services"]["billing"] = {
             "image": {"uri": "public.ecr.aws/acme/billing:v3"},
+            "user": "10001",
             "cpu": 256,
             "memory": 512,
             "port": 7000,
@@ -943,3 +980,35 @@ def test_an_exposed_service_waits_for_its_listener_rule_and_the_capacity_provide
     assert plan.named("prod-cluster-providers").urn in api.depends_on
     worker = plan.named("prod-worker-service", "aws:ecs/service:Service")
     assert not [urn for urn in worker.depends_on if "ListenerRule" in urn]
+
+
+# --------------------------------------------------------------------------------------------
+# First deploy: repositories that do not exist yet
+# --------------------------------------------------------------------------------------------
+
+
+def test_on_an_empty_account_services_wait_for_their_repositories_and_everything_else_is_created(caplog):
+    with caplog.at_level("WARNING"):
+        first = run_program(reference_config("prod"), empty_account=True)
+    second = reference_plan("prod")  # the repositories exist: the usual plan
+    # Every service's image comes from the stack's registry, so no ECS service (nor its
+    # autoscaling) is created; the repositories, task definitions, roles, groups and rules are.
+    assert first.of_type(ECS_SERVICE) == [] and first.of_type(SCALING_TARGET) == [] and first.of_type(SCALING_POLICY) == []
+    assert [r.name for r in second.of_type(ECS_SERVICE)] == ["prod-api-service", "prod-reports-service", "prod-worker-service"]
+    deferred = {ECS_SERVICE, SCALING_TARGET, SCALING_POLICY}
+    assert sorted(r.name for r in first.resources) == sorted(r.name for r in second.resources if r.type not in deferred)
+    assert len(first.of_type("aws:ecr/repository:Repository")) == 3
+    assert len(first.of_type(TASK_DEFINITION)) == 3
+    messages = sorted(record.getMessage() for record in caplog.records if "is not created in this update" in record.getMessage())
+    assert messages == [
+        f"services.{key}: the ECS service is not created in this update: its ECR repository prod/{key} does not exist "
+        "yet. Everything else is created now; push the image tags the service names, then run `pulumi up` again to "
+        "create it (README: Before the first `pulumi up`)."
+        for key in ("api", "reports", "worker")
+    ]
+
+
+def test_a_service_whose_image_is_not_in_the_stacks_registry_is_created_on_an_empty_account():
+    config = edited("staging", lambda d: d["services"]["worker"].update(image={"uri": "public.ecr.aws/nginx/nginx:1.27"}))
+    plan = run_program(config, empty_account=True)
+    assert [r.name for r in plan.of_type(ECS_SERVICE)] == ["staging-worker-service"]

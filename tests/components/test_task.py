@@ -169,6 +169,8 @@ def test_declared_volumes_come_before_ecs_execs_own_in_dev():
 
     plan = services_plan(edited("dev", tmp))
     task = plan.named("dev-worker-task-definition").props
-    assert [v["name"] for v in task["volumes"]] == ["tmp", "ssm-agent-state", "ssm-agent-logs"]
+    assert [v["name"] for v in task["volumes"]] == ["tmp", "ssm-agent-state", "ssm-agent-logs", "ssm-managed-agents"]
     [main] = task_containers(plan, "dev-worker-task-definition")
-    assert [m["containerPath"] for m in main["mountPoints"]] == ["/tmp", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"]
+    assert [m["containerPath"] for m in main["mountPoints"]] == [
+        "/tmp", "/var/lib/amazon/ssm", "/var/log/amazon/ssm", "/managed-agents"
+    ]

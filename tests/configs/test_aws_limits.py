@@ -184,3 +184,9 @@ def test_image_references_follow_the_reference_grammar(workdir: Path, image: str
 def test_valid_image_references_are_accepted(workdir: Path, uri: str) -> None:
     (workdir / "env.yaml").write_text(HEADER + "services:\n" + service("api").replace("nginx:1.25", uri))
     assert load_environment(Path("env.yaml"), today=TODAY).services["api"].image.uri == uri
+
+
+def test_a_service_without_user_is_refused(workdir: Path) -> None:
+    """Images often default to root: the platform never leaves the user to the image."""
+    text = HEADER + "services:\n" + service("api").replace('    user: "10001"\n', "")
+    assert report(workdir, text) == ["env.yaml:5: services.api.user: missing required key 'user'"]

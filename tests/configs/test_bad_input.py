@@ -19,11 +19,12 @@ from configs.loader import CONFIG_DIR
 from tests.configs.cases import TODAY, copy_reference_files, issue_lines, line_of, replace_once
 
 HEADER = "environment: dev\naws: {region: eu-west-1}\ntags: {team: platform}\n"
-# A valid service on lines 4-8 (image 6, cpu 7, memory 8); lines appended to it start at 9.
+# A valid service on lines 4-9 (image 6, user 7, cpu 8, memory 9); lines appended to it start at 10.
 API = """\
 services:
   api:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     memory: 512
 """
@@ -47,11 +48,12 @@ INLINE_CASES = [
 services:
   api:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     memroy: 512
 """,
         [
-            "env.yaml:8: services.api.memroy: unknown key 'memroy'; did you mean 'memory'?",
+            "env.yaml:9: services.api.memroy: unknown key 'memroy'; did you mean 'memory'?",
         ],
         id="unknown_key_did_you_mean",
     ),
@@ -79,7 +81,7 @@ cluster: {colour: blue}
     cpu: 512
 """,
         [
-            "env.yaml:9: services.api.cpu: duplicate key 'cpu' (first set on line 7); keep one",
+            "env.yaml:10: services.api.cpu: duplicate key 'cpu' (first set on line 8); keep one",
         ],
         id="duplicate_key",
     ),
@@ -88,11 +90,12 @@ cluster: {colour: blue}
 services:
   api:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 300
     memory: 512
 """,
         [
-            'env.yaml:7: services.api.cpu: 300 is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384',
+            'env.yaml:8: services.api.cpu: 300 is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384',
         ],
         id="cpu_300",
     ),
@@ -101,11 +104,12 @@ services:
 services:
   api:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     memory: 700
 """,
         [
-            'env.yaml:8: services.api.memory: 700 is not valid with cpu 256 on Fargate; use 512, 1024, 2048',
+            'env.yaml:9: services.api.memory: 700 is not valid with cpu 256 on Fargate; use 512, 1024, 2048',
         ],
         id="memory_700_for_cpu_256",
     ),
@@ -114,11 +118,12 @@ services:
 services:
   api:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 4096
     memory: 8500
 """,
         [
-            'env.yaml:8: services.api.memory: 8500 is not valid with cpu 4096 on Fargate; use 8192-30720 in steps of 1024',
+            'env.yaml:9: services.api.memory: 8500 is not valid with cpu 4096 on Fargate; use 8192-30720 in steps of 1024',
         ],
         id="memory_off_step_for_cpu_4096",
     ),
@@ -207,6 +212,7 @@ registry:
 services:
   api:
     image: {repository: api, tag: latest}
+    user: "10001"
     cpu: 256
     memory: 512
 """,
@@ -220,6 +226,7 @@ services:
 services:
   api:
     image: {uri: "nginx:latest"}
+    user: "10001"
     cpu: 256
     memory: 512
 """,
@@ -233,6 +240,7 @@ services:
 services:
   api:
     image: {uri: "registry.example.com:5000/nginx"}
+    user: "10001"
     cpu: 256
     memory: 512
 """,
@@ -246,6 +254,7 @@ services:
 services:
   api:
     image: {repository: api, uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     memory: 512
 """,
@@ -259,6 +268,7 @@ services:
 services:
   api:
     image: {repository: web, tag: v1}
+    user: "10001"
     cpu: 256
     memory: 512
 """,
@@ -274,7 +284,7 @@ services:
 network: {availability_zones: 2}
 """,
         [
-            'env.yaml:9: services.api.expose: an exposed service needs a port for the load balancer to reach',
+            'env.yaml:10: services.api.expose: an exposed service needs a port for the load balancer to reach',
         ],
         id="exposed_without_port",
     ),
@@ -285,7 +295,7 @@ network: {availability_zones: 2}
     expose: {priority: 10}
 """,
         [
-            'env.yaml:10: services.api.expose: expose needs at least one of paths or hosts',
+            'env.yaml:11: services.api.expose: expose needs at least one of paths or hosts',
         ],
         id="expose_without_routes",
     ),
@@ -296,13 +306,14 @@ network: {availability_zones: 2}
     expose: {paths: [/api/*], priority: 10}
   web:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     memory: 512
     port: 8080
     expose: {paths: [/*], priority: 10}
 """,
         [
-            'env.yaml:16: services.web.expose.priority: priority 10 is already used by api; listener rule priorities are unique',
+            'env.yaml:18: services.web.expose.priority: priority 10 is already used by api; listener rule priorities are unique',
         ],
         id="duplicate_priorities",
     ),
@@ -314,7 +325,7 @@ network: {availability_zones: 2}
 network: {availability_zones: 1, nat: single}
 """,
         [
-            'env.yaml:11: network.availability_zones: an Application Load Balancer needs subnets in at least 2 zones and api is exposed; use availability_zones: 2 or more',
+            'env.yaml:12: network.availability_zones: an Application Load Balancer needs subnets in at least 2 zones and api is exposed; use availability_zones: 2 or more',
         ],
         id="exposed_in_one_zone",
     ),
@@ -324,7 +335,7 @@ network: {availability_zones: 1, nat: single}
     connects_to: [{service: db, port: 5432}]
 """,
         [
-            "env.yaml:9: services.api.connects_to[0].service: 'db' is not a service of this environment; services: api",
+            "env.yaml:10: services.api.connects_to[0].service: 'db' is not a service of this environment; services: api",
         ],
         id="connects_to_unknown_service",
     ),
@@ -334,12 +345,13 @@ network: {availability_zones: 1, nat: single}
     connects_to: [{service: worker, port: 9090}]
   worker:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     memory: 512
     port: 9000
 """,
         [
-            'env.yaml:9: services.api.connects_to[0].port: worker listens on 9000, not 9090',
+            'env.yaml:10: services.api.connects_to[0].port: worker listens on 9000, not 9090',
         ],
         id="connects_to_wrong_port",
     ),
@@ -349,11 +361,12 @@ network: {availability_zones: 1, nat: single}
     connects_to: [{service: worker, port: 9000}]
   worker:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     memory: 512
 """,
         [
-            'env.yaml:9: services.api.connects_to[0].service: worker has no port, so nothing can connect to it; set services.worker.port or remove this entry',
+            'env.yaml:10: services.api.connects_to[0].service: worker has no port, so nothing can connect to it; set services.worker.port or remove this entry',
         ],
         id="connects_to_service_without_port",
     ),
@@ -363,7 +376,7 @@ network: {availability_zones: 1, nat: single}
     connects_to: [{service: api, security_group: sg-0123456789abcdef0, port: 1}]
 """,
         [
-            'env.yaml:9: services.api.connects_to[0]: set exactly one of service, cidr or prefix_list',
+            'env.yaml:10: services.api.connects_to[0]: set exactly one of service, cidr or prefix_list',
         ],
         id="connects_to_both_targets",
     ),
@@ -569,7 +582,7 @@ cluster:
     environment: {DB_PASSWORD: hunter2}
 """,
         [
-            'env.yaml:9: services.api.environment.DB_PASSWORD: DB_PASSWORD looks like a credential; plain environment values show in the console and task definition, so move it to secrets',
+            'env.yaml:10: services.api.environment.DB_PASSWORD: DB_PASSWORD looks like a credential; plain environment values show in the console and task definition, so move it to secrets',
         ],
         id="secret_looking_env_var",
     ),
@@ -580,7 +593,7 @@ cluster:
     secrets: {API_URL: {parameter: /dev/api/url}}
 """,
         [
-            'env.yaml:9: services.api.environment.API_URL: API_URL is also in secrets; keep one',
+            'env.yaml:10: services.api.environment.API_URL: API_URL is also in secrets; keep one',
         ],
         id="env_var_also_secret",
     ),
@@ -590,7 +603,7 @@ cluster:
     secrets: {DB: {secret: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"}}
 """,
         [
-            "env.yaml:9: services.api.secrets.DB.secret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf' is in us-east-1, not eu-west-1; ECS and the ALB read it from eu-west-1",
+            "env.yaml:10: services.api.secrets.DB.secret: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf' is in us-east-1, not eu-west-1; ECS and the ALB read it from eu-west-1",
         ],
         id="secret_in_other_region",
     ),
@@ -600,7 +613,7 @@ cluster:
     secrets: {DB: {secret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf", parameter: /db}}
 """,
         [
-            'env.yaml:9: services.api.secrets.DB: set either secret (a Secrets Manager ARN) or parameter (an SSM name), not both',
+            'env.yaml:10: services.api.secrets.DB: set either secret (a Secrets Manager ARN) or parameter (an SSM name), not both',
         ],
         id="secret_both_sources",
     ),
@@ -619,6 +632,7 @@ services:
 services:
   Api_Server:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     memory: 512
 """,
@@ -632,11 +646,12 @@ services:
 services:
   api:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: "256"
     memory: 512
 """,
         [
-            "env.yaml:7: services.api.cpu: input should be a valid integer (got '256')",
+            "env.yaml:8: services.api.cpu: input should be a valid integer (got '256')",
         ],
         id="cpu_quoted",
     ),
@@ -646,7 +661,7 @@ services:
     port: true
 """,
         [
-            'env.yaml:9: services.api.port: input should be a valid integer (got True)',
+            'env.yaml:10: services.api.port: input should be a valid integer (got True)',
         ],
         id="port_true",
     ),
@@ -656,7 +671,7 @@ services:
     port: 70000
 """,
         [
-            'env.yaml:9: services.api.port: input should be less than or equal to 65535 (got 70000)',
+            'env.yaml:10: services.api.port: input should be less than or equal to 65535 (got 70000)',
         ],
         id="port_out_of_range",
     ),
@@ -721,7 +736,7 @@ tags: {team: platform, 'aws:owner': me}
     autoscaling: {min: 5, max: 2, cpu: 60}
 """,
         [
-            'env.yaml:9: services.api.autoscaling.min: min 5 is above max 2',
+            'env.yaml:10: services.api.autoscaling.min: min 5 is above max 2',
         ],
         id="autoscaling_min_above_max",
     ),
@@ -732,7 +747,7 @@ tags: {team: platform, 'aws:owner': me}
     autoscaling: {min: 1, max: 4, cpu: 60}
 """,
         [
-            'env.yaml:9: services.api.desired_count: 10 is outside autoscaling 1-4; pick a count in that range',
+            'env.yaml:10: services.api.desired_count: 10 is outside autoscaling 1-4; pick a count in that range',
         ],
         id="desired_count_outside_autoscaling",
     ),
@@ -742,7 +757,7 @@ tags: {team: platform, 'aws:owner': me}
     autoscaling: {min: 1, max: 4}
 """,
         [
-            'env.yaml:9: services.api.autoscaling: autoscaling needs at least one target: cpu, memory or requests_per_target',
+            'env.yaml:10: services.api.autoscaling: autoscaling needs at least one target: cpu, memory or requests_per_target',
         ],
         id="autoscaling_without_target",
     ),
@@ -752,7 +767,7 @@ tags: {team: platform, 'aws:owner': me}
     autoscaling: {min: 1, max: 4, requests_per_target: 100}
 """,
         [
-            'env.yaml:9: services.api.autoscaling.requests_per_target: requests_per_target needs the service to be exposed on the load balancer; use cpu or memory',
+            'env.yaml:10: services.api.autoscaling.requests_per_target: requests_per_target needs the service to be exposed on the load balancer; use cpu or memory',
         ],
         id="requests_per_target_not_exposed",
     ),
@@ -762,17 +777,14 @@ tags: {team: platform, 'aws:owner': me}
     deployment: {min_healthy_percent: 100, max_percent: 100}
 """,
         [
-            'env.yaml:9: services.api.deployment: min_healthy_percent 100 with max_percent 100 leaves a rolling deploy no room to start or stop a task; use max_percent 200',
+            'env.yaml:10: services.api.deployment: min_healthy_percent 100 with max_percent 100 leaves a rolling deploy no room to start or stop a task; use max_percent 200',
         ],
         id="deployment_cannot_move",
     ),
     pytest.param(
-        API
-        + """\
-    user: root
-""",
+        API.replace('"10001"', "root"),
         [
-            'env.yaml:9: services.api.user: containers must not run as root; use a uid such as 1000',
+            'env.yaml:7: services.api.user: containers must not run as root; use a uid such as 1000',
         ],
         id="runs_as_root",
     ),
@@ -782,7 +794,7 @@ tags: {team: platform, 'aws:owner': me}
     permissions: [{actions: ["s3:*"], resources: ["*"]}]
 """,
         [
-            "env.yaml:9: services.api.permissions[0].actions: 's3:*' grants a whole service; list the actions, or use `access` levels",
+            "env.yaml:10: services.api.permissions[0].actions: 's3:*' grants a whole service; list the actions, or use `access` levels",
         ],
         id="wildcard_action",
     ),
@@ -792,7 +804,7 @@ tags: {team: platform, 'aws:owner': me}
     health_check: {interval: 10, timeout: 10}
 """,
         [
-            'env.yaml:9: services.api.health_check: timeout 10 must be shorter than interval 10',
+            'env.yaml:10: services.api.health_check: timeout 10 must be shorter than interval 10',
         ],
         id="health_timeout_not_below_interval",
     ),
@@ -808,6 +820,7 @@ tags: {team: platform, 'aws:owner': me}
 services:
   exec:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     memory: 512
 """,
@@ -833,7 +846,7 @@ services:
     secrets: {API_KEY: {parameter: /dev/api/key, kms_key: "arn:aws:kms:eu-west-1:123456789012:alias/app"}}
 """,
         [
-            "env.yaml:9: services.api.secrets.API_KEY.kms_key: 'arn:aws:kms:eu-west-1:123456789012:alias/app' is not a KMS key ARN "
+            "env.yaml:10: services.api.secrets.API_KEY.kms_key: 'arn:aws:kms:eu-west-1:123456789012:alias/app' is not a KMS key ARN "
             "(arn:aws:kms:eu-west-1:<account>:key/...)",
         ],
         id="secret_kms_key_not_a_key_arn",
@@ -844,7 +857,7 @@ services:
     health_check: {command: ["CMD", "true"], interval: 120, timeout: 90}
 """,
         [
-            "env.yaml:9: services.api.health_check: timeout 90 is above the 60 s ECS allows for a container health check (command); lower it",
+            "env.yaml:10: services.api.health_check: timeout 90 is above the 60 s ECS allows for a container health check (command); lower it",
         ],
         id="container_health_timeout_above_ecs_limit",
     ),
@@ -854,7 +867,7 @@ services:
     health_check: {command: ["curl -f localhost"]}
 """,
         [
-            'env.yaml:9: services.api.health_check.command: [\'curl -f localhost\'] is not a health check command; start with CMD or CMD-SHELL, e.g. ["CMD-SHELL", "curl -f localhost:8080/health || exit 1"]',
+            'env.yaml:10: services.api.health_check.command: [\'curl -f localhost\'] is not a health check command; start with CMD or CMD-SHELL, e.g. ["CMD-SHELL", "curl -f localhost:8080/health || exit 1"]',
         ],
         id="health_command_form",
     ),
@@ -936,6 +949,7 @@ tags: {team: platform}
 services:
   api:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 300
     memory: 512
     prot: 8080
@@ -943,10 +957,10 @@ services:
 network: {nat: per_az, availability_zones: 1}
 """,
         [
-            'env.yaml:7: services.api.cpu: 300 is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384',
-            "env.yaml:9: services.api.prot: unknown key 'prot'; did you mean 'port'?",
-            "env.yaml:10: services.api.memory: duplicate key 'memory' (first set on line 8); keep one",
-            'env.yaml:11: network.nat: per_az with a single availability zone is one NAT gateway; write nat: single',
+            'env.yaml:8: services.api.cpu: 300 is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384',
+            "env.yaml:10: services.api.prot: unknown key 'prot'; did you mean 'port'?",
+            "env.yaml:11: services.api.memory: duplicate key 'memory' (first set on line 9); keep one",
+            'env.yaml:12: network.nat: per_az with a single availability zone is one NAT gateway; write nat: single',
         ],
         id="several_problems_at_once",
     ),
@@ -958,9 +972,9 @@ network: {nat: two}
 logs: {retention_days: 45}
 """,
         [
-            'env.yaml:9: services.api.port: input should be a valid integer (got True)',
-            "env.yaml:10: network.nat: input should be 'none', 'single' or 'per_az' (got 'two')",
-            'env.yaml:11: logs.retention_days: 45 is not a retention CloudWatch Logs accepts; use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
+            'env.yaml:10: services.api.port: input should be a valid integer (got True)',
+            "env.yaml:11: network.nat: input should be 'none', 'single' or 'per_az' (got 'two')",
+            'env.yaml:12: logs.retention_days: 45 is not a retention CloudWatch Logs accepts; use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
         ],
         id="several_schema_problems_at_once",
     ),

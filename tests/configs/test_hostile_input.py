@@ -13,8 +13,8 @@ from configs.yaml_source import MAX_FILE_BYTES
 from tests.configs.cases import issue_lines
 
 HEADER = "environment: dev\naws: {region: eu-west-1}\ntags: {team: platform}\n"
-# A valid service on lines 4-8; lines appended to it start at 9.
-API = 'services:\n  api:\n    image: {uri: "nginx:1.25"}\n    cpu: 256\n    memory: 512\n'
+# A valid service on lines 4-9; lines appended to it start at 10.
+API = 'services:\n  api:\n    image: {uri: "nginx:1.25"}\n    user: "10001"\n    cpu: 256\n    memory: 512\n'
 DATA = "an environment file is data (text, decimal numbers, true/false, lists and mappings); remove the tag"
 HIDDEN = "which editors and reviews do not show"
 SERVICE_KEYS = ", ".join(sorted((field.alias or name) for name, field in Service.model_fields.items()))
@@ -97,7 +97,7 @@ def test_extends_into_a_subfolder_is_read(workdir: Path) -> None:
 )
 def test_yaml_1_1_readings_are_refused_with_the_fix(workdir: Path, line: str, expected: str) -> None:
     (workdir / "env.yaml").write_text(HEADER + API + line + "\n")
-    assert issue_lines(Path("env.yaml")) == [f"env.yaml:9: {expected}"]
+    assert issue_lines(Path("env.yaml")) == [f"env.yaml:10: {expected}"]
 
 
 def test_a_leading_zero_tag_value_is_refused_and_keys_read_as_text(workdir: Path) -> None:
@@ -125,8 +125,8 @@ def test_quoted_values_are_text(workdir: Path) -> None:
         ("    command: !!binary aGVsbG8=", "!!binary"),
         ("    command: !!python/object/apply:os.system [echo pwned]", "!!python/object/apply:os.system"),
         ("    command: !!python/name:os.system", "!!python/name:os.system"),
-        ("    user: !custom 10001", "!custom"),
-        ("    user: !<tag:example.com,2000:app/user> 10001", "tag:example.com,2000:app/user"),
+        ("    stop_timeout: !custom 30", "!custom"),
+        ("    stop_timeout: !<tag:example.com,2000:app/timeout> 30", "tag:example.com,2000:app/timeout"),
         ("    environment: !!set {A, B}", "!!set"),
         ("    command: !!omap [{a: 1}]", "!!omap"),
         ("    environment: !!map {A: !env HOME}", "!env"),
@@ -138,7 +138,7 @@ def test_non_standard_tags_are_refused(workdir: Path, line: str, tag: str) -> No
     path = "services.api." + line.split(":")[0].strip()
     if tag == "!env":
         path += ".A"
-    assert issue_lines(Path("env.yaml")) == [f"env.yaml:9: {path}: the tag '{tag}' is not allowed: {DATA}"]
+    assert issue_lines(Path("env.yaml")) == [f"env.yaml:10: {path}: the tag '{tag}' is not allowed: {DATA}"]
 
 
 # ---- invisible and control characters ------------------------------------------------------------
@@ -161,15 +161,15 @@ def test_non_standard_tags_are_refused(workdir: Path, line: str, tag: str) -> No
         ),
         (
             API + '    environment: {MODE: "fast\\x07"}\n',
-            f"env.yaml:9: services.api.environment.MODE: contains U+0007 (a control character) at character 5, {HIDDEN}; retype the value without it",
+            f"env.yaml:10: services.api.environment.MODE: contains U+0007 (a control character) at character 5, {HIDDEN}; retype the value without it",
         ),
         (
             API + '    health_check: {path: "/health\\ufeff"}\n',
-            f"env.yaml:9: services.api.health_check.path: contains U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 8, {HIDDEN}; retype the value without it",
+            f"env.yaml:10: services.api.health_check.path: contains U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 8, {HIDDEN}; retype the value without it",
         ),
         (
             API + '    expose: {paths: ["/api\\u200d/*"], priority: 10}\n    port: 80\n',
-            f"env.yaml:9: services.api.expose.paths[0]: contains U+200D (ZERO WIDTH JOINER) at character 5, {HIDDEN}; retype the value without it",
+            f"env.yaml:10: services.api.expose.paths[0]: contains U+200D (ZERO WIDTH JOINER) at character 5, {HIDDEN}; retype the value without it",
         ),
     ],
     ids=["zero_width_in_image", "bidi_in_service_key", "isolate_in_repository_key", "bell_in_value", "bom_in_path", "joiner_in_route"],
@@ -200,7 +200,8 @@ def test_a_file_over_1_mib_is_refused_before_parsing(workdir: Path) -> None:
 
 def test_a_report_shows_only_an_excerpt_of_a_long_value(workdir: Path) -> None:
     long = "x" * 5000
-    (workdir / "env.yaml").write_text(HEADER + API + f"    user: '{long} '\n    ? {long}\n    : 1\n")
+    without_user = API.replace('    user: "10001"\n', "")
+    (workdir / "env.yaml").write_text(HEADER + without_user + f"    user: '{long} '\n    ? {long}\n    : 1\n")
     lines = issue_lines(Path("env.yaml"))
     excerpt = "'" + "x" * 80 + "'... (5000 characters)"
     assert lines == [

@@ -16,7 +16,7 @@ from configs.subnets import allocate_subnets
 from tests.configs.cases import TODAY
 
 REGION = "eu-west-1"
-SERVICE = {"image": {"uri": "nginx:1.25"}, "cpu": 256, "memory": 512}
+SERVICE = {"image": {"uri": "nginx:1.25"}, "user": "10001", "cpu": 256, "memory": 512}
 
 
 def minimal(**sections: Any) -> EnvironmentConfig:

@@ -26,6 +26,7 @@ network: {nat: two, availability_zones: 2}
 services:
   api:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 300
     memroy: 512
     memory: 512
@@ -33,6 +34,7 @@ services:
     expose: {paths: [/a], priority: 10}
   web:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     memory: 512
     port: 80
@@ -42,9 +44,9 @@ services:
         "env.yaml:4: logs.retention_days: 45 is not a retention CloudWatch Logs accepts; use one of "
         "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
         "env.yaml:5: network.nat: input should be 'none', 'single' or 'per_az' (got 'two')",
-        "env.yaml:9: services.api.cpu: 300 is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384",
-        "env.yaml:10: services.api.memroy: unknown key 'memroy'; did you mean 'memory'?",
-        "env.yaml:19: services.web.expose.priority: priority 10 is already used by api; listener rule priorities are unique",
+        "env.yaml:10: services.api.cpu: 300 is not a Fargate CPU size; use one of 256, 512, 1024, 2048, 4096, 8192, 16384",
+        "env.yaml:11: services.api.memroy: unknown key 'memroy'; did you mean 'memory'?",
+        "env.yaml:21: services.web.expose.priority: priority 10 is already used by api; listener rule priorities are unique",
     ]
 
 
@@ -55,17 +57,19 @@ def test_a_service_left_out_for_its_field_error_is_not_reported_again_by_referen
 services:
   worker:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     port: 9000
   api:
     image: {uri: "nginx:1.25"}
+    user: "10001"
     cpu: 256
     memory: 700
     connects_to: [{service: worker, port: 9000}]
 """)
     assert issue_lines(Path("env.yaml")) == [
         "env.yaml:5: services.worker.memory: missing required key 'memory'",
-        "env.yaml:12: services.api.memory: 700 is not valid with cpu 256 on Fargate; use 512, 1024, 2048",
+        "env.yaml:14: services.api.memory: 700 is not valid with cpu 256 on Fargate; use 512, 1024, 2048",
     ]
 
 
@@ -80,7 +84,7 @@ def test_a_value_falling_back_to_its_default_raises_no_second_problem(workdir: P
     ]
 
 
-SERVICE = 'services:\n  api:\n    image: {uri: "nginx:1.25"}\n    cpu: 256\n    memory: 512\n'
+SERVICE = 'services:\n  api:\n    image: {uri: "nginx:1.25"}\n    user: "10001"\n    cpu: 256\n    memory: 512\n'
 # Every key of a service, as the report lists them (the model grows as sections are added).
 SERVICE_KEYS = ", ".join(sorted((field.alias or name) for name, field in Service.model_fields.items()))
 
@@ -102,4 +106,4 @@ SERVICE_KEYS = ", ".join(sorted((field.alias or name) for name, field in Service
 def test_did_you_mean_names_only_a_close_key_of_the_same_section(workdir: Path, line: str, message: str) -> None:
     (workdir / "env.yaml").write_text(HEADER + SERVICE + line + "\n")
     key = line.split(":")[0].strip()
-    assert issue_lines(Path("env.yaml")) == [f"env.yaml:9: services.api.{key}: {message}"]
+    assert issue_lines(Path("env.yaml")) == [f"env.yaml:10: services.api.{key}: {message}"]

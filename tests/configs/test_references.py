@@ -154,3 +154,19 @@ def test_a_task_role_policy_over_iams_quota_is_refused_at_load(workdir: Path) ->
         f"env.yaml:10: services.api.permissions: the task role's policy is {size} characters, over IAM's 10240 for a role's inline policies; narrow the access levels "
         "(e.g. read instead of read+write) or list actions in `permissions`"
     )
+
+
+def test_references_of_jobs_and_sidecars_are_judged_too(workdir: Path) -> None:
+    (workdir / "env.yaml").write_text(
+        HEADER + API
+        + '    sidecars:\n      otel:\n        image: {uri: "nginx:1.25"}\n        cpu: 64\n        memory: 128\n        user: "10001"\n'
+        + '        secrets: {TOKEN: {parameter: /prod/*}}\n'
+        + 'jobs:\n  report:\n    image: {uri: "nginx:1.25"}\n    user: "10001"\n'
+        + '    access: {write: ["arn:aws:sgs:eu-west-1:123456789012:orders"]}\n'
+    )
+    assert issue_lines(Path("env.yaml")) == [
+        "env.yaml:16: services.api.sidecars.otel.secrets.TOKEN.parameter: '/prod/*' has a wildcard; name exactly one "
+        "parameter, since a pattern would grant every match",
+        "env.yaml:21: jobs.report.access.write[0]: 'arn:aws:sgs:eu-west-1:123456789012:orders': 'sgs' is not an AWS "
+        "service in the IAM reference; did you mean 'ses', 'sms', 'sns', 'sqs' or 'sts'?",
+    ]

@@ -93,3 +93,13 @@ def test_no_capacity_at_all_is_refused():
 def test_paths_read_as_yaml():
     assert format_path("cluster.default_strategy", (1, "provider")) == "cluster.default_strategy[1].provider"
     assert format_path("services.api.capacity", ()) == "services.api.capacity"
+
+
+def test_a_mix_is_found_beside_an_undeclared_provider():
+    # The undeclared entry is reported as such and does not hide the EC2/Fargate mix.
+    found = problems(Entry("fargate"), Entry("general"), Entry("other"), ec2={"general": "x86_64"})
+    assert found == [
+        ((2, "provider"), "'other' is not a declared capacity provider; declared: fargate, fargate_spot, general"),
+        ((), "mixes EC2 and Fargate providers (fargate, general, other); AWS rejects a strategy that holds both, "
+             "so split the service or pick one kind"),
+    ]

@@ -142,3 +142,61 @@ def test_volume_fields(workdir: Path, line: str, expected: str) -> None:
         f'    image: {{uri: "nginx:1.25"}}\n    cpu: 256\n    memory: 512\n    user: "10001"\n{line}\n'
     )
     assert issue_lines(Path("env.yaml")) == ["env.yaml:10: " + expected]
+
+
+JOBS = """\
+environment: dev
+aws: {region: eu-west-1}
+tags: {team: platform}
+deploys: ci
+services:
+  api:
+    image: {uri: "nginx:1.25"}
+    cpu: 256
+    memory: 512
+    user: "10001"
+jobs:
+  api:
+    image: {uri: "nginx:1.25"}
+    user: "10001"
+  nightly:
+    image: {repository: reports, tag: v1}
+    user: "10001"
+    cpu: 256
+    memory: 4096
+    schedule: "cron(0 2 * * ? *)"
+    timezone: Europe/Atlantis
+    before: [api]
+  once:
+    image: {uri: "nginx:1.25"}
+    user: "10001"
+    timezone: Europe/Dublin
+"""
+
+
+def test_every_job_problem_is_reported_at_once(workdir: Path) -> None:
+    (workdir / "env.yaml").write_text(JOBS)
+    assert issue_lines(Path("env.yaml")) == [
+        "env.yaml:12: jobs.api: 'api' is also a service; a job's task definition family and log group would be the "
+        "service's (dev-api, /ecs/dev/api): rename the job",
+        "env.yaml:16: jobs.nightly.image.repository: 'reports' is not in registry.repositories (none declared); "
+        "declare it or use image.uri",
+        "env.yaml:19: jobs.nightly.memory: 4096 is not valid with cpu 256 on Fargate; use 512, 1024, 2048",
+        "env.yaml:21: jobs.nightly.timezone: 'Europe/Atlantis' is not an IANA time zone; use a name such as "
+        "Europe/Dublin or UTC",
+        "env.yaml:22: jobs.nightly.before[0]: before: applies to deploys: pulumi only; with deploys: ci the "
+        "application pipeline runs the job (python3 run.py task dev nightly) before it rolls out api",
+        "env.yaml:26: jobs.once.timezone: a timezone applies to a schedule and this job has none; remove it",
+    ]
+
+
+def test_a_schedule_must_be_a_scheduler_expression(workdir: Path) -> None:
+    (workdir / "env.yaml").write_text(
+        "environment: dev\naws: {region: eu-west-1}\ntags: {team: platform}\njobs:\n  nightly:\n"
+        '    image: {uri: "nginx:1.25"}\n    user: "10001"\n    schedule: "0 2 * * *"\n'
+    )
+    assert issue_lines(Path("env.yaml")) == [
+        "env.yaml:8: jobs.nightly.schedule: '0 2 * * *' is not valid: use an EventBridge Scheduler expression: "
+        "cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 2 * * ? *), or rate(value unit), "
+        "e.g. rate(15 minutes)"
+    ]

@@ -37,7 +37,8 @@ def json_doc(statements: list[dict]) -> str:
 
 
 def trust(service: str = "ecs-tasks.amazonaws.com") -> str:
-    return json_doc([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
+    condition = {"StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:*"}}
+    return json_doc([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole", "Condition": condition}])
 
 
 LIFECYCLE = json.dumps({"rules": [
@@ -81,6 +82,13 @@ def compliant_stack() -> dict[str, dict[str, Any]]:
     b.add("aws:ecr/repository:Repository", "prod-api-repository", {"name": "prod/api", "imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": {"scanOnPush": True}, "encryptionConfigurations": [{"encryptionType": "KMS"}]})
     b.add("aws:ecr/lifecyclePolicy:LifecyclePolicy", "prod-api-lifecycle", {"repository": "prod/api", "policy": LIFECYCLE}, links={"repository": ["prod-api-repository"]})
     b.add("aws:ecr/repositoryPolicy:RepositoryPolicy", "prod-api-repository-policy", {"repository": "prod/api", "policy": json_doc([{"Sid": "AccountPull", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": ["ecr:BatchGetImage"]}])}, links={"repository": ["prod-api-repository"]})
+    # a bucket: public access blocked, TLS only
+    b.add("aws:s3/bucketV2:BucketV2", "prod-assets", {"bucket": "acme-prod-assets"})
+    b.add("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "prod-assets-block", {"bucket": "acme-prod-assets", "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}, links={"bucket": ["prod-assets"]})
+    b.add("aws:s3/bucketPolicy:BucketPolicy", "prod-assets-policy", {"bucket": "acme-prod-assets", "policy": json_doc([
+        {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::acme-prod-assets", "arn:aws:s3:::acme-prod-assets/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "ApiReads", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/prod-api-task"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-prod-assets/*"},
+    ])}, links={"bucket": ["prod-assets"]})
     # cluster and EC2 capacity
     b.add("aws:kms/key:Key", "prod-exec-key", {"enableKeyRotation": True})
     b.add("aws:cloudwatch/logGroup:LogGroup", "prod-exec-logs", {"name": "/ecs/prod/exec", "retentionInDays": 90, "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/1"})
@@ -88,6 +96,9 @@ def compliant_stack() -> dict[str, dict[str, Any]]:
     b.add("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "prod-cluster-capacity", {"clusterName": "prod", "capacityProviders": ["FARGATE", "FARGATE_SPOT", "prod-general"], "defaultCapacityProviderStrategies": [{"capacityProvider": "FARGATE", "base": 1, "weight": 1}]}, links={"clusterName": ["prod-cluster"], "capacityProviders": ["prod-general"]})
     b.add("aws:ec2/launchTemplate:LaunchTemplate", "prod-general-lt", {"imageId": "ami-1", "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1}, "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeSize": 30, "volumeType": "gp3"}}], "networkInterfaces": [{"deviceIndex": 0, "associatePublicIpAddress": "false"}]})
     b.add("aws:autoscaling/group:Group", "prod-general-asg", {"minSize": 1, "maxSize": 10, "protectFromScaleIn": True, "mixedInstancesPolicy": {"instancesDistribution": {"onDemandBaseCapacity": 1, "onDemandPercentageAboveBaseCapacity": 25}}, "tags": [{"key": "env", "value": ENV, "propagateAtLaunch": True}, {"key": "team", "value": "platform", "propagateAtLaunch": True}]}, links={"mixedInstancesPolicy": ["prod-general-lt"]})
+    b.add("aws:iam/role:Role", "prod-general-instance-role", {"assumeRolePolicy": json_doc([{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}])})
+    for suffix, policy in (("ecs-agent", "service-role/AmazonEC2ContainerServiceforEC2Role"), ("ssm-core", "AmazonSSMManagedInstanceCore")):
+        b.add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", f"prod-general-{suffix}", {"role": "prod-general-instance-role", "policyArn": f"arn:aws:iam::aws:policy/{policy}"}, links={"role": ["prod-general-instance-role"]})
     b.add("aws:ecs/capacityProvider:CapacityProvider", "prod-general", {"name": "prod-general", "autoScalingGroupProvider": {"autoScalingGroupArn": "arn:asg", "managedScaling": {"status": "ENABLED", "targetCapacity": 90}, "managedTerminationProtection": "ENABLED"}}, links={"autoScalingGroupProvider": ["prod-general-asg"]})
     # load balancer
     b.add("aws:ec2/securityGroup:SecurityGroup", "prod-alb-sg", {"vpcId": "vpc-1", "description": "the shared ALB", "ingress": [

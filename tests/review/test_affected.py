@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from configs.environments import environment_names
 from review.affected import affected_targets
 from review.sources import RefError
 from tests.review.test_golden import check_golden
@@ -25,12 +26,16 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """configs/*.yaml and Pulumi.*.yaml as shipped, committed on `main`."""
+    """The shipped environments (and the layers they extend) committed on `main`; an environment
+    a user added to this checkout (configs/qa.yaml) is not copied, so the expectations hold."""
     (tmp_path / "configs").mkdir()
+    mine = set(environment_names(ROOT)) - set(SHIPPED)
     for path in (ROOT / "configs").glob("*.yaml"):
-        shutil.copy(path, tmp_path / "configs" / path.name)
+        if path.stem not in mine:
+            shutil.copy(path, tmp_path / "configs" / path.name)
     for path in ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(path, tmp_path / path.name)
+        if path.stem.removeprefix("Pulumi.") not in mine:
+            shutil.copy(path, tmp_path / path.name)
     (tmp_path / "components").mkdir()
     (tmp_path / "components" / "service.py").write_text("# the program\n")
     git(tmp_path, "init", "-q", "-b", "main")

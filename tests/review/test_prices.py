@@ -175,6 +175,13 @@ def test_refresh_builds_another_region_from_a_template():
     assert result.problems == ("ec2.m6i.large: AmazonEC2 BoxUsage:m6i.large in us-west-2: no product; kept 0.107 from the template",)
 
 
+def test_refresh_keeps_page_only_rates_as_they_are():
+    table = template("kms_rotation_month", "nat_gateway_hour")
+    result = refresh_table(OfferFileClient("AmazonEC2"), table, "eu-west-1", "EU (Ireland)", "2026-12-01")
+    assert result.table.rates["kms_rotation_month"] == table.rates["kms_rotation_month"]
+    assert result.problems == ()
+
+
 def test_refresh_refuses_an_ambiguous_answer():
     table = template("ec2.m6i.large")
     loose = dataclasses.replace(table.rates["ec2.m6i.large"], filters=None)  # Windows and Linux both match
@@ -212,7 +219,8 @@ def test_refresh_command_writes_the_table_and_reports_kept_rates(tmp_path, monke
 
 
 def test_refresh_command_without_credentials_says_so(monkeypatch, capsys, tmp_path):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))

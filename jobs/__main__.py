@@ -1,0 +1,5 @@
+import sys
+
+from jobs.run_task import main
+
+sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,73 @@
+"""The importer's conversions of Copilot values, exactly (Copilot manifest reference)."""
+
+from __future__ import annotations
+
+import pytest
+
+from importer.copilot import merge, rate_expression, schedule_expression, seconds
+from importer.manifest import load_manifest
+
+
+@pytest.mark.parametrize(
+    ("copilot", "eventbridge"),
+    [
+        ("@daily", "cron(0 0 * * ? *)"),
+        ("@midnight", "cron(0 0 * * ? *)"),
+        ("@hourly", "cron(0 * * * ? *)"),
+        ("@weekly", "cron(0 0 ? * 1 *)"),
+        ("@monthly", "cron(0 0 1 * ? *)"),
+        ("@yearly", "cron(0 0 1 1 ? *)"),  # not the reference table's "cron(0 * * * ? *)" typo
+        ("@every 5m", "rate(5 minutes)"),
+        ("@every 1m", "rate(1 minute)"),
+        ("@every 90s", "rate(2 minutes)"),  # EventBridge's smallest unit is a minute: rounded up
+        ("@every 2h", "rate(2 hours)"),
+        ("@every 24h", "rate(1 day)"),
+        ("rate(10 minutes)", "rate(10 minutes)"),
+        ("cron(0 12 * * ? *)", "cron(0 12 * * ? *)"),
+        ("0 17 * * *", "cron(0 17 * * ? *)"),  # Unix cron: day-of-week becomes ?
+        ("30 6 * * 1-5", "cron(30 6 ? * 1-5 *)"),  # a weekday: day-of-month becomes ?
+    ],
+)
+def test_schedules(copilot, eventbridge):
+    assert schedule_expression(copilot) == eventbridge
+
+
+def test_a_schedule_copilot_would_refuse_is_refused():
+    with pytest.raises(ValueError, match="not a schedule Copilot accepts"):
+        schedule_expression("every day at noon")
+
+
+@pytest.mark.parametrize(("text", "value"), [("30s", 30), ("2m", 120), ("1h", 3600), ("1h30m", 5400), ("96h", 345600), (45, 45)])
+def test_durations(text, value):
+    assert seconds(text) == value
+
+
+def test_a_duration_with_junk_is_refused():
+    with pytest.raises(ValueError, match="'5 minutes' is not a duration"):
+        seconds("5 minutes")
+
+
+def test_rate_expressions_use_whole_units():
+    assert [rate_expression(s) for s in (60, 3600, 86400, 172800, 150)] == [
+        "rate(1 minute)", "rate(1 hour)", "rate(1 day)", "rate(2 days)", "rate(3 minutes)"]
+
+
+def test_overrides_merge_maps_and_replace_lists_and_scalars():
+    base = {"count": {"range": "1-10", "cpu_percentage": 70}, "variables": {"A": "1"}, "command": ["a", "b"], "cpu": 256}
+    override = {"count": {"range": "2-4"}, "variables": {"B": "2"}, "command": ["c"], "cpu": 1024}
+    assert merge(base, override) == {
+        "count": {"range": "2-4", "cpu_percentage": 70},
+        "variables": {"A": "1", "B": "2"},
+        "command": ["c"],
+        "cpu": 1024,
+    }
+
+
+def test_manifests_are_read_as_yaml_1_2(tmp_path):
+    # Go's yaml.v3 (Copilot) reads `on` and `yes` as strings; PyYAML 1.1 would make them booleans.
+    path = tmp_path / "manifest.yml"
+    path.write_text("name: job\non:\n  schedule: '@daily'\nflag: yes\nexec: true\ncount: 3\nratio: 0.5\nport: '80'\n")
+    manifest = load_manifest(path, path.name)
+    assert manifest.data == {"name": "job", "on": {"schedule": "@daily"}, "flag": "yes", "exec": True, "count": 3, "ratio": 0.5, "port": "80"}
+    assert manifest.where("on", "schedule") == "manifest.yml:3"
+    assert manifest.where("exec") == "manifest.yml:5"
