@@ -183,6 +183,10 @@ BROAD_MANAGED_POLICIES = ("AdministratorAccess*", "PowerUser*", "IAMFullAccess",
 # only: the ECS agent registers, polls and pulls with the first; SSM Session Manager (instead
 # of SSH) needs the second. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/instance_IAM_role.html
 INSTANCE_ROLE_POLICIES = ("AmazonEC2ContainerServiceforEC2Role", "AmazonSSMManagedInstanceCore")
+# The policy AWS documents for the ECS infrastructure role that native blue/green, canary and
+# linear deployments use to shift the load balancer's traffic, allowed on roles only ECS assumes.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AmazonECSInfrastructureRolePolicyForLoadBalancers.html
+INFRASTRUCTURE_ROLE_POLICIES = ("AmazonECSInfrastructureRolePolicyForLoadBalancers",)
 
 
 def managed_policies(subject, stack: Stack, settings: Settings) -> Iterable[str]:
@@ -192,14 +196,15 @@ def managed_policies(subject, stack: Stack, settings: Settings) -> Iterable[str]
     else:
         roles = stack.linked(subject, "role", (ROLE,)) + stack.linked(subject, "roles", (ROLE,))
         arns = as_list(get(props, "policyArn"))
-    instance_role = bool(roles) and all(_is_instance_role(stack.props(r)) for r in roles)
+    instance_role = bool(roles) and all(_trusted_only_by(stack.props(r), "ec2.amazonaws.com") for r in roles)
+    infrastructure_role = bool(roles) and all(_trusted_only_by(stack.props(r), "ecs.amazonaws.com") for r in roles)
     for arn in map(str, arns):
-        problem = managed_policy_problem(arn, instance_role, settings.option("allowedManagedPolicies"))
+        problem = managed_policy_problem(arn, instance_role, settings.option("allowedManagedPolicies"), infrastructure_role)
         if problem:
             yield problem
 
 
-def managed_policy_problem(arn: str, instance_role: bool, allowed: Iterable[str] = ()) -> str:
+def managed_policy_problem(arn: str, instance_role: bool, allowed: Iterable[str] = (), infrastructure_role: bool = False) -> str:
     parsed = parse_arn(arn)
     if parsed is None or parsed.account != "aws":
         return ""  # a customer managed policy: judged where its document lives (aws.iam.Policy)
@@ -208,16 +213,18 @@ def managed_policy_problem(arn: str, instance_role: bool, allowed: Iterable[str]
         return f"attaches {arn}, which grants administration or whole services"
     if name in INSTANCE_ROLE_POLICIES:
         return "" if instance_role else f"attaches {arn}, which is for EC2 container instance roles only"
+    if name in INFRASTRUCTURE_ROLE_POLICIES:
+        return "" if infrastructure_role else f"attaches {arn}, which is for the ECS infrastructure role only"
     if name in set(allowed):
         return ""
     return f"attaches {arn}, an AWS managed policy not scoped to this stack's resources"
 
 
-def _is_instance_role(role_props: Mapping) -> bool:
+def _trusted_only_by(role_props: Mapping, service: str) -> bool:
     statements, _ = policy_statements(get(role_props, "assumeRolePolicy"))
     services = {v for s in statements if allows(s) for k, v in principal_entries(s) if k == "Service"}
     kinds = {k for s in statements if allows(s) for k, _ in principal_entries(s)}
-    return services == {"ec2.amazonaws.com"} and kinds == {"Service"}
+    return services == {service} and kinds == {"Service"}
 
 
 def no_users(props: Mapping, settings: Settings) -> Iterable[str]:

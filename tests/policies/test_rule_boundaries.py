@@ -26,3 +26,12 @@ def distribution(base, percent):
 )
 def test_an_ec2_provider_is_on_demand_through_its_base_or_its_percent(pack, base, percent, violations):
     assert pack.verdict(edited(ON_EC2, distribution(base, percent))).summary() == violations
+
+
+def test_the_ecs_infrastructure_policy_only_on_a_role_only_ecs_assumes():
+    from policies.iam import managed_policy_problem
+
+    arn = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+    assert managed_policy_problem(arn, instance_role=False, infrastructure_role=True) == ""
+    assert managed_policy_problem(arn, instance_role=True) == f"attaches {arn}, which is for the ECS infrastructure role only"
+    assert managed_policy_problem(arn, instance_role=False) == f"attaches {arn}, which is for the ECS infrastructure role only"
