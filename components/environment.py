@@ -26,6 +26,7 @@ from components.job import Job, JobArgs
 from components.network import Network, NetworkArgs
 from components.registry import Registry, RegistryArgs, repository_name
 from components.service import Service, ServiceArgs, connect_services
+from components.storage import EfsMount, Storage, StorageArgs, access_point_requests
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,19 @@ class Environment(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self),
         )
+        self.storage = Storage(
+            child(name, "storage"),
+            StorageArgs(
+                storage=config.storage,
+                access_points=access_point_requests(config),
+                environment=config.environment,
+                vpc_id=self.network.vpc_id,
+                private_subnet_ids=self.network.private_subnet_ids,
+                tags=tags,
+                protect=protect,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        ) if config.storage.efs else None
         self.load_balancer = self._load_balancer(name, config, tags)
         self.alarm_topic_arn: pulumi.Input[str] = config.alarms.notify or notification_topic(
             child(name, "alarms"), environment=config.environment, facts=facts, tags=tags, parent=self
@@ -160,6 +174,7 @@ class Environment(pulumi.ComponentResource):
                 exec_log_group_name=self.cluster.exec_log_group_name,
                 tags=config.service_tags(key),
                 protect=config.protect_resources,
+                efs=self._efs(key),
                 **self._aws_egress(config),
                 **self._delivery(key, config),
             ),
@@ -258,10 +273,16 @@ class Environment(pulumi.ComponentResource):
                 exec_kms_key_arn=None,
                 tags={**config.all_tags, "job": key},
                 protect=config.protect_resources,
+                efs=self._efs(key),
                 **self._aws_egress(config),
             ),
             pulumi.ResourceOptions(parent=self),
         )
+
+    def _efs(self, key: str) -> dict[str, EfsMount]:
+        """The workload's EFS volumes: volume -> its file system and access point."""
+        mounts = self.storage.mounts if self.storage is not None else {}
+        return {volume: mount for (workload, volume), mount in mounts.items() if workload == key}
 
     def _aws_egress(self, config: EnvironmentConfig) -> dict[str, Any]:
         """Without NAT, tasks reach AWS only through the endpoints, so their HTTPS egress is

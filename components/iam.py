@@ -35,6 +35,7 @@ from components.arns import POLICY_VERSION
 from configs.arns import ACCESS_LEVELS, access_actions, secret_resource_arn
 from components.facts import PlatformFacts
 from components.naming import IAM_ROLE_NAME_MAX, physical
+from components.storage import mount_statements
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
@@ -224,8 +225,11 @@ def task_policy_document(
     exec_enabled: bool,
     exec_kms_key_arn: Optional[str],
     exec_log_group_arn: Optional[str] = None,
+    efs_mounts: Sequence[tuple[str, str, str, bool]] = (),
 ) -> Optional[dict]:
     """The task role's inline policy, or None when nothing is granted (then no task role).
+    `efs_mounts`: (volume, file system ARN, access point ARN, read_only) per EFS volume
+    (components/storage.py mount_statements).
 
     `statements` are the YAML's explicit `permissions` (objects with .actions/.resources or
     dicts); `access` its access levels. With exec: the ssmmessages channel, kms:Decrypt on the
@@ -236,6 +240,7 @@ def task_policy_document(
         resources = _field(statement, "resources")
         document.append(_allow(f"Declared{index}", sorted(set(actions)), _unique(resources)))
     document.extend(expand_access_levels(access))
+    document.extend(mount_statements(list(efs_mounts)))
     if exec_enabled:
         # No resource-level permissions exist for these actions: "*" is the only valid resource.
         document.append(_allow("EcsExecChannel", EXEC_SSMMESSAGES_ACTIONS, ["*"]))
@@ -306,6 +311,7 @@ def create_task_role(
     region: Optional[str] = None,
     partition: str = "aws",
     role_name: Optional[str] = None,
+    efs_mounts: Sequence[tuple[str, pulumi.Input[str], pulumi.Input[str], bool]] = (),
 ) -> Optional[aws.iam.Role]:
     """The task role `name` with its inline policy `<name>-policy`, or None when the service is
     granted nothing (no role is better than an empty one: the SDK then finds no credentials)."""
@@ -316,11 +322,13 @@ def create_task_role(
         exec_enabled=exec_enabled,
         exec_kms_key_arn=None if exec_kms_key_arn is None else "arn:aws:kms:probe",
         exec_log_group_arn=None if exec_log_group_arn is None else "arn:aws:logs:probe",
+        efs_mounts=[(volume, "arn:aws:elasticfilesystem:probe", "arn:aws:elasticfilesystem:probe", ro) for volume, _f, _a, ro in efs_mounts],
     )
     if probe is None:
         return None
     render(probe)  # refuse an oversized policy before anything is registered
-    document = pulumi.Output.all(exec_kms_key_arn, exec_log_group_arn).apply(
+    efs_arns = [arn for _volume, file_system, access_point, _ro in efs_mounts for arn in (file_system, access_point)]
+    document = pulumi.Output.all(exec_kms_key_arn, exec_log_group_arn, *efs_arns).apply(
         lambda values: render(
             task_policy_document(
                 statements,
@@ -328,6 +336,10 @@ def create_task_role(
                 exec_enabled=exec_enabled,
                 exec_kms_key_arn=values[0],
                 exec_log_group_arn=values[1],
+                efs_mounts=[
+                    (volume, values[2 + 2 * index], values[3 + 2 * index], read_only)
+                    for index, (volume, _f, _a, read_only) in enumerate(efs_mounts)
+                ],
             )
         )
     )

@@ -36,6 +36,7 @@ from components.arns import POLICY_VERSION
 from components.facts import PlatformFacts
 from components.naming import child, family, type_token
 from components.service import https_to_aws
+from components.storage import EfsMount, nfs_rules
 from components.task import Task, TaskArgs
 
 # The rule Step Functions manages in the account to learn that a `.sync` ECS task stopped.
@@ -72,6 +73,7 @@ class JobArgs:
     s3_prefix_list_id: Optional[pulumi.Input[str]] = None
     exec_log_group_name: Optional[pulumi.Input[str]] = None
     sidecar_images: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    efs: dict[str, EfsMount] = field(default_factory=dict)  # EFS volume -> file system, access point (storage.py)
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,6 +218,7 @@ class Job(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         https_to_aws(name, group.id, args, args.tags, parent=self)
+        self.efs_ready = nfs_rules(name, args.key, group.id, args.efs, args.tags, parent=self)
         self.security_group_id = group.id
         self.task_family = family(args.environment, args.key)
         self.task_definition_arn = task.task_definition.arn
@@ -268,7 +271,8 @@ class Job(pulumi.ComponentResource):
             role_arn=runner.arn,
             definition=definition,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[runner.inline_policy]),  # type: ignore[attr-defined]
+            # EFS mount targets and NFS rules: a run before them fails to mount its volumes.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[runner.inline_policy, *self.efs_ready]),  # type: ignore[attr-defined]
         )
         scheduler = _role(
             child(name, "scheduler"), "scheduler.amazonaws.com", f"EventBridge Scheduler: starts the job {args.key}",
@@ -335,4 +339,5 @@ def _task_args(args: JobArgs) -> TaskArgs:
         tags=args.tags,
         protect=args.protect,
         sidecar_images=args.sidecar_images,
+        efs=args.efs,
     )

@@ -21,6 +21,7 @@ from components.deployment import NativeLoadBalancing, deployment_arguments, rol
 from components.facts import PlatformFacts
 from components.naming import child, family, name_part, type_token
 from components.registry import repository_name
+from components.storage import EfsMount, nfs_rules
 from components.task import Task, TaskArgs
 
 
@@ -74,6 +75,7 @@ class ServiceArgs:
     rollback_alarm_names: tuple[str, ...] = ()  # deployment.rollback_alarms: the service's alarms
     alarms: tuple[pulumi.Resource, ...] = ()  # the alarm resources, created before the service
     sidecar_images: dict[str, pulumi.Input[str]] = field(default_factory=dict)  # sidecar -> full image reference
+    efs: dict[str, EfsMount] = field(default_factory=dict)  # EFS volume -> file system, access point (storage.py)
 
 
 def rollout_timeouts(deployment: Deployment, deploys: str) -> Optional[pulumi.CustomTimeouts]:
@@ -191,6 +193,7 @@ def task_args(args: ServiceArgs, previous_parent: Optional[pulumi.Resource] = No
         health_check=config.health_check,
         previous_parent=previous_parent,
         sidecar_images=args.sidecar_images,
+        efs=args.efs,
     )
 
 
@@ -315,6 +318,7 @@ class Service(pulumi.ComponentResource):
                     *([args.listener_rule] if args.listener_rule else []),
                     *task.inline_policies,
                     *args.alarms,  # deployment alarms must exist when ECS reads them
+                    *self.efs_ready,  # EFS mount targets and NFS rules: tasks fail to mount before them
                 ],
                 ignore_changes=ignored,
                 custom_timeouts=rollout_timeouts(config.deployment, args.deploys),
@@ -360,6 +364,7 @@ class Service(pulumi.ComponentResource):
             )
             # The load balancer's own group opens its egress to the targets' port (load_balancer.py).
         https_to_aws(name, group.id, args, tags, parent=self)
+        self.efs_ready = nfs_rules(name, key, group.id, args.efs, tags, parent=self)
         return group
 
     def _autoscaling(self, name: str, args: ServiceArgs, service: aws.ecs.Service) -> None:

@@ -36,6 +36,7 @@ from components.facts import PlatformFacts
 from components.logs import log_group, log_group_name
 from components.naming import child, family, type_token
 from components.registry import repository_name
+from components.storage import EfsMount, efs_volume_configuration
 
 # ECS Exec's SSM agent writes its state and logs into the container. With a read-only root
 # filesystem AWS documents exec as unsupported; the agent works when its paths are writable,
@@ -88,6 +89,7 @@ class TaskArgs:
     health_check: Optional[HealthCheck] = None  # its container health check, when it has a command
     previous_parent: Optional[pulumi.Resource] = None  # where the children were registered before
     sidecar_images: dict[str, pulumi.Input[str]] = field(default_factory=dict)  # sidecar -> full image reference
+    efs: dict[str, EfsMount] = field(default_factory=dict)  # EFS volume -> its file system and access point
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,7 +243,8 @@ def _hardening(read_only_root: bool, exec_enabled: bool) -> dict[str, Any]:
 
 
 def task_volumes(task: TaskConfig, exec_enabled: bool, uses_ec2: bool) -> list[str]:
-    """Names of the task's empty volumes: the declared ones, then ECS Exec's writable paths."""
+    """Names of the task's volumes: the declared ones (task storage or EFS), then ECS Exec's
+    empty writable paths."""
     exec_paths = list(exec_writable_paths(exec_enabled, task.read_only_root_filesystem, uses_ec2))
     return [*sorted(task.volumes), *exec_paths]
 
@@ -299,7 +302,11 @@ class Task(pulumi.ComponentResource):
             task_role_arn=task_role.arn if task_role is not None else None,
             container_definitions=container_definitions(args, logs.name),
             volumes=[
-                aws.ecs.TaskDefinitionVolumeArgs(name=volume) for volume in task_volumes(args.task, args.exec_enabled, args.uses_ec2)
+                aws.ecs.TaskDefinitionVolumeArgs(
+                    name=volume,
+                    efs_volume_configuration=efs_volume_configuration(args.efs[volume]) if volume in args.efs else None,
+                )
+                for volume in task_volumes(args.task, args.exec_enabled, args.uses_ec2)
             ],
             ephemeral_storage=(
                 aws.ecs.TaskDefinitionEphemeralStorageArgs(size_in_gib=args.task.ephemeral_storage)
@@ -366,6 +373,11 @@ class Task(pulumi.ComponentResource):
             partition=facts.partition,
             tags=args.tags,
             parent=self,
+            # Mount (and write, unless read-only) each EFS volume through its own access point only.
+            efs_mounts=[
+                (volume, mount.file_system_arn, mount.access_point_arn, mount.read_only)
+                for volume, mount in sorted(args.efs.items())
+            ],
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
+import unicodedata
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -322,6 +323,29 @@ class Cluster(Strict):
     default_strategy: Strategy = Field(
         default_factory=lambda: [StrategyEntry(provider="fargate", weight=1)],
         description="Used by every service that does not set its own capacity.",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# storage
+# --------------------------------------------------------------------------------------------
+
+
+class EfsFileSystem(Strict):
+    """One EFS file system the stack creates: encrypted at rest (the AWS-managed
+    aws/elasticfilesystem key), automatic daily backups, a mount target in every private subnet,
+    NFS open only to the tasks that mount it, TLS-only access."""
+
+    throughput: Literal["elastic", "bursting"] = Field(
+        default="elastic",
+        description="elastic: throughput follows the load, billed per GB read and written; bursting: throughput "
+        "grows with the data stored (burst credits), no transfer charge.",
+    )
+
+
+class Storage(Strict):
+    efs: dict[Key, EfsFileSystem] = Field(
+        default_factory=dict, description="EFS file systems by name; volumes.<v>.efs.file_system names one."
     )
 
 
@@ -722,12 +746,59 @@ class Sidecar(Strict):
 ContainerPath = Annotated[str, StringConstraints(pattern=CONTAINER_PATH_PATTERN, max_length=4096)]
 
 
+# An access point's root directory, as EFS's CreateAccessPoint accepts it (botocore's `Path`
+# shape: 1-100 characters, `/` or up to four directories, none starting with a dot, none of
+# $#<>;`|&?{}^* or a line break). https://docs.aws.amazon.com/efs/latest/ug/API_CreationInfo.html
+EFS_ROOT_MAX_LENGTH = 100
+EFS_ROOT_MAX_DEPTH = 4
+EFS_ROOT_REFUSED_CHARACTERS = "$#<>;`|&?{}^*"
+
+
+def _efs_root(root: str) -> str:
+    """Refuses a root EFS would refuse, and `..`, naming the fix."""
+    parts = root.split("/")[1:]
+    if not root.startswith("/"):
+        raise ValueError(f"{excerpt(root)} is not absolute; write the directory from the file system's root, e.g. /api")
+    if any(part in (".", "..") for part in parts):
+        raise ValueError(f"{excerpt(root)} contains . or ..; write the directory itself, e.g. /api")
+    if any(unicodedata.category(char)[0] in "CZ" and char != " " for char in root):
+        raise ValueError(f"{excerpt(root)} contains an invisible or control character; retype it")
+    refused = sorted({char for char in root if char in EFS_ROOT_REFUSED_CHARACTERS})
+    if refused:
+        raise ValueError(f"{excerpt(root)} contains {' '.join(refused)}, which EFS refuses in a directory; use letters, digits, - and _")
+    if root != "/" and any(part == "" for part in parts):
+        raise ValueError(f"{excerpt(root)} has an empty directory name (// or a trailing /); write e.g. /api/data")
+    if any(part.startswith(".") for part in parts):
+        raise ValueError(f"{excerpt(root)} has a directory starting with a dot, which EFS refuses; rename it")
+    if len(root) > EFS_ROOT_MAX_LENGTH or len(parts) > EFS_ROOT_MAX_DEPTH:
+        raise ValueError(
+            f"{excerpt(root)} is longer than EFS allows ({EFS_ROOT_MAX_LENGTH} characters, {EFS_ROOT_MAX_DEPTH} directories deep); shorten it"
+        )
+    return root
+
+
+EfsRoot = Annotated[str, StringConstraints(min_length=1), AfterValidator(_efs_root)]
+
+
+class EfsVolume(Strict):
+    """`volumes.<v>.efs`: a directory of a file system the stack creates (storage.efs), mounted
+    through an access point of its own with transit encryption and IAM authorization."""
+
+    file_system: Key = Field(description="A key of storage.efs.")
+    root: EfsRoot = Field(
+        description="The directory of the file system the task sees as the volume (the access point's root, created "
+        "on first mount owned by the container's uid/gid, mode 0750). Two volumes with the same root share their files."
+    )
+
+
 class Volume(Strict):
-    """A path writable under a read-only root: scratch space on the task's own storage (gone
-    with the task), mounted at the same path in every container of the task."""
+    """A path writable under a read-only root, mounted at the same path in every container of
+    the task: scratch space on the task's own storage (gone with the task), or with `efs` a
+    directory of an EFS file system that outlives it."""
 
     path: ContainerPath = Field(description="Where the volume is mounted in each container of the task.")
-    read_only: Bool = Field(default=False, description="Mount it read-only.")
+    read_only: Bool = Field(default=False, description="Mount it read-only (an EFS volume's task role then gets no ClientWrite).")
+    efs: Optional[EfsVolume] = Field(default=None, description="A directory of a storage.efs file system instead of task storage.")
 
 
 class Task(Strict):
@@ -778,6 +849,21 @@ class Task(Strict):
     def secret_refs(self) -> list[SecretRef]:
         """Every secret the task definition injects: the main container's, then each sidecar's."""
         return [*self.secrets.values(), *(ref for sidecar in self.sidecars.values() for ref in sidecar.secrets.values())]
+
+    @property
+    def efs_volumes(self) -> dict[str, "EfsVolume"]:
+        """Volume name -> its EFS settings, for the task's EFS volumes only."""
+        return {name: volume.efs for name, volume in sorted(self.volumes.items()) if volume.efs is not None}
+
+    @property
+    def posix_user(self) -> Optional[tuple[int, int]]:
+        """(uid, gid) of `user` when it is numeric: what an EFS access point enforces for every
+        file operation. The gid defaults to the uid (the user's own group), never 0: files
+        written through the access point would otherwise belong to root's group."""
+        uid, _, gid = self.user.partition(":")
+        if not uid.isdigit() or (gid and not gid.isdigit()):
+            return None
+        return int(uid), int(gid or uid)
 
     @property
     def main_cpu(self) -> int:
@@ -925,6 +1011,7 @@ class EnvironmentConfig(Strict):
     network: Network = Field(default_factory=Network)
     registry: Registry = Field(default_factory=Registry)
     cluster: Cluster = Field(default_factory=Cluster)
+    storage: Storage = Field(default_factory=Storage)
     load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)
     services: dict[Key, Service] = Field(default_factory=dict)
     jobs: dict[Key, "Job"] = Field(default_factory=dict, description="Tasks that run and exit, on a schedule or on demand.")
@@ -978,6 +1065,15 @@ class EnvironmentConfig(Strict):
     def task_config(self, key: str) -> Task:
         """A service's or a job's task settings (keys are unique across both: configs/workload_checks.py)."""
         return self.services[key] if key in self.services else self.jobs[key]
+
+    @property
+    def efs_mounts(self) -> list[tuple[str, str, Volume]]:
+        """(workload key, volume name, volume) of every EFS volume of the services and jobs,
+        sorted: each gets an access point of its own (components/storage.py)."""
+        tasks: dict[str, Task] = {**self.services, **self.jobs}
+        return [
+            (key, name, tasks[key].volumes[name]) for key in sorted(tasks) for name in tasks[key].efs_volumes
+        ]
 
     def strategy_for(self, service: str) -> list[StrategyEntry]:
         return list(self.task_config(service).capacity or self.cluster.default_strategy)

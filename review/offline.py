@@ -180,6 +180,8 @@ def _computed_state(type_: str, name: str, inputs: dict, account: str, region: s
         # ARNs in the service's own format (policies judge them by meaning).
         "aws:sfn/stateMachine:StateMachine": lambda: {"arn": f"arn:aws:states:{region}:{account}:stateMachine:{inputs.get('name', name)}"},
         "aws:sqs/queue:Queue": lambda: {"arn": f"arn:aws:sqs:{region}:{account}:{inputs.get('name', name)}", "url": f"https://sqs.{region}.amazonaws.com/{account}/{inputs.get('name', name)}"},
+        "aws:efs/fileSystem:FileSystem": lambda: {"arn": f"arn:aws:elasticfilesystem:{region}:{account}:file-system/{mock_id(type_, name)}"},
+        "aws:efs/accessPoint:AccessPoint": lambda: {"arn": f"arn:aws:elasticfilesystem:{region}:{account}:access-point/{mock_id(type_, name)}"},
         "aws:ec2/vpcEndpoint:VpcEndpoint": lambda: (
             {"prefixListId": f"pl-{_short_hash(name)[:8]}"} if inputs.get("vpcEndpointType") == "Gateway" else {}
         ),
@@ -198,6 +200,8 @@ MOCK_ID_PREFIXES = {
     "aws:ec2/securityGroup:SecurityGroup": "sg",
     "aws:ec2/subnet:Subnet": "subnet",
     "aws:ec2/vpc:Vpc": "vpc",
+    "aws:efs/fileSystem:FileSystem": "fs",
+    "aws:efs/accessPoint:AccessPoint": "fsap",
 }
 
 

@@ -77,6 +77,14 @@ REPLACE_ON: dict[str, tuple[str, ...] | str] = {
     "aws:sns/topic:Topic": ("name", "namePrefix", "fifoTopic"),
     "aws:sns/topicPolicy:TopicPolicy": ("arn",),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
+    # EFS: a file system's encryption, key, performance mode and zone are fixed (throughput
+    # updates in place). Holds the files. An access point's root and POSIX user are fixed too;
+    # a mount target cannot move (its security groups update in place).
+    "aws:efs/fileSystem:FileSystem": ("encrypted", "kmsKeyId", "performanceMode", "availabilityZoneName", "creationToken"),
+    "aws:efs/accessPoint:AccessPoint": ("fileSystemId", "posixUser", "rootDirectory"),
+    "aws:efs/mountTarget:MountTarget": ("fileSystemId", "subnetId", "ipAddress", "ipAddressType", "ipv6Address"),
+    "aws:efs/backupPolicy:BackupPolicy": ("fileSystemId",),
+    "aws:efs/fileSystemPolicy:FileSystemPolicy": ("fileSystemId",),
 }
 
 # What is lost when these are replaced or deleted.
@@ -85,6 +93,7 @@ STATEFUL: dict[str, str] = {
     "aws:cloudwatch/logGroup:LogGroup": "its log events",
     "aws:kms/key:Key": "its key material (data encrypted under it becomes unreadable)",
     "aws:sns/topic:Topic": "its subscriptions (who is paged by the alarms)",
+    "aws:efs/fileSystem:FileSystem": "its files (every EFS volume that mounts it starts empty)",
 }
 
 # Changes to these never touch the resource itself (tags update in place everywhere).
