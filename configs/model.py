@@ -748,7 +748,8 @@ ContainerPath = Annotated[str, StringConstraints(pattern=CONTAINER_PATH_PATTERN,
 
 # An access point's root directory, as EFS's CreateAccessPoint accepts it (botocore's `Path`
 # shape: 1-100 characters, `/` or up to four directories, none starting with a dot, none of
-# $#<>;`|&?{}^* or a line break). https://docs.aws.amazon.com/efs/latest/ug/API_CreationInfo.html
+# $#<>;`|&?{}^* or a line break), but never `/`: a volume gets a directory of its own (Security
+# Hub's EFS.3). https://docs.aws.amazon.com/efs/latest/ug/API_CreationInfo.html
 EFS_ROOT_MAX_LENGTH = 100
 EFS_ROOT_MAX_DEPTH = 4
 EFS_ROOT_REFUSED_CHARACTERS = "$#<>;`|&?{}^*"
@@ -759,6 +760,11 @@ def _efs_root(root: str) -> str:
     parts = root.split("/")[1:]
     if not root.startswith("/"):
         raise ValueError(f"{excerpt(root)} is not absolute; write the directory from the file system's root, e.g. /api")
+    if root == "/":
+        raise ValueError(
+            "/ is the whole file system, every other volume's files included; give the volume a directory of its own, "
+            "e.g. /api (FSBP EFS.3)"
+        )
     if any(part in (".", "..") for part in parts):
         raise ValueError(f"{excerpt(root)} contains . or ..; write the directory itself, e.g. /api")
     if any(unicodedata.category(char)[0] in "CZ" and char != " " for char in root):
@@ -766,7 +772,7 @@ def _efs_root(root: str) -> str:
     refused = sorted({char for char in root if char in EFS_ROOT_REFUSED_CHARACTERS})
     if refused:
         raise ValueError(f"{excerpt(root)} contains {' '.join(refused)}, which EFS refuses in a directory; use letters, digits, - and _")
-    if root != "/" and any(part == "" for part in parts):
+    if any(part == "" for part in parts):
         raise ValueError(f"{excerpt(root)} has an empty directory name (// or a trailing /); write e.g. /api/data")
     if any(part.startswith(".") for part in parts):
         raise ValueError(f"{excerpt(root)} has a directory starting with a dot, which EFS refuses; rename it")

@@ -84,6 +84,10 @@ RULE_CONTROLS: dict[str, tuple[str, ...]] = {
     "aws-ecs-service-exposed-alarms": (),
     "aws-ecs-task-definition-mounts-declared-volumes": (),
     "aws-ecs-task-definition-efs-encrypted-iam": ("FSBP ECS.18",),
+    "aws-efs-file-system-encrypted": ("FSBP EFS.1", "FSBP EFS.8"),
+    "aws-efs-access-point-confined": ("FSBP EFS.3", "FSBP EFS.4"),
+    "aws-efs-file-system-backups": ("FSBP EFS.2", "FSBP EFS.7"),
+    "aws-efs-file-system-tls-only": (),
 }
 
 NO_CLB = "the platform creates no Classic Load Balancer"
@@ -92,7 +96,7 @@ NOT_CREATED = "the stack creates none"
 SECRETS_REFERENCED = "secrets are created and rotated outside the stack; services only reference them"
 BUCKETS_ADDED = "the platform creates no buckets; not judged for buckets a user adds"
 
-# FSBP controls of the services this stack creates: ECS, ECR, EC2/VPC, ELB, IAM, KMS,
+# FSBP controls of the services this stack creates: ECS, ECR, EFS, EC2/VPC, ELB, IAM, KMS,
 # CloudWatch (Logs), S3, Secrets Manager. A control no rule covers carries the reason.
 FSBP_CONTROLS: dict[str, tuple[str, str]] = {
     "ECS.1": ("ECS task definitions should have secure networking modes and user definitions", ""),
@@ -115,6 +119,14 @@ FSBP_CONTROLS: dict[str, tuple[str, str]] = {
     "ECS.20": ("ECS task definitions should configure non-root users in Linux container definitions", ""),
     "ECS.21": ("ECS task definitions should configure non-administrator users in Windows container definitions",
                "the platform runs Linux containers only"),
+    "EFS.1": ("Elastic File System should be configured to encrypt file data at-rest using AWS KMS", ""),
+    "EFS.2": ("Amazon EFS volumes should be in backup plans", ""),
+    "EFS.3": ("EFS access points should enforce a root directory", ""),
+    "EFS.4": ("EFS access points should enforce a user identity", ""),
+    "EFS.6": ("EFS mount targets should not be associated with a public subnet",
+              "mount targets are created in the private subnets only (components/storage.py); no rule judges subnets added by hand"),
+    "EFS.7": ("EFS file systems should have automatic backups enabled", ""),
+    "EFS.8": ("EFS file systems should be encrypted at rest", ""),
     "ECR.1": ("ECR private repositories should have image scanning configured", ""),
     "ECR.2": ("ECR private repositories should have tag immutability configured", ""),
     "ECR.3": ("ECR repositories should have at least one lifecycle policy configured", ""),

@@ -264,6 +264,19 @@ def condition_values(condition: Any, key: str) -> list[str]:
     return values
 
 
+def bool_values(condition: Any, key: str) -> list[str]:
+    """The values a condition requires for a boolean `key` (Bool or an equality operator),
+    lowercased: ["false"] for {"Bool": {"aws:SecureTransport": "false"}}."""
+    if not isinstance(condition, Mapping):
+        return []
+    bools = [
+        str(v).lower()
+        for operator, entries in condition.items() if str(operator).lower() == "bool" and isinstance(entries, Mapping)
+        for name, value in entries.items() if str(name).lower() == key.lower() for v in as_list(value)
+    ]
+    return bools + condition_values(condition, key)
+
+
 def exact_condition(condition: Any, key: str) -> bool:
     values = condition_values(condition, key)
     return bool(values) and not any(has_wildcard(v) or not v.strip() for v in values)

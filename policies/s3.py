@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from .framework import ResourceRule, Settings, Stack, StackRule
 from .helpers import get, truthy
-from .iam_meaning import allows, as_list, condition_values, element, expand, policy_statements, principal_entries, resource_policy_problems
+from .iam_meaning import allows, as_list, bool_values, element, expand, policy_statements, principal_entries, resource_policy_problems
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
@@ -39,17 +39,10 @@ def _denies_plain_http(document) -> bool:
         actions = {a.name for pattern in as_list(element(statement, "Action")) for a in expand(str(pattern))}
         if "s3:GetObject" in actions and "s3:PutObject" in actions:
             condition = element(statement, "Condition")
-            values = _bool_values(condition, "aws:SecureTransport")
+            values = bool_values(condition, "aws:SecureTransport")
             if "false" in values:
                 return True
     return False
-
-
-def _bool_values(condition, key: str) -> list[str]:
-    if not isinstance(condition, Mapping):
-        return []
-    return [str(v).lower() for operator, entries in condition.items() if str(operator).lower() == "bool" and isinstance(entries, Mapping)
-            for name, value in entries.items() if str(name).lower() == key.lower() for v in as_list(value)] + condition_values(condition, key)
 
 
 def bucket_policy(props: Mapping, _settings: Settings) -> Iterable[str]:

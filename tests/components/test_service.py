@@ -182,7 +182,7 @@ def register_task_definition_request(task: CapturedResource) -> dict:
             "operatingSystemFamily": p["runtimePlatform"]["operatingSystemFamily"],
         },
         "executionRoleArn": p["executionRoleArn"],
-        "volumes": [{"name": v["name"]} for v in p.get("volumes", [])],
+        "volumes": [{k: v[k] for k in ("name", "efsVolumeConfiguration") if k in v} for v in p.get("volumes", [])],
         "tags": [{"key": k, "value": v} for k, v in sorted(p["tags"].items())],
     }
     if p.get("taskRoleArn"):

@@ -79,3 +79,19 @@ def test_a_task_definition_change_is_a_new_revision_not_a_replacement():
         "new-revision", None, [("cpu", "new-revision")])
     retagged = resource(TASK_DEFINITION, "td", family="dev-api", cpu="256", tags={"team": "b"})
     assert changes_between([old], [retagged])["td"].action == "update"
+
+
+def test_replacing_an_efs_file_system_loses_its_files_and_a_throughput_change_does_not():
+    file_system = "aws:efs/fileSystem:FileSystem"
+    old = resource(file_system, "fs", protect=True, encrypted=True, throughputMode="elastic")
+    replaced = resource(file_system, "fs", protect=True, encrypted=False, throughputMode="elastic")
+    updated = resource(file_system, "fs", protect=True, encrypted=True, throughputMode="bursting")
+    change = changes_between([old], [replaced])["fs"]
+    assert (change.action, change.holds, change.destroys_state, change.protected) == (
+        "replace", "its files (every EFS volume that mounts it starts empty)", True, True)
+    change = changes_between([old], [updated])["fs"]
+    assert (change.action, change.holds, change.destroys_state) == ("update", None, False)
+    access_point = "aws:efs/accessPoint:AccessPoint"
+    moved = changes_between([resource(access_point, "ap", rootDirectory={"path": "/a"})],
+                            [resource(access_point, "ap", rootDirectory={"path": "/b"})])["ap"]
+    assert (moved.action, moved.holds) == ("replace", None)
