@@ -27,6 +27,8 @@ DEFAULT_CIDR, DEFAULT_ZONES = "10.0.0.0/16", 2
 # The platform requires a non-root user for every container; Copilot has no such field, so the
 # importer picks one and says so (the image must be able to run as it).
 DEFAULT_USER = "10001"
+# Copilot's managed EFS is one file system per environment (storage.en.md, `efs: true`).
+MANAGED_FILE_SYSTEM = "managed"
 WORKLOAD_TYPES = ("Load Balanced Web Service", "Backend Service", "Worker Service", "Scheduled Job")
 SERVICE_TYPES = WORKLOAD_TYPES[:3]
 NOT_SUPPORTED_TYPES = {
@@ -464,27 +466,32 @@ class Converter:
             if not efs:
                 volumes[volume] = {"path": spec["path"]}
                 continue
-            if not platform_has("Volume", "efs"):
-                self.report.add(manifest, ("storage", "volumes", volume, "efs"), "not-carried",
-                                f"EFS volumes are not built by the platform yet: {spec['path']} is not mounted (its data stays in Copilot's file system)")
-                continue
-            file_system = f"{name}-{volume}" if efs is True or isinstance(efs, dict) and efs.get("uid") else volume
             if isinstance(efs, dict) and efs.get("id"):
-                self.report.add(manifest, ("storage", "volumes", volume, "efs", "id"), "action",
-                                f"{efs['id']} is in Copilot's VPC and cannot be mounted from the new one: storage.efs.{file_system} is a new, empty "
-                                "file system; copy the data (for example with AWS DataSync) before switching over")
-            else:
-                self.report.add(manifest, ("storage", "volumes", volume, "efs"), "action",
-                                f"Copilot's managed file system becomes storage.efs.{file_system}, a new, empty file system: copy the data (AWS DataSync)")
-            self.file_systems[file_system] = {}
-            entry: dict[str, Any] = {"path": spec["path"], "efs": {"file_system": file_system}}
-            root = efs.get("root_dir") if isinstance(efs, dict) else None
-            if root:
-                entry["efs"]["root"] = root
-            entry["read_only"] = bool(spec.get("read_only", True))  # Copilot's default: read-only
-            volumes[volume] = entry
+                # An existing file system: its mount targets are in Copilot's VPC, and a task
+                # mounts EFS only through a mount target in its own VPC.
+                self.report.add(manifest, ("storage", "volumes", volume, "efs", "id"), "not-carried",
+                                f"{efs['id']} has its mount targets in Copilot's VPC and cannot be mounted from the new one: "
+                                f"{spec['path']} is not mounted. Declare a file system under storage.efs, mount it with "
+                                f"volumes.{volume}.efs and copy the data (AWS DataSync)")
+                continue
+            volumes[volume] = self.managed_efs(name, manifest, volume, spec, efs, task)
         if volumes:
             task["volumes"] = volumes
+
+    def managed_efs(self, name: str, manifest: Manifest, volume: str, spec: dict, efs: Any, task: dict[str, Any]) -> dict[str, Any]:
+        """`efs: true` or `efs: {uid, gid}`: Copilot's managed file system, one per environment,
+        where each service gets the directory /<service> (storage.en.md). It becomes
+        storage.efs.managed, a new, empty file system, with the same directory per service."""
+        self.file_systems[MANAGED_FILE_SYSTEM] = {}
+        self.report.add(manifest, ("storage", "volumes", volume, "efs"), "action",
+                        f"Copilot's managed file system becomes storage.efs.{MANAGED_FILE_SYSTEM}, a new, empty file system: "
+                        f"copy /{name} into it (AWS DataSync) before switching over")
+        if isinstance(efs, dict) and efs.get("uid") is not None:
+            task["user"] = f"{int(efs['uid'])}:{int(efs.get('gid', efs['uid']))}"
+            self.report.add(manifest, ("storage", "volumes", volume, "efs", "uid"), "changed",
+                            f"the containers run as {task['user']}, the uid:gid Copilot's access point used, so the copied files stay theirs")
+        return {"path": spec["path"], "efs": {"file_system": MANAGED_FILE_SYSTEM, "root": f"/{name}"},
+                "read_only": bool(spec.get("read_only", True))}  # Copilot's default: read-only
 
     def sidecars(self, manifest: Manifest, sidecars: dict) -> dict[str, Any]:
         """sidecar-config.en.md: image, port, essential, depends_on, variables, secrets."""
