@@ -393,3 +393,23 @@ def test_an_unmounted_file_system_is_a_warning_not_an_error(workdir: Path, caplo
         "warning: env.yaml:6: storage.efs.uploads: no volume mounts the file system 'uploads'; it is still created, backed up and billed "
         "for what it stores. Mount it with volumes.<v>.efs.file_system, or remove it once its data is no longer needed"
     )
+
+
+def test_the_readmes_worked_example_loads_and_plans_onto_dev():
+    import re
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### EFS: files that outlive the task"):]
+    example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
+
+    def merge(data: dict) -> None:
+        data["storage"] = example["storage"]
+        for key, service in example["services"].items():
+            data["services"][key].update(service)
+
+    plan = plan_of(edited("dev", merge))
+    assert sorted(r.name for r in plan.resources if r.type == ACCESS_POINT) == [
+        "dev-storage-uploads-api.data", "dev-storage-uploads-worker.uploads"
+    ]
