@@ -35,6 +35,9 @@ from review.usage import (
     DEFAULT_ALB_LCU_PRODUCTION,
     DEFAULT_CROSS_AZ_GB,
     DEFAULT_ECR_GB_PER_REPOSITORY,
+    DEFAULT_EFS_READ_GB,
+    DEFAULT_EFS_STORAGE_GB,
+    DEFAULT_EFS_WRITE_GB,
     DEFAULT_ENDPOINT_GB,
     DEFAULT_FLOW_LOG_GB,
     DEFAULT_INTERNET_EGRESS_GB,
@@ -537,6 +540,28 @@ def registry_lines(inputs: Inputs, built: Built) -> None:
     built.assumptions.append(inputs.usage.says("ecr_gb", default, "{value} GB of images stored", f"default: {DEFAULT_ECR_GB_PER_REPOSITORY:g} GB per repository"))
 
 
+def efs_lines(inputs: Inputs, built: Built) -> None:
+    """Per storage.efs file system: Standard storage by the GB-month, and with elastic
+    throughput each GB read and written (bursting includes its throughput in the storage price)."""
+    config, prices, usage = inputs.config, inputs.prices, inputs.usage
+    for key, file_system in sorted(config.storage.efs.items()):
+        stored, stored_given = usage.efs(key, "storage_gb", DEFAULT_EFS_STORAGE_GB)
+        figures = [(stored, stored_given)]
+        built.lines.append(CostLine("storage", f"EFS {key} Standard storage {stored:g} GB", stored, "GB-month", prices.price("efs_standard_gb_month")))
+        if file_system.throughput == "elastic":
+            read, read_given = usage.efs(key, "read_gb", DEFAULT_EFS_READ_GB)
+            written, written_given = usage.efs(key, "write_gb", DEFAULT_EFS_WRITE_GB)
+            figures += [(read, read_given), (written, written_given)]
+            built.lines.append(CostLine("storage", f"EFS {key} elastic throughput reads {read:g} GB", read, "GB", prices.price("efs_elastic_read_gb")))
+            built.lines.append(CostLine("storage", f"EFS {key} elastic throughput writes {written:g} GB", written, "GB", prices.price("efs_elastic_write_gb")))
+        where = f"from {usage.origin}" if any(given for _, given in figures) else f"defaults; set efs.{key} in {usage.origin}"
+        traffic = f", {figures[1][0]:g} GB read and {figures[2][0]:g} GB written a month" if len(figures) > 1 else " (bursting: no transfer charge)"
+        built.assumptions.append(
+            f"EFS {key}: {stored:g} GB stored{traffic} ({where}); Standard storage only (no lifecycle to Infrequent Access); "
+            "its AWS Backup copies are billed by AWS Backup and not included"
+        )
+
+
 def secret_lines(inputs: Inputs, built: Built) -> None:
     """Secrets Manager bills each secret a month, wherever it is read from."""
     referenced = {ref.secret for service in inputs.config.services.values() for ref in service.secrets.values() if ref.secret}
@@ -587,6 +612,7 @@ LINE_BUILDERS: list[LineBuilder] = [
     log_lines,
     container_insights_lines,
     registry_lines,
+    efs_lines,
     secret_lines,
     kms_lines,
     alarm_lines,

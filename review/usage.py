@@ -43,6 +43,12 @@ class JobUsage(_Strict):
     minutes_per_run: Annotated[float, Field(ge=0, le=100_000)] = Field(default=10, description="Minutes one run takes.")
 
 
+class EfsUsage(_Strict):
+    storage_gb: Optional[Gb] = Field(default=None, description="GB stored on average (default 10).")
+    read_gb: Optional[Gb] = Field(default=None, description="GB read a month; billed with throughput: elastic (default 20).")
+    write_gb: Optional[Gb] = Field(default=None, description="GB written a month; billed with throughput: elastic (default 5).")
+
+
 class Usage(_Strict):
     """Monthly usage of one environment. None means: the default of the environment's shape."""
 
@@ -58,6 +64,7 @@ class Usage(_Strict):
     ecr_gb: Optional[Gb] = Field(default=None, description="GB of images stored in all repositories (default 1 per repository).")
     services: dict[str, ServiceUsage] = Field(default_factory=dict, description="Per service key.")
     jobs: dict[str, JobUsage] = Field(default_factory=dict, description="Per job key.")
+    efs: dict[str, EfsUsage] = Field(default_factory=dict, description="Per storage.efs file system.")
 
 
 # The defaults above, as figures (a None in Usage means "this default").
@@ -70,6 +77,9 @@ DEFAULT_ALB_LCU_OTHER = 0.1
 DEFAULT_LOG_GB_PER_TASK = 1.0
 DEFAULT_FLOW_LOG_GB = 5.0
 DEFAULT_ECR_GB_PER_REPOSITORY = 1.0
+DEFAULT_EFS_STORAGE_GB = 10.0
+DEFAULT_EFS_READ_GB = 20.0
+DEFAULT_EFS_WRITE_GB = 5.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,11 @@ class UsageFile:
 
     def job(self, key: str) -> JobUsage:
         return self.usage.jobs.get(key, JobUsage())
+
+    def efs(self, key: str, field: str, default: float) -> tuple[float, bool]:
+        """(a file system's figure, whether the file gives it)."""
+        value = getattr(self.usage.efs.get(key, EfsUsage()), field)
+        return (default, False) if value is None else (float(value), True)
 
 
 def usage_path(environment: str) -> Path:
@@ -135,7 +150,7 @@ def _schema_issues(error: pydantic.ValidationError, source: Source) -> list[Conf
 def _unknown_key(where: tuple[Any, ...]) -> str:
     model: type[BaseModel] = Usage
     if len(where) == 3:
-        model = ServiceUsage if where[0] == "services" else JobUsage
+        model = {"services": ServiceUsage, "jobs": JobUsage, "efs": EfsUsage}.get(str(where[0]), JobUsage)
     valid = sorted(model.model_fields)
     close = difflib.get_close_matches(str(where[-1]), valid, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}?" if close else f"valid keys here: {', '.join(valid)}"
@@ -160,6 +175,10 @@ def _against_config(usage: Usage, config: EnvironmentConfig) -> list[tuple[tuple
         if jobs is None or key not in jobs:
             known = ", ".join(sorted(jobs or {})) or "none"
             problems.append((("jobs", key), f"no job {key!r} in the environment file (jobs: {known})"))
+    for key in sorted(usage.efs):
+        if key not in config.storage.efs:
+            known = ", ".join(sorted(config.storage.efs)) or "none"
+            problems.append((("efs", key), f"no file system {key!r} under storage.efs in the environment file (storage.efs: {known})"))
     return problems
 
 

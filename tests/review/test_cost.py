@@ -11,6 +11,7 @@ from review.cost import (
     CostLine,
     container_insights_lines,
     ec2_lines,
+    efs_lines,
     estimate_cost,
     fargate_lines,
     fargate_monthly,
@@ -281,3 +282,22 @@ def test_an_arm64_service_on_fargate_spot_is_priced_at_the_arm64_spot_rate():
     # (autoscaling max 4) at the arm64 on-demand rate.
     assert (line.item, line.quantity, round(line.unit_price, 6)) == ("Fargate Spot 1 vCPU / 2 GB arm64 x 2 tasks (min 1, max 4)", 2 * 730, round(0.0395 * 0.3, 6))
     assert round(line.maximum, 2) == round(4 * 730 * 0.0395, 2)
+
+
+def test_efs_storage_and_elastic_throughput_from_the_usage_file():
+    def with_efs(data):
+        data["storage"] = {"efs": {"uploads": {}, "archive": {"throughput": "bursting"}}}
+
+    config = edited("prod", with_efs)
+    usage = UsageFile(Usage.model_validate({"efs": {"uploads": {"storage_gb": 100, "read_gb": 500, "write_gb": 50}}}), "u.yaml")
+    built = Built()
+    efs_lines(Inputs(config, Plan("prod"), EU, usage), built)
+    assert [(line.item, line.quantity, line.unit, line.unit_price) for line in built.lines] == [
+        ("EFS archive Standard storage 10 GB", 10.0, "GB-month", 0.33),  # the default; bursting bills no transfer
+        ("EFS uploads Standard storage 100 GB", 100.0, "GB-month", 0.33),
+        ("EFS uploads elastic throughput reads 500 GB", 500.0, "GB", 0.03),
+        ("EFS uploads elastic throughput writes 50 GB", 50.0, "GB", 0.07),
+    ]
+    assert sum(line.monthly for line in built.lines) == pytest.approx(3.3 + 33 + 15 + 3.5)
+    assert built.assumptions[1].startswith("EFS uploads: 100 GB stored, 500 GB read and 50 GB written a month (from u.yaml)")
+    assert built.assumptions[0].startswith("EFS archive: 10 GB stored (bursting: no transfer charge) (defaults; set efs.archive in u.yaml)")

@@ -80,3 +80,24 @@ def test_a_bad_usage_file_stops_the_plan_before_the_program_runs(tmp_path, monke
 def test_the_shipped_usage_files_are_valid():
     for path in sorted(usage_module.USAGE_DIR.glob("*.yaml")):
         assert isinstance(load_usage(reference_config(path.stem), path), UsageFile)
+
+
+def test_efs_figures_are_per_declared_file_system_with_stated_defaults(tmp_path):
+    from tests.harness import edited
+
+    config = edited("prod", lambda data: data.update(storage={"efs": {"uploads": {}}}))
+    found = load_usage(config, write(tmp_path, "efs:\n  uploads: {storage_gb: 250, write_gb: 40}\n"))
+    assert [found.efs("uploads", field, default) for field, default in (("storage_gb", 10.0), ("read_gb", 20.0), ("write_gb", 5.0))] == [
+        (250.0, True), (20.0, False), (40.0, True)
+    ]
+    with pytest.raises(ConfigError) as caught:
+        load_usage(config, write(tmp_path, "efs:\n  upload: {storage_gb: 1}\n  uploads: {stored_gb: 3}\n"))
+    name = caught.value.issues[0].file
+    assert [str(issue) for issue in caught.value.issues] == [
+        f"{name}:3: efs.uploads.stored_gb: unknown key 'stored_gb'; did you mean 'storage_gb'?",
+    ]
+    with pytest.raises(ConfigError) as caught:
+        load_usage(config, write(tmp_path, "efs:\n  upload: {storage_gb: 1}\n"))
+    assert [str(issue) for issue in caught.value.issues] == [
+        f"{name}:2: efs.upload: no file system 'upload' under storage.efs in the environment file (storage.efs: uploads)",
+    ]
