@@ -1,6 +1,7 @@
 """A Mermaid picture of an environment, which GitHub renders in a PR comment:
-internet -> ALB routes -> services -> capacity providers, and the network underneath
-(subnets per zone, NAT gateways and the private routes to them, VPC endpoints).
+internet -> ALB routes -> services -> capacity providers, the EFS file systems and which tasks
+mount them, and the network underneath (subnets per zone, NAT gateways and the private routes
+to them, VPC endpoints).
 
 What exists (listeners, rules, subnets, NATs, endpoints) is read from the plan; sizes,
 counts, strategies and connections of services from the validated config.
@@ -35,6 +36,7 @@ def render_mermaid(config: EnvironmentConfig, plan: Plan) -> str:
     lines += _services(config, plan)
     lines += _jobs(config)
     lines += _capacity(config)
+    lines += _file_systems(config)
     lines += _alarms(config, plan)
     return "\n".join(lines)
 
@@ -216,6 +218,24 @@ def _capacity(config: EnvironmentConfig) -> list[str]:
                     f"{ec2.on_demand_base} + {ec2.on_demand_percent_above_base}% on-demand")
         lines.append(f"    {node_id('cp', provider)}[[{label(text)}]]")
     lines.append("  end")
+    return lines
+
+
+# ---- EFS -------------------------------------------------------------------------------------
+
+
+def _file_systems(config: EnvironmentConfig) -> list[str]:
+    """Each storage.efs file system as a cylinder, and an edge from every task that mounts it
+    (its volume, root directory and whether it writes)."""
+    lines = []
+    for key, file_system in sorted(config.storage.efs.items()):
+        lines.append(f"  {node_id('efs', key)}[({label(f'EFS {key}<br/>{file_system.throughput} throughput, encrypted, backed up')})]")
+    for workload, volume_name, volume in config.efs_mounts:
+        assert volume.efs is not None
+        kind = "svc" if workload in config.services else "job"
+        mode = "ro" if volume.read_only else "rw"
+        text = f"{volume.path} = {volume.efs.root} ({mode}, nfs tls)"
+        lines.append(f"  {node_id(kind, workload)} ==>|{label(text)}| {node_id('efs', volume.efs.file_system)}")
     return lines
 
 

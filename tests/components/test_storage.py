@@ -413,3 +413,17 @@ def test_the_readmes_worked_example_loads_and_plans_onto_dev():
     assert sorted(r.name for r in plan.resources if r.type == ACCESS_POINT) == [
         "dev-storage-uploads-api.data", "dev-storage-uploads-worker.uploads"
     ]
+
+
+def test_the_diagram_draws_each_file_system_and_the_tasks_that_mount_it(plan):
+    from review.diagram import render_mermaid
+
+    lines = render_mermaid(edited("staging", with_efs), plan).splitlines()
+    assert [line for line in lines if "efs_" in line] == [
+        '  efs_archive[("EFS archive<br/>bursting throughput, encrypted, backed up")]',
+        '  efs_uploads[("EFS uploads<br/>elastic throughput, encrypted, backed up")]',
+        '  svc_api ==>|"/data = /api (rw, nfs tls)"| efs_uploads',
+        '  job_sweep ==>|"/data = /api/sweep (rw, nfs tls)"| efs_uploads',
+        '  svc_worker ==>|"/archive = /worker (rw, nfs tls)"| efs_archive',
+        '  svc_worker ==>|"/uploads = /api (ro, nfs tls)"| efs_uploads',
+    ]
