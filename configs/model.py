@@ -767,6 +767,11 @@ class Task(Strict):
     ephemeral_storage: Optional[Annotated[Int, Field(ge=21, le=200)]] = Field(
         default=None, description="GiB of Fargate task storage, 21-200 (Fargate's default without it: 20)."
     )
+    gpu: Optional[Annotated[Int, Field(ge=1, le=16)]] = Field(
+        default=None,
+        description="GPUs the main container reserves (resourceRequirements); EC2 capacity only, on a provider of GPU "
+        "instance types with at least this many GPUs. Default: none.",
+    )
 
 
     @property
