@@ -101,6 +101,8 @@ class Environment(pulumi.ComponentResource):
                 private_subnet_ids=self.network.private_subnet_ids,
                 tags=tags,
                 protect=protect,
+                account_id=facts.account_id,
+                partition=facts.partition,
             ),
             pulumi.ResourceOptions(parent=self),
         ) if config.storage.efs else None

@@ -4,6 +4,7 @@ through (`volumes.<v>.efs`).
 A file system created outside the stack has its mount targets in another VPC, and a task can
 mount EFS only through a mount target in its own VPC, so the stack creates each file system:
 
+    <name>-key                      aws:kms/key:Key                          the file systems' data key, rotated
     <name>-<fs>                     aws:efs/fileSystem:FileSystem            encrypted, protected with `protect`
     <name>-<fs>-backup              aws:efs/backupPolicy:BackupPolicy        ENABLED: AWS Backup's daily plan
     <name>-<fs>-policy              aws:efs/fileSystemPolicy:FileSystemPolicy  denies every request without TLS
@@ -16,11 +17,13 @@ mount EFS only through a mount target in its own VPC, so the stack creates each 
 The NFS rules are created by each service or job that mounts the file system (`nfs_rules`):
 TCP 2049 ingress on the file system's group from the task's group, and the matching egress on
 the task's group, so adding or removing a volume touches only that workload's rules, and the
-workload can wait for them before its tasks start. Encryption at rest uses the AWS-managed
-`aws/elasticfilesystem` key: the environment has no customer key for data (its log key's policy
-admits only CloudWatch Logs), EFS grants the key to its own service principal, and a task needs
-no kms grant to read what EFS decrypts for it.
-https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html
+workload can wait for them before its tasks start.
+
+Encryption at rest uses a customer-managed key of the environment's storage (the log key's
+policy admits CloudWatch Logs and is no place for data): rotated yearly, protected like the file
+systems, administered by the account (its IAM policies decide, as in KMS's default key policy).
+EFS creates its own grants on the key when the file system is created; a task needs no kms
+permission to read what EFS decrypts for it. https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import pulumi_aws as aws
 
 from configs.model import Storage as StorageConfig
 from configs.model import Volume
-from components.arns import POLICY_VERSION
+from components.arns import POLICY_VERSION, account_root_arn
 from components.naming import child, type_token
 
 NFS_PORT = 2049
@@ -82,6 +85,8 @@ class StorageArgs:
     private_subnet_ids: dict[str, pulumi.Input[str]]  # zone -> subnet id
     tags: dict[str, str]
     protect: bool
+    account_id: str  # the storage key is administered by this account
+    partition: str
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,6 +113,23 @@ def _request(workload: str, name: str, volume: Volume, uid: int, gid: int) -> Ac
         workload=workload, volume=name, file_system=volume.efs.file_system, root=volume.efs.root,
         uid=uid, gid=gid, read_only=volume.read_only,
     )
+
+
+def key_policy(partition: str, account_id: str) -> dict:
+    """The storage key's policy: the account administers and uses it (its IAM policies decide, the
+    deploying principal's among them); EFS uses it through the grants it creates."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root_arn(partition, account_id)},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
 
 
 def file_system_policy(file_system_arn: str) -> dict:
@@ -174,6 +196,16 @@ class Storage(pulumi.ComponentResource):
         super().__init__(type_token("storage", "Storage"), name, None, opts)
         self.mounts: dict[tuple[str, str], EfsMount] = {}
         file_system_ids: dict[str, pulumi.Output[str]] = {}
+        self.key = aws.kms.Key(
+            child(name, "key"),
+            description=f"Encrypts the EFS file systems of {args.environment}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=json.dumps(key_policy(args.partition, args.account_id), sort_keys=True),
+            tags=args.tags,
+            # Without the key every file system's data is unreadable: kept like the data.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
         for key in sorted(args.storage.efs):
             file_system, group, targets = self._file_system(name, key, args)
             file_system_ids[key] = file_system.id
@@ -199,7 +231,8 @@ class Storage(pulumi.ComponentResource):
         base = child(name, key)
         file_system = aws.efs.FileSystem(
             base,
-            encrypted=True,  # the AWS-managed aws/elasticfilesystem key (module docstring)
+            encrypted=True,
+            kms_key_id=self.key.arn,  # the environment's storage key (module docstring)
             performance_mode="generalPurpose",  # elastic throughput requires it
             throughput_mode=config.throughput,
             tags={**args.tags, "Name": f"{args.environment}-{key}"},

@@ -21,6 +21,8 @@ CLIENT_ACTIONS = frozenset({"elasticfilesystem:ClientMount", "elasticfilesystem:
 def encrypted(props: Mapping, _settings: Settings) -> Iterable[str]:
     if not truthy(get(props, "encrypted")):
         yield "is not encrypted at rest (encrypted is not true); EFS cannot encrypt an existing file system later"
+    elif not get(props, "kmsKeyId"):
+        yield "is encrypted with the AWS-managed aws/elasticfilesystem key, whose policy the account cannot restrict or audit"
 
 
 def access_point_confined(props: Mapping, _settings: Settings) -> Iterable[str]:
@@ -58,8 +60,9 @@ def _denies_clients_without_tls(document) -> bool:
 RULES = [
     ResourceRule(
         name="aws-efs-file-system-encrypted",
-        description="EFS file systems are encrypted at rest.",
-        remediation="set encrypted: true (storage.efs file systems always are); a file system cannot be encrypted after creation",
+        description="EFS file systems are encrypted at rest with a customer-managed KMS key.",
+        remediation="set encrypted: true and kmsKeyId to a customer-managed key (storage.efs file systems use the "
+        "environment's storage key); a file system cannot be encrypted, or change its key, after creation",
         category="security",
         types=(FILE_SYSTEM,),
         check=encrypted,

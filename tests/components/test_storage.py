@@ -75,12 +75,20 @@ def group_id(plan, name: str) -> str:
 def test_each_file_system_is_encrypted_backed_up_tls_only_and_reachable_from_every_private_subnet(plan):
     file_systems = of_type(plan, FILE_SYSTEM)
     tags = {"cost-center": "4711", "env": "staging", "team": "platform"}
+    key_arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/staging-storage-key"
     assert file_systems == {
-        "staging-storage-archive": {"encrypted": True, "performanceMode": "generalPurpose", "throughputMode": "bursting",
-                                    "tags": {**tags, "Name": "staging-archive"}},
-        "staging-storage-uploads": {"encrypted": True, "performanceMode": "generalPurpose", "throughputMode": "elastic",
-                                    "tags": {**tags, "Name": "staging-uploads"}},
+        "staging-storage-archive": {"encrypted": True, "kmsKeyId": key_arn, "performanceMode": "generalPurpose",
+                                    "throughputMode": "bursting", "tags": {**tags, "Name": "staging-archive"}},
+        "staging-storage-uploads": {"encrypted": True, "kmsKeyId": key_arn, "performanceMode": "generalPurpose",
+                                    "throughputMode": "elastic", "tags": {**tags, "Name": "staging-uploads"}},
     }
+    key = one(plan, "staging-storage-key")
+    assert (key.props["enableKeyRotation"], key.props["deletionWindowInDays"], json.loads(key.props["policy"])) == (
+        True, 30, {"Version": "2012-10-17", "Statement": [{
+            "Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*", "Resource": "*",
+        }]},
+    )
     assert {name: p["backupPolicy"] for name, p in of_type(plan, BACKUP_POLICY).items()} == {
         "staging-storage-archive-backup": {"status": "ENABLED"},
         "staging-storage-uploads-backup": {"status": "ENABLED"},
@@ -273,10 +281,10 @@ def _dev_efs(data: dict) -> None:
     data["services"]["api"]["volumes"] = {"data": {"path": "/data", "efs": {"file_system": "uploads", "root": "/api"}}}
 
 
-def test_the_production_tier_protects_the_file_system_and_nothing_that_can_be_recreated():
+def test_the_production_tier_protects_the_file_system_and_its_key_and_nothing_that_can_be_recreated():
     plan = plan_of(edited("prod", _dev_efs))
-    protected = {r.name for r in plan.resources if r.protect and r.type.startswith("aws:efs/")}
-    assert protected == {"prod-storage-uploads"}
+    protected = {r.name for r in plan.resources if r.protect and r.name.startswith("prod-storage")}
+    assert protected == {"prod-storage-uploads", "prod-storage-key"}
     staging = plan_of(edited("staging", _dev_efs))
     assert not [r.name for r in staging.resources if r.protect and r.type.startswith("aws:efs/")]
 

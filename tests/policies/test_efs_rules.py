@@ -1,5 +1,5 @@
 """policies/efs.py through the real pack: a file system as components/storage.py registers it
-(encrypted, backup policy ENABLED, a TLS-only file system policy, an access point confined to a
+(encrypted with the storage key, backup policy ENABLED, a TLS-only file system policy, an access point confined to a
 directory and a POSIX user) passes; each one-field change fails exactly its rule."""
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ def tls_policy(**changes) -> str:
 def file_system():
     links = {"fileSystemId": [FS]}
     return [
-        add(FILE_SYSTEM, FS, {"encrypted": True, "performanceMode": "generalPurpose", "throughputMode": "elastic"}),
+        add("aws:kms/key:Key", "prod-storage-key", {"enableKeyRotation": True, "policy": json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}]})}),
+        add(FILE_SYSTEM, FS, {"encrypted": True, "kmsKeyId": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1", "performanceMode": "generalPurpose",
+                              "throughputMode": "elastic"}, {"kmsKeyId": ["prod-storage-key"]}),
         add("aws:efs/backupPolicy:BackupPolicy", BACKUP, {"fileSystemId": "fs-1", "backupPolicy": {"status": "ENABLED"}}, links),
         add("aws:efs/fileSystemPolicy:FileSystemPolicy", POLICY, {"fileSystemId": "fs-1", "policy": tls_policy()}, links),
         add("aws:efs/accessPoint:AccessPoint", ACCESS_POINT, {
@@ -52,6 +55,8 @@ def test_a_file_system_as_the_stack_creates_it_passes(pack):
          "is not encrypted at rest (encrypted is not true); EFS cannot encrypt an existing file system later"),
         (drop(FS, "encrypted"), "aws-efs-file-system-encrypted", FS,
          "is not encrypted at rest (encrypted is not true); EFS cannot encrypt an existing file system later"),
+        (drop(FS, "kmsKeyId"), "aws-efs-file-system-encrypted", FS,
+         "is encrypted with the AWS-managed aws/elasticfilesystem key, whose policy the account cannot restrict or audit"),
         (set_(BACKUP, "backupPolicy.status", "DISABLED"), "aws-efs-file-system-backups", FS,
          "has no backup policy with status ENABLED, so AWS Backup keeps no copy of its files"),
         (remove(BACKUP), "aws-efs-file-system-backups", FS,
@@ -69,7 +74,7 @@ def test_a_file_system_as_the_stack_creates_it_passes(pack):
         (drop(ACCESS_POINT, "posixUser"), "aws-efs-access-point-confined", ACCESS_POINT,
          "enforces no user identity (posixUser uid and gid), so clients write as whichever uid they claim"),
     ],
-    ids=["unencrypted", "encryption-default", "backups-disabled", "no-backup-policy", "no-policy", "policy-denies-tls",
+    ids=["unencrypted", "encryption-default", "aws-managed-key", "backups-disabled", "no-backup-policy", "no-policy", "policy-denies-tls",
          "policy-denies-mount-only", "policy-principal-not-anyone", "access-point-at-root", "access-point-no-user"],
 )
 def test_each_mutation_fails_exactly_its_rule(pack, edit, policy, resource, fragment):
@@ -103,5 +108,6 @@ def test_prod_with_efs_volumes_on_services_and_a_job_passes_the_pack(pack):
     config = edited_environment("prod", with_efs)
     resources = run_program(config).resources
     assert len([r for r in resources if r.type.startswith("aws:efs/")]) == 2 * (1 + 1 + 1 + 3) + 3
+    assert [r.name for r in resources if r.type == "aws:kms/key:Key" and r.name.startswith("prod-storage")] == ["prod-storage-key"]
     verdict = pack.verdict(resources, pack_config(config))
     assert verdict.violations == ()
