@@ -429,7 +429,7 @@ def check_permission_resources(config: EnvironmentConfig, _today: datetime.date)
 
 def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
     """IAM refuses a role whose inline policies exceed 10,240 characters: render the task role's
-    policy as the service component will, with the exec ARNs at their real length."""
+    policy as the service component will, with the exec and EFS ARNs at their real length."""
     from components.iam import PolicyTooLargeError, render, task_policy_document  # the document itself
 
     exec_on = config.cluster.exec.enabled
@@ -437,6 +437,7 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
     partition = partition_of(config.aws.region)
     key_arn = f"arn:{partition}:kms:{config.aws.region}:{account}:key/00000000-0000-0000-0000-000000000000"
     group_arn = f"arn:{partition}:logs:{config.aws.region}:{account}:log-group:/ecs/{config.environment}/{EXEC_LOG_KEY}:*"
+    efs_arn = f"arn:{partition}:elasticfilesystem:{config.aws.region}:{account}"
     for prefix, service in task_entries(config):
         if not service.has_task_role:
             continue
@@ -444,9 +445,14 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
             render(task_policy_document(
                 service.permissions, service.access, exec_enabled=exec_on,
                 exec_kms_key_arn=key_arn if exec_on else None, exec_log_group_arn=group_arn if exec_on else None,
+                efs_mounts=[
+                    (volume, f"{efs_arn}:file-system/fs-0123456789abcdef0", f"{efs_arn}:access-point/fsap-0123456789abcdef0",
+                     service.volumes[volume].read_only)
+                    for volume in service.efs_volumes
+                ],
             ))
         except PolicyTooLargeError as error:
-            where = "permissions" if service.permissions else "access"
+            where = "permissions" if service.permissions else "access" if service.has_access else "volumes"
             yield prefix + (where,), str(error).replace("the policy is", "the task role's policy is", 1)
         except ValueError:
             continue  # an access level without actions: check_access reports it

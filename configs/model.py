@@ -853,8 +853,13 @@ class Task(Strict):
 
     @property
     def has_task_role(self) -> bool:
+        # An EFS volume mounts with IAM authorization: its grants are on the task role.
+        return bool(self.permissions or self.has_access or self.efs_volumes)
+
+    @property
+    def has_access(self) -> bool:
         access = self.access
-        return bool(self.permissions or access.read or access.write or access.list_ or access.tagging)
+        return bool(access.read or access.write or access.list_ or access.tagging)
 
     @property
     def secret_refs(self) -> list[SecretRef]:

@@ -435,3 +435,19 @@ def test_the_diagram_draws_each_file_system_and_the_tasks_that_mount_it(plan):
         '  svc_worker ==>|"/archive = /worker (rw, nfs tls)"| efs_archive',
         '  svc_worker ==>|"/uploads = /api (ro, nfs tls)"| efs_uploads',
     ]
+
+
+def test_the_task_role_size_check_counts_the_efs_grants():
+    from configs.checks import check_task_role_policy_size
+
+    def many_volumes(data: dict) -> None:
+        data["storage"] = {"efs": {"uploads": {}}}
+        data["services"]["worker"]["volumes"] = {
+            f"v{index}": {"path": f"/v{index}", "efs": {"file_system": "uploads", "root": f"/w{index}"}} for index in range(40)
+        }
+
+    with pytest.raises(ConfigError) as error:
+        edited("staging", many_volumes)
+    [issue] = [i for i in error.value.issues if "task role" in i.message]
+    assert issue.path == "services.worker.permissions" and "over IAM's 10240" in issue.message
+    assert list(check_task_role_policy_size(edited("staging", with_efs), TODAY)) == []

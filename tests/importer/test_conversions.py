@@ -82,3 +82,30 @@ def test_a_field_an_environment_overrides_is_reported_at_its_override(tmp_path):
     assert manifest.for_environment("prod").where("memory") == "manifest.yml:3"
     assert manifest.for_environment("test").where("cpu") == "manifest.yml:2"
     assert manifest.where("cpu") == "manifest.yml:2"
+
+
+def test_copilot_efs_true_becomes_a_volume_on_the_managed_file_system_and_an_existing_one_is_not_carried(tmp_path):
+    from importer.copilot import Converter, ImportOptions, Report, Workspace
+
+    path = tmp_path / "manifest.yml"
+    path.write_text(
+        "name: api\nstorage:\n  readonly_fs: true\n  volumes:\n"
+        "    data: {path: /var/data, efs: true}\n"
+        "    legacy: {path: /legacy, efs: {id: fs-1234567, root_dir: /x}}\n"
+    )
+    manifest = load_manifest(path, path.name)
+    converter = Converter(Workspace("shop", {}, {"api": manifest}, []), "prod", ImportOptions("123456789012", "eu-west-1"), Report())
+    task: dict = {"user": "10001"}
+    converter.storage("api", manifest, manifest.data, task)
+    assert task == {"user": "10001", "volumes": {
+        "data": {"path": "/var/data", "efs": {"file_system": "managed", "root": "/api"}, "read_only": True},  # Copilot's default
+    }}
+    assert converter.file_systems == {"managed": {}}
+    assert [(e.where, e.field, e.kind) for e in converter.report.entries] == [
+        ("manifest.yml:5", "storage.volumes.data.efs", "action"),
+        ("manifest.yml:6", "storage.volumes.legacy.efs.id", "not-carried"),
+    ]
+    assert converter.report.entries[1].text == (
+        "fs-1234567 has its mount targets in Copilot's VPC and cannot be mounted from the new one: /legacy is not mounted. "
+        "Declare a file system under storage.efs, mount it with volumes.legacy.efs and copy the data (AWS DataSync)"
+    )
