@@ -103,6 +103,8 @@ def access_point_requests(config) -> tuple[AccessPointRequest, ...]:
         posix = tasks[workload].posix_user
         if posix is None or volume.efs is None:
             raise ValueError(f"{workload}.volumes.{name}: an EFS volume needs a numeric user (uid[:gid])")
+        if volume.efs.file_system not in config.storage.efs:
+            raise ValueError(f"{workload}.volumes.{name}: {volume.efs.file_system!r} is not declared under storage.efs")
         requests.append(_request(workload, name, volume, *posix))
     return tuple(requests)
 

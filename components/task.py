@@ -279,6 +279,9 @@ class Task(pulumi.ComponentResource):
     policies, to depend on)."""
 
     def __init__(self, name: str, args: TaskArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        unmounted = sorted(set(args.task.efs_volumes) - set(args.efs))
+        if unmounted:  # never fall back to task storage: the files would vanish with the task
+            raise ValueError(f"{args.key}: the EFS volumes {', '.join(unmounted)} have no access point (TaskArgs.efs)")
         opts = pulumi.ResourceOptions.merge(opts, _moved_from(args.previous_parent))
         super().__init__(TASK_TYPE, name, None, opts)
         logs = log_group(

@@ -451,3 +451,18 @@ def test_the_task_role_size_check_counts_the_efs_grants():
     [issue] = [i for i in error.value.issues if "task role" in i.message]
     assert issue.path == "services.worker.permissions" and "over IAM's 10240" in issue.message
     assert list(check_task_role_policy_size(edited("staging", with_efs), TODAY)) == []
+
+
+def test_a_task_never_falls_back_to_task_storage_for_an_efs_volume():
+    from components.service import task_args
+    from components.storage import access_point_requests
+    from components.task import Task
+    from tests.components.test_service import service_args
+
+    config = edited("staging", _dev_efs)
+    args = service_args(config, "api", None)
+    with pytest.raises(ValueError, match=r"^api: the EFS volumes data have no access point \(TaskArgs.efs\)$"):
+        Task("staging-api", task_args(args))
+    undeclared = config.model_copy(update={"storage": config.storage.model_copy(update={"efs": {}})})
+    with pytest.raises(ValueError, match=r"^api.volumes.data: 'uploads' is not declared under storage.efs$"):
+        access_point_requests(undeclared)
