@@ -202,17 +202,19 @@ def fargate_monthly(cpu_units: int, memory_mib: int, tasks: float, hours: float,
     return fargate_task_hour(cpu_units, memory_mib, vcpu_hour, gb_hour) * tasks * hours * (1 - discount)
 
 
-def instances_to_place(tasks: Sequence[tuple[int, int]], instance: InstanceType) -> int:
-    """Instances the tasks occupy (first-fit decreasing on vCPU and memory): M of managed scaling."""
+def instances_to_place(tasks: Sequence[tuple[int, ...]], instance: InstanceType) -> int:
+    """Instances the tasks occupy (first-fit decreasing on vCPU, memory and, when a task has a
+    third figure, the GPUs it reserves, which ECS pins one task each): M of managed scaling."""
     free: list[list[int]] = []
-    for cpu, memory in sorted(tasks, reverse=True):
+    for task in sorted(tasks, reverse=True):
+        need = [task[0], task[1], task[2] if len(task) > 2 else 0]
         for room in free:
-            if room[0] >= cpu and room[1] >= memory:
-                room[0] -= cpu
-                room[1] -= memory
+            if all(left >= wanted for left, wanted in zip(room, need)):
+                for dimension, wanted in enumerate(need):
+                    room[dimension] -= wanted
                 break
         else:
-            free.append([instance.cpu_units - cpu, instance.memory_mib - memory])
+            free.append([instance.cpu_units - need[0], instance.memory_mib - need[1], instance.gpus - need[2]])
     return len(free)
 
 
@@ -329,7 +331,9 @@ def zone_count(config: EnvironmentConfig) -> int:
 
 def provider_instances(config: EnvironmentConfig, name: str, demand: Mapping[str, tuple[int, int, int]], instance: InstanceType) -> int:
     provider = config.cluster.capacity.ec2[name]
-    tasks = [(cpu, memory) for count, cpu, memory in demand.values() for _ in range(count)]
+    tasks = [
+        (cpu, memory, config.services[key].gpu or 0) for key, (count, cpu, memory) in demand.items() for _ in range(count)
+    ]
     zones_used = max((min(count, zone_count(config)) for count, _, _ in demand.values()), default=0)
     return managed_scaling_instances(instances_to_place(tasks, instance), zones_used, provider.target_capacity, provider.min_size, provider.max_size)
 
@@ -643,7 +647,7 @@ def job_task_lines(inputs: Inputs, built: Built, key: str, month: JobRuns) -> No
                 built.notes.append(f"job {key}: no price or size for {type_name} in the {prices.region} table; its runs on {provider} not estimated")
                 continue
             # The instances the task occupies while it runs, on demand (a run is short for Spot's savings to matter).
-            per_hour = float(instances_to_place([(job.cpu, job.memory)], instance))
+            per_hour = float(instances_to_place([(job.cpu, job.memory, job.gpu or 0)], instance))
             price = on_demand = hourly
             what = f"{provider}: {instance_label(instance)} on-demand"
             unit = "instance-h"

@@ -253,3 +253,13 @@ def test_job_usage_is_checked_against_the_jobs(tmp_path):
     path.write_text("jobs:\n  nightly: {minutes: 20}\n  migrate: {minutes: 12, runs_per_month: 2}\n")
     found = load_usage(config, path)
     assert (found.job_minutes("nightly", 30), found.one_off_runs("migrate"), found.one_off_runs("nightly")) == (20.0, 2.0, 0.0)
+
+
+def test_gpu_tasks_take_an_instance_each_when_the_type_has_one_gpu():
+    # 2 tasks of 1 vCPU / 4 GB / 1 GPU: by vCPU and memory both fit one g5.xlarge (4 vCPU, 16 GB),
+    # but it has 1 GPU, so ECS places one task per instance: 2 x 730 h x $1.123 = $1,639.58.
+    def edit(data):
+        with_gpu(data)
+        data["services"]["ml"].update(cpu=1024, memory=4096, desired_count=2)
+    (instances, _volumes) = [line for line in lines_of(ec2_lines, edited("prod", edit)).lines if line.item.startswith("gpu: ")]
+    assert (instances.item, round(instances.monthly, 2)) == ("gpu: g5.xlarge (1 GPU) on-demand x 2 (min 2, max 2)", 1639.58)
