@@ -646,7 +646,8 @@ def job_task_lines(inputs: Inputs, built: Built, key: str, month: JobRuns) -> No
             if hourly is None or instance is None:
                 built.notes.append(f"job {key}: no price or size for {type_name} in the {prices.region} table; its runs on {provider} not estimated")
                 continue
-            # The instances the task occupies while it runs, on demand (a run is short for Spot's savings to matter).
+            # The instances the task occupies while it runs, priced on demand: a run is too short
+            # to say which of the provider's on-demand or Spot instances it lands on.
             per_hour = float(instances_to_place([(job.cpu, job.memory, job.gpu or 0)], instance))
             price = on_demand = hourly
             what = f"{provider}: {instance_label(instance)} on-demand"
