@@ -699,7 +699,8 @@ def usage_minutes(usage: UsageFile, key: str, month: JobRuns) -> str:
 
 def ephemeral_storage_lines(inputs: Inputs, built: Built) -> None:
     """Fargate task storage above the free 20 GB, per task-hour: services at their task counts,
-    jobs for their runs (the loader refuses ephemeral_storage on EC2 capacity)."""
+    jobs for their runs (the loader refuses ephemeral_storage on EC2 capacity). The items do not
+    start with "Fargate ": review/budget.py reads those as the on-demand tasks Spot could take."""
     config, prices, hours = inputs.config, inputs.prices, inputs.hours
     rate = prices.price("fargate_ephemeral_gb_hour")
     for key, service in sorted(config.services.items()):
@@ -708,7 +709,7 @@ def ephemeral_storage_lines(inputs: Inputs, built: Built) -> None:
         extra = service.ephemeral_storage - FARGATE_FREE_STORAGE_GB
         tasks = task_range(config, inputs.usage, key)
         built.lines.append(CostLine(
-            f"service {key}", f"Fargate task storage {extra} GB above the free {FARGATE_FREE_STORAGE_GB} x {tasks.expected} tasks (min {tasks.min}, max {tasks.max})",
+            f"service {key}", f"task storage {extra} GB above Fargate's free {FARGATE_FREE_STORAGE_GB} x {tasks.expected} tasks (min {tasks.min}, max {tasks.max})",
             extra * tasks.expected * hours, "GB-h", rate, key, low=extra * tasks.min * hours * rate, high=extra * tasks.max * hours * rate,
         ))
     for key, job in sorted(config.jobs.items()):
@@ -717,7 +718,7 @@ def ephemeral_storage_lines(inputs: Inputs, built: Built) -> None:
         extra = job.ephemeral_storage - FARGATE_FREE_STORAGE_GB
         month = job_runs(config, inputs.usage, key)
         built.lines.append(CostLine(
-            f"job {key}", f"Fargate task storage {extra} GB above the free {FARGATE_FREE_STORAGE_GB} for {month.task_hours:g} task-hours (max {month.max_task_hours:g})",
+            f"job {key}", f"task storage {extra} GB above Fargate's free {FARGATE_FREE_STORAGE_GB} for {month.task_hours:g} task-hours (max {month.max_task_hours:g})",
             extra * month.task_hours, "GB-h", rate, high=extra * month.max_task_hours * rate,
         ))
 
