@@ -14,7 +14,7 @@ import pulumi
 from configs.endpoints import resolve_endpoints
 from configs.model import EnvironmentConfig, Image
 from components.alarms import ServiceAlarms, ServiceAlarmsArgs, notification_topic
-from components.ci_role import CiRole, CiRoleArgs
+from components.ci_role import CiRole, CiRoleArgs, pipeline_jobs
 from components.deployment import NativeLoadBalancing
 from components.cluster import Cluster, ClusterArgs
 from components.facts import PlatformFacts, lookup_facts
@@ -236,9 +236,21 @@ class Environment(pulumi.ComponentResource):
                     if arn is not None
                 ],
                 tags=config.all_tags,
+                **self._pipeline_jobs(config),
             ),
             pulumi.ResourceOptions(parent=self),
         )
+
+    def _pipeline_jobs(self, config: EnvironmentConfig) -> dict[str, Any]:
+        """The one-off jobs app-deploy.yml runs before a deploy: the deploy role may run them."""
+        keys = sorted({job for jobs in pipeline_jobs(config).values() for job in jobs})
+        return {
+            "cluster_arn": self.cluster.cluster_arn,
+            "job_families": [family(config.environment, key) for key in keys],
+            "job_pass_role_arns": [
+                arn for key in keys for arn in (self.jobs[key].execution_role_arn, self.jobs[key].task_role_arn) if arn is not None
+            ],
+        }
 
     def _job(self, name: str, key: str, config: EnvironmentConfig, facts: PlatformFacts, log_key_arn: Any) -> Job:
         job = config.jobs[key]

@@ -224,6 +224,7 @@ class Job(pulumi.ComponentResource):
         self.security_group_id = group.id
         self.task_family = family(args.environment, args.key)
         self.task_definition_arn = task.task_definition.arn
+        self.execution_role_arn, self.task_role_arn = task.execution_role_arn, task.task_role_arn
         self.subnet_ids = [args.private_subnet_ids[zone] for zone in sorted(args.private_subnet_ids)]
         self.capacity = [
             {"capacityProvider": args.capacity_provider_names[e.provider], "base": e.base, "weight": e.weight}
