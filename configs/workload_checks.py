@@ -227,7 +227,7 @@ def _before(config: EnvironmentConfig, key: str, job: Job, path: tuple) -> Itera
         if config.deploys == "ci":
             yield path + ("before", index), (
                 f"before: applies to deploys: pulumi only; with deploys: ci the application pipeline runs the job before "
-                f"it deploys {service}: remove this entry and give app-deploy.yml the before-job inputs that "
+                f"it deploys {service}: remove this entry and give app-deploy.yml the before-* inputs that "
                 f"`python3 run.py ci-role {config.environment}` prints for {key}"
             )
         elif service not in config.services:

@@ -186,7 +186,7 @@ def test_every_job_problem_is_reported_at_once(workdir: Path) -> None:
         "Europe/Dublin or UTC",
         "env.yaml:22: jobs.nightly.before[0]: before: applies to deploys: pulumi only; with deploys: ci the "
         "application pipeline runs the job before it deploys api: remove this entry and give app-deploy.yml the "
-        "before-job inputs that `python3 run.py ci-role dev` prints for nightly",
+        "before-* inputs that `python3 run.py ci-role dev` prints for nightly",
         "env.yaml:26: jobs.once.timezone: a timezone applies to a schedule and this job has none; remove it",
     ]
 
