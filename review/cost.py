@@ -682,8 +682,10 @@ def job_lines(inputs: Inputs, built: Built) -> None:
         else:
             runs = usage.one_off_runs(key)
             where = f"from {usage.origin}" if usage.job(key).runs_per_month is not None else f"default; set jobs.{key}.runs_per_month in {usage.origin}"
+            # A before: job runs at each `pulumi up` that changes its task definition: as many runs as such deploys.
+            kind = f"runs before {', '.join(job.before)} roll out" if job.before else "one-off"
             built.assumptions.append(
-                f"job {key} (one-off): {runs:g} runs a month ({where}), " + usage_minutes(usage, key, month)
+                f"job {key} ({kind}): {runs:g} runs a month ({where}), " + usage_minutes(usage, key, month)
             )
     if any(config.uses_ec2(key) for key in config.jobs):
         built.assumptions.append(

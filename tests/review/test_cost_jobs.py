@@ -275,3 +275,10 @@ def test_task_storage_is_not_offered_as_a_spot_saving():
     (saving,) = spot_savings(config, cost, 0.7)
     # a third of the 3 tasks' on-demand cost at 70% off; the storage line (180 GB x 3 x 730 h) is not in it
     assert saving.monthly == pytest.approx(tasks * (3 - 1) / 2 / 3 * 0.7)
+
+
+def test_a_before_job_says_when_it_runs():
+    config = edited("dev", with_job(before=["api"], capacity=[{"provider": "fargate", "weight": 1}]))
+    assert lines_of(job_lines, config).assumptions[0].startswith(
+        f"job batch (runs before api roll out): 0 runs a month (default; set jobs.batch.runs_per_month in {ORIGIN})"
+    )
