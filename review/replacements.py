@@ -85,6 +85,9 @@ REPLACE_ON: dict[str, tuple[str, ...] | str] = {
     "aws:efs/mountTarget:MountTarget": ("fileSystemId", "subnetId", "ipAddress", "ipAddressType", "ipv6Address"),
     "aws:efs/backupPolicy:BackupPolicy": ("fileSystemId",),
     "aws:efs/fileSystemPolicy:FileSystemPolicy": ("fileSystemId",),
+    # pulumi-command without an `update` command: a changed trigger (a `before:` job's task
+    # definition ARN) replaces it, i.e. runs `create` again; other changes also run `create`.
+    "command:local:Command": ("triggers",),
 }
 
 # What is lost when these are replaced or deleted.
