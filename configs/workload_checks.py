@@ -14,6 +14,7 @@ from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.checks import SECRET_LOOKING_NAME
 from configs.errors import excerpt
 from configs.model import EnvironmentConfig, HealthCheck, Task
+from configs.service_connect import check_proxy_room
 
 Problem = tuple[tuple, str]
 
@@ -238,4 +239,4 @@ def _fargate_size(path: tuple, cpu: int, memory: int) -> Iterator[Problem]:
         yield path + ("memory",), f"{memory} is not valid with cpu {cpu} on Fargate; use {describe_fargate_memory(cpu)}"
 
 
-WORKLOAD_CHECKS = (check_sidecars, check_images_reachable, check_volumes, check_jobs)
+WORKLOAD_CHECKS = (check_sidecars, check_images_reachable, check_volumes, check_jobs, check_proxy_room)
