@@ -45,13 +45,8 @@ from configs.strategy import capacity_problems, capacity_strategy_problems, form
 from components.facts import PlatformFacts
 from components.arns import POLICY_VERSION
 from components.logs import log_encryption_key, log_group, log_group_name
-from components.naming import child, physical, type_token
+from components.naming import autonamed, bounded, child, type_token
 from components.service_connect import http_namespace
-
-# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html (clusterName)
-CLUSTER_NAME_MAX = 255
-# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCapacityProvider.html (name)
-CAPACITY_PROVIDER_NAME_MAX = 255
 
 # The two managed policies an ECS container instance needs, and nothing else: the agent's
 # (register, poll, pull from ECR, ship awslogs) and SSM's (Session Manager instead of SSH).
@@ -170,7 +165,7 @@ class Cluster(pulumi.ComponentResource):
 
         self._args = args
         self._name = name
-        self.cluster_physical_name = physical(name, CLUSTER_NAME_MAX)
+        self.cluster_physical_name = bounded("aws:ecs/cluster:Cluster", name)
 
         self.exec_kms_key_arn: Optional[pulumi.Output[str]] = None
         self.exec_log_group_name: Optional[pulumi.Output[str]] = None
@@ -265,7 +260,7 @@ class Cluster(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             child(name, "exec-key-alias"),
-            name=f"alias/ecs/{args.environment}/exec",
+            name=bounded("aws:kms/alias:Alias", f"alias/ecs/{args.environment}/exec"),
             target_key_id=key.key_id,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -303,7 +298,7 @@ class Cluster(pulumi.ComponentResource):
         https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"""
         args, name = self._args, self._name
         group = aws.ec2.SecurityGroup(
-            child(name, "instances"),
+            autonamed("aws:ec2/securityGroup:SecurityGroup", child(name, "instances")),
             # No fixed name: a description change replaces the group, and Pulumi creates the
             # new one first, which a fixed name would collide with (InvalidGroup.Duplicate).
             description=f"ECS container instances of {args.environment}: no ingress, HTTPS egress only",
@@ -330,7 +325,7 @@ class Cluster(pulumi.ComponentResource):
         base = child(name, key)
 
         role = aws.iam.Role(
-            child(base, "instance-role"),
+            autonamed("aws:iam/role:Role", child(base, "instance-role")),
             description=f"ECS container instances of the {key} capacity provider ({args.environment})",
             assume_role_policy=instance_trust_policy(),
             tags=args.tags,
@@ -346,7 +341,7 @@ class Cluster(pulumi.ComponentResource):
             for suffix, policy in INSTANCE_MANAGED_POLICIES.items()
         ]
         profile = aws.iam.InstanceProfile(
-            child(base, "instance-profile"),
+            autonamed("aws:iam/instanceProfile:InstanceProfile", child(base, "instance-profile")),
             role=role.name,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
@@ -354,7 +349,7 @@ class Cluster(pulumi.ComponentResource):
 
         instance_tags = {**args.tags, "Name": base}
         launch_template = aws.ec2.LaunchTemplate(
-            child(base, "launch-template"),
+            autonamed("aws:ec2/launchTemplate:LaunchTemplate", child(base, "launch-template")),
             description=f"ECS container instances of the {key} capacity provider",
             # The ECS-optimised AMI for the provider's architecture, read once per stack from
             # AWS's public SSM parameter (components/facts.py): a new release rolls in on `up`.
@@ -400,7 +395,7 @@ class Cluster(pulumi.ComponentResource):
 
         zones = sorted(args.private_subnet_ids)
         group = aws.autoscaling.Group(
-            child(base, "asg"),
+            autonamed("aws:autoscaling/group:Group", child(base, "asg")),
             vpc_zone_identifiers=[args.private_subnet_ids[zone] for zone in zones],
             min_size=provider.min_size,
             max_size=provider.max_size,
@@ -447,7 +442,7 @@ class Cluster(pulumi.ComponentResource):
             child(base, "capacity-provider"),
             # Named `<key>-<cluster>`: capacity provider names are unique per account and region
             # and must not start with aws/ecs/fargate, which the key never does (checked above).
-            name=physical(f"{key}-{self.cluster_physical_name}", CAPACITY_PROVIDER_NAME_MAX),
+            name=bounded("aws:ecs/capacityProvider:CapacityProvider", f"{key}-{self.cluster_physical_name}"),
             auto_scaling_group_provider={
                 "auto_scaling_group_arn": group.arn,
                 "managed_termination_protection": "ENABLED",

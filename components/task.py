@@ -35,7 +35,7 @@ from components import iam
 from components.arns import log_group_arn
 from components.facts import PlatformFacts
 from components.logs import log_group, log_group_name
-from components.naming import child, family, type_token
+from components.naming import child, family, physical, type_token
 from components.registry import repository_name
 
 # ECS Exec's SSM agent writes its state and logs into the container. With a read-only root
@@ -214,11 +214,16 @@ def sidecar_definition(
     return definition
 
 
+# PortMapping.name (RegisterTaskDefinition): up to 64 lowercase letters, digits, _ and -.
+PORT_NAME_MAX = 64
+
+
 def port_name(container: str, port: int) -> str:
-    """A port mapping's name, `<container>-<port>`: Service Connect's `portName` refers to it, so
-    it depends only on the container and the port, never on the revision (under deploys: ci,
-    CI's revisions are rendered from the latest one and keep it)."""
-    return f"{container}-{port}"
+    """A port mapping's name, `<container>-<port>` (shortened with a digest only past AWS's 64
+    characters): Service Connect's `portName` refers to it, so it depends only on the container
+    and the port, never on the revision (under deploys: ci, CI's revisions are rendered from the
+    latest one and keep it)."""
+    return physical(f"{container}-{port}", PORT_NAME_MAX)
 
 
 def port_mapping(container: str, port: int, service_connect: bool = False) -> dict[str, Any]:

@@ -259,3 +259,11 @@ def test_the_estimate_names_cloud_map_as_not_priced_only_with_service_connect():
     assert not any("Cloud Map" in line.item for line in prod.lines)
     staging = estimate_cost(reference_config("staging"), reference_plan("staging"), prices)
     assert not [a for a in staging.assumptions if "Cloud Map" in a]
+
+
+def test_a_port_name_past_awss_64_characters_is_shortened_the_same_way_every_time():
+    key = "a" * 60
+    assert port_name("worker", 9000) == "worker-9000"  # within the limit: unchanged
+    long = port_name(key, 65535)
+    assert len(long) == 64 and long.startswith("a" * 56 + "-") and long == port_name(key, 65535)
+    assert long != port_name(key, 65534)
