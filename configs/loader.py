@@ -152,7 +152,8 @@ def validate(source: Source, *, stack: Optional[str], today: datetime.date) -> E
     if problems or source.issues or schema_issues or governance_issues:
         raise ConfigError(source.issues + schema_issues + governance_issues + [_issue_at(source, path, message) for path, message in problems])
     for path, message in [*unknown_instance_types(config), *service_connect.warnings(config)]:
-        # Accepted: AWS adds instance types faster than the table grows. Logged to stderr.
+        # Accepted, logged to stderr: AWS adds instance types faster than the table grows; what
+        # Service Connect cannot do for a job, or a task short of the proxy's recommended CPU.
         LOG.warning("warning: %s", _issue_at(source, path, message))
     return config
 
