@@ -267,3 +267,14 @@ def test_a_port_name_past_awss_64_characters_is_shortened_the_same_way_every_tim
     long = port_name(key, 65535)
     assert len(long) == 64 and long.startswith("a" * 56 + "-") and long == port_name(key, 65535)
     assert long != port_name(key, 65534)
+
+
+def test_the_proxy_logs_where_the_execution_role_may_already_write():
+    """The proxy's awslogs group is the main container's, so the execution role's grant on its
+    own log group's streams covers the proxy's stream prefix; no new permission."""
+    plan = reference_plan("prod")
+    for key in ("api", "worker"):
+        proxy = plan.named(f"prod-{key}-service", ECS_SERVICE).props["serviceConnectConfiguration"]["logConfiguration"]["options"]
+        main = containers(plan, f"prod-{key}-task-definition")[0]["logConfiguration"]["options"]
+        assert proxy["awslogs-group"] == main["awslogs-group"] == f"/ecs/prod/{key}"
+        assert (proxy["awslogs-stream-prefix"], main["awslogs-stream-prefix"]) == ("service-connect", key)
