@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from configs.loader import CONFIG_DIR
+from configs.loader import CONFIG_DIR, load_environment
 from tests.configs.cases import TODAY, copy_reference_files, issue_lines, line_of, replace_once
 
 HEADER = "environment: dev\naws: {region: eu-west-1}\ntags: {team: platform}\n"
@@ -422,6 +422,15 @@ network: {availability_zones: [eu-west-1a, us-east-1b]}
     ),
     pytest.param(
         """\
+network: {availability_zones: [eu-west-1a, eu-west-1-az2]}
+""",
+        [  # one problem: subnets are not allocated for a zone that is not a zone name
+            "env.yaml:4: network.availability_zones[1]: 'eu-west-1-az2' is not a zone of eu-west-1; use names such as eu-west-1a",
+        ],
+        id="zone_id_instead_of_a_zone_name",
+    ),
+    pytest.param(
+        """\
 network: {availability_zones: [eu-west-1a, eu-west-1a]}
 """,
         [
@@ -563,6 +572,18 @@ cluster:
             'env.yaml:7: cluster.capacity.ec2.general.min_size: min_size 5 is above max_size 2',
         ],
         id="ec2_min_above_max",
+    ),
+    pytest.param(
+        """\
+cluster:
+  capacity:
+    ec2:
+      general: {instance_types: [m6i.large], max_size: 2, on_demand_base: 3}
+""",
+        [
+            "env.yaml:7: cluster.capacity.ec2.general.on_demand_base: on_demand_base 3 is above max_size 2",
+        ],
+        id="ec2_on_demand_base_above_max",
     ),
     pytest.param(
         """\
@@ -986,6 +1007,14 @@ logs: {retention_days: 45}
 def test_inline_document_is_reported(workdir: Path, snippet: str, expected: list[str]) -> None:
     (workdir / "env.yaml").write_text(document(snippet))
     assert issue_lines(Path("env.yaml")) == expected
+
+
+def test_fifty_tags_with_env_and_service_are_allowed(workdir: Path) -> None:
+    """The boundary of too_many_tags_with_the_service_tag: AWS allows 50, so 50 load."""
+    tags = ", ".join(f"t{i}: x" for i in range(47))
+    (workdir / "env.yaml").write_text(f"environment: dev\naws: {{region: eu-west-1}}\ntags: {{team: platform, {tags}}}\n" + API)
+    config = load_environment(Path("env.yaml"), stack=None, today=TODAY)
+    assert len(config.service_tags("api")) == 50
 
 
 # ---- whole files: syntax, encoding, shape ------------------------------------------------------
