@@ -5,13 +5,19 @@
     python3 bench/mutation.py --list                # the modules and the tests that judge them
     python3 bench/mutation.py --sample 50 policies/iam.py   # a seeded uniform sample of 50 mutants
 
-Tool: cosmic-ray (maintained, 8.x). It mutates the files on disk and runs an arbitrary test
-command per mutant, which is what this project needs: the policy rules are judged by a pack
-*subprocess* that imports the rule modules from disk, so a tool that swaps functions inside
-the test process (mutmut 3's trampolines) would not reach them. Each run works in a scratch
-copy of the tracked files, so the work tree is never mutated, and uses its own virtualenv
-(.venv-mutation, from bench/requirements-mutation.txt) for cosmic-ray itself; the tests run
-with the project's .venv.
+Two maintained tools, each where it fits:
+- mutmut 3 (the default for configs/checks.py, review/diff.py, review/cost.py and the pack's
+  rule modules): it forks one warm test process per mutant and runs only the tests that reach
+  the mutated function, a fraction of a second per mutant where a new interpreter costs 2-3 s
+  of CPU before the first test. It sees only the test process, so the policy tests call the
+  pack's own servicer in-process for it (POLICY_PACK_IN_PROCESS=1, tests/policies/in_process.py).
+  Its own virtualenv .venv-mutmut (bench/requirements-mutmut.txt) sees the project's packages
+  through a .pth line.
+- cosmic-ray 8 (configs/strategy.py, review/replacements.py, or any module with --tool
+  cosmic-ray): it mutates the file on disk and runs any test command per mutant, so it also
+  judges a module through the real pack subprocess; in .venv-mutation
+  (bench/requirements-mutation.txt), the tests with the project's .venv.
+Each run works in a scratch copy of the tracked files, so the work tree is never mutated.
 
 Prints, per module: mutants, killed, survived, the score, and each survivor (file:line and the
 operator) so it can be explained or killed. A timeout counts as killed (the mutant broke the
@@ -49,8 +55,10 @@ REQUIREMENTS = "bench/requirements-mutation.txt"
 MUTMUT_VENV = ROOT / ".venv-mutmut"
 MUTMUT_REQUIREMENTS = "bench/requirements-mutmut.txt"
 
-# Judged by in-process tests only, so mutmut 3 can run them (see mutmut_module).
+# Judged by tests that reach them in the test process, so mutmut 3 can run them (see
+# mutmut_module). The pack's rules are, with POLICY_PACK_IN_PROCESS=1 (tests/policies/in_process.py).
 MUTMUT_MODULES = ("configs/checks.py", "review/diff.py", "review/cost.py")
+MUTMUT_PREFIXES = ("policies/",)
 
 # Module -> the tests that judge it (fast ones: each mutant runs them once).
 POLICY_TESTS = "tests/policies/test_rules.py tests/policies/test_rule_boundaries.py tests/policies/test_config.py"
@@ -65,7 +73,11 @@ MODULES: dict[str, str] = {
         "-k 'not test_review_cli_reports_bad_input and not test_entry_point_prints_the_report'"
     ),
     "configs/strategy.py": "tests/configs/test_strategy.py tests/configs/test_bad_input.py",
-    "review/diff.py": "tests/review/test_replacements.py tests/review/test_golden.py",
+    "review/diff.py": (
+        "tests/review/test_replacements.py tests/review/test_golden.py "
+        "tests/components/test_deployment.py::test_the_review_diff_names_the_strategy_a_change_rolls_out_with "
+        "tests/components/test_service.py::test_a_plan_from_before_the_task_component_diffs_as_unchanged"
+    ),
     "review/replacements.py": "tests/review/test_replacements.py tests/review/test_golden.py",
     "review/cost.py": "tests/review/test_cost.py tests/review/test_golden.py",
     **{
@@ -157,8 +169,10 @@ def mutate_module(module: str, tests: str, workdir: Path, timeout: float, sample
 # (imports, collected tests and lru_caches already warm) and runs only the tests that reach the
 # mutated function. Per mutant that is a fraction of a second instead of a new interpreter, a
 # new pytest and the project's imports (2-3 s of CPU) as cosmic-ray needs. It cannot see a
-# subprocess, so the pack's rule modules stay with cosmic-ray; and it mutates only code inside
-# functions (module-level tables are not mutated).
+# subprocess: see below; and it mutates only code inside
+# functions (module-level tables are not mutated). It cannot see a subprocess either, so for the
+# pack's rule modules the policy tests call the pack's own servicer in the test process
+# (tests/policies/in_process.py: the same client, requests and registry, without the socket).
 
 # Generates the mutants without running any test (the first steps of `mutmut run`), so a
 # sample can be drawn from their names.
@@ -201,6 +215,7 @@ def mutmut_module(module: str, tests: str, sample: int, seed: int) -> dict:
     try:
         (workdir / "setup.cfg").write_text(mutmut_config(module, tests))
         env = {k: v for k, v in os.environ.items() if k not in ("UPDATE_GOLDEN", "CI")}
+        env["POLICY_PACK_IN_PROCESS"] = "1"
         python, tool = MUTMUT_VENV / "bin" / "python", MUTMUT_VENV / "bin" / "mutmut"
         subprocess.run([str(python), "-c", GENERATE_MUTANTS], cwd=workdir, env=env, check=True, capture_output=True)
         names = sorted(mutmut_statuses(workdir, env))
@@ -281,7 +296,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sample", type=int, default=0, help="run a seeded uniform sample of this many mutants per module")
     parser.add_argument("--seed", type=int, default=19, help="the sample's seed")
     parser.add_argument("--tool", choices=("auto", "cosmic-ray", "mutmut"), default="auto",
-                        help=f"auto: mutmut for {', '.join(MUTMUT_MODULES)}, cosmic-ray for the rest")
+                        help=f"auto: mutmut for {', '.join(MUTMUT_MODULES + MUTMUT_PREFIXES)}, cosmic-ray for the rest")
     args = parser.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():
@@ -291,13 +306,14 @@ def main(argv: list[str]) -> int:
     if unknown:
         parser.error(f"not in MODULES: {', '.join(unknown)}")
     modules = args.modules or list(MODULES)
-    use_mutmut = {m: args.tool == "mutmut" or (args.tool == "auto" and m in MUTMUT_MODULES) for m in modules}
+    auto = {m: m in MUTMUT_MODULES or m.startswith(MUTMUT_PREFIXES) for m in modules}
+    use_mutmut = {m: args.tool == "mutmut" or (args.tool == "auto" and auto[m]) for m in modules}
     ensure_virtualenv()
     if not all(use_mutmut.values()):
         ensure_virtualenv(MUTATION_VENV, (REQUIREMENTS,), REQUIREMENTS)
     if any(use_mutmut.values()):
         ensure_mutmut_virtualenv()
-    workdir = scratch_copy()
+    workdir = scratch_copy() if not all(use_mutmut.values()) else Path(tempfile.mkdtemp(prefix="mutation-"))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout
     print(f"commit {commit}{' (with uncommitted changes)' if dirty.strip() else ''}; sample {args.sample or 'all'}, seed {args.seed}")

@@ -332,6 +332,25 @@ network: {availability_zones: 1, nat: single}
     pytest.param(
         API
         + """\
+    port: 8080
+    expose: {paths: [/api/*], priority: 10}
+  web:
+    image: {uri: "nginx:1.25"}
+    user: "10001"
+    cpu: 256
+    memory: 512
+    port: 8080
+    expose: {paths: [/*], priority: 20}
+network: {availability_zones: 1, nat: single}
+""",
+        [
+            'env.yaml:19: network.availability_zones: an Application Load Balancer needs subnets in at least 2 zones and api, web is exposed; use availability_zones: 2 or more',
+        ],
+        id="two_exposed_in_one_zone",
+    ),
+    pytest.param(
+        API
+        + """\
     connects_to: [{service: db, port: 5432}]
 """,
         [
@@ -586,6 +605,21 @@ cluster:
         id="ec2_on_demand_base_above_max",
     ),
     pytest.param(
+        API
+        + """\
+    architecture: arm64
+    capacity: [{provider: general}]
+cluster:
+  capacity:
+    ec2:
+      general: {instance_types: [m6i.large]}
+""",
+        [
+            "env.yaml:10: services.api.architecture: arm64 does not match its EC2 capacity (x86_64); remove architecture, it follows the provider",
+        ],
+        id="service_architecture_against_its_ec2_provider",
+    ),
+    pytest.param(
         """\
 cluster:
   capacity:
@@ -760,6 +794,36 @@ tags: {team: platform, 'aws:owner': me}
             'env.yaml:10: services.api.autoscaling.min: min 5 is above max 2',
         ],
         id="autoscaling_min_above_max",
+    ),
+    pytest.param(
+        API
+        + """\
+  web:
+    image: {uri: "nginx:1.25"}
+    user: "10001"
+    cpu: 256
+    memory: 512
+    autoscaling: {min: 3, max: 2, cpu: 60}
+    deployment: {min_healthy_percent: 100, max_percent: 100}
+""",
+        [  # the service before it, without autoscaling, does not end the checks
+            "env.yaml:15: services.web.autoscaling.min: min 3 is above max 2",
+            "env.yaml:16: services.web.deployment: min_healthy_percent 100 with max_percent 100 leaves a rolling deploy "
+            "no room to start or stop a task; use max_percent 200",
+        ],
+        id="second_service_autoscaling_and_a_stuck_rollout",
+    ),
+    pytest.param(
+        """\
+registry:
+  repositories:
+    api: {kms_key_arn: "arn:aws:kms:eu-west-1:123456789012:alias/ecr"}
+""",
+        [
+            "env.yaml:6: registry.repositories.api.kms_key_arn: 'arn:aws:kms:eu-west-1:123456789012:alias/ecr' is not a KMS "
+            "key ARN (arn:aws:kms:eu-west-1:<account>:key/...)",
+        ],
+        id="repository_kms_key_is_an_alias",
     ),
     pytest.param(
         API
@@ -1007,6 +1071,14 @@ logs: {retention_days: 45}
 def test_inline_document_is_reported(workdir: Path, snippet: str, expected: list[str]) -> None:
     (workdir / "env.yaml").write_text(document(snippet))
     assert issue_lines(Path("env.yaml")) == expected
+
+
+def test_min_size_and_on_demand_base_may_equal_max_size(workdir: Path) -> None:
+    """The boundary of ec2_min_above_max and ec2_on_demand_base_above_max: equal is allowed."""
+    provider = "cluster:\n  capacity:\n    ec2:\n      general: {instance_types: [m6i.large], min_size: 2, max_size: 2, on_demand_base: 2}\n"
+    (workdir / "env.yaml").write_text(HEADER + provider)
+    general = load_environment(Path("env.yaml"), stack=None, today=TODAY).cluster.capacity.ec2["general"]
+    assert (general.min_size, general.max_size, general.on_demand_base) == (2, 2, 2)
 
 
 def test_fifty_tags_with_env_and_service_are_allowed(workdir: Path) -> None:
