@@ -240,7 +240,7 @@ def describe_mutmut(module: str, name: str, workdir: Path, env: dict) -> str:
     before = [line[1:].strip() for line in diff if line.startswith("-") and not line.startswith("---")]
     after = [line[1:].strip() for line in diff if line.startswith("+") and not line.startswith("+++")]
     function = name.rsplit(".", 1)[-1].split("__mutmut_")[0].removeprefix("x_").split("ǁ")[-1]
-    lines = (ROOT / module).read_text().splitlines()
+    lines = (workdir / module).read_text().splitlines()  # the measured source, not the work tree's
     start = next((n for n, text in enumerate(lines) if text.lstrip().startswith(f"def {function}(")), 0)
     line = next((n + 1 for n in range(start, len(lines)) if before and lines[n].strip() == before[0]), start + 1)
     return f"{module}:{line}: {' / '.join(before)} -> {' / '.join(after)}"
