@@ -826,6 +826,35 @@ registry:
         id="repository_kms_key_is_an_alias",
     ),
     pytest.param(
+        """\
+environment: dev
+aws: {region: eu-west-1, account_id: "123456789012"}
+tags: {team: platform}
+services:
+  api:
+    image: {uri: "nginx:1.25"}
+    user: "10001"
+    cpu: 256
+    memory: 512
+    access:
+      read: ["arn:aws:sqs:eu-west-1:123456789012:orders-*", "arn:aws:nosuchservice:eu-west-1:123456789012:x", "arn:aws:sqs:us-east-1:123456789012:orders"]
+      write: ["arn:aws:sqs:eu-west-1:123456789012:orders-*"]
+    secrets:
+      API_KEY: {parameter: "arn:aws:ssm:eu-west-1:123456789012:document/api-key"}
+""",
+        [  # every access ARN is judged, past one that does not parse; the wildcard names both levels
+            "env.yaml:11: services.api.access.read[0]: 'arn:aws:sqs:eu-west-1:123456789012:orders-*' has a wildcard: access "
+            "levels would grant every Read, Write action on every match; name the resource, or write the exact actions in permissions",
+            "env.yaml:11: services.api.access.read[1]: 'arn:aws:nosuchservice:eu-west-1:123456789012:x': 'nosuchservice' is not "
+            "an AWS service in the IAM reference; check the ARN",
+            "env.yaml:11: services.api.access.read[2]: 'arn:aws:sqs:us-east-1:123456789012:orders' is in us-east-1, not "
+            "eu-west-1; ECS and the ALB read it from eu-west-1",
+            "env.yaml:14: services.api.secrets.API_KEY.parameter: 'arn:aws:ssm:eu-west-1:123456789012:document/api-key' is not "
+            "an SSM parameter ARN (arn:aws:ssm:eu-west-1:<account>:parameter/...)",
+        ],
+        id="access_arns_each_judged_and_a_parameter_of_another_kind",
+    ),
+    pytest.param(
         API
         + """\
     desired_count: 10
@@ -1071,6 +1100,20 @@ logs: {retention_days: 45}
 def test_inline_document_is_reported(workdir: Path, snippet: str, expected: list[str]) -> None:
     (workdir / "env.yaml").write_text(document(snippet))
     assert issue_lines(Path("env.yaml")) == expected
+
+
+def test_resources_outside_the_region_load_where_iam_allows_them(workdir: Path) -> None:
+    """Only region-bound services (KMS, SQS, SSM, ...) are judged by region for access levels:
+    a DynamoDB table in another region is reachable; explicit permissions are never judged by
+    region (the pack judges their meaning)."""
+    (workdir / "env.yaml").write_text(
+        'environment: dev\naws: {region: eu-west-1, account_id: "123456789012"}\ntags: {team: platform}\n' + API
+        + '    access: {read: ["arn:aws:dynamodb:us-east-1:123456789012:table/orders"]}\n'
+        + '    permissions: [{actions: [sqs:SendMessage], resources: ["arn:aws:sqs:us-east-1:123456789012:orders"]}]\n'
+    )
+    api = load_environment(Path("env.yaml"), stack=None, today=TODAY).services["api"]
+    assert api.access.read == ["arn:aws:dynamodb:us-east-1:123456789012:table/orders"]
+    assert api.permissions[0].resources == ["arn:aws:sqs:us-east-1:123456789012:orders"]
 
 
 def test_min_size_and_on_demand_base_may_equal_max_size(workdir: Path) -> None:
