@@ -198,7 +198,11 @@ def ensure_mutmut_virtualenv() -> None:
 
 def mutmut_config(module: str, tests: str) -> str:
     copied = sorted({name.split("/")[0] for name in tracked_files()} - {module.split("/")[0], "tests"})
-    lines = ["[mutmut]", f"source_paths={module.split('/')[0]}", f"only_mutate={module}", "also_copy="]
+    # forkserver: workers fork from a process that imported and collected the tests but never ran
+    # one. Forking the process that ran them (mutmut's default) would inherit the golden tests'
+    # gRPC channel to the pack, and gRPC hangs in a forked child.
+    lines = ["[mutmut]", f"source_paths={module.split('/')[0]}", f"only_mutate={module}", "process_isolation=forkserver",
+             "also_copy="]
     lines += [f"    {name}" for name in copied]
     lines += ["pytest_add_cli_args_test_selection="] + [f"    {arg}" for arg in shlex.split(tests)]
     return "\n".join(lines) + "\n"
