@@ -73,13 +73,19 @@ MODULES: dict[str, str] = {
         "-k 'not test_review_cli_reports_bad_input and not test_entry_point_prints_the_report'"
     ),
     "configs/strategy.py": "tests/configs/test_strategy.py tests/configs/test_bad_input.py",
+    # mutmut forks the process that ran the tests once; a test that talked to the pack over gRPC
+    # leaves gRPC's threads behind, and gRPC hangs in a forked child. So the mutmut modules are
+    # judged by tests that never start the pack: not the goldens (test_golden.py), whose policy
+    # verdicts need it. A survivor here may still be caught by a golden: the score is a floor.
+    # (mutmut's process_isolation=forkserver avoids the hang but re-plans every reference
+    # environment per mutant: about 40 s a mutant on the shared machine.)
     "review/diff.py": (
-        "tests/review/test_replacements.py tests/review/test_golden.py "
+        "tests/review/test_replacements.py "
         "tests/components/test_deployment.py::test_the_review_diff_names_the_strategy_a_change_rolls_out_with "
         "tests/components/test_service.py::test_a_plan_from_before_the_task_component_diffs_as_unchanged"
     ),
     "review/replacements.py": "tests/review/test_replacements.py tests/review/test_golden.py",
-    "review/cost.py": "tests/review/test_cost.py tests/review/test_golden.py",
+    "review/cost.py": "tests/review/test_cost.py",
     **{
         f"policies/{path.name}": POLICY_TESTS
         for path in sorted((ROOT / "policies").glob("*.py"))
@@ -88,8 +94,7 @@ MODULES: dict[str, str] = {
     # Rules with their own test file: it runs first, so a mutant there is killed early (-x).
     "policies/delivery.py": f"tests/policies/test_delivery_rules.py {POLICY_TESTS}",
     "policies/workloads.py": f"tests/policies/test_workload_rules.py {POLICY_TESTS}",
-    "policies/waivers.py": f"tests/policies/test_governance.py {POLICY_TESTS}",
-    "policies/clock.py": f"tests/policies/test_governance.py {POLICY_TESTS}",
+    # (not test_governance.py: it starts packs of its own, over gRPC; see above)
 }
 
 
@@ -198,11 +203,7 @@ def ensure_mutmut_virtualenv() -> None:
 
 def mutmut_config(module: str, tests: str) -> str:
     copied = sorted({name.split("/")[0] for name in tracked_files()} - {module.split("/")[0], "tests"})
-    # forkserver: workers fork from a process that imported and collected the tests but never ran
-    # one. Forking the process that ran them (mutmut's default) would inherit the golden tests'
-    # gRPC channel to the pack, and gRPC hangs in a forked child.
-    lines = ["[mutmut]", f"source_paths={module.split('/')[0]}", f"only_mutate={module}", "process_isolation=forkserver",
-             "also_copy="]
+    lines = ["[mutmut]", f"source_paths={module.split('/')[0]}", f"only_mutate={module}", "also_copy="]
     lines += [f"    {name}" for name in copied]
     lines += ["pytest_add_cli_args_test_selection="] + [f"    {arg}" for arg in shlex.split(tests)]
     return "\n".join(lines) + "\n"
