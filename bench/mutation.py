@@ -227,8 +227,10 @@ def mutmut_module(module: str, tests: str, sample: int, seed: int) -> dict:
         chosen = sorted(random.Random(seed).sample(names, sample)) if 0 < sample < len(names) else names
         subprocess.run([str(tool), "run", "--max-children", "1", *chosen], cwd=workdir, env=env, check=True, capture_output=True)
         statuses = mutmut_statuses(workdir, env)
-        survivors = [describe_mutmut(module, name, workdir, env) for name in chosen if statuses[name] == "survived"]
-        errors = [f"{name} ({statuses[name]})" for name in chosen if statuses[name] not in ("killed", "survived", "timeout")]
+        # A mutant no selected test reaches survives too ("no tests"), as mutmut scores it.
+        survivors = [describe_mutmut(module, name, workdir, env) + ("" if statuses[name] == "survived" else f" ({statuses[name]})")
+                     for name in chosen if statuses[name] in ("survived", "no tests")]
+        errors = [f"{name} ({statuses[name]})" for name in chosen if statuses[name] not in ("killed", "survived", "timeout", "no tests")]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     killed = sum(statuses[name] in ("killed", "timeout") for name in chosen)
