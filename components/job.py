@@ -19,6 +19,8 @@ Children (`<name>` is `<env>-<key>`):
     <name>-run               aws:sfn/stateMachine:StateMachine
     <name>-scheduler         aws:iam/role:Role (+ -scheduler-policy) the schedule's role
     <name>-schedule          aws:scheduler/schedule:Schedule
+    <name>-before            command:local:Command  `before: [service]` (deploys: pulumi): runs the
+                             task during `pulumi up` before those services roll out (run_before)
 """
 
 from __future__ import annotations
@@ -29,14 +31,17 @@ from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
+from pulumi_command import local as command_local
 
 from configs.model import Job as JobConfig
 from configs.model import StrategyEntry
 from components.arns import POLICY_VERSION
 from components.facts import PlatformFacts
-from components.naming import child, family, type_token
-from components.service import https_to_aws
+from components.logs import log_group_name
+from components.naming import autonamed, bounded, child, family, type_token
+from components.service import https_to_aws, repositories_not_yet_created
 from components.task import Task, TaskArgs
+from jobs.before import INTERPRETER, before_script
 
 # The rule Step Functions manages in the account to learn that a `.sync` ECS task stopped.
 # https://docs.aws.amazon.com/step-functions/latest/dg/ecs-iam.html
@@ -209,16 +214,17 @@ class Job(pulumi.ComponentResource):
         self.resource_name, self.args = name, args
         task = Task(name, _task_args(args), pulumi.ResourceOptions(parent=self))
         group = aws.ec2.SecurityGroup(
-            child(name, "sg"),
+            autonamed("aws:ec2/securityGroup:SecurityGroup", child(name, "sg")),
             description=f"ECS job {args.environment}/{args.key}: its tasks",
             vpc_id=args.vpc_id,
             tags={**args.tags, "Name": family(args.environment, args.key)},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        https_to_aws(name, group.id, args, args.tags, parent=self)
+        self._task, self._egress = task, https_to_aws(name, group.id, args, args.tags, parent=self)
         self.security_group_id = group.id
         self.task_family = family(args.environment, args.key)
         self.task_definition_arn = task.task_definition.arn
+        self.execution_role_arn, self.task_role_arn = task.execution_role_arn, task.task_role_arn
         self.subnet_ids = [args.private_subnet_ids[zone] for zone in sorted(args.private_subnet_ids)]
         self.capacity = [
             {"capacityProvider": args.capacity_provider_names[e.provider], "base": e.base, "weight": e.weight}
@@ -238,7 +244,7 @@ class Job(pulumi.ComponentResource):
         facts, tags = args.facts, args.tags
         opts = pulumi.ResourceOptions(parent=self)
         queue = aws.sqs.Queue(
-            child(name, "dlq"),
+            autonamed("aws:sqs/queue:Queue", child(name, "dlq")),
             message_retention_seconds=DLQ_RETENTION_SECONDS,
             sqs_managed_sse_enabled=True,
             tags=tags,
@@ -246,7 +252,7 @@ class Job(pulumi.ComponentResource):
         )
         roles = [task.execution_role_arn, *([task.task_role_arn] if task.task_role_arn is not None else [])]
         # A fixed name, so the runner role can trust exactly this state machine before it exists.
-        machine_name = family(args.environment, args.key)
+        machine_name = bounded("aws:sfn/stateMachine:StateMachine", family(args.environment, args.key))
         runner = _role(
             child(name, "runner"), "states.amazonaws.com", f"Step Functions: runs the job {args.key}",
             pulumi.Output.all(args.cluster_arn, args.cluster_name, *roles).apply(
@@ -277,7 +283,7 @@ class Job(pulumi.ComponentResource):
         )
         aws.scheduler.Schedule(
             child(name, "schedule"),
-            name=family(args.environment, args.key),
+            name=bounded("aws:scheduler/schedule:Schedule", family(args.environment, args.key)),
             description=f"Runs the job {args.environment}/{args.key}",
             schedule_expression=args.job.schedule,
             schedule_expression_timezone=args.job.timezone,
@@ -291,6 +297,55 @@ class Job(pulumi.ComponentResource):
         )
         return machine.arn
 
+    def run_before(
+        self, services: list[str], *, waits_for: list[pulumi.Resource]
+    ) -> Optional[command_local.Command]:
+        """`before: [service, ...]` under `deploys: pulumi`: a command that runs the task once
+        per new task definition revision (its trigger) during `pulumi up` and fails the update
+        unless the job's container exits 0 (jobs/before.py). The services depend on this
+        component, so they roll out after it. Called once every rule of the job's group exists
+        (`waits_for`: connects_to rules, the cluster's capacity providers).
+
+        First deploy: while the job's ECR repository does not exist, no image can be there, so
+        the run is skipped with a warning, as services are (components/service.py)."""
+        args = self.args
+        missing = repositories_not_yet_created(args.job, args.environment, args.facts)
+        if missing:
+            pulumi.log.warn(not_run_message(args.key, services, missing), resource=self)
+            return None
+        providers = [entry["capacityProvider"] for entry in self.capacity]
+        script = pulumi.Output.all(args.cluster_name, self.security_group_id, *providers, *self.subnet_ids).apply(
+            lambda v: before_script(
+                {
+                    "cluster_name": v[0],
+                    "task_family": self.task_family,
+                    "security_group_id": v[1],
+                    "capacity": [
+                        {**entry, "capacityProvider": provider}
+                        for entry, provider in zip(self.capacity, v[2:2 + len(providers)])
+                    ],
+                    "subnet_ids": list(v[2 + len(providers):]),
+                },
+                region=args.facts.region, job=args.key, environment=args.environment, services=services,
+                timeout_minutes=args.job.timeout_minutes, log_group=log_group_name(args.environment, args.key),
+            )
+        )
+        task = self._task
+        return command_local.Command(
+            child(self.resource_name, "before"),
+            create=script,
+            interpreter=INTERPRETER,
+            environment={"AWS_PAGER": ""},  # never wait on a pager
+            # A new revision (image, command, environment, ...) has a new ARN: the job runs again.
+            triggers=[task.task_definition.arn],
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The revision, its roles' permissions and every rule of its group exist first:
+                # a task started earlier fails (AccessDenied, no route to ECR or its database).
+                depends_on=[task.task_definition, *task.inline_policies, *self._egress, *waits_for],
+            ),
+        )
+
     def capacity_inputs(self) -> list[pulumi.Output[dict]]:
         """The strategy with its provider names resolved (they may be Outputs)."""
         return [
@@ -301,19 +356,27 @@ class Job(pulumi.ComponentResource):
         ]
 
 
+def not_run_message(key: str, services: list[str], missing: list[str]) -> str:
+    return (
+        f"jobs.{key}: not run before {', '.join(services)} in this update: its ECR repository "
+        f"{', '.join(missing)} does not exist yet. Push the image tag the job names, then `pulumi up` again runs it "
+        "before they roll out (README: Before the first `pulumi up`)."
+    )
+
+
 def _role(
     name: str, service: str, description: str, document: pulumi.Input[str], facts: PlatformFacts,
     tags: dict[str, str], parent: pulumi.Resource, source_arn: str,
 ) -> aws.iam.Role:
     role = aws.iam.Role(
-        name,
+        autonamed("aws:iam/role:Role", name),
         description=description,
         assume_role_policy=json.dumps(trust_policy(service, facts.account_id, source_arn), separators=(",", ":")),
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     role.inline_policy = aws.iam.RolePolicy(  # type: ignore[attr-defined]
-        f"{name}-policy", name=f"{name}-policy", role=role.id, policy=document, opts=pulumi.ResourceOptions(parent=parent)
+        f"{name}-policy", name=bounded("aws:iam/rolePolicy:RolePolicy", f"{name}-policy"), role=role.id, policy=document, opts=pulumi.ResourceOptions(parent=parent)
     )
     return role
 
