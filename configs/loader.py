@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from configs import clock, governance
 from configs.checks import run_checks
 from configs.limit_checks import unknown_instance_types
+from configs import service_connect
 from configs.storage_checks import unused_file_systems
 from configs.errors import ConfigError, ConfigIssue, excerpt
 from configs.model import PATTERN_HINTS, EnvironmentConfig
@@ -151,9 +152,10 @@ def validate(source: Source, *, stack: Optional[str], today: datetime.date) -> E
     ]
     if problems or source.issues or schema_issues or governance_issues:
         raise ConfigError(source.issues + schema_issues + governance_issues + [_issue_at(source, path, message) for path, message in problems])
-    for path, message in [*unknown_instance_types(config), *unused_file_systems(config)]:
-        # Accepted: AWS adds instance types faster than the table grows; an unmounted file
-        # system may hold data (configs/storage_checks.py). Logged to stderr.
+    for path, message in [*unknown_instance_types(config), *service_connect.warnings(config), *unused_file_systems(config)]:
+        # Accepted, logged to stderr: AWS adds instance types faster than the table grows; what
+        # Service Connect cannot do for a job, or a task short of the proxy's recommended CPU; an
+        # unmounted file system, which may hold data (configs/storage_checks.py).
         LOG.warning("warning: %s", _issue_at(source, path, message))
     return config
 

@@ -84,6 +84,7 @@ RULE_CONTROLS: dict[str, tuple[str, ...]] = {
     "aws-ecs-service-exposed-alarms": (),
     "aws-ecs-task-definition-mounts-declared-volumes": (),
     "aws-ecs-task-definition-efs-encrypted-iam": ("FSBP ECS.18",),
+    "aws-ecs-service-connect-logs": (),
     "aws-efs-file-system-encrypted": ("FSBP EFS.1", "FSBP EFS.8"),
     "aws-efs-access-point-confined": ("FSBP EFS.3", "FSBP EFS.4"),
     "aws-efs-file-system-backups": ("FSBP EFS.2", "FSBP EFS.7"),
