@@ -578,8 +578,11 @@ def alarm_lines(inputs: Inputs, built: Built) -> None:
                                     prices.price("cloudwatch_alarm_metric_month"), service))
 
 
+from review.cost_schedule import scheduled_capacity_lines  # noqa: E402  (it reads this module's helpers)
+
 LINE_BUILDERS: list[LineBuilder] = [
     fargate_lines,
+    scheduled_capacity_lines,
     ec2_lines,
     network_lines,
     traffic_lines,
