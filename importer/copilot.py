@@ -46,7 +46,7 @@ SCHEDULE_SHORTCUTS = {
     "@midnight": "cron(0 0 * * ? *)",
     "@hourly": "cron(0 * * * ? *)",
 }
-DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
+DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")  # ms before m: "250ms"
 
 
 def platform_has(model: str, key: str) -> bool:

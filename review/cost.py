@@ -603,7 +603,8 @@ def delta(base: CostEstimate, head: CostEstimate) -> dict[str, tuple[float, floa
 
 
 def money(amount: float) -> str:
-    return f"${amount:,.2f}"
+    """$1,234.50; a saving (a negative line) reads -$22.10."""
+    return f"-${-amount:,.2f}" if round(amount, 2) < 0 else f"${abs(amount):,.2f}"
 
 
 def money_range(cost: CostEstimate) -> str:
