@@ -22,7 +22,7 @@ import pulumi_aws as aws
 
 from components.arns import POLICY_VERSION, account_root_arn
 from components.facts import PlatformFacts
-from components.naming import child, family, type_token
+from components.naming import bounded, child, family, type_token
 
 PERIOD_SECONDS = 60
 # Five one-minute periods, three of them breaching: a blip does not page, a trend does.
@@ -55,7 +55,7 @@ class ServiceAlarmsArgs:
 
 def alarm_name(environment: str, key: str, metric: str) -> str:
     """`prod-api-http-5xx-percent`: fixed, so deployment configurations can name it."""
-    return f"{family(environment, key)}-{metric.replace('_', '-')}"
+    return bounded("aws:cloudwatch/metricAlarm:MetricAlarm", f"{family(environment, key)}-{metric.replace('_', '-')}")
 
 
 def _metric(id_: str, namespace: str, name: str, stat: str, dimensions: dict[str, Any]) -> dict[str, Any]:
@@ -224,7 +224,7 @@ def notification_topic(
     )
     topic = aws.sns.Topic(
         resource_name,
-        name=f"{environment}-alarms",
+        name=bounded("aws:sns/topic:Topic", f"{environment}-alarms"),
         kms_master_key_id=key.arn,
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),

@@ -34,14 +34,13 @@ from policy_sentry.util.arns import get_service_from_arn
 from components.arns import POLICY_VERSION
 from configs.arns import ACCESS_LEVELS, access_actions, secret_resource_arn
 from components.facts import PlatformFacts
-from components.naming import IAM_ROLE_NAME_MAX, physical
+from components.naming import autonamed, bounded
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
 # IAM's quota for all inline policies of one role together, counted without whitespace.
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 ROLE_INLINE_POLICY_MAX_CHARS = 10_240
-ROLE_POLICY_NAME_MAX = 128
 
 
 # ECS Exec's data channel. These actions support no resource-level permissions in IAM, so "*"
@@ -401,8 +400,8 @@ def _role_with_policy(
 
     No managed policies are attached: everything the role may do is in that document."""
     role = aws.iam.Role(
-        name,
-        name=physical(role_name, IAM_ROLE_NAME_MAX) if role_name else None,
+        autonamed("aws:iam/role:Role", name),
+        name=bounded("aws:iam/role:Role", role_name) if role_name else None,
         description=description,
         assume_role_policy=json.dumps(trust, separators=(",", ":")),
         tags=tags,
@@ -413,7 +412,7 @@ def _role_with_policy(
     # in between fails with AccessDenied (see `inline_policy`).
     role.inline_policy = aws.iam.RolePolicy(  # type: ignore[attr-defined]
         f"{name}-policy",
-        name=physical(f"{name}-policy", ROLE_POLICY_NAME_MAX),
+        name=bounded("aws:iam/rolePolicy:RolePolicy", f"{name}-policy"),
         role=role.id,
         policy=document,
         opts=pulumi.ResourceOptions(parent=parent),

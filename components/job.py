@@ -34,7 +34,7 @@ from configs.model import Job as JobConfig
 from configs.model import StrategyEntry
 from components.arns import POLICY_VERSION
 from components.facts import PlatformFacts
-from components.naming import child, family, type_token
+from components.naming import autonamed, bounded, child, family, type_token
 from components.service import https_to_aws
 from components.task import Task, TaskArgs
 
@@ -209,7 +209,7 @@ class Job(pulumi.ComponentResource):
         self.resource_name, self.args = name, args
         task = Task(name, _task_args(args), pulumi.ResourceOptions(parent=self))
         group = aws.ec2.SecurityGroup(
-            child(name, "sg"),
+            autonamed("aws:ec2/securityGroup:SecurityGroup", child(name, "sg")),
             description=f"ECS job {args.environment}/{args.key}: its tasks",
             vpc_id=args.vpc_id,
             tags={**args.tags, "Name": family(args.environment, args.key)},
@@ -238,7 +238,7 @@ class Job(pulumi.ComponentResource):
         facts, tags = args.facts, args.tags
         opts = pulumi.ResourceOptions(parent=self)
         queue = aws.sqs.Queue(
-            child(name, "dlq"),
+            autonamed("aws:sqs/queue:Queue", child(name, "dlq")),
             message_retention_seconds=DLQ_RETENTION_SECONDS,
             sqs_managed_sse_enabled=True,
             tags=tags,
@@ -246,7 +246,7 @@ class Job(pulumi.ComponentResource):
         )
         roles = [task.execution_role_arn, *([task.task_role_arn] if task.task_role_arn is not None else [])]
         # A fixed name, so the runner role can trust exactly this state machine before it exists.
-        machine_name = family(args.environment, args.key)
+        machine_name = bounded("aws:sfn/stateMachine:StateMachine", family(args.environment, args.key))
         runner = _role(
             child(name, "runner"), "states.amazonaws.com", f"Step Functions: runs the job {args.key}",
             pulumi.Output.all(args.cluster_arn, args.cluster_name, *roles).apply(
@@ -277,7 +277,7 @@ class Job(pulumi.ComponentResource):
         )
         aws.scheduler.Schedule(
             child(name, "schedule"),
-            name=family(args.environment, args.key),
+            name=bounded("aws:scheduler/schedule:Schedule", family(args.environment, args.key)),
             description=f"Runs the job {args.environment}/{args.key}",
             schedule_expression=args.job.schedule,
             schedule_expression_timezone=args.job.timezone,
@@ -306,14 +306,14 @@ def _role(
     tags: dict[str, str], parent: pulumi.Resource, source_arn: str,
 ) -> aws.iam.Role:
     role = aws.iam.Role(
-        name,
+        autonamed("aws:iam/role:Role", name),
         description=description,
         assume_role_policy=json.dumps(trust_policy(service, facts.account_id, source_arn), separators=(",", ":")),
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     role.inline_policy = aws.iam.RolePolicy(  # type: ignore[attr-defined]
-        f"{name}-policy", name=f"{name}-policy", role=role.id, policy=document, opts=pulumi.ResourceOptions(parent=parent)
+        f"{name}-policy", name=bounded("aws:iam/rolePolicy:RolePolicy", f"{name}-policy"), role=role.id, policy=document, opts=pulumi.ResourceOptions(parent=parent)
     )
     return role
 

@@ -14,12 +14,13 @@ import pulumi_aws as aws
 
 from components.arns import POLICY_VERSION, account_root_arn, log_group_arn
 from components.facts import PlatformFacts
+from components.naming import bounded
 
 
 def log_group_name(environment: str, key: str) -> str:
     """`/ecs/<env>/<key>`: a service's log group, or the cluster's ECS Exec group for
     configs.model.EXEC_LOG_KEY (a key no service may have)."""
-    return f"/ecs/{environment}/{key}"
+    return bounded("aws:cloudwatch/logGroup:LogGroup", f"/ecs/{environment}/{key}")
 
 
 def log_group(

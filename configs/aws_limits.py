@@ -63,10 +63,6 @@ INTERFACE_ENDPOINTS: tuple[str, ...] = (
 )
 KNOWN_ENDPOINTS: tuple[str, ...] = GATEWAY_ENDPOINTS + INTERFACE_ENDPOINTS
 
-# Pulumi autonames a resource `<logical name>-<7 random characters>`: 8 more than the name.
-PULUMI_AUTONAME_SUFFIX = 8
-IAM_ROLE_NAME_MAX = 64
-
 # Application Load Balancer quotas and condition limits.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
 ALB_RULES_MAX = 100  # rules per load balancer, not counting default rules

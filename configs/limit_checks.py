@@ -2,7 +2,7 @@
 
 What AWS would reject in `pulumi up` (or accept and then never serve) is refused here: tag
 characters, image references, ALB rules (path and host patterns, rules and target groups per
-load balancer, rules that can never match, repeated ingress CIDRs), names Pulumi autonames,
+load balancer, rules that can never match, repeated ingress CIDRs),
 container-definition size, tasks that fit no instance type of their EC2 provider, zones the
 region lacks and subnets too small for what they hold. Each check yields (YAML path, message).
 """
@@ -23,8 +23,6 @@ from configs.aws_limits import (
     ALB_TARGET_GROUPS_MAX,
     CONTAINER_DEFINITION_MAX_BYTES,
     ECS_REGISTERED_MEMORY_FRACTION,
-    IAM_ROLE_NAME_MAX,
-    PULUMI_AUTONAME_SUFFIX,
     REGION_ZONES,
     SUBNET_RESERVED_ADDRESSES,
     ALB_FREE_ADDRESSES_PER_SUBNET,
@@ -59,23 +57,6 @@ def check_tag_characters(config: EnvironmentConfig, _today: datetime.date) -> It
         for problem in (_tag_character_problem(key), _tag_character_problem(value)):
             if problem:
                 yield ("tags", key), problem
-
-
-def check_autonamed_roles(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    """Roles Pulumi autonames (logical name + '-' + 7 characters) must fit IAM's 64."""
-    names = [(("services", key), f"{config.environment}-{key}-execution") for key in config.services]
-    names += [
-        (("cluster", "capacity", "ec2", key), f"{config.environment}-cluster-{key}-instance-role")
-        for key in config.cluster.capacity.ec2
-    ]
-    for path, logical in names:
-        length = len(logical) + PULUMI_AUTONAME_SUFFIX
-        if length > IAM_ROLE_NAME_MAX:
-            yield path, (
-                f"its IAM role {logical} plus the {PULUMI_AUTONAME_SUFFIX} characters Pulumi appends is {length} "
-                f"characters, over IAM's {IAM_ROLE_NAME_MAX}; shorten the key (or the environment name) by "
-                f"{length - IAM_ROLE_NAME_MAX}"
-            )
 
 
 # ---- the load balancer -------------------------------------------------------------------------
@@ -183,6 +164,11 @@ def check_task_fits_its_instances(config: EnvironmentConfig, _today: datetime.da
             known = [t for t in map(instance_type, provider.instance_types) if t is not None]
             if len(known) < len(provider.instance_types):
                 continue  # an unknown type may fit: the loader warns, and cannot judge
+            if service.gpu:
+                # Only types with enough GPUs can hold it (configs/workload_checks.py reports none).
+                known = [t for t in known if t.gpus >= service.gpu]
+                if not known:
+                    continue
             if any(t.cpu_units >= service.cpu and registered_memory(t.memory_mib) >= service.memory for t in known):
                 continue
             largest = max(known, key=lambda t: (t.memory_mib, t.cpu_units))
@@ -255,7 +241,6 @@ def check_subnet_sizes(config: EnvironmentConfig, _today: datetime.date) -> Iter
 
 LIMIT_CHECKS = (
     check_tag_characters,
-    check_autonamed_roles,
     check_ingress_cidrs,
     check_route_patterns,
     check_unreachable_rules,

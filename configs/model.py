@@ -39,7 +39,7 @@ class Strict(BaseModel):
 EXEC_LOG_KEY = "exec"
 
 # Patterns with the sentence the loader shows when a value does not match.
-KEY_PATTERN = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
+KEY_PATTERN = r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
 PROVIDER_PATTERN = r"^[a-z][a-z0-9_-]*$"
 ENVIRONMENT_PATTERN = r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$"
 POLICY_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -58,7 +58,7 @@ SSL_POLICY_PATTERN = r"^ELBSecurityPolicy-[A-Za-z0-9-]+$"
 CONTAINER_PATH_PATTERN = r"^/[^\s]*$"
 PATTERN_HINTS: dict[str, str] = {
     CONTAINER_PATH_PATTERN: "use an absolute path inside the container, such as /tmp",
-    KEY_PATTERN: "use 1-40 lowercase letters, digits and hyphens, starting with a letter",
+    KEY_PATTERN: "use 1-63 lowercase letters, digits and hyphens, starting with a letter",
     PROVIDER_PATTERN: "use fargate, fargate_spot or the name of a cluster.capacity.ec2 provider",
     ENVIRONMENT_PATTERN: "use 1-20 lowercase letters, digits and hyphens, starting with a letter",
     POLICY_PATTERN: "use the policy's kebab-case name, e.g. aws-ecr-repository-immutable-tags",
@@ -810,6 +810,11 @@ class Task(Strict):
     )
     ephemeral_storage: Optional[Annotated[Int, Field(ge=21, le=200)]] = Field(
         default=None, description="GiB of Fargate task storage, 21-200 (Fargate's default without it: 20)."
+    )
+    gpu: Optional[Annotated[Int, Field(ge=1, le=16)]] = Field(
+        default=None,
+        description="GPUs the main container reserves (resourceRequirements); EC2 capacity only, on a provider of GPU "
+        "instance types with at least this many GPUs. Default: none.",
     )
 
 

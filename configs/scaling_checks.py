@@ -1,5 +1,6 @@
-"""Rules about `services.<s>.autoscaling.queue`, `.schedule` and `.timezone` (and the cron
-fields of a job's `schedule`); each check yields (YAML path, message) like configs/checks.py.
+"""Rules about `services.<s>.autoscaling.queue`, `.schedule` and `.timezone` (a job's
+`schedule` is judged in configs/workload_checks.py); each check yields (YAML path, message)
+like configs/checks.py.
 """
 
 from __future__ import annotations
@@ -83,13 +84,4 @@ def check_scheduled_capacity(config: EnvironmentConfig, _today: datetime.date) -
                 )
 
 
-def check_job_schedule_fields(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    """A job's schedule has the right shape (the model's pattern); its cron fields are judged here."""
-    for key, job in config.jobs.items():
-        if job.schedule is not None:
-            problem = schedule_problem(job.schedule, allow_at=False)
-            if problem:
-                yield ("jobs", key, "schedule"), problem
-
-
-SCALING_CHECKS = (check_queue_scaling, check_scheduled_capacity, check_job_schedule_fields)
+SCALING_CHECKS = (check_queue_scaling, check_scheduled_capacity)

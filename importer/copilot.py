@@ -233,12 +233,6 @@ def merge(base: Any, override: Any) -> Any:
     return copy.deepcopy(override)
 
 
-def _override_path(manifest: Manifest, environment: str, *path: Any) -> tuple:
-    """Where a field came from: the override when the environment sets it, else the top level."""
-    overridden = ("environments", environment, *path)
-    return overridden if overridden in manifest.lines else tuple(path)
-
-
 # ---- the environment manifest ---------------------------------------------------------------
 
 
@@ -320,7 +314,7 @@ class Converter:
         env = self.workspace.environments[self.environment]
         services, jobs = {}, {}
         for name in sorted(self.workspace.workloads):
-            manifest = self.workspace.workloads[name]
+            manifest = self.workspace.workloads[name].for_environment(self.environment)
             data = with_overrides(manifest, self.environment)
             if manifest.data["type"] == "Scheduled Job":
                 jobs[name] = in_reading_order(self.job(name, manifest, data))

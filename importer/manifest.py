@@ -28,10 +28,19 @@ class Manifest:
     path: Path  # as shown in messages (relative to the workspace's parent)
     data: dict[str, Any]
     lines: dict[tuple, int] = field(default_factory=dict)  # YAML path -> line (1-based)
+    environment: str | None = None  # set by for_environment: its `environments.<env>` overrides win
+
+    def for_environment(self, environment: str) -> "Manifest":
+        """The same manifest, reporting a field at its `environments.<env>` override when that
+        environment sets it: the line a user must edit is the one that gave the value."""
+        return Manifest(self.path, self.data, self.lines, environment)
 
     def line(self, *path: Any) -> int:
-        """The line of the deepest known key along `path` (the document's first line otherwise)."""
+        """The line of the deepest known key along `path` (the document's first line otherwise),
+        preferring the environment's override of it."""
         for end in range(len(path), 0, -1):
+            if self.environment is not None and ("environments", self.environment, *path[:end]) in self.lines:
+                return self.lines[("environments", self.environment, *path[:end])]
             if path[:end] in self.lines:
                 return self.lines[path[:end]]
         return 1

@@ -14,17 +14,18 @@ from pathlib import Path
 from configs.environments import environment_names
 from configs.loader import config_path, load_environment
 from review.offline import run_program
-from verify.checkov_scan import Verdict, describe, judge, load_allowlist, run_checkov, write_plan
+from verify.checkov_scan import Verdict, describe, environment_facts, judge, load_allowlist, run_checkov, write_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def scan(environments: tuple[str, ...], directory: Path) -> Verdict:
-    files = []
+    files, facts = [], {}
     for environment in environments:
         config = load_environment(config_path(environment), stack=environment)
         files.append(write_plan(run_program(config), config, directory))
-    return judge(run_checkov(ROOT / ".venv-checkov" / "bin" / "checkov", files), load_allowlist())
+        facts[environment] = environment_facts(config)
+    return judge(run_checkov(ROOT / ".venv-checkov" / "bin" / "checkov", files), load_allowlist(), facts)
 
 
 def report(verdict: Verdict) -> str:

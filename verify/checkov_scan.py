@@ -17,6 +17,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from configs.governance import tier_name
 from configs.model import EnvironmentConfig
 from review.offline import DEFAULT_ACCOUNT, Plan, PlatformMocks
 from verify.terraform_plan import to_terraform_plan
@@ -36,13 +37,36 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class EnvironmentFacts:
+    """What an allowlist entry may be scoped by: the environment's governance tier and its
+    resolved configuration (never its name, so a new environment is judged by what it is)."""
+
+    tier: str
+    config: dict[str, Any]
+
+    def value(self, dotted: str) -> Any:
+        value: Any = self.config
+        for key in dotted.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+
+@dataclass(frozen=True)
 class AllowedFailure:
     check_id: str
     resource: str  # a glob over the Terraform address, or `*`
     reason: str
+    tiers: tuple[str, ...] = ()  # empty: every tier
+    when: tuple[tuple[str, Any], ...] = ()  # (dotted config path, value) pairs that must all hold
 
-    def covers(self, finding: Finding) -> bool:
-        return finding.check_id == self.check_id and fnmatch.fnmatchcase(finding.resource, self.resource)
+    def covers(self, finding: Finding, facts: dict[str, EnvironmentFacts]) -> bool:
+        if finding.check_id != self.check_id or not fnmatch.fnmatchcase(finding.resource, self.resource):
+            return False
+        if not self.tiers and not self.when:
+            return True
+        environment = facts.get(finding.file.removesuffix(PLAN_SUFFIX))
+        return environment is not None and (not self.tiers or environment.tier in self.tiers) and all(
+            environment.value(path) == value for path, value in self.when)
 
 
 @dataclass(frozen=True)
@@ -59,9 +83,16 @@ def mocks_for(config: EnvironmentConfig) -> PlatformMocks:
     return PlatformMocks(config.aws.account_id or DEFAULT_ACCOUNT, config.aws.region)
 
 
+PLAN_SUFFIX = ".tfplan.json"
+
+
+def environment_facts(config: EnvironmentConfig) -> EnvironmentFacts:
+    return EnvironmentFacts(tier_name(config.environment), config.model_dump(mode="json"))
+
+
 def write_plan(plan: Plan, config: EnvironmentConfig, directory: Path) -> Path:
     """<environment>.tfplan.json; the file name tells the environments' findings apart."""
-    path = directory / f"{plan.environment}.tfplan.json"
+    path = directory / f"{plan.environment}{PLAN_SUFFIX}"
     path.write_text(json.dumps(to_terraform_plan(plan.resources, mocks_for(config)), indent=1, sort_keys=True))
     return path
 
@@ -101,24 +132,30 @@ def _finding(check: dict[str, Any], *, passed: bool) -> Finding:
     )
 
 
+ENTRY_KEYS = {"check", "resource", "reason"}
+SCOPE_KEYS = {"tiers", "when"}
+
+
 def load_allowlist(path: Path = ALLOWLIST_PATH) -> list[AllowedFailure]:
     entries = yaml.safe_load(path.read_text()) or []
     allowed = []
     for entry in entries:
-        if set(entry) != {"check", "resource", "reason"} or not str(entry["reason"]).strip():
-            raise ValueError(f"{path.name}: each entry needs exactly check, resource and a reason; got {entry}")
-        allowed.append(AllowedFailure(entry["check"], entry["resource"], entry["reason"].strip()))
+        if not ENTRY_KEYS <= set(entry) <= ENTRY_KEYS | SCOPE_KEYS or not str(entry["reason"]).strip():
+            raise ValueError(f"{path.name}: each entry needs check, resource and a reason (and may scope itself "
+                             f"with tiers and when); got {entry}")
+        allowed.append(AllowedFailure(entry["check"], entry["resource"], entry["reason"].strip(),
+                                      tuple(entry.get("tiers") or ()), tuple((entry.get("when") or {}).items())))
     return allowed
 
 
-def judge(findings: list[Finding], allowlist: list[AllowedFailure]) -> Verdict:
+def judge(findings: list[Finding], allowlist: list[AllowedFailure], facts: dict[str, EnvironmentFacts]) -> Verdict:
     failed = [f for f in findings if not f.passed]
-    allowlisted = [f for f in failed if any(a.covers(f) for a in allowlist)]
+    allowlisted = [f for f in failed if any(a.covers(f, facts) for a in allowlist)]
     return Verdict(
         passed=[f for f in findings if f.passed],
         allowlisted=allowlisted,
         unexplained=[f for f in failed if f not in allowlisted],
-        unused_allowances=[a for a in allowlist if not any(a.covers(f) for f in failed)],
+        unused_allowances=[a for a in allowlist if not any(a.covers(f, facts) for f in failed)],
     )
 
 

@@ -247,8 +247,8 @@ def test_target_group_names_are_stable_fit_32_and_change_only_on_replacement():
     def long_key(data: dict) -> None:
         rolling(data)
         data["environment"] = "prod-eu-west-primary"  # 20 characters, the longest allowed
-        # 25 more: the longest key whose autonamed execution role still fits IAM's 64 (configs/limit_checks.py)
-        data["services"]["a" * 25] = data["services"].pop("api")
+        # the longest key: every name derived from it is shortened to its limit (components/naming.py)
+        data["services"]["a" * 63] = data["services"].pop("api")
 
     config = edited("prod", long_key)
     plan, _ = lb_plan(config)

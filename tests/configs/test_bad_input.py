@@ -637,7 +637,7 @@ services:
     memory: 512
 """,
         [
-            "env.yaml:5: services.Api_Server: 'Api_Server' is not valid: use 1-40 lowercase letters, digits and hyphens, starting with a letter",
+            "env.yaml:5: services.Api_Server: 'Api_Server' is not valid: use 1-63 lowercase letters, digits and hyphens, starting with a letter",
         ],
         id="service_name_pattern",
     ),

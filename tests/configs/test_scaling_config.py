@@ -137,16 +137,6 @@ def test_a_time_zone_without_a_schedule_is_refused(staging):
     ]
 
 
-def test_a_job_schedule_with_bad_cron_fields_is_refused():
-    def job(data):
-        data["jobs"] = {"nightly": {"image": {"repository": "api", "tag": "v1"}, "user": "10001",
-                                    "schedule": "cron(0 2 * * MON *)"}}
-
-    with pytest.raises(Exception) as error:
-        edited("staging", job)
-    assert "jobs.nightly.schedule: 'cron(0 2 * * MON *)': one of day-of-month and day-of-week must be ?" in str(error.value)
-
-
 def test_a_schedule_alone_is_enough_autoscaling():
     def schedule_only(data):
         scaling = data["services"]["worker"]["autoscaling"]
@@ -175,12 +165,6 @@ def test_min_zero_is_allowed_with_a_queue():
 ])
 def test_expressions_aws_accepts(expression):
     assert schedule_problem(expression) is None
-
-
-def test_a_job_takes_no_at_expression():
-    assert schedule_problem("at(2027-03-01T07:00:00)", allow_at=False) == (
-        "'at(2027-03-01T07:00:00)' is not a schedule expression; write cron(minutes hours day-of-month month day-of-week "
-        "year), e.g. cron(0 19 ? * MON-FRI *), or rate(value unit)")
 
 
 def test_keys_come_from_the_expression_and_tell_near_twins_apart():

@@ -93,3 +93,14 @@ def test_manifests_are_read_as_yaml_1_2(tmp_path):
     assert manifest.data == {"name": "job", "on": {"schedule": "@daily"}, "flag": "yes", "exec": True, "count": 3, "ratio": 0.5, "port": "80"}
     assert manifest.where("on", "schedule") == "manifest.yml:3"
     assert manifest.where("exec") == "manifest.yml:5"
+
+
+def test_a_field_an_environment_overrides_is_reported_at_its_override(tmp_path):
+    # The report names the line to edit: for prod, the `environments.prod` value that won the merge.
+    path = tmp_path / "manifest.yml"
+    path.write_text("name: api\ncpu: 256\nmemory: 512\nenvironments:\n  prod:\n    cpu: 1024\n")
+    manifest = load_manifest(path, path.name)
+    assert manifest.for_environment("prod").where("cpu") == "manifest.yml:6"
+    assert manifest.for_environment("prod").where("memory") == "manifest.yml:3"
+    assert manifest.for_environment("test").where("cpu") == "manifest.yml:2"
+    assert manifest.where("cpu") == "manifest.yml:2"

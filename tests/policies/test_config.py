@@ -11,6 +11,7 @@ import pytest
 
 from configs.checks import SECRET_LOOKING_NAME
 from configs.endpoints import BASELINE, EC2_AGENT
+from configs.loader import config_path, load_environment
 from policies import config_gen, iam_actions_gen, vpc
 from policies.ecs_task_definition import SECRET_NAME_PATTERN
 from policies.framework import StackRule
@@ -61,8 +62,10 @@ def test_the_iam_action_table_is_current():
     assert iam_actions_gen.main(["--check"]) == 0, "run: python -m policies.iam_actions_gen"
 
 
-def test_generated_config_files_are_current():
-    stale = [str(path) for path, text in config_gen.outputs().items() if not path.exists() or path.read_text() != text]
+def test_committed_config_files_are_current():
+    # A stack without a committed file is fine (the workflows generate theirs with `run.py
+    # policy-config`): a user's new environment needs no generator run to pass the suite.
+    stale = [str(path) for path, text in config_gen.outputs().items() if path.exists() and path.read_text() != text]
     assert stale == [], "run: python -m policies.config_gen"
 
 
@@ -79,7 +82,8 @@ PLAIN_NAMES = ["LOG_LEVEL", "API_URL", "KEYBOARD_LAYOUT", "MONKEY_MODE", "AUTHOR
 
 @pytest.mark.parametrize("env", config_gen.stack_environments())
 def test_generated_config_gives_the_pack_the_environment_files_secret_name_rule(env):
-    assert config_file(env)[SECRET_RULE]["secretNamePattern"] == SECRET_LOOKING_NAME.pattern
+    config = config_gen.pack_config(load_environment(config_path(env), stack=env))
+    assert config[SECRET_RULE]["secretNamePattern"] == SECRET_LOOKING_NAME.pattern
 
 
 def test_the_environment_file_refuses_every_name_the_pack_refuses_unconfigured():

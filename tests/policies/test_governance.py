@@ -206,10 +206,11 @@ def test_the_date_sensitive_parts_two_years_from_now():
 # ---- the config of any environment ---------------------------------------------------------------
 
 
-def test_the_committed_configs_are_those_of_every_stack():
+def test_the_committed_configs_belong_to_stacks():
     stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml") if (ROOT / "configs" / p.name[len("Pulumi."):]).exists())
     assert config_gen.stack_environments() == stacks
-    assert sorted(p.stem for p in config_gen.CONFIG_DIR.glob("*.json")) == stacks
+    committed = sorted(p.stem for p in config_gen.CONFIG_DIR.glob("*.json"))
+    assert committed and set(committed) <= set(stacks)
     assert config_gen.stale_configs() == []
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import run as bootstrap
 from tests.harness import REFERENCE_ENVIRONMENTS, reference_config, reference_plan
-from verify.checkov_scan import describe, judge, load_allowlist, run_checkov, write_plan
+from verify.checkov_scan import describe, environment_facts, judge, load_allowlist, run_checkov, write_plan
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,8 @@ def scan(tmp_path_factory):
     directory = tmp_path_factory.mktemp("tfplan")
     files = [write_plan(reference_plan(e), reference_config(e), directory) for e in REFERENCE_ENVIRONMENTS]
     findings = run_checkov(checkov, files)
-    return findings, judge(findings, load_allowlist())
+    facts = {e: environment_facts(reference_config(e)) for e in REFERENCE_ENVIRONMENTS}
+    return findings, judge(findings, load_allowlist(), facts)
 
 
 def test_every_failed_check_is_allowlisted_with_a_reason(scan):
