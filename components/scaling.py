@@ -25,8 +25,9 @@ import pulumi_aws as aws
 from configs.arns import parse_arn
 from configs.model import Autoscaling, ScheduledCapacity
 from configs.schedules import schedule_key
-from components.naming import child, family
+from components.naming import bounded, child, family
 
+POLICY = "aws:appautoscaling/policy:Policy"  # its name limit: components/naming.py
 # The ALB's request metric needs the target group; CPU and memory are the service's averages.
 SCALING_METRICS: dict[str, str] = {
     "cpu": "ECSServiceAverageCPUUtilization",
@@ -117,7 +118,7 @@ def _target_tracking(resource_name: str, policy_name: str, target: aws.appautosc
                      *, opts: pulumi.ResourceOptions, **metric: Any) -> aws.appautoscaling.Policy:
     return aws.appautoscaling.Policy(
         resource_name,
-        name=policy_name,
+        name=bounded(POLICY, policy_name),
         policy_type="TargetTrackingScaling",
         service_namespace=target.service_namespace,
         scalable_dimension=target.scalable_dimension,
@@ -166,7 +167,7 @@ def _wake_from_zero(name: str, policy_name: str, target: aws.appautoscaling.Targ
     spec = aws.appautoscaling
     wake = aws.appautoscaling.Policy(
         child(name, "scale", "queue-wake"),
-        name=f"{policy_name}-queue-wake",
+        name=bounded(POLICY, f"{policy_name}-queue-wake"),
         policy_type="StepScaling",
         service_namespace=target.service_namespace,
         scalable_dimension=target.scalable_dimension,
@@ -183,7 +184,7 @@ def _wake_from_zero(name: str, policy_name: str, target: aws.appautoscaling.Targ
     )
     aws.cloudwatch.MetricAlarm(
         child(name, "queue-wake"),
-        name=f"{policy_name}-queue-wake",
+        name=bounded("aws:cloudwatch/metricAlarm:MetricAlarm", f"{policy_name}-queue-wake"),
         alarm_description=f"Messages wait in {dimensions.queue['QueueName']} and no task of the service runs: start one",
         comparison_operator="GreaterThanOrEqualToThreshold",
         threshold=1,
@@ -242,7 +243,7 @@ def _scheduled_action(name: str, policy_name: str, target: aws.appautoscaling.Ta
     key = schedule_key(entry.cron)
     return aws.appautoscaling.ScheduledAction(
         child(name, "schedule", key),
-        name=f"{policy_name}-{key}",
+        name=bounded("aws:appautoscaling/scheduledAction:ScheduledAction", f"{policy_name}-{key}"),
         service_namespace=target.service_namespace,
         scalable_dimension=target.scalable_dimension,
         resource_id=target.resource_id,

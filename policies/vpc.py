@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from .ec2 import SUBNET, VPC, internet_route_tables
-from .endpoint_needs import BASELINE, EC2_AGENT, SESSION_MANAGER, endpoints_for
+from .endpoint_needs import endpoints_for  # the rule `network.endpoints: auto` applies too
 from .ecs_cluster import CAPACITY_PROVIDER, CLUSTER
 from .ecs_service import SERVICE
 from .ecs_task_definition import TASK_DEFINITION, referenced_secrets
@@ -17,10 +17,6 @@ NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 
-# The rule `network.endpoints: auto` applies too (one source: endpoint_needs.py).
-BASELINE_ENDPOINTS = BASELINE
-EC2_AGENT_ENDPOINTS = EC2_AGENT
-SESSION_MANAGER_ENDPOINTS = SESSION_MANAGER
 PRIVATE_TAG_KEYS = ("tier", "Tier", "subnet-type", "type", "Type")
 
 

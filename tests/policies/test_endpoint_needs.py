@@ -9,7 +9,7 @@ import pytest
 from configs.endpoints import required_endpoints
 from policies.config_gen import pack_config
 from review.offline import run_program
-from tests.harness import edited
+from tests.harness import REFERENCE_ENVIRONMENTS, edited
 
 RULE = "aws-vpc-endpoints-without-nat"
 
@@ -53,3 +53,10 @@ def test_the_pack_alone_finds_the_missing_endpoint(pack, dev_variant, endpoint):
     found = [v for v in verdict.violations if v.policy == RULE]
     assert len(found) == 1
     assert f"has no NAT gateway and lacks the VPC endpoints {endpoint}, so tasks cannot start" in found[0].message
+
+
+@pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
+def test_without_nat_the_pack_needs_no_more_than_auto_creates(pack, environment):
+    config = edited(environment, lambda data: data["network"].update(nat="none", endpoints="auto"))
+    verdict = pack.verdict(run_program(config).resources, config_without_required(config))
+    assert [v.message for v in verdict.violations if v.policy == RULE] == []
