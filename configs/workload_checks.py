@@ -14,7 +14,7 @@ from configs.aws_limits import FARGATE_MEMORY_BY_CPU, FARGATE_PROVIDERS, describ
 from configs.checks import SECRET_LOOKING_NAME
 from configs.errors import excerpt
 from configs.instance_types import instance_type, is_gpu_provider
-from configs.model import EnvironmentConfig, HealthCheck, Task
+from configs.model import EnvironmentConfig, HealthCheck, Job, Task
 from configs.schedules import cron_problem
 
 Problem = tuple[tuple, str]
@@ -218,19 +218,27 @@ def check_jobs(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Pro
             yield path + ("timezone",), f"{excerpt(job.timezone)} is not an IANA time zone; use a name such as Europe/Dublin or UTC"
         if job.schedule is None and job.timezone != "UTC":
             yield path + ("timezone",), "a timezone applies to a schedule and this job has none; remove it"
-        for index, service in enumerate(job.before):
-            if config.deploys == "ci":
-                yield path + ("before", index), (
-                    "before: applies to deploys: pulumi only; with deploys: ci the application pipeline runs the job "
-                    f"(python3 run.py task {config.environment} {key}) before it rolls out {service}"
-                )
-            elif service not in config.services:
-                yield path + ("before", index), f"{service!r} is not a service of this environment"
-            else:
-                yield path + ("before", index), (
-                    "before: is not built yet; run the job with `python3 run.py task "
-                    f"{config.environment} {key}` before `pulumi up` rolls out {service}, and remove this entry"
-                )
+        yield from _before(config, key, job, path)
+
+
+def _before(config: EnvironmentConfig, key: str, job: Job, path: tuple) -> Iterator[Problem]:
+    """`before: [service]` runs the job during `pulumi up` (components/job.py), so it needs
+    `deploys: pulumi`; under `deploys: ci` the application pipeline runs it instead."""
+    seen: set[str] = set()
+    for index, service in enumerate(job.before):
+        if config.deploys == "ci":
+            yield path + ("before", index), (
+                f"before: applies to deploys: pulumi only; with deploys: ci the application pipeline runs the job before "
+                f"it deploys {service}: remove this entry and give app-deploy.yml the before-* inputs that "
+                f"`python3 run.py ci-role {config.environment}` prints for {key}"
+            )
+        elif service not in config.services:
+            yield path + ("before", index), (
+                f"{service!r} is not a service of this environment; services: {', '.join(sorted(config.services)) or 'none'}"
+            )
+        elif service in seen:
+            yield path + ("before", index), f"{service!r} is named twice; remove one"
+        seen.add(service)
 
 
 def _fargate_size(path: tuple, cpu: int, memory: int) -> Iterator[Problem]:
@@ -280,15 +288,15 @@ def check_gpu_reservations(config: EnvironmentConfig, _today: datetime.date) -> 
                     f"{_gpu_capacity_hint(config)}"
                 )
                 continue
-            known = [instance_type(name) for name in provider.instance_types]
-            if None in known:
+            known = [t for t in map(instance_type, provider.instance_types) if t is not None]
+            if len(known) < len(provider.instance_types):
                 continue  # a type outside the table may have more GPUs: the loader warns, and cannot judge
-            most = max(known, key=lambda t: t.gpus)  # type: ignore[union-attr]
-            if task.gpu > most.gpus:  # type: ignore[union-attr]
-                counts = ", ".join(f"{t.name}: {t.gpus}" for t in known)  # type: ignore[union-attr]
+            most = max(t.gpus for t in known)
+            if task.gpu > most:
+                counts = ", ".join(f"{t.name}: {t.gpus}" for t in known)
                 yield here, (
                     f"{task.gpu} GPUs are more than any instance type of provider {entry.provider} has ({counts}); "
-                    f"reserve at most {most.gpus} or add a type with more GPUs, such as g5.12xlarge (4)"  # type: ignore[union-attr]
+                    f"reserve at most {most} or add a type with more GPUs, such as g5.12xlarge (4)"
                 )
 
 

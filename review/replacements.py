@@ -79,6 +79,9 @@ REPLACE_ON: dict[str, tuple[str, ...] | str] = {
     "aws:sns/topic:Topic": ("name", "namePrefix", "fifoTopic"),
     "aws:sns/topicPolicy:TopicPolicy": ("arn",),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
+    # pulumi-command without an `update` command: a changed trigger (a `before:` job's task
+    # definition ARN) replaces it, i.e. runs `create` again; other changes also run `create`.
+    "command:local:Command": ("triggers",),
 }
 
 # What is lost when these are replaced or deleted.
