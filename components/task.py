@@ -404,6 +404,7 @@ class Task(pulumi.ComponentResource):
                 (volume, mount.file_system_arn, mount.access_point_arn, mount.read_only)
                 for volume, mount in sorted(args.efs.items())
             ],
+            queue=args.task.consumed_queue,  # autoscaling.queue: consume rights
         )
 
 

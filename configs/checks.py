@@ -456,6 +456,7 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
                      service.volumes[volume].read_only)
                     for volume in service.efs_volumes
                 ],
+                queue=service.consumed_queue,
             ))
         except PolicyTooLargeError as error:
             where = "permissions" if service.permissions else "access" if service.has_access else "volumes"
@@ -566,6 +567,7 @@ CHECKS: tuple[Check, ...] = (
 
 
 def _workload_checks() -> tuple[Check, ...]:
-    from configs.workload_checks import WORKLOAD_CHECKS  # imports this module's helpers
+    from configs.scaling_checks import SCALING_CHECKS  # these import this module's helpers
+    from configs.workload_checks import WORKLOAD_CHECKS
 
-    return WORKLOAD_CHECKS
+    return (*WORKLOAD_CHECKS, *SCALING_CHECKS)
