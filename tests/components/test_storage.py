@@ -449,7 +449,7 @@ def test_the_task_role_size_check_counts_the_efs_grants():
     with pytest.raises(ConfigError) as error:
         edited("staging", many_volumes)
     [issue] = [i for i in error.value.issues if "task role" in i.message]
-    assert issue.path == "services.worker.permissions" and "over IAM's 10240" in issue.message
+    assert issue.path == "services.worker.volumes" and "over IAM's 10240" in issue.message  # neither permissions nor access
     assert list(check_task_role_policy_size(edited("staging", with_efs), TODAY)) == []
 
 
