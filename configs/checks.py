@@ -17,6 +17,7 @@ from configs.endpoints import required_endpoints
 from configs.instance_types import instance_type
 from configs.checks_delivery import DELIVERY_CHECKS
 from configs.limit_checks import LIMIT_CHECKS
+from configs.tier_checks import TIER_CHECKS
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
 from configs.strategy import capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
@@ -39,7 +40,7 @@ MAX_TAGS = 50
 
 
 def run_checks(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
-    for check in (*CHECKS, *LIMIT_CHECKS, *_workload_checks()):
+    for check in (*CHECKS, *LIMIT_CHECKS, *TIER_CHECKS, *_workload_checks()):
         yield from check(config, today)
 
 

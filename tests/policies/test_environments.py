@@ -18,14 +18,22 @@ CONFIG_DIR = Path(__file__).resolve().parents[2] / "policies" / "config"
 
 
 def insecure_config():
-    """The insecure fixture plus what the loader refuses before the pack could see it: a task
-    role statement on Resource "*", as a program that bypasses the loader would register it."""
-    from configs.model import Statement
+    """The insecure fixture plus what the loader refuses before the pack could see it, as a
+    program that bypasses the loader would register it: a task role statement on Resource "*",
+    a Spot-only strategy, no circuit breaker, min_healthy_percent 50, and plain HTTP (no
+    certificate) in the production tier."""
+    from configs.model import Statement, StrategyEntry
 
     config = load_environment(INSECURE, today=TODAY)
     api = config.services["api"]
-    unscoped = api.model_copy(update={"permissions": [Statement(actions=["s3:GetObject"], resources=["*"])]})
-    return config.model_copy(update={"services": {**config.services, "api": unscoped}})
+    deployment = api.deployment.model_copy(update={"min_healthy_percent": 50, "circuit_breaker": False})
+    unsafe = api.model_copy(update={
+        "permissions": [Statement(actions=["s3:GetObject"], resources=["*"])],
+        "capacity": [StrategyEntry(provider="fargate_spot", weight=1)],
+        "deployment": deployment,
+    })
+    load_balancer = config.load_balancer.model_copy(update={"certificate_arn": None})
+    return config.model_copy(update={"services": {**config.services, "api": unsafe}, "load_balancer": load_balancer})
 
 
 def shipped_config(environment: str) -> dict:
