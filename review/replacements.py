@@ -77,6 +77,11 @@ REPLACE_ON: dict[str, tuple[str, ...] | str] = {
     "aws:sns/topic:Topic": ("name", "namePrefix", "fifoTopic"),
     "aws:sns/topicPolicy:TopicPolicy": ("arn",),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
+    # Scheduled jobs: a queue keeps its name and FIFO-ness, a state machine its name and type
+    # (STANDARD/EXPRESS), a schedule its name and group.
+    "aws:sqs/queue:Queue": ("name", "namePrefix", "fifoQueue"),
+    "aws:sfn/stateMachine:StateMachine": ("name", "namePrefix", "type"),
+    "aws:scheduler/schedule:Schedule": ("name", "namePrefix", "groupName"),
 }
 
 # What is lost when these are replaced or deleted.

@@ -28,6 +28,9 @@ from review.offline import CapturedResource
 # not a derivation: a type missing here fails the conversion, so no resource goes unscanned.
 TYPE_NAMES: dict[str, str] = {
     "aws:appautoscaling/policy:Policy": "aws_appautoscaling_policy",
+    "aws:scheduler/schedule:Schedule": "aws_scheduler_schedule",
+    "aws:sfn/stateMachine:StateMachine": "aws_sfn_state_machine",
+    "aws:sqs/queue:Queue": "aws_sqs_queue",
     "aws:appautoscaling/target:Target": "aws_appautoscaling_target",
     "aws:autoscaling/group:Group": "aws_autoscaling_group",
     "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",

@@ -47,12 +47,13 @@ def test_reference_environments_pass_with_zero_mandatory_violations(pack, enviro
     assert verdict.violations == ()  # not even advisories: the shipped defaults are the secure ones
 
 
-def test_the_prod_waiver_covers_exactly_the_reports_service(pack):
+def test_prod_needs_no_waiver(pack):
+    """The nightly report batch, once a 24/7 Spot service under a waiver, is a scheduled job
+    (jobs.reports): the on-demand share rule judges services only, so nothing is waived."""
     verdict = pack.verdict(reference_plan("prod").resources, shipped_config("prod"))
-    assert verdict.not_applicable == ((
-        "aws-ecs-service-on-demand-share", "",
-        "waived for prod-reports-service until 2027-05-15: nightly report batch tolerates Spot interruption and reruns on failure",
-    ),)
+    assert verdict.not_applicable == ()
+    assert sorted(r.name for r in reference_plan("prod").of_type("aws:ecs/service:Service")) == ["prod-api-service", "prod-worker-service"]
+    assert [r.name for r in reference_plan("prod").of_type("aws:scheduler/schedule:Schedule")] == ["prod-reports-schedule"]
 
 
 def test_the_insecure_environment_fails_with_the_expected_violations(pack):
