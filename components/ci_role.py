@@ -10,7 +10,11 @@ what a deployment needs and nothing else:
 - register revisions of the environment's task-definition families and read the latest one
   (DescribeTaskDefinition has no resource-level permission: `*` is its only resource);
 - update and describe the environment's ECS services;
-- pass exactly those services' execution and task roles, and only to ECS tasks.
+- pass exactly those services' execution and task roles, and only to ECS tasks;
+- run the one-off jobs the pipeline runs before a deploy (`pipeline_jobs`: no schedule, built
+  from a service's repository): register their revisions, `ecs:RunTask` on their families in
+  this cluster only, `ecs:DescribeTasks` on the cluster's tasks to wait for them, and pass their
+  two roles to ECS tasks.
 https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
 
 An account has one IAM OIDC provider per issuer: the first environment in an account creates it
@@ -31,7 +35,7 @@ from components.arns import POLICY_VERSION
 from components.facts import PlatformFacts
 from components.iam import ECS_TASKS_PRINCIPAL, _allow, render
 from components.naming import child, type_token
-from configs.model import GITHUB_OIDC_HOST, GitHubDeploy
+from configs.model import GITHUB_OIDC_HOST, EnvironmentConfig, GitHubDeploy
 
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -48,6 +52,22 @@ ECR_SCAN_READ_ACTIONS = ("ecr:DescribeImages", "ecr:DescribeImageScanFindings")
 SERVICE_DEPLOY_ACTIONS = ("ecs:UpdateService", "ecs:DescribeServices")
 
 
+def pipeline_jobs(config: EnvironmentConfig) -> dict[str, list[str]]:
+    """Service -> the one-off jobs (no schedule) built from the same ECR repository, sorted: the
+    jobs app-deploy.yml can run before deploying that service (it renders them with the image
+    it just built). Under `deploys: ci` they take the place of `before:`."""
+    found: dict[str, list[str]] = {}
+    for key in sorted(config.services):
+        repository = config.services[key].image.repository
+        jobs = [
+            job for job in sorted(config.jobs)
+            if repository is not None and config.jobs[job].schedule is None and config.jobs[job].image.repository == repository
+        ]
+        if jobs:
+            found[key] = jobs
+    return found
+
+
 @dataclass(frozen=True)
 class DeployScope:
     """Everything the role may touch, as plain ARNs and names (tests lint it without Pulumi)."""
@@ -56,6 +76,11 @@ class DeployScope:
     task_definition_families: tuple[str, ...]
     service_arns: tuple[str, ...]
     pass_role_arns: tuple[str, ...]
+    # One-off jobs the pipeline runs before a deploy (pipeline_jobs): families, roles, cluster.
+    job_families: tuple[str, ...] = ()
+    job_pass_role_arns: tuple[str, ...] = ()
+    cluster_arn: str = ""
+    task_arns: str = ""  # `...:task/<cluster>/*`
 
 
 def github_trust_policy(provider_arn: str, github: GitHubDeploy) -> dict:
@@ -96,8 +121,9 @@ def deploy_policy_document(scope: DeployScope) -> dict:
         statements.append(_allow("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]))
         statements.append(_allow("PushImages", ECR_PUSH_ACTIONS, scope.repository_arns))
         statements.append(_allow("ReadScanFindings", ECR_SCAN_READ_ACTIONS, scope.repository_arns))
-    if scope.task_definition_families:
-        statements.append(_allow("RegisterRevisions", ["ecs:RegisterTaskDefinition"], scope.task_definition_families))
+    if scope.task_definition_families or scope.job_families:
+        families = (*scope.task_definition_families, *scope.job_families)
+        statements.append(_allow("RegisterRevisions", ["ecs:RegisterTaskDefinition"], families))
         # DescribeTaskDefinition supports no resource-level permission ("*" only).
         statements.append(_allow("ReadTaskDefinitions", ["ecs:DescribeTaskDefinition"], ["*"]))
     if scope.service_arns:
@@ -106,7 +132,21 @@ def deploy_policy_document(scope: DeployScope) -> dict:
         statement = _allow("PassServiceRolesToEcsTasks", ["iam:PassRole"], scope.pass_role_arns)
         statement["Condition"] = {"StringEquals": {"iam:PassedToService": ECS_TASKS_PRINCIPAL}}
         statements.append(statement)
+    if scope.job_families:
+        statements += one_off_job_statements(scope)
     return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def one_off_job_statements(scope: DeployScope) -> list[dict[str, Any]]:
+    """What amazon-ecs-deploy-task-definition's `run-task` with `wait-for-task-stopped` calls:
+    RunTask (only in this cluster: the ecs:cluster condition), DescribeTasks until the task
+    stopped and for its exit codes, and PassRole of the job's roles (RunTask and the revision's
+    registration pass them)."""
+    run = _allow("RunOneOffJobs", ["ecs:RunTask"], scope.job_families)
+    run["Condition"] = {"ArnEquals": {"ecs:cluster": scope.cluster_arn}}
+    passing = _allow("PassJobRolesToEcsTasks", ["iam:PassRole"], scope.job_pass_role_arns)
+    passing["Condition"] = {"StringEquals": {"iam:PassedToService": ECS_TASKS_PRINCIPAL}}
+    return [run, _allow("WatchOneOffJobs", ["ecs:DescribeTasks"], [scope.task_arns]), passing]
 
 
 @dataclass(frozen=True)
@@ -120,6 +160,9 @@ class CiRoleArgs:
     service_names: Sequence[str]
     pass_role_arns: Sequence[pulumi.Input[str]]  # every service's execution role and task role
     tags: dict[str, str]
+    cluster_arn: pulumi.Input[str] = ""
+    job_families: Sequence[str] = ()  # pipeline_jobs' families
+    job_pass_role_arns: Sequence[pulumi.Input[str]] = ()  # their execution and task roles
 
 
 class CiRole(pulumi.ComponentResource):
@@ -130,7 +173,10 @@ class CiRole(pulumi.ComponentResource):
         facts = args.facts
         provider_arn = self._github_provider_arn(name, args)
         families = tuple(task_definition_arn_pattern(family, facts) for family in args.task_definition_families)
-        document = pulumi.Output.all(args.cluster_name, list(args.pass_role_arns)).apply(
+        jobs = tuple(task_definition_arn_pattern(family, facts) for family in args.job_families)
+        document = pulumi.Output.all(
+            args.cluster_name, list(args.pass_role_arns), args.cluster_arn, list(args.job_pass_role_arns)
+        ).apply(
             lambda values: render(
                 deploy_policy_document(
                     DeployScope(
@@ -138,6 +184,10 @@ class CiRole(pulumi.ComponentResource):
                         task_definition_families=families,
                         service_arns=tuple(service_arn(values[0], s, facts) for s in args.service_names),
                         pass_role_arns=tuple(values[1]),
+                        job_families=jobs,
+                        job_pass_role_arns=tuple(values[3]),
+                        cluster_arn=values[2],
+                        task_arns=f"arn:{facts.partition}:ecs:{facts.region}:{facts.account_id}:task/{values[0]}/*",
                     )
                 )
             )

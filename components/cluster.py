@@ -40,7 +40,8 @@ from configs.model import EXEC_LOG_KEY, Capacity, Ec2Provider
 from configs.model import Cluster as ClusterConfig
 from configs.model import StrategyEntry
 from configs.strategy import capacity_problems, capacity_strategy_problems, format_path
-from components.facts import PlatformFacts
+from components.facts import PlatformFacts, provider_ami_parameter
+from configs.instance_types import is_gpu_provider
 from components.arns import POLICY_VERSION
 from components.logs import log_encryption_key, log_group, log_group_name
 from components.naming import autonamed, bounded, child, type_token
@@ -98,15 +99,21 @@ def validate_capacity(capacity: Capacity) -> None:
         raise ValueError("; ".join(f"{'.'.join(path)}: {message}" for path, message in problems))
 
 
-def user_data(cluster_name: str) -> str:
+def user_data(cluster_name: str, *, gpu: bool = False) -> str:
     """The ECS agent's configuration, appended to /etc/ecs/ecs.config at first boot.
-    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-config.html"""
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-config.html
+
+    GPU instances: the agent registers the instance's GPUs (and reserves them for tasks) only
+    with ECS_ENABLE_GPU_SUPPORT=true (default false). The GPU-optimised AMI sets it in its own
+    /var/lib/ecs/ecs.config (aws/amazon-ecs-ami, enable-ecs-agent-gpu-support-al2023.sh); it is
+    stated here too, so GPU reservations do not rest on a detail of the AMI's build."""
+    gpu_line = "ECS_ENABLE_GPU_SUPPORT=true\n        " if gpu else ""
     return textwrap.dedent(
         f"""\
         #!/bin/bash
         cat <<'EOF' >> /etc/ecs/ecs.config
         ECS_CLUSTER={cluster_name}
-        ECS_ENABLE_SPOT_INSTANCE_DRAINING=true
+        {gpu_line}ECS_ENABLE_SPOT_INSTANCE_DRAINING=true
         ECS_ENABLE_TASK_IAM_ROLE=true
         ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST=true
         ECS_AWSVPC_BLOCK_IMDS=true
@@ -155,7 +162,7 @@ class Cluster(pulumi.ComponentResource):
         validate_strategy(config.default_strategy, config.capacity)
         if config.capacity.ec2 and not args.private_subnet_ids:
             raise ValueError("cluster.capacity.ec2: EC2 providers need private subnets; the network passed none")
-        missing_amis = sorted({p.architecture for p in config.capacity.ec2.values()} - set(args.facts.ecs_amis))
+        missing_amis = sorted({provider_ami_parameter(p) for p in config.capacity.ec2.values()} - set(args.facts.ecs_amis))
         if missing_amis:
             raise ValueError(f"facts.ecs_amis has no AMI for {', '.join(missing_amis)}; look it up in lookup_facts")
         super().__init__(type_token("cluster", "Cluster"), name, None, opts)
@@ -334,9 +341,10 @@ class Cluster(pulumi.ComponentResource):
         launch_template = aws.ec2.LaunchTemplate(
             autonamed("aws:ec2/launchTemplate:LaunchTemplate", child(base, "launch-template")),
             description=f"ECS container instances of the {key} capacity provider",
-            # The ECS-optimised AMI for the provider's architecture, read once per stack from
-            # AWS's public SSM parameter (components/facts.py): a new release rolls in on `up`.
-            image_id=args.facts.ecs_amis[provider.architecture],
+            # The ECS-optimised AMI for the provider's architecture (its GPU variant for GPU
+            # types), read once per stack from AWS's public SSM parameter (components/facts.py):
+            # a new release rolls in on `up`.
+            image_id=args.facts.ecs_amis[provider_ami_parameter(provider)],
             iam_instance_profile={"arn": profile.arn},
             # IMDSv2 only, and one hop: a container behind the docker bridge is a second hop,
             # so it cannot read the instance role's credentials; instance tags stay out of IMDS.
@@ -367,7 +375,9 @@ class Cluster(pulumi.ComponentResource):
                 }
             ],
             # The cluster name comes from the cluster resource, so instances launch after it exists.
-            user_data=self.cluster.name.apply(lambda cluster: _base64(user_data(cluster))),
+            user_data=self.cluster.name.apply(
+                lambda cluster: _base64(user_data(cluster, gpu=is_gpu_provider(provider.instance_types)))
+            ),
             update_default_version=True,
             tag_specifications=[
                 {"resource_type": kind, "tags": instance_tags} for kind in ("instance", "volume", "network-interface")

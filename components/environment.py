@@ -14,7 +14,7 @@ import pulumi
 from configs.endpoints import resolve_endpoints
 from configs.model import EnvironmentConfig, Image
 from components.alarms import ServiceAlarms, ServiceAlarmsArgs, notification_topic
-from components.ci_role import CiRole, CiRoleArgs
+from components.ci_role import CiRole, CiRoleArgs, pipeline_jobs
 from components.deployment import NativeLoadBalancing
 from components.cluster import Cluster, ClusterArgs
 from components.facts import PlatformFacts, lookup_facts
@@ -95,10 +95,16 @@ class Environment(pulumi.ComponentResource):
             child(name, "alarms"), environment=config.environment, facts=facts, tags=tags, parent=self
         ).arn
         self.alarms = {key: self._alarms(name, key, config) for key in config.services if config.alarms_for(key)}
-        self.services = {key: self._service(name, key, config, facts, log_key_arn) for key in config.services}
+        # Jobs first: a service named in a job's `before` depends on the job (run_before below).
         self.jobs = {key: self._job(name, key, config, facts, log_key_arn) for key in config.jobs}
+        self.services = {key: self._service(name, key, config, facts, log_key_arn) for key in config.services}
         # A job's connects_to opens the same rules as a service's (its group to the service's).
-        connect_services({**self.services, **self.jobs}, {**config.services, **config.jobs})  # type: ignore[dict-item]
+        rules = connect_services({**self.services, **self.jobs}, {**config.services, **config.jobs})  # type: ignore[dict-item]
+        self.before_runs = {
+            key: job.run_before(config.jobs[key].before, waits_for=[*rules.get(key, []), self.cluster.capacity_providers])
+            for key, job in self.jobs.items()
+            if config.jobs[key].before
+        }
         self.ci_role = self._ci_role(name, config, facts)
         self.register_outputs({})
 
@@ -160,6 +166,7 @@ class Environment(pulumi.ComponentResource):
                 exec_log_group_name=self.cluster.exec_log_group_name,
                 tags=config.service_tags(key),
                 protect=config.protect_resources,
+                runs_after=tuple(self.jobs[j] for j in sorted(config.jobs) if key in config.jobs[j].before),
                 **self._aws_egress(config),
                 **self._delivery(key, config),
             ),
@@ -229,9 +236,21 @@ class Environment(pulumi.ComponentResource):
                     if arn is not None
                 ],
                 tags=config.all_tags,
+                **self._pipeline_jobs(config),
             ),
             pulumi.ResourceOptions(parent=self),
         )
+
+    def _pipeline_jobs(self, config: EnvironmentConfig) -> dict[str, Any]:
+        """The one-off jobs app-deploy.yml runs before a deploy: the deploy role may run them."""
+        keys = sorted({job for jobs in pipeline_jobs(config).values() for job in jobs})
+        return {
+            "cluster_arn": self.cluster.cluster_arn,
+            "job_families": [family(config.environment, key) for key in keys],
+            "job_pass_role_arns": [
+                arn for key in keys for arn in (self.jobs[key].execution_role_arn, self.jobs[key].task_role_arn) if arn is not None
+            ],
+        }
 
     def _job(self, name: str, key: str, config: EnvironmentConfig, facts: PlatformFacts, log_key_arn: Any) -> Job:
         job = config.jobs[key]

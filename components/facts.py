@@ -11,14 +11,10 @@ from typing import Optional
 
 import pulumi_aws as aws
 
-from configs.model import EnvironmentConfig
+from configs.instance_types import ecs_ami_parameter, is_gpu_provider
+from configs.model import Ec2Provider, EnvironmentConfig
 from configs.subnets import allocate_subnets
 
-# The ECS-optimised Amazon Linux 2023 AMIs, published by AWS as public SSM parameters.
-ECS_AMI_PARAMETERS = {
-    "x86_64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
-    "arm64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
-}
 
 
 @dataclass(frozen=True)
@@ -27,7 +23,7 @@ class PlatformFacts:
     region: str
     partition: str
     zones: tuple[str, ...]
-    ecs_amis: dict[str, str]  # architecture -> AMI id, for the architectures EC2 providers use
+    ecs_amis: dict[str, str]  # SSM parameter name -> AMI id, for the AMIs EC2 providers boot (provider_ami_parameter)
     # The account's ECR repository names in the region when the stack started; None: not looked
     # up (every repository counts as existing). The first-deploy bootstrap reads it.
     existing_repositories: Optional[frozenset[str]] = None
@@ -57,10 +53,21 @@ def lookup_facts(config: EnvironmentConfig) -> PlatformFacts:
         )
     zones = _zones(config)
     check_zone_layout(config, zones)
-    architectures = sorted({p.architecture for p in config.cluster.capacity.ec2.values()})
-    amis = {arch: aws.ssm.get_parameter(name=ECS_AMI_PARAMETERS[arch]).value for arch in architectures}
+    # One invoke per parameter, however many providers boot that AMI.
+    parameters = sorted({provider_ami_parameter(p) for p in config.cluster.capacity.ec2.values()})
+    amis = {name: aws.ssm.get_parameter(name=name).value for name in parameters}
     partition = aws.get_partition().partition
     return PlatformFacts(identity.account_id, config.aws.region, partition, zones, amis, _existing_repositories(config))
+
+
+def provider_ami_parameter(provider: Ec2Provider) -> str:
+    """The SSM parameter of the ECS-optimised AMI a provider's instances boot: the GPU variant
+    for GPU instance types (configs/instance_types.py; the loader refuses GPU types of an
+    architecture without one), the standard one otherwise."""
+    parameter = ecs_ami_parameter(provider.architecture, gpu=is_gpu_provider(provider.instance_types))
+    if parameter is None:
+        raise ValueError(f"no ECS-optimised GPU AMI for {provider.architecture}; the loader refuses such a provider")
+    return parameter
 
 
 def _existing_repositories(config: EnvironmentConfig) -> Optional[frozenset[str]]:

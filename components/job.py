@@ -19,6 +19,8 @@ Children (`<name>` is `<env>-<key>`):
     <name>-run               aws:sfn/stateMachine:StateMachine
     <name>-scheduler         aws:iam/role:Role (+ -scheduler-policy) the schedule's role
     <name>-schedule          aws:scheduler/schedule:Schedule
+    <name>-before            command:local:Command  `before: [service]` (deploys: pulumi): runs the
+                             task during `pulumi up` before those services roll out (run_before)
 """
 
 from __future__ import annotations
@@ -29,14 +31,17 @@ from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
+from pulumi_command import local as command_local
 
 from configs.model import Job as JobConfig
 from configs.model import StrategyEntry
 from components.arns import POLICY_VERSION
 from components.facts import PlatformFacts
+from components.logs import log_group_name
 from components.naming import autonamed, bounded, child, family, type_token
-from components.service import https_to_aws
+from components.service import https_to_aws, repositories_not_yet_created
 from components.task import Task, TaskArgs
+from jobs.before import INTERPRETER, before_script
 
 # The rule Step Functions manages in the account to learn that a `.sync` ECS task stopped.
 # https://docs.aws.amazon.com/step-functions/latest/dg/ecs-iam.html
@@ -218,10 +223,11 @@ class Job(pulumi.ComponentResource):
             tags={**args.tags, "Name": family(args.environment, args.key)},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        https_to_aws(name, group.id, args, args.tags, parent=self)
+        self._task, self._egress = task, https_to_aws(name, group.id, args, args.tags, parent=self)
         self.security_group_id = group.id
         self.task_family = family(args.environment, args.key)
         self.task_definition_arn = task.task_definition.arn
+        self.execution_role_arn, self.task_role_arn = task.execution_role_arn, task.task_role_arn
         self.subnet_ids = [args.private_subnet_ids[zone] for zone in sorted(args.private_subnet_ids)]
         self.capacity = [
             {"capacityProvider": args.capacity_provider_names[e.provider], "base": e.base, "weight": e.weight}
@@ -294,6 +300,55 @@ class Job(pulumi.ComponentResource):
         )
         return machine.arn
 
+    def run_before(
+        self, services: list[str], *, waits_for: list[pulumi.Resource]
+    ) -> Optional[command_local.Command]:
+        """`before: [service, ...]` under `deploys: pulumi`: a command that runs the task once
+        per new task definition revision (its trigger) during `pulumi up` and fails the update
+        unless the job's container exits 0 (jobs/before.py). The services depend on this
+        component, so they roll out after it. Called once every rule of the job's group exists
+        (`waits_for`: connects_to rules, the cluster's capacity providers).
+
+        First deploy: while the job's ECR repository does not exist, no image can be there, so
+        the run is skipped with a warning, as services are (components/service.py)."""
+        args = self.args
+        missing = repositories_not_yet_created(args.job, args.environment, args.facts)
+        if missing:
+            pulumi.log.warn(not_run_message(args.key, services, missing), resource=self)
+            return None
+        providers = [entry["capacityProvider"] for entry in self.capacity]
+        script = pulumi.Output.all(args.cluster_name, self.security_group_id, *providers, *self.subnet_ids).apply(
+            lambda v: before_script(
+                {
+                    "cluster_name": v[0],
+                    "task_family": self.task_family,
+                    "security_group_id": v[1],
+                    "capacity": [
+                        {**entry, "capacityProvider": provider}
+                        for entry, provider in zip(self.capacity, v[2:2 + len(providers)])
+                    ],
+                    "subnet_ids": list(v[2 + len(providers):]),
+                },
+                region=args.facts.region, job=args.key, environment=args.environment, services=services,
+                timeout_minutes=args.job.timeout_minutes, log_group=log_group_name(args.environment, args.key),
+            )
+        )
+        task = self._task
+        return command_local.Command(
+            child(self.resource_name, "before"),
+            create=script,
+            interpreter=INTERPRETER,
+            environment={"AWS_PAGER": ""},  # never wait on a pager
+            # A new revision (image, command, environment, ...) has a new ARN: the job runs again.
+            triggers=[task.task_definition.arn],
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The revision, its roles' permissions and every rule of its group exist first:
+                # a task started earlier fails (AccessDenied, no route to ECR or its database).
+                depends_on=[task.task_definition, *task.inline_policies, *self._egress, *waits_for],
+            ),
+        )
+
     def capacity_inputs(self) -> list[pulumi.Output[dict]]:
         """The strategy with its provider names resolved (they may be Outputs)."""
         return [
@@ -302,6 +357,14 @@ class Job(pulumi.ComponentResource):
             )
             for entry in self.capacity
         ]
+
+
+def not_run_message(key: str, services: list[str], missing: list[str]) -> str:
+    return (
+        f"jobs.{key}: not run before {', '.join(services)} in this update: its ECR repository "
+        f"{', '.join(missing)} does not exist yet. Push the image tag the job names, then `pulumi up` again runs it "
+        "before they roll out (README: Before the first `pulumi up`)."
+    )
 
 
 def _role(

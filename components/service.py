@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from configs.model import Connection, Deployment
+from configs.model import Task as TaskConfig
 from configs.model import Service as ServiceConfig
 from configs.model import StrategyEntry
 from components.deployment import NativeLoadBalancing, deployment_arguments, rollout_minutes
@@ -73,6 +74,9 @@ class ServiceArgs:
     native_load_balancing: Optional[NativeLoadBalancing] = None  # blue_green/canary/linear (deployment.py)
     rollback_alarm_names: tuple[str, ...] = ()  # deployment.rollback_alarms: the service's alarms
     alarms: tuple[pulumi.Resource, ...] = ()  # the alarm resources, created before the service
+    # `jobs.<j>.before` naming this service: the jobs' components. The ECS service depends on
+    # them, so its rollout waits for their run (components/job.py) to succeed.
+    runs_after: tuple[pulumi.Resource, ...] = ()
     sidecar_images: dict[str, pulumi.Input[str]] = field(default_factory=dict)  # sidecar -> full image reference
 
 
@@ -123,12 +127,16 @@ def tcp_rule(
 
 
 def missing_repositories(args: ServiceArgs) -> list[str]:
-    """The stack's own ECR repositories (`image.repository`) that the service's images (main
-    and sidecars) come from and that did not exist when the stack started, sorted. An ECR `uri`
-    is not judged: a pull-through cache creates its repository on the first pull."""
-    images = [args.service.image, *(sidecar.image for sidecar in args.service.sidecars.values())]
-    names = {repository_name(args.environment, image.repository) for image in images if image.repository is not None}
-    return sorted(name for name in names if not args.facts.repository_exists(name))
+    return repositories_not_yet_created(args.service, args.environment, args.facts)
+
+
+def repositories_not_yet_created(task: TaskConfig, environment: str, facts: PlatformFacts) -> list[str]:
+    """The stack's own ECR repositories (`image.repository`) that a task's images (main and
+    sidecars) come from and that did not exist when the stack started, sorted. An ECR `uri` is
+    not judged: a pull-through cache creates its repository on the first pull."""
+    images = [task.image, *(sidecar.image for sidecar in task.sidecars.values())]
+    names = {repository_name(environment, image.repository) for image in images if image.repository is not None}
+    return sorted(name for name in names if not facts.repository_exists(name))
 
 
 def first_deploy_message(key: str, missing: list[str]) -> str:
@@ -139,9 +147,11 @@ def first_deploy_message(key: str, missing: list[str]) -> str:
     )
 
 
-def https_to_aws(name: str, group: pulumi.Input[str], args, tags: dict[str, str], parent: pulumi.Resource) -> None:
+def https_to_aws(
+    name: str, group: pulumi.Input[str], args, tags: dict[str, str], parent: pulumi.Resource
+) -> list[pulumi.CustomResource]:
     """The egress every task needs (a service's or a job's group; `args` has aws_egress,
-    endpoint_security_group_id and s3_prefix_list_id)."""
+    endpoint_security_group_id and s3_prefix_list_id); returns the rules."""
     # The tasks themselves need HTTPS to AWS: ECR (image manifests and, through S3, layers),
     # CloudWatch Logs, Secrets Manager / SSM for injected secrets, STS for the task role, and
     # whatever AWS APIs the application calls. DNS needs no rule: the VPC resolver (.2) is
@@ -149,24 +159,24 @@ def https_to_aws(name: str, group: pulumi.Input[str], args, tags: dict[str, str]
     if args.aws_egress == "endpoints":
         # nat: none. Nothing but the VPC endpoints is reachable anyway, so say exactly that:
         # the interface endpoints' group and the S3 gateway endpoint's prefix list.
-        tcp_rule(
+        return [tcp_rule(
             "egress", child(name, "https-to-endpoints"), group=group,
             peer_group=args.endpoint_security_group_id, port=HTTPS,
             description="HTTPS to the VPC interface endpoints (ECR, Logs, Secrets Manager, SSM, STS)",
             tags=tags, parent=parent,
-        )
-        tcp_rule(
+        ), tcp_rule(
             "egress", child(name, "https-to-s3"), group=group, prefix_list=args.s3_prefix_list_id,
             port=HTTPS, description="HTTPS to S3 through the gateway endpoint (ECR image layers)",
             tags=tags, parent=parent,
-        )
+        )]
     elif args.aws_egress == "nat":
         # Through the NAT gateway AWS's public endpoints have no fixed addresses, so HTTPS is
         # open to anywhere; every other port stays closed.
-        tcp_rule(
+        return [tcp_rule(
             "egress", child(name, "https-out"), group=group, cidr=ANYWHERE, port=HTTPS,
             description="HTTPS to AWS APIs and ECR through the NAT gateway", tags=tags, parent=parent,
-        )
+        )]
+    return []
 
 
 def task_args(args: ServiceArgs, previous_parent: Optional[pulumi.Resource] = None) -> TaskArgs:
@@ -315,6 +325,7 @@ class Service(pulumi.ComponentResource):
                     *([args.listener_rule] if args.listener_rule else []),
                     *task.inline_policies,
                     *args.alarms,  # deployment alarms must exist when ECS reads them
+                    *args.runs_after,  # `before:` jobs: their run succeeded (components/job.py)
                 ],
                 ignore_changes=ignored,
                 custom_timeouts=rollout_timeouts(config.deployment, args.deploys),
@@ -408,16 +419,21 @@ class Service(pulumi.ComponentResource):
 # --------------------------------------------------------------------------------------------
 
 
-def connect_services(services: dict[str, "Service"], configs: dict[str, ServiceConfig]) -> None:
+def connect_services(
+    services: dict[str, "Service"], configs: dict[str, ServiceConfig]
+) -> dict[str, list[pulumi.CustomResource]]:
     """`connects_to`: egress on the source's group, plus ingress on the target when the target
     is another service of this stack; created after every service exists so peers can refer to
     each other both ways. A CIDR or prefix list (a network outside the VPC) gets the egress
     rule only: whatever listens there admits us by its own rules.
 
     Rules are children of the source service and named from keys, so adding or removing one
-    connection (or service) touches no other rule."""
+    connection (or service) touches no other rule. Returns each source's rules (a `before:`
+    job's run waits for them)."""
+    rules: dict[str, list[pulumi.CustomResource]] = {}
     for source_key in sorted(configs):
         source = services[source_key]
+        created = rules.setdefault(source_key, [])
         seen: set[tuple[str, int]] = set()
         for connection in configs[source_key].connects_to:
             target, port = connection.target, connection.port
@@ -426,23 +442,25 @@ def connect_services(services: dict[str, "Service"], configs: dict[str, ServiceC
             seen.add((target, port))
             base = child(source.resource_name, "to", name_part(target), str(port))
             if connection.service is None:
-                _egress_outside_the_vpc(source, source_key, connection, base)
+                created.append(_egress_outside_the_vpc(source, source_key, connection, base))
                 continue
             peer = services[connection.service]
-            tcp_rule(
+            created += tcp_rule(
                 "egress", child(base, "egress"), group=source.security_group_id, peer_group=peer.security_group_id,
                 port=port, description=f"{source_key} connects to service {connection.service} on {port}",
                 tags=source.args.tags, parent=source,
-            )
-            tcp_rule(
+            ), tcp_rule(
                 "ingress", child(base, "ingress"), group=peer.security_group_id,
                 peer_group=source.security_group_id, port=port,
                 description=f"{connection.service} admits {source_key} on {port}",
                 tags=source.args.tags, parent=source,
             )
+    return rules
 
 
-def _egress_outside_the_vpc(source: "Service", source_key: str, connection: Connection, base: str) -> None:
+def _egress_outside_the_vpc(
+    source: "Service", source_key: str, connection: Connection, base: str
+) -> pulumi.CustomResource:
     """A `cidr:` or `prefix_list:` target. A `security_group:` outside the stack is refused by
     the loader (AWS rejects rules to groups in another VPC); refuse it here too for callers
     that skip the loader."""
@@ -452,7 +470,7 @@ def _egress_outside_the_vpc(source: "Service", source_key: str, connection: Conn
             "use cidr: or prefix_list:"
         )
     what = f"network {connection.cidr}" if connection.cidr is not None else f"prefix list {connection.prefix_list}"
-    tcp_rule(
+    return tcp_rule(
         "egress", child(base, "egress"), group=source.security_group_id,
         cidr=str(connection.cidr) if connection.cidr is not None else None,
         prefix_list=connection.prefix_list, port=connection.port,

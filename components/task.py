@@ -164,6 +164,10 @@ def container_definition(
     ]
     if task.volumes or exec_mounts:
         definition["mountPoints"] = [*volume_mounts(task), *exec_mounts]
+    if task.gpu is not None:
+        # The agent pins this many physical GPUs to the container (the loader keeps it on GPU
+        # capacity). https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-gpu-specifying.html
+        definition["resourceRequirements"] = [{"type": "GPU", "value": str(task.gpu)}]
     if task.user is not None:
         definition["user"] = task.user
     if task.command is not None:

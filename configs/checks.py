@@ -14,7 +14,7 @@ from configs.arns import ACCESS_LEVELS, access_actions, parse_arn, partition_of,
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.errors import excerpt
 from configs.endpoints import required_endpoints
-from configs.instance_types import instance_type
+from configs.instance_types import ecs_ami_parameter, has_gpus
 from configs.checks_delivery import DELIVERY_CHECKS
 from configs.limit_checks import LIMIT_CHECKS
 from configs.tier_checks import TIER_CHECKS
@@ -132,21 +132,31 @@ def check_capacity_providers(config: EnvironmentConfig, _today: datetime.date) -
     yield from shared.items()
 
 
-# GPU families (NVIDIA g*/p*, including g5g) when a type is not in the checked-in table.
-GPU_INSTANCE_TYPE = re.compile(r"^(g\d|p\d)[a-z0-9-]*\.")
-
-
-def check_gpu_instance_types(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    """GPU capacity is refused until it works end to end: the standard ECS AMI has no GPU
-    driver, tasks reserve no GPU and the cost estimate has no GPU prices, so such a provider
-    would start instances that no task could use as a GPU."""
+def check_gpu_capacity(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """A provider's launch template boots one AMI: the GPU-optimised one (NVIDIA driver and
+    container runtime) for GPU types, the standard one otherwise. So a provider holds GPU types
+    or types without GPUs, never both: managed scaling could launch a type without GPUs for a
+    task that reserves one (which then never starts), and the other kind would boot the wrong AMI."""
     for key, provider in config.cluster.capacity.ec2.items():
-        for index, name in enumerate(provider.instance_types):
-            known = instance_type(name)
-            if (known.gpus if known is not None else int(bool(GPU_INSTANCE_TYPE.match(name)))) > 0:
-                yield ("cluster", "capacity", "ec2", key, "instance_types", index), (
-                    f"{name} is a GPU instance type, which this platform does not support yet (the standard ECS AMI "
-                    "has no GPU driver and tasks reserve no GPU); use a type without GPUs, such as m6i.large"
+        path = ("cluster", "capacity", "ec2", key, "instance_types")
+        kinds = [has_gpus(name) for name in provider.instance_types]
+        if not any(kinds):
+            continue
+        if not all(kinds):
+            gpu_type = provider.instance_types[kinds.index(True)]
+            for index, name in enumerate(provider.instance_types):
+                if not kinds[index]:
+                    yield path + (index,), (
+                        f"{name} has no GPU but {gpu_type} in the same provider has: its instances boot one AMI "
+                        f"(the GPU-optimised one), and managed scaling could launch {name} for a task that reserves "
+                        "a GPU; put GPU and non-GPU types in separate providers"
+                    )
+        elif ecs_ami_parameter(provider.architecture, gpu=True) is None:
+            for index, name in enumerate(provider.instance_types):
+                yield path + (index,), (
+                    f"{name} is an {provider.architecture} GPU type, and AWS publishes no GPU-optimised ECS AMI for "
+                    f"{provider.architecture} on Amazon Linux 2023 (no NVIDIA driver would be installed); use x86_64 GPU "
+                    "types such as g5.xlarge"
                 )
 
 
@@ -522,7 +532,7 @@ CHECKS: tuple[Check, ...] = (
     check_load_balancer_zones,
     check_endpoints,
     check_capacity_providers,
-    check_gpu_instance_types,
+    check_gpu_capacity,
     check_strategies,
     check_service_placement,
     check_service_keys,

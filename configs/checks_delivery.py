@@ -10,6 +10,7 @@ import datetime
 from decimal import Decimal
 from typing import Iterator
 
+from configs.governance import is_production
 from configs.model import EnvironmentConfig
 
 Problem = tuple[tuple, str]
@@ -105,7 +106,7 @@ def check_service_alarms(config: EnvironmentConfig, _today: datetime.date) -> It
             yield ("services", name, "alarms", "http_5xx_percent"), (
                 f"{alarms.http_5xx_percent} has more than one decimal; use a percent such as 2 or 2.5"
             )
-        if config.is_production and service.expose is not None and alarms.running_below_desired is False:
+        if is_production(config.environment) and service.expose is not None and alarms.running_below_desired is False:
             yield ("services", name, "alarms", "running_below_desired"), (
                 "the production tier keeps this alarm on every exposed service; change other thresholds, "
                 "but remove running_below_desired: false"

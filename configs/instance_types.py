@@ -9,6 +9,7 @@ then unchecked.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,3 +40,37 @@ def instance_types() -> dict[str, InstanceType]:
 
 def instance_type(name: str) -> Optional[InstanceType]:
     return instance_types().get(name)
+
+
+# NVIDIA GPU families (g4dn, g5, g6, p4d, p5, ... and Graviton's g5g) for a type outside the
+# table: its GPU count is unknown, but a GPU type needs the GPU-optimised AMI all the same.
+GPU_FAMILY = re.compile(r"^(g\d|p\d)[a-z0-9-]*\.")
+
+
+def has_gpus(name: str) -> bool:
+    """Whether instances of the type carry GPUs: the table's count, else the family's name."""
+    known = instance_type(name)
+    return known.gpus > 0 if known is not None else bool(GPU_FAMILY.match(name))
+
+
+def is_gpu_provider(instance_types: list[str]) -> bool:
+    """A provider of GPU types (the loader refuses a provider that mixes both kinds)."""
+    return any(has_gpus(name) for name in instance_types)
+
+
+# The ECS-optimised Amazon Linux 2023 AMIs, published by AWS as public SSM parameters; the GPU
+# variant carries the NVIDIA driver and container runtime and exists for x86_64 only (AWS builds
+# no arm64 GPU AMI for Amazon Linux 2023, so Graviton GPU types such as g5g have none).
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/retrieve-ecs-optimized_AMI.html
+ECS_AMI_PARAMETERS = {
+    "x86_64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
+    "arm64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
+}
+ECS_GPU_AMI_PARAMETERS = {
+    "x86_64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id",
+}
+
+
+def ecs_ami_parameter(architecture: str, gpu: bool) -> Optional[str]:
+    """The SSM parameter of the AMI a provider's instances boot; None: AWS publishes none."""
+    return (ECS_GPU_AMI_PARAMETERS if gpu else ECS_AMI_PARAMETERS).get(architecture)

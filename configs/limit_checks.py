@@ -164,6 +164,11 @@ def check_task_fits_its_instances(config: EnvironmentConfig, _today: datetime.da
             known = [t for t in map(instance_type, provider.instance_types) if t is not None]
             if len(known) < len(provider.instance_types):
                 continue  # an unknown type may fit: the loader warns, and cannot judge
+            if service.gpu:
+                # Only types with enough GPUs can hold it (configs/workload_checks.py reports none).
+                known = [t for t in known if t.gpus >= service.gpu]
+                if not known:
+                    continue
             if any(t.cpu_units >= service.cpu and registered_memory(t.memory_mib) >= service.memory for t in known):
                 continue
             largest = max(known, key=lambda t: (t.memory_mib, t.cpu_units))

@@ -767,6 +767,11 @@ class Task(Strict):
     ephemeral_storage: Optional[Annotated[Int, Field(ge=21, le=200)]] = Field(
         default=None, description="GiB of Fargate task storage, 21-200 (Fargate's default without it: 20)."
     )
+    gpu: Optional[Annotated[Int, Field(ge=1, le=16)]] = Field(
+        default=None,
+        description="GPUs the main container reserves (resourceRequirements); EC2 capacity only, on a provider of GPU "
+        "instance types with at least this many GPUs. Default: none.",
+    )
 
 
     @property
@@ -996,9 +1001,11 @@ class EnvironmentConfig(Strict):
     def alarms_for(self, service: str) -> dict[str, object]:
         """The service's alarms with the production tier's defaults applied: metric -> threshold
         (True for running_below_desired). Metrics without a threshold are absent."""
+        from configs.governance import is_production  # governance reads this module
+
         config = self.services[service]
         chosen = {name: value for name, value in config.alarms.model_dump().items() if value not in (None, False)}
-        if self.is_production and config.expose is not None:
+        if is_production(self.environment) and config.expose is not None:
             chosen.setdefault("http_5xx_percent", DEFAULT_HTTP_5XX_PERCENT)
             chosen.setdefault("running_below_desired", True)
         return chosen

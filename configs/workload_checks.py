@@ -10,10 +10,12 @@ from typing import Iterator, Optional
 
 from zoneinfo import available_timezones
 
-from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
+from configs.aws_limits import FARGATE_MEMORY_BY_CPU, FARGATE_PROVIDERS, describe_fargate_memory
 from configs.checks import SECRET_LOOKING_NAME
 from configs.errors import excerpt
-from configs.model import EnvironmentConfig, HealthCheck, Task
+from configs.instance_types import instance_type, is_gpu_provider
+from configs.model import EnvironmentConfig, HealthCheck, Job, Task
+from configs.schedules import cron_problem
 
 Problem = tuple[tuple, str]
 
@@ -216,19 +218,27 @@ def check_jobs(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Pro
             yield path + ("timezone",), f"{excerpt(job.timezone)} is not an IANA time zone; use a name such as Europe/Dublin or UTC"
         if job.schedule is None and job.timezone != "UTC":
             yield path + ("timezone",), "a timezone applies to a schedule and this job has none; remove it"
-        for index, service in enumerate(job.before):
-            if config.deploys == "ci":
-                yield path + ("before", index), (
-                    "before: applies to deploys: pulumi only; with deploys: ci the application pipeline runs the job "
-                    f"(python3 run.py task {config.environment} {key}) before it rolls out {service}"
-                )
-            elif service not in config.services:
-                yield path + ("before", index), f"{service!r} is not a service of this environment"
-            else:
-                yield path + ("before", index), (
-                    "before: is not built yet; run the job with `python3 run.py task "
-                    f"{config.environment} {key}` before `pulumi up` rolls out {service}, and remove this entry"
-                )
+        yield from _before(config, key, job, path)
+
+
+def _before(config: EnvironmentConfig, key: str, job: Job, path: tuple) -> Iterator[Problem]:
+    """`before: [service]` runs the job during `pulumi up` (components/job.py), so it needs
+    `deploys: pulumi`; under `deploys: ci` the application pipeline runs it instead."""
+    seen: set[str] = set()
+    for index, service in enumerate(job.before):
+        if config.deploys == "ci":
+            yield path + ("before", index), (
+                f"before: applies to deploys: pulumi only; with deploys: ci the application pipeline runs the job before "
+                f"it deploys {service}: remove this entry and give app-deploy.yml the before-* inputs that "
+                f"`python3 run.py ci-role {config.environment}` prints for {key}"
+            )
+        elif service not in config.services:
+            yield path + ("before", index), (
+                f"{service!r} is not a service of this environment; services: {', '.join(sorted(config.services)) or 'none'}"
+            )
+        elif service in seen:
+            yield path + ("before", index), f"{service!r} is named twice; remove one"
+        seen.add(service)
 
 
 def _fargate_size(path: tuple, cpu: int, memory: int) -> Iterator[Problem]:
@@ -238,4 +248,63 @@ def _fargate_size(path: tuple, cpu: int, memory: int) -> Iterator[Problem]:
         yield path + ("memory",), f"{memory} is not valid with cpu {cpu} on Fargate; use {describe_fargate_memory(cpu)}"
 
 
-WORKLOAD_CHECKS = (check_sidecars, check_images_reachable, check_volumes, check_jobs)
+def check_job_schedules(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """Cron expressions AWS would refuse when the schedule is created (the model's pattern only
+    checks their shape): values out of range, both or neither day field `?`."""
+    for key, job in config.jobs.items():
+        problem = cron_problem(job.schedule) if job.schedule else None
+        if problem:
+            yield ("jobs", key, "schedule"), (
+                f"{excerpt(job.schedule)} is not a cron expression EventBridge Scheduler accepts: {problem}; the fields are "
+                "minutes hours day-of-month month day-of-week year, with ? in one of the day fields, e.g. cron(0 2 * * ? *)"
+            )
+
+
+def check_gpu_reservations(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """`gpu: N` reserves N GPUs for the main container: only EC2 providers of GPU types have
+    them, and ECS places the task only on an instance with N free GPUs, so every provider of its
+    strategy needs a type with at least N (a task no instance can hold stays PROVISIONING)."""
+    ec2 = config.cluster.capacity.ec2
+    for path, task, _check, _port in task_sections(config):
+        if task.gpu is None:
+            continue
+        here = path + ("gpu",)
+        strategy = config.strategy_for(path[1])
+        fargate = [entry.provider for entry in strategy if entry.provider in FARGATE_PROVIDERS]
+        if fargate:
+            source = "its capacity" if task.capacity else "cluster.default_strategy"
+            yield here, (
+                f"gpu {task.gpu} needs EC2 GPU capacity, but {source} places the task on {', '.join(fargate)}, which "
+                f"has no GPUs; {_gpu_capacity_hint(config)}"
+            )
+            continue
+        for entry in strategy:
+            provider = ec2.get(entry.provider)
+            if provider is None:
+                continue  # an undeclared provider: the strategy check names it
+            if not is_gpu_provider(provider.instance_types):
+                yield here, (
+                    f"provider {entry.provider} has no GPU instance types ({', '.join(provider.instance_types)}); "
+                    f"{_gpu_capacity_hint(config)}"
+                )
+                continue
+            known = [instance_type(name) for name in provider.instance_types]
+            if None in known:
+                continue  # a type outside the table may have more GPUs: the loader warns, and cannot judge
+            most = max(known, key=lambda t: t.gpus)  # type: ignore[union-attr]
+            if task.gpu > most.gpus:  # type: ignore[union-attr]
+                counts = ", ".join(f"{t.name}: {t.gpus}" for t in known)  # type: ignore[union-attr]
+                yield here, (
+                    f"{task.gpu} GPUs are more than any instance type of provider {entry.provider} has ({counts}); "
+                    f"reserve at most {most.gpus} or add a type with more GPUs, such as g5.12xlarge (4)"  # type: ignore[union-attr]
+                )
+
+
+def _gpu_capacity_hint(config: EnvironmentConfig) -> str:
+    gpu_providers = sorted(key for key, p in config.cluster.capacity.ec2.items() if is_gpu_provider(p.instance_types))
+    if gpu_providers:
+        return f"set capacity: [{{provider: {gpu_providers[0]}, weight: 1}}]"
+    return "declare an EC2 provider of GPU types (cluster.capacity.ec2.<name>.instance_types: [g5.xlarge]) and name it in capacity"
+
+
+WORKLOAD_CHECKS = (check_sidecars, check_images_reachable, check_volumes, check_jobs, check_job_schedules, check_gpu_reservations)

@@ -14,6 +14,7 @@ import subprocess
 from typing import Any, Optional
 
 from configs.model import EnvironmentConfig
+from components.ci_role import pipeline_jobs
 from components.naming import family
 from components.registry import repository_name
 
@@ -63,7 +64,44 @@ def deploy_inputs(config: EnvironmentConfig, outputs: Optional[dict[str, Any]]) 
         if github is not None and github.environment is not None:
             inputs["github-environment"] = github.environment
         services[key] = inputs
-    return {"role_arn": from_stack("ci_role_arn"), "offline": outputs is None, "services": services}
+    before = pipeline_jobs(config)
+    for key, jobs in before.items():
+        services[key].update(before_job_inputs(config, jobs[0], outputs))
+    return {
+        "role_arn": from_stack("ci_role_arn"),
+        "offline": outputs is None,
+        "services": services,
+        # Service -> every one-off job built from its image; the inputs above name the first.
+        "before_jobs": before,
+    }
+
+
+def before_job_inputs(config: EnvironmentConfig, job: str, outputs: Optional[dict[str, Any]]) -> dict[str, str]:
+    """app-deploy.yml's `before-*` inputs: the one-off job run (rendered with the new image,
+    waited for, failing on a non-zero exit) before the deploy, on the network and capacity
+    `run.py task` uses (the stack output jobs.<job>)."""
+    env = config.environment
+    ids = ((outputs or {}).get("jobs") or {}).get(job)
+    if not ids:
+        placeholder = PLACEHOLDER.format(output=f"jobs.{job}", env=env)
+        return {
+            "before-task-definition-family": family(env, job),
+            "before-container-name": job,
+            "before-subnets": placeholder,
+            "before-security-groups": placeholder,
+            "before-capacity-provider-strategy": placeholder,
+        }
+    return {
+        "before-task-definition-family": ids["task_family"],
+        "before-container-name": job,
+        "before-subnets": ",".join(ids["subnet_ids"]),
+        "before-security-groups": ids["security_group_id"],
+        # RunTask's capacityProviderStrategy, as the action takes it (JSON).
+        "before-capacity-provider-strategy": json.dumps(
+            [{"capacityProvider": c["capacityProvider"], "weight": int(c["weight"]), "base": int(c["base"])} for c in ids["capacity"]],
+            separators=(",", ":"),
+        ),
+    }
 
 
 def render_text(config: EnvironmentConfig, found: dict[str, Any]) -> str:
@@ -79,6 +117,9 @@ def render_text(config: EnvironmentConfig, found: dict[str, Any]) -> str:
     lines.append("on: {push: {branches: [main]}}")
     lines.append("permissions: {contents: read, id-token: write}")
     lines.append("jobs:")
+    for service, jobs in found.get("before_jobs", {}).items():
+        lines.append(f"# deploy-{service} first runs the one-off job {jobs[0]} (before-* inputs) with the new image"
+                     + (f"; other jobs built from it: {', '.join(jobs[1:])}" if jobs[1:] else ""))
     for key, inputs in found["services"].items():
         lines.append(f"  deploy-{key}:")
         lines.append(f"    uses: {WORKFLOW}")

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
-import yaml
-
+from configs.environments import environment_names
 from configs.errors import ConfigError, ConfigIssue
+from configs.governance import load_governance
 from configs.loader import load_layered
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,20 +34,18 @@ class Target:
 
 
 def stack_names(root: Path = ROOT) -> list[str]:
-    """Names with both configs/<name>.yaml and Pulumi.<name>.yaml, sorted."""
-    configs = {path.stem for path in (root / "configs").glob("*.yaml")}
-    stacks = {path.name[len("Pulumi.") : -len(".yaml")] for path in root.glob("Pulumi.*.yaml")}
-    return sorted(configs & stacks)
+    """The environments (configs/environments.py is the one definition), sorted."""
+    return list(environment_names(root))
 
 
 def tiers(root: Path = ROOT) -> tuple[dict[str, str], str]:
-    """(environment -> tier, the default tier) from policies/governance.yaml, if it exists."""
+    """(environment -> tier, the default tier) as configs/governance.py reads (and validates)
+    policies/governance.yaml; without that file every environment is production (fail closed)."""
     path = root / GOVERNANCE
     if not path.exists():
         return {}, DEFAULT_TIER
-    data: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
-    listed = {name: entry["tier"] for name, entry in (data.get("environments") or {}).items()}
-    return listed, data.get("default_tier", DEFAULT_TIER)
+    governance = load_governance(path)
+    return {name: placement.tier for name, placement in governance.environments.items()}, governance.default_tier
 
 
 def region_of(name: str, root: Path = ROOT) -> str:

@@ -4,7 +4,7 @@
     python -m review diff BASE_REF ENV [--format ...]      # configs/ENV.yaml at BASE_REF vs the working tree
     python -m review diff --files OLD.yaml NEW.yaml [--format ...]   # each file's extends next to it
     python -m review render-preview PREVIEW.json [--event-log EVENTS.jsonl]   # the real engine's preview, same format
-    python -m review affected BASE_REF                     # JSON: the environments a change touches
+    python -m review affected BASE_REF [--github-output]   # JSON: the environments a change touches
 
 Reports go to stdout; progress and config errors to stderr. Exit status: 0 done, 2 bad
 input (the config report says what to fix), 3 a git ref or file that cannot be read, 4 a
@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     affected = commands.add_parser("affected", help="the environments a change since BASE_REF touches, as JSON [{environment, region, tier}]")
     affected.add_argument("base_ref", metavar="BASE_REF", help="a git ref, e.g. origin/main")
+    affected.add_argument("--github-output", action="store_true", help="`all=` and one line per tier for $GITHUB_OUTPUT, as `run.py environments` prints them")
     for command in (plan, diff):
         command.add_argument("--format", choices=("text", "markdown", "json"), default="text")
         command.add_argument("--no-policy", action="store_true", help="skip the policy pack (faster)")
@@ -56,7 +57,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.command == "diff" and not args.files and len(args.args) != 2:
         parser.error("diff needs BASE_REF ENV, or --files OLD.yaml NEW.yaml")
     if args.command == "affected":
-        return _affected(args.base_ref)
+        return _affected(args.base_ref, github_output=args.github_output)
     if args.command == "render-preview":
         return _render_preview(args)
 
@@ -115,14 +116,15 @@ def _render_preview(args: argparse.Namespace) -> int:
     return exit_status(report.policy)
 
 
-def _affected(base_ref: str) -> int:
+def _affected(base_ref: str, *, github_output: bool = False) -> int:
     import json
 
-    from review.affected import affected_targets
+    from pipeline.environments import github_outputs
+    from review.affected import affected, affected_targets
     from review.sources import RefError
 
     try:
-        print(json.dumps(affected_targets(base_ref), indent=2))
+        print(github_outputs(affected(base_ref)) if github_output else json.dumps(affected_targets(base_ref), indent=2))
         return 0
     except ConfigError as error:
         print(error.report(), file=sys.stderr)

@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 from configs.instance_types import InstanceType, instance_type
 from configs.model import EnvironmentConfig, StrategyEntry
+from configs.schedules import REFERENCE_YEAR, runs_per_month
 from review.offline import CapturedResource, Plan
 from review.prices import PriceTable
 from review.topology import component_label
@@ -333,6 +334,11 @@ def provider_instances(config: EnvironmentConfig, name: str, demand: Mapping[str
     return managed_scaling_instances(instances_to_place(tasks, instance), zones_used, provider.target_capacity, provider.min_size, provider.max_size)
 
 
+def instance_label(instance: InstanceType) -> str:
+    """The type as the lines name it; GPU types with their GPU count (what makes them dear)."""
+    return f"{instance.name} ({instance.gpus} GPU)" if instance.gpus else instance.name
+
+
 def ec2_lines(inputs: Inputs, built: Built) -> None:
     config, prices, hours = inputs.config, inputs.prices, inputs.hours
     ranges = {key: task_range(config, inputs.usage, key) for key in config.services}
@@ -348,14 +354,15 @@ def ec2_lines(inputs: Inputs, built: Built) -> None:
             "max": ec2_demand(config, name, {k: r.max for k, r in ranges.items()}, (name,)),
         }
         count = {case: provider_instances(config, name, d, instance) for case, d in demand.items()}
+        label = instance_label(instance)
         split = {case: on_demand_spot_split(n, provider.on_demand_base, provider.on_demand_percent_above_base) for case, n in count.items()}
         volume_price = prices.price("ebs_gp3_gb_month") * provider.root_volume_gb
         spot_hourly, deepest_hourly = hourly * (1 - EC2_SPOT_DISCOUNT), hourly * (1 - EC2_SPOT_DEEPEST_DISCOUNT)
         lines = [
-            CostLine("cluster", f"{name}: {type_name} on-demand x {split['expected'][0]} (min {split['min'][0]}, max {count['max']})",
+            CostLine("cluster", f"{name}: {label} on-demand x {split['expected'][0]} (min {split['min'][0]}, max {count['max']})",
                      split["expected"][0] * hours, "instance-h", hourly,
                      low=split["min"][0] * hours * hourly, high=count["max"] * hours * hourly),
-            CostLine("cluster", f"{name}: {type_name} Spot (-{EC2_SPOT_DISCOUNT:.0%}) x {split['expected'][1]} (min {split['min'][1]} at -{EC2_SPOT_DEEPEST_DISCOUNT:.0%}, max 0)",
+            CostLine("cluster", f"{name}: {label} Spot (-{EC2_SPOT_DISCOUNT:.0%}) x {split['expected'][1]} (min {split['min'][1]} at -{EC2_SPOT_DEEPEST_DISCOUNT:.0%}, max 0)",
                      split["expected"][1] * hours, "instance-h", spot_hourly,
                      low=split["min"][1] * hours * deepest_hourly, high=0.0),
             CostLine("cluster", f"{name}: gp3 root volumes {count['expected']} x {provider.root_volume_gb} GB",
@@ -578,9 +585,143 @@ def alarm_lines(inputs: Inputs, built: Built) -> None:
                                     prices.price("cloudwatch_alarm_metric_month"), service))
 
 
+# ---- jobs and task storage ------------------------------------------------------------------
+
+# A job's state machine has one Task state (components/job.py): an execution enters it and ends,
+# 2 transitions; each retry of a failed run is one more. Scheduler invokes it once per run.
+STATE_TRANSITIONS_PER_RUN = 2
+# Fargate gives every task 20 GB of storage; ephemeral_storage above it is billed per GB-hour.
+# https://aws.amazon.com/fargate/pricing/
+FARGATE_FREE_STORAGE_GB = 20
+
+
+@dataclass(frozen=True)
+class JobRuns:
+    """A month of a job: runs and minutes (expected), and the most it can run (every run
+    failing at the timeout and retried `retries` times)."""
+
+    runs: float
+    minutes: float
+    max_runs: float
+    max_minutes: int
+
+    @property
+    def task_hours(self) -> float:
+        return self.runs * self.minutes / 60
+
+    @property
+    def max_task_hours(self) -> float:
+        return self.max_runs * self.max_minutes / 60
+
+
+def job_runs(config: EnvironmentConfig, usage: UsageFile, key: str) -> JobRuns:
+    job = config.jobs[key]
+    runs = runs_per_month(job.schedule) if job.schedule else usage.one_off_runs(key)
+    return JobRuns(runs, usage.job_minutes(key, job.timeout_minutes), runs * (1 + job.retries), job.timeout_minutes)
+
+
+def job_task_lines(inputs: Inputs, built: Built, key: str, month: JobRuns) -> None:
+    """The job's task time on each provider of its strategy, in the share ECS gives it; the max
+    prices Spot's share on-demand, as the service lines do."""
+    config, prices = inputs.config, inputs.prices
+    job, component = config.jobs[key], f"job {key}"
+    shares = task_shares(config.strategy_for(key), 1)
+    runs = f"{month.runs:g} runs x {month.minutes:g} min (max {month.max_runs:g} x {month.max_minutes} min)"
+    for provider, share in shares.items():
+        if not share:
+            continue
+        if provider in FARGATE_PROVIDERS:
+            architecture = config.architecture_for(key)
+            on_demand = fargate_task_hour(job.cpu, job.memory, *prices.fargate(architecture))
+            price = fargate_task_hour(job.cpu, job.memory, *prices.fargate(architecture, spot=provider in SPOT_PROVIDERS))
+            what = f"{'Fargate Spot' if provider in SPOT_PROVIDERS else 'Fargate'} {job.cpu / 1024:g} vCPU / {job.memory / 1024:g} GB {architecture}"
+            unit, per_hour = "task-h", 1.0
+        else:
+            type_name = config.cluster.capacity.ec2[provider].instance_types[0]
+            hourly, instance = prices.instance_hour(type_name), instance_type(type_name)
+            if hourly is None or instance is None:
+                built.notes.append(f"job {key}: no price or size for {type_name} in the {prices.region} table; its runs on {provider} not estimated")
+                continue
+            # The instances the task occupies while it runs, on demand (a run is short for Spot's savings to matter).
+            per_hour = float(instances_to_place([(job.cpu, job.memory)], instance))
+            price = on_demand = hourly
+            what = f"{provider}: {instance_label(instance)} on-demand"
+            unit = "instance-h"
+        quantity = month.task_hours * share * per_hour
+        built.lines.append(CostLine(component, f"{what}: {runs}", quantity, unit, price,
+                                    high=month.max_task_hours * share * per_hour * on_demand))
+
+
+def job_lines(inputs: Inputs, built: Built) -> None:
+    """Runs x minutes x the task's rate; scheduled jobs add Step Functions transitions and
+    Scheduler invocations (their free tiers, 4,000 transitions and 14 million invocations a
+    month, are not counted). A one-off job runs only when started: 0 runs unless the usage
+    file says otherwise."""
+    config, prices, usage = inputs.config, inputs.prices, inputs.usage
+    for key, job in sorted(config.jobs.items()):
+        month = job_runs(config, usage, key)
+        job_task_lines(inputs, built, key, month)
+        component = f"job {key}"
+        if job.schedule:
+            transition = prices.price("stepfunctions_transition")
+            built.lines.append(CostLine(component, f"Step Functions state transitions ({STATE_TRANSITIONS_PER_RUN} per run, 1 per retry)",
+                                        month.runs * STATE_TRANSITIONS_PER_RUN, "transition", transition,
+                                        high=month.runs * (STATE_TRANSITIONS_PER_RUN + job.retries) * transition))
+            built.lines.append(CostLine(component, f"EventBridge Scheduler invocations ({job.schedule})", month.runs, "invocation",
+                                        prices.price("scheduler_invocation")))
+            built.assumptions.append(
+                f"job {key}: {month.runs:g} runs a month from {job.schedule} (counted over {REFERENCE_YEAR}, 730 h a month), "
+                + usage_minutes(usage, key, month) + f"; max: every run stopped at timeout_minutes {job.timeout_minutes} "
+                f"and retried {job.retries} times; free tiers of Step Functions and Scheduler not counted"
+            )
+        else:
+            runs = usage.one_off_runs(key)
+            where = f"from {usage.origin}" if usage.job(key).runs_per_month is not None else f"default; set jobs.{key}.runs_per_month in {usage.origin}"
+            built.assumptions.append(
+                f"job {key} (one-off): {runs:g} runs a month ({where}), " + usage_minutes(usage, key, month)
+            )
+    if any(config.uses_ec2(key) for key in config.jobs):
+        built.assumptions.append(
+            "jobs on EC2: the instances the task occupies for the run's minutes at on-demand rates (the instances "
+            "managed scaling launches and keeps briefly around a run, and room on instances services keep, not counted)"
+        )
+
+
+def usage_minutes(usage: UsageFile, key: str, month: JobRuns) -> str:
+    where = f"from {usage.origin}" if usage.job(key).minutes is not None else f"default, at most timeout_minutes; set jobs.{key}.minutes in {usage.origin}"
+    return f"{month.minutes:g} minutes a run ({where})"
+
+
+def ephemeral_storage_lines(inputs: Inputs, built: Built) -> None:
+    """Fargate task storage above the free 20 GB, per task-hour: services at their task counts,
+    jobs for their runs (the loader refuses ephemeral_storage on EC2 capacity)."""
+    config, prices, hours = inputs.config, inputs.prices, inputs.hours
+    rate = prices.price("fargate_ephemeral_gb_hour")
+    for key, service in sorted(config.services.items()):
+        if service.ephemeral_storage is None or config.uses_ec2(key):
+            continue
+        extra = service.ephemeral_storage - FARGATE_FREE_STORAGE_GB
+        tasks = task_range(config, inputs.usage, key)
+        built.lines.append(CostLine(
+            f"service {key}", f"Fargate task storage {extra} GB above the free {FARGATE_FREE_STORAGE_GB} x {tasks.expected} tasks (min {tasks.min}, max {tasks.max})",
+            extra * tasks.expected * hours, "GB-h", rate, key, low=extra * tasks.min * hours * rate, high=extra * tasks.max * hours * rate,
+        ))
+    for key, job in sorted(config.jobs.items()):
+        if job.ephemeral_storage is None or config.uses_ec2(key):
+            continue
+        extra = job.ephemeral_storage - FARGATE_FREE_STORAGE_GB
+        month = job_runs(config, inputs.usage, key)
+        built.lines.append(CostLine(
+            f"job {key}", f"Fargate task storage {extra} GB above the free {FARGATE_FREE_STORAGE_GB} for {month.task_hours:g} task-hours (max {month.max_task_hours:g})",
+            extra * month.task_hours, "GB-h", rate, high=extra * month.max_task_hours * rate,
+        ))
+
+
 LINE_BUILDERS: list[LineBuilder] = [
     fargate_lines,
     ec2_lines,
+    job_lines,
+    ephemeral_storage_lines,
     network_lines,
     traffic_lines,
     load_balancer_lines,

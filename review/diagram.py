@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from configs.instance_types import is_gpu_provider
 from configs.model import EnvironmentConfig, Task
 from review.offline import CapturedResource, Plan
 from review.topology import mock_ids
@@ -163,7 +164,7 @@ def _services(config: EnvironmentConfig, plan: Plan) -> list[str]:
     lines = []
     has_endpoints = bool(plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"))
     for key, service in sorted(config.services.items()):
-        size = f"{service.cpu / 1024:g} vCPU / {service.memory / 1024:g} GB x {service.desired_count}"
+        size = f"{service.cpu / 1024:g} vCPU / {service.memory / 1024:g} GB{_gpus(service)} x {service.desired_count}"
         scaling = f"<br/>autoscaling {service.autoscaling.min}-{service.autoscaling.max}" if service.autoscaling else ""
         lines.append(f"  {node_id('svc', key)}[{label(f'{key}<br/>{size}{scaling}')}]")
         lines += _sidecars("svc", key, service)
@@ -186,12 +187,16 @@ def _jobs(config: EnvironmentConfig) -> list[str]:
     lines = []
     for key, job in sorted(config.jobs.items()):
         when = f"{job.schedule} {job.timezone}" if job.schedule else "on demand: run.py task"
-        text = f"job {key}<br/>{job.cpu / 1024:g} vCPU / {job.memory / 1024:g} GB<br/>{when}"
+        text = f"job {key}<br/>{job.cpu / 1024:g} vCPU / {job.memory / 1024:g} GB{_gpus(job)}<br/>{when}"
         lines.append(f"  {node_id('job', key)}[/{label(text)}/]")
         lines += _sidecars("job", key, job)
         for entry in config.strategy_for(key):
             lines.append(f"  {node_id('job', key)} -.->|{label(f'weight {entry.weight}')}| {node_id('cp', entry.provider)}")
     return lines
+
+
+def _gpus(task: Task) -> str:
+    return f" / {task.gpu} GPU" if task.gpu else ""
 
 
 def _sidecars(kind: str, key: str, task: Task) -> list[str]:
@@ -212,7 +217,8 @@ def _capacity(config: EnvironmentConfig) -> list[str]:
         if ec2 is None:
             text = PROVIDER_NAMES.get(provider, provider)
         else:
-            text = (f"EC2 {provider}: {', '.join(ec2.instance_types)}<br/>{ec2.min_size}-{ec2.max_size} instances, "
+            ami = " (GPU AMI)" if is_gpu_provider(ec2.instance_types) else ""
+            text = (f"EC2 {provider}: {', '.join(ec2.instance_types)}{ami}<br/>{ec2.min_size}-{ec2.max_size} instances, "
                     f"{ec2.on_demand_base} + {ec2.on_demand_percent_above_base}% on-demand")
         lines.append(f"    {node_id('cp', provider)}[[{label(text)}]]")
     lines.append("  end")

@@ -123,6 +123,7 @@ def diff_plans(base: Plan, head: Plan) -> PlanDiff:
         if urn not in new and urn not in moved:
             changes[urn] = _change("remove", base, resource, [], names, before=resource)
     _spread_replacements(head, new, changes, names)
+    _rerun_before_jobs(head, new, changes, names)
     ordered = sorted(changes.values(), key=lambda c: (c.component, c.type, c.name))
     return PlanDiff(tuple(ordered))
 
@@ -171,11 +172,15 @@ def _change(action: str, plan: Plan, resource: CapturedResource, props: list[Pro
 # ---- how a change rolls out --------------------------------------------------------------------
 
 ROLLOUT_TYPES = ("aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/service:Service")
+COMMAND = "command:local:Command"  # a `before:` job's run (components/job.py)
 
 
 def rollout_of(plan: Plan, resource: CapturedResource, component: str, action: str) -> Optional[str]:
     """For a new task definition revision or a changed ECS service: the deployment strategy the
-    service rolls it out with (components/deployment.py), as a reviewer reads it."""
+    service rolls it out with (components/deployment.py), as a reviewer reads it. For a
+    `before:` job's command: that this update runs the job, and which rollouts wait for it."""
+    if resource.type == COMMAND and action in ("add", "replace", "update"):
+        return before_job_run(plan, resource)
     if resource.type not in ROLLOUT_TYPES or action in ("remove", "ignored"):
         return None
     service = next((r for r in plan.of_type("aws:ecs/service:Service") if component_label(plan, r) == component), None)
@@ -189,6 +194,32 @@ def rollout_of(plan: Plan, resource: CapturedResource, component: str, action: s
     if resource.type.endswith("TaskDefinition") and "taskDefinition" in service.ignore_changes:
         return f"{strategy}, at CI's next deployment (deploys: ci: the service ignores taskDefinition)"
     return strategy
+
+
+def before_job_run(plan: Plan, command: CapturedResource) -> str:
+    """`runs the job ... before api rolls out`: the services whose ECS service waits for it."""
+    waiting = sorted(str(s.props.get("name", s.name)) for s in plan.of_type("aws:ecs/service:Service") if command.urn in s.depends_on)
+    later = f"{', '.join(waiting)} {'rolls' if len(waiting) == 1 else 'roll'} out" if waiting else "any rollout"
+    return (f"runs the job's task once in this update (aws ecs run-task, then waits for it to stop) before {later}; "
+            "pulumi up stops there unless it exits 0")
+
+
+def _rerun_before_jobs(head: Plan, new: dict[str, CapturedResource], changes: dict[str, ResourceChange], names: dict[str, str]) -> None:
+    """A `before:` job runs again when its trigger, its task definition's ARN, changes: a new
+    revision (or a replacement) of that task definition. Mocks keep ARNs stable, so this is
+    decided here from the changes, as the engine would see the trigger become unknown."""
+    for urn, command in sorted(new.items()):
+        current = changes.get(urn)
+        if command.type != COMMAND or (current is not None and current.action in ("add", "replace")):
+            continue
+        revised = [changes[d] for d in command.property_dependencies.get("triggers", ())
+                   if d in changes and changes[d].action in ("new-revision", "replace")]
+        if not revised:
+            continue
+        if current is None:
+            current = _change("replace", head, command, [], names, before=command)
+        trigger = PropertyChange("triggers", command.props.get("triggers"), f"<a new revision of {revised[0].name}>", "replace")
+        changes[urn] = replace(current, action="replace", because=revised[0].name, changes=current.changes + (trigger,))
 
 
 def describe_strategy(props: dict) -> str:

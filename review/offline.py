@@ -149,6 +149,9 @@ def _custom_timeouts(request) -> tuple[tuple[str, str], ...]:
 
 # Computed attributes the real provider returns, by resource type, that other resources read.
 def _computed_state(type_: str, name: str, inputs: dict, account: str, region: str) -> dict:
+    if not type_.startswith("aws:"):
+        # pulumi-command's Command (a `before:` job's run): what the command printed.
+        return {"stdout": "", "stderr": ""} if type_ == "command:local:Command" else {}
     service = type_.split(":")[1].split("/")[0]
     arn_region = "" if service == "iam" else region  # IAM is global: its ARNs have no region
     state: dict[str, Any] = {

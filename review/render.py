@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from review.cost import CostEstimate, CostLine, delta, money, money_range, signed_money
 from review.details import masked_inputs
-from review.diff import PlanDiff, ResourceChange, top_input
+from review.diff import COMMAND, PlanDiff, ResourceChange, top_input
 from review.plan import render_counts, render_tree
 from review.report import PlanReport
 if TYPE_CHECKING:
@@ -111,7 +111,8 @@ def change_detail(change: ResourceChange) -> list[str]:
     if change.action == "new-revision":
         notes.append("registers a new revision of the family; the service rolls to it unless it ignores taskDefinition")
     if change.rollout:
-        notes.append(f"rolls out with {change.rollout}")
+        # A `before:` job's run says what it does; a service's rollout names its strategy.
+        notes.append(change.rollout if change.type == COMMAND else f"rolls out with {change.rollout}")
     return notes
 
 

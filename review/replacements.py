@@ -82,6 +82,9 @@ REPLACE_ON: dict[str, tuple[str, ...] | str] = {
     "aws:sqs/queue:Queue": ("name", "namePrefix", "fifoQueue"),
     "aws:sfn/stateMachine:StateMachine": ("name", "namePrefix", "type"),
     "aws:scheduler/schedule:Schedule": ("name", "namePrefix", "groupName"),
+    # pulumi-command without an `update` command: a changed trigger (a `before:` job's task
+    # definition ARN) replaces it, i.e. runs `create` again; other changes also run `create`.
+    "command:local:Command": ("triggers",),
 }
 
 # What is lost when these are replaced or deleted.

@@ -12,6 +12,7 @@ SERVICE_TYPE = "ecsplatform:service:Service"
 # A service's alarms are a component of their own (named child(environment, key, "alarms")),
 # counted with the service.
 SERVICE_ALARMS_TYPE = "ecsplatform:alarms:ServiceAlarms"
+JOB_TYPE = "ecsplatform:job:Job"  # labelled by its key too ("job nightly-report")
 # Labels for the component types; a service is labelled by its key ("service api").
 COMPONENT_LABELS = {
     "ecsplatform:network:Network": "network",
@@ -47,6 +48,8 @@ def component_label(plan: Plan, resource: CapturedResource) -> str:
         return ENVIRONMENT_LABEL
     if component.type in (SERVICE_TYPE, SERVICE_ALARMS_TYPE):
         return f"service {service_key(plan, component)}"
+    if component.type == JOB_TYPE:
+        return f"job {service_key(plan, component)}"
     return COMPONENT_LABELS.get(component.type, component.type.split(":")[-1].lower())
 
 

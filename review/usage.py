@@ -39,8 +39,15 @@ class ServiceUsage(_Strict):
 
 
 class JobUsage(_Strict):
-    runs_per_month: Annotated[float, Field(ge=0, le=1_000_000)] = Field(default=30, description="Runs of the job per month.")
-    minutes_per_run: Annotated[float, Field(ge=0, le=100_000)] = Field(default=10, description="Minutes one run takes.")
+    minutes: Optional[Annotated[float, Field(ge=0, le=525_600)]] = Field(
+        default=None,
+        description="Minutes one run takes on average (default 10, at most the job's timeout_minutes, which stops a run).",
+    )
+    runs_per_month: Optional[Annotated[float, Field(ge=0, le=1_000_000)]] = Field(
+        default=None,
+        description="Runs a month of a one-off job (default 0: it runs only when someone starts it); a scheduled job's "
+        "runs follow from its schedule.",
+    )
 
 
 class Usage(_Strict):
@@ -70,6 +77,8 @@ DEFAULT_ALB_LCU_OTHER = 0.1
 DEFAULT_LOG_GB_PER_TASK = 1.0
 DEFAULT_FLOW_LOG_GB = 5.0
 DEFAULT_ECR_GB_PER_REPOSITORY = 1.0
+DEFAULT_JOB_MINUTES = 10.0  # capped at the job's timeout_minutes
+DEFAULT_ONE_OFF_RUNS = 0.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,16 @@ class UsageFile:
 
     def job(self, key: str) -> JobUsage:
         return self.usage.jobs.get(key, JobUsage())
+
+    def job_minutes(self, key: str, timeout_minutes: int) -> float:
+        """Minutes one run of the job takes: the file's, else the default, never above the
+        timeout (Step Functions stops the run there)."""
+        given = self.job(key).minutes
+        return min(DEFAULT_JOB_MINUTES if given is None else given, float(timeout_minutes))
+
+    def one_off_runs(self, key: str) -> float:
+        given = self.job(key).runs_per_month
+        return DEFAULT_ONE_OFF_RUNS if given is None else given
 
 
 def usage_path(environment: str) -> Path:
@@ -155,11 +174,22 @@ def _against_config(usage: Usage, config: EnvironmentConfig) -> list[tuple[tuple
         if expected is not None and not low <= expected <= high:
             bounds = f"between autoscaling.min {low} and max {high}" if service.autoscaling else f"desired_count {low} (no autoscaling)"
             problems.append((("services", key, "expected_tasks"), f"{expected} is outside what the service runs: use a count {bounds}"))
-    jobs = getattr(config, "jobs", None)  # jobs arrive with the workloads issue (#14)
-    for key in sorted(usage.jobs):
-        if jobs is None or key not in jobs:
-            known = ", ".join(sorted(jobs or {})) or "none"
+    for key, job_usage in sorted(usage.jobs.items()):
+        job = config.jobs.get(key)
+        if job is None:
+            known = ", ".join(sorted(config.jobs)) or "none"
             problems.append((("jobs", key), f"no job {key!r} in the environment file (jobs: {known})"))
+            continue
+        if job_usage.minutes is not None and job_usage.minutes > job.timeout_minutes:
+            problems.append((("jobs", key, "minutes"), (
+                f"{job_usage.minutes:g} is longer than the job's timeout_minutes {job.timeout_minutes}, after which a run "
+                "is stopped; use a figure up to it (or raise timeout_minutes)"
+            )))
+        if job_usage.runs_per_month is not None and job.schedule is not None:
+            problems.append((("jobs", key, "runs_per_month"), (
+                f"{key} runs on its schedule ({job.schedule}), which sets its runs; remove runs_per_month "
+                "(it counts runs of one-off jobs)"
+            )))
     return problems
 
 

@@ -194,3 +194,97 @@ def test_bad_cicd_settings_are_refused_at_load(edit, path, fragment):
         edited("prod", edit)
     issues = [i for i in error.value.issues if i.path == path]
     assert len(issues) == 1 and fragment in issues[0].message, error.value.report()
+
+
+# ---- a one-off job the pipeline runs before a deploy (deploys: ci) ----------------------------
+
+STAGING_ACCOUNT = "222222222222"
+
+
+def add_pipeline_jobs(data: dict) -> None:
+    data["jobs"] = {
+        # Built from api's repository, no schedule: app-deploy.yml runs it before deploying api.
+        "migrate": {"image": {"repository": "api", "tag": "v1.4.2"}, "user": "10001", "command": ["./manage.py", "migrate"],
+                    "permissions": [{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::acme-staging-config/*"]}]},
+        # Scheduled: its state machine runs it, never the pipeline.
+        "nightly": {"image": {"repository": "api", "tag": "v1.4.2"}, "user": "10001", "schedule": "rate(1 day)"},
+        # Another registry's image: the pipeline does not build it, so it cannot run it with its image.
+        "cleanup": {"image": {"uri": "public.ecr.aws/docker/library/busybox:1.36"}, "user": "10001"},
+    }
+
+
+def staging_with_jobs_statements() -> tuple[dict[str, dict], object]:
+    from tests.harness import plan_of
+
+    plan = plan_of(edited("staging", add_pipeline_jobs))
+    document = json.loads(plan.named("staging-ci-role-policy").props["policy"])
+    return {statement.pop("Sid"): statement for statement in document["Statement"]}, plan
+
+
+def test_the_deploy_role_may_run_exactly_the_pipeline_s_one_off_jobs():
+    from components.ci_role import pipeline_jobs
+
+    assert pipeline_jobs(edited("staging", add_pipeline_jobs)) == {"api": ["migrate"]}
+    statements, plan = staging_with_jobs_statements()
+    ecs = f"arn:aws:ecs:eu-west-1:{STAGING_ACCOUNT}"
+    assert statements["RegisterRevisions"]["Resource"] == [
+        f"{ecs}:task-definition/staging-{family}:*" for family in ("api", "worker", "migrate")
+    ]
+    assert statements["RunOneOffJobs"] == {
+        "Effect": "Allow",
+        "Action": ["ecs:RunTask"],
+        "Resource": [f"{ecs}:task-definition/staging-migrate:*"],
+        "Condition": {"ArnEquals": {"ecs:cluster": f"{ecs}:cluster/staging-cluster"}},
+    }
+    assert statements["WatchOneOffJobs"] == {
+        "Effect": "Allow", "Action": ["ecs:DescribeTasks"], "Resource": [f"{ecs}:task/staging-cluster/*"],
+    }
+    assert statements["PassJobRolesToEcsTasks"] == {
+        "Effect": "Allow",
+        "Action": ["iam:PassRole"],
+        "Resource": [f"arn:aws:iam::{STAGING_ACCOUNT}:role/staging-migrate-execution", f"arn:aws:iam::{STAGING_ACCOUNT}:role/staging-migrate-task"],
+        "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+    }
+    # Those roles are the job's own (the task definition's executionRoleArn and taskRoleArn).
+    task_definition = plan.named("staging-migrate-task-definition").props
+    assert statements["PassJobRolesToEcsTasks"]["Resource"] == [task_definition["executionRoleArn"], task_definition["taskRoleArn"]]
+    # The scheduled job and the other registry's job get nothing.
+    everything = json.dumps(statements)
+    assert "nightly" not in everything and "cleanup" not in everything
+
+
+def test_without_pipeline_jobs_the_role_has_no_run_task_grant():
+    assert not {"RunOneOffJobs", "WatchOneOffJobs", "PassJobRolesToEcsTasks"} & set(deploy_statements("staging"))
+
+
+def test_the_job_grants_name_resources_the_iam_reference_allows_and_parliament_judges_them():
+    statements, _ = staging_with_jobs_statements()
+    for sid in ("RunOneOffJobs", "WatchOneOffJobs"):
+        [action] = statements[sid]["Action"]
+        service, name = action.split(":")
+        entries = [e for found in get_action_data(service, name).values() for e in found if e["resource_arn_format"] != "*"]
+        formats = {e["resource_arn_format"].split(":")[5].split("/")[0] for e in entries}
+        assert {r.split(":")[5].split("/")[0] for r in statements[sid]["Resource"]} <= formats, (sid, formats)
+        for key in statements[sid].get("Condition", {}).get("ArnEquals", {}):
+            assert any(key in e["condition_keys"] for e in entries), (sid, key)
+    override_config(Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml")
+    document = json.dumps({"Version": "2012-10-17", "Statement": list(statements.values())})
+    severities = ["MUTE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+    findings = sorted(
+        (f.issue, tuple(f.location.get("actions", ())))
+        for f in map(enhance_finding, analyze_policy_string(document, include_community_auditors=True).findings)
+        if severities.index(f.severity) >= severities.index("MEDIUM")
+    )
+    # Nothing new beyond the registry token and PassRole (limited to ECS tasks and named roles).
+    assert sorted(set(findings)) == [
+        ("CREDENTIALS_EXPOSURE", ("ecr:getauthorizationtoken",)),
+        ("PERMISSIONS_MANAGEMENT_ACTIONS", ("iam:passrole",)),
+    ]
+
+
+def test_the_pack_passes_the_deploy_role_with_job_grants():
+    from review.verdict import policy_results
+
+    _, plan = staging_with_jobs_statements()
+    [result] = policy_results([(edited("staging", add_pipeline_jobs), plan)])
+    assert result.passed and not [f for f in result.findings if "ci-role" in f.resource]

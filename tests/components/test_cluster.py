@@ -14,6 +14,7 @@ import pytest
 
 from components.cluster import Cluster, ClusterArgs, instance_trust_policy, provider_strategy, user_data
 from components.facts import PlatformFacts
+from configs.instance_types import ECS_AMI_PARAMETERS, ECS_GPU_AMI_PARAMETERS
 from configs.model import Cluster as ClusterConfig
 from configs.model import StrategyEntry
 from configs.strategy import strategy_problems
@@ -21,7 +22,8 @@ from review.offline import Plan, PlatformMocks, run_program
 from tests.harness import REFERENCE_ENVIRONMENTS, reference_config
 
 ACCOUNT = "123456789012"
-AMIS = {"x86_64": "ami-0x86x86x86x86x86", "arm64": "ami-0arm64arm64arm64"}
+X86_AMI, ARM_AMI, GPU_AMI = (ECS_AMI_PARAMETERS["x86_64"], ECS_AMI_PARAMETERS["arm64"], ECS_GPU_AMI_PARAMETERS["x86_64"])
+AMIS = {X86_AMI: "ami-0x86x86x86x86x86", ARM_AMI: "ami-0arm64arm64arm64", GPU_AMI: "ami-0gpu0gpu0gpu0gpu"}
 SUBNETS = {"eu-west-1b": "subnet-b", "eu-west-1a": "subnet-a", "eu-west-1c": "subnet-c"}
 LOG_KEY = "arn:aws:kms:eu-west-1:123456789012:key/env-logs"
 TAGS = {"env": "prod", "team": "platform"}
@@ -325,8 +327,8 @@ def test_exec_stateful_resources_follow_protect():
 def test_launch_template_metadata_disks_network_and_ami_per_architecture(all_three):
     [general, graviton] = all_three.of_type(LAUNCH_TEMPLATE)
     assert (general.name, graviton.name) == ("prod-cluster-general-launch-template", "prod-cluster-graviton-launch-template")
-    assert general.props["imageId"] == AMIS["x86_64"]
-    assert graviton.props["imageId"] == AMIS["arm64"]
+    assert general.props["imageId"] == AMIS[X86_AMI]
+    assert graviton.props["imageId"] == AMIS[ARM_AMI]
 
     profiles = {p.name: p for p in all_three.of_type(PROFILE)}
     for template, key, size in ((general, "general", 30.0), (graviton, "graviton", 60.0)):
@@ -383,6 +385,34 @@ def test_user_data_joins_the_cluster_and_hardens_the_agent(all_three):
     assert user_data("prod-cluster") == expected
     for template in all_three.of_type(LAUNCH_TEMPLATE):
         assert base64.b64decode(template.props["userData"]).decode() == expected
+
+
+def test_a_gpu_provider_boots_the_gpu_optimised_ami_with_gpu_support_on():
+    plan = plan_cluster(with_ec2({"general": GENERAL, "gpu": {"instance_types": ["g5.xlarge", "g4dn.xlarge"], "max_size": 4}}))
+    templates = {t.name: t.props for t in plan.of_type(LAUNCH_TEMPLATE)}
+    assert templates["prod-cluster-gpu-launch-template"]["imageId"] == AMIS[GPU_AMI] == "ami-0gpu0gpu0gpu0gpu"
+    assert templates["prod-cluster-general-launch-template"]["imageId"] == AMIS[X86_AMI]
+    gpu_user_data = base64.b64decode(templates["prod-cluster-gpu-launch-template"]["userData"]).decode()
+    assert gpu_user_data == user_data("prod-cluster", gpu=True) == user_data("prod-cluster").replace(
+        "ECS_CLUSTER=prod-cluster\n", "ECS_CLUSTER=prod-cluster\nECS_ENABLE_GPU_SUPPORT=true\n"
+    )
+    assert "GPU" not in base64.b64decode(templates["prod-cluster-general-launch-template"]["userData"]).decode()
+    group = plan.named("prod-cluster-gpu-asg", ASG).props
+    overrides = group["mixedInstancesPolicy"]["launchTemplate"]["overrides"]
+    assert overrides == [{"instanceType": "g5.xlarge"}, {"instanceType": "g4dn.xlarge"}]
+
+
+def test_a_provider_whose_ami_was_not_looked_up_is_refused_before_registering():
+    config = with_ec2({"gpu": {"instance_types": ["g5.xlarge"]}})
+
+    def program(_cfg) -> dict:
+        facts = PlatformFacts(ACCOUNT, "eu-west-1", "aws", tuple(sorted(SUBNETS)), {X86_AMI: "ami-0x86x86x86x86x86"})
+        with pytest.raises(ValueError) as caught:
+            Cluster("prod-cluster", ClusterArgs(config, "prod", facts, "vpc-123", dict(SUBNETS), 90, None, dict(TAGS), True))
+        assert str(caught.value) == f"facts.ecs_amis has no AMI for {GPU_AMI}; look it up in lookup_facts"
+        return {}
+
+    assert run_program(reference_config("prod"), program=program).resources == []
 
 
 # ---- EC2 providers: Auto Scaling group and capacity provider --------------------------------

@@ -207,9 +207,16 @@ def test_the_job_roles_pass_parliament(lint):  # noqa: F811
 def test_adding_jobs_leaves_every_other_resource_unchanged():
     before, after = reference_plan("prod"), prod_with_jobs()
     changes = changed_resources(before, after)
-    # The only existing resource a job touches: worker's group admits nothing new (no
-    # connects_to here), so nothing at all.
-    assert changes == {}
+    # The only existing resource a job touches: prod's deploy role may now run migrate (a
+    # one-off job built from api's repository, which app-deploy.yml runs before api's deploy).
+    # No group admits anything new (no connects_to here).
+    assert list(changes) == ["prod-ci-role-policy"] and list(changes["prod-ci-role-policy"]) == ["policy"]
+    old, new = (json.loads(document)["Statement"] for document in changes["prod-ci-role-policy"]["policy"])
+    assert [s["Sid"] for s in new if s not in old] == [
+        "RegisterRevisions", "RunOneOffJobs", "WatchOneOffJobs", "PassJobRolesToEcsTasks"
+    ]
+    registered = next(s for s in new if s["Sid"] == "RegisterRevisions")["Resource"]
+    assert registered[-1] == f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task-definition/prod-migrate:*"
     added = {r.name for r in after.resources} - {r.name for r in before.resources}
     assert all(name.startswith(("prod-nightly", "prod-migrate")) for name in added), sorted(added)
 

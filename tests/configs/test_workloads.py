@@ -185,7 +185,8 @@ def test_every_job_problem_is_reported_at_once(workdir: Path) -> None:
         "env.yaml:21: jobs.nightly.timezone: 'Europe/Atlantis' is not an IANA time zone; use a name such as "
         "Europe/Dublin or UTC",
         "env.yaml:22: jobs.nightly.before[0]: before: applies to deploys: pulumi only; with deploys: ci the "
-        "application pipeline runs the job (python3 run.py task dev nightly) before it rolls out api",
+        "application pipeline runs the job before it deploys api: remove this entry and give app-deploy.yml the "
+        "before-* inputs that `python3 run.py ci-role dev` prints for nightly",
         "env.yaml:26: jobs.once.timezone: a timezone applies to a schedule and this job has none; remove it",
     ]
 

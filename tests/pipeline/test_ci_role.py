@@ -10,7 +10,8 @@ from pathlib import Path
 import yaml
 
 from pipeline.ci_role import deploy_inputs, render_text
-from tests.harness import reference_config
+from tests.components.test_ci_role import add_pipeline_jobs
+from tests.harness import edited, reference_config
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = "arn:aws:iam::123456789012:role/prod-ci-role-1a2b3c4"
@@ -56,9 +57,47 @@ def test_offline_values_are_marked_placeholders():
 def test_every_printed_input_is_one_the_workflow_takes_and_every_required_one_is_printed():
     inputs = app_deploy()["on"]["workflow_call"]["inputs"]
     required = {name for name, spec in inputs.items() if spec.get("required")}
-    for service in deploy_inputs(reference_config("prod"), None)["services"].values():
-        assert set(service) <= set(inputs)
-        assert required <= set(service)
+    for config in (reference_config("prod"), edited("staging", add_pipeline_jobs)):
+        for service in deploy_inputs(config, None)["services"].values():
+            assert set(service) <= set(inputs)
+            assert required <= set(service)
+
+
+def test_a_one_off_job_built_from_the_service_s_image_runs_before_its_deploy():
+    """Under deploys: ci the pipeline runs the job `before:` would name: its network and
+    capacity from the stack output jobs.<job>, exactly as `run.py task` runs it."""
+    config = edited("staging", add_pipeline_jobs)
+    outputs = {
+        "ci_role_arn": ROLE, "cluster_name": "staging-cluster",
+        "jobs": {"migrate": {"task_family": "staging-migrate", "subnet_ids": ["subnet-0a", "subnet-0b"],
+                             "security_group_id": "sg-0123",
+                             "capacity": [{"capacityProvider": "FARGATE", "base": 1.0, "weight": 1.0},
+                                          {"capacityProvider": "FARGATE_SPOT", "base": 0.0, "weight": 1.0}]}},
+    }
+    found = deploy_inputs(config, outputs)
+    assert found["before_jobs"] == {"api": ["migrate"]}
+    api = found["services"]["api"]
+    assert {k: v for k, v in api.items() if k.startswith("before-")} == {
+        "before-task-definition-family": "staging-migrate",
+        "before-container-name": "migrate",
+        "before-subnets": "subnet-0a,subnet-0b",
+        "before-security-groups": "sg-0123",
+        "before-capacity-provider-strategy": '[{"capacityProvider":"FARGATE","weight":1,"base":1},'
+                                             '{"capacityProvider":"FARGATE_SPOT","weight":1,"base":0}]',
+    }
+    # The same strategy, subnets and group as `run.py task staging migrate` prints.
+    from jobs.run_task import run_task_command
+
+    command = run_task_command({"cluster_name": "staging-cluster", **outputs["jobs"]["migrate"]}, "eu-west-1")
+    parts = command[command.index("--capacity-provider-strategy") + 1:command.index("--network-configuration")]
+    fields = [dict(item.split("=") for item in part.split(",")) for part in parts]
+    assert json.loads(api["before-capacity-provider-strategy"]) == [
+        {"capacityProvider": f["capacityProvider"], "weight": int(f["weight"]), "base": int(f["base"])} for f in fields
+    ]
+    assert not any(k.startswith("before-") for k in found["services"]["worker"])
+    assert "# deploy-api first runs the one-off job migrate (before-* inputs) with the new image" in render_text(config, found)
+    offline = deploy_inputs(config, None)["services"]["api"]
+    assert offline["before-subnets"] == "<OFFLINE: jobs.migrate from `pulumi stack output --stack staging` after `pulumi up`>"
 
 
 def test_the_command_runs_offline_without_the_pulumi_cli():
@@ -94,7 +133,25 @@ def test_app_deploy_builds_scans_renders_deploys_and_detects_a_rollback():
     before_render, before_run, render, deploy, check = steps[5:]
     for step in (before_render, before_run):
         assert step["if"] == "inputs.before-task-definition-family != ''"
-    assert before_run["with"]["run-task"] is True and before_run["with"]["wait-for-task-stopped"] is True
+    # The job's revision is rendered like the service's (its latest revision, the new image),
+    # run on the job's network and capacity, and waited for: the action fails on a non-zero exit.
+    assert before_render["with"] == {
+        "task-definition-family": "${{ inputs.before-task-definition-family }}",
+        "container-name": "${{ inputs.before-container-name }}",
+        "image": "${{ steps.image.outputs.uri }}",
+    }
+    assert before_run["with"] == {
+        "task-definition": "${{ steps.before-render.outputs.task-definition }}",
+        "cluster": "${{ inputs.cluster }}",
+        "run-task": True,
+        "wait-for-task-stopped": True,
+        "run-task-subnets": "${{ inputs.before-subnets }}",
+        "run-task-security-groups": "${{ inputs.before-security-groups }}",
+        "run-task-capacity-provider-strategy": "${{ inputs.before-capacity-provider-strategy }}",
+        "run-task-started-by": "app-deploy",
+        "wait-for-minutes": "${{ inputs.wait-minutes }}",
+    }
+    assert steps.index(before_run) < steps.index(deploy)
     # Rendered from the family's latest revision, only the image replaced.
     assert set(render["with"]) == {"task-definition-family", "container-name", "image"}
     assert set(before_render["with"]) == {"task-definition-family", "container-name", "image"}

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from configs.errors import ConfigError
 from pipeline import environments
@@ -24,6 +25,12 @@ def repository(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 BASE = "tags: {team: x}\n"
+
+
+def governance_text(**changes) -> str:
+    """The shipped governance file (its tiers and tags) with other placements, no waivers."""
+    data = yaml.safe_load((ROOT / "policies" / "governance.yaml").read_text())
+    return yaml.safe_dump({**data, "waivers": [], **changes})
 QA = "extends: base.yaml\nenvironment: qa\naws: {region: us-east-2}\n"
 DEV = "environment: dev\naws: {region: eu-central-1}\n"
 
@@ -58,7 +65,9 @@ def test_tiers_come_from_governance_and_unlisted_environments_take_the_default(t
             "Pulumi.qa.yaml": "",
             "Pulumi.dev.yaml": "",
             "Pulumi.perf.yaml": "",
-            "policies/governance.yaml": "default_tier: staging\nenvironments:\n  dev: {tier: development}\n  qa: {tier: development}\n",
+            "policies/governance.yaml": governance_text(
+                default_tier="staging", environments={"dev": {"tier": "development"}, "qa": {"tier": "development"}}
+            ),
         },
     )
     found = targets(root)
@@ -95,3 +104,24 @@ def test_the_command_prints_the_repository_environments_as_json():
     for entry in listed:
         assert set(entry) == {"environment", "region", "tier"}
         assert entry["region"] == environments.region_of(entry["environment"], ROOT)
+
+
+def test_tiers_are_read_by_configs_governance_which_refuses_a_bad_file(tmp_path):
+    """One reader of policies/governance.yaml: a tier the loader would refuse is refused here too."""
+    root = repository(
+        tmp_path,
+        {"configs/qa.yaml": QA, "configs/base.yaml": BASE, "Pulumi.qa.yaml": "",
+         "policies/governance.yaml": governance_text(environments={"qa": {"tier": "prod"}})},
+    )
+    with pytest.raises(ConfigError) as error:
+        targets(root)
+    [issue] = error.value.issues
+    text = (root / "policies" / "governance.yaml").read_text().splitlines()
+    assert issue.path == "environments.qa.tier" and text[issue.line - 1].strip() == "tier: prod"
+    assert "'production', 'staging' or 'development'" in issue.message, issue.message
+
+
+def test_environment_discovery_has_one_definition(tmp_path, monkeypatch):
+    """The pipeline asks configs/environments.py, never globs on its own."""
+    monkeypatch.setattr(environments, "environment_names", lambda root: ("only",) if root == tmp_path else ())
+    assert stack_names(tmp_path) == ["only"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,27 @@ def test_an_environment_missing_at_the_base_ref_is_new_and_a_bad_ref_is_refused(
     assert environment_at("main", "dev", cwd=repo).environment == "dev"
     with pytest.raises(RefError):
         environment_at("origin/nope", "dev", cwd=repo)
+
+
+def test_the_review_workflow_s_matrix_is_the_affected_environments_as_github_outputs(repo):
+    """review.yml's first job runs `review affected "$BASE_REF" --github-output`: a base.yaml
+    edit that only staging inherits gives a one-entry matrix (fromJSON of `all`)."""
+    from pipeline.environments import github_outputs
+    from review.affected import affected
+
+    edit(repo / "configs" / "base.yaml", "environment: {LOG_LEVEL: info}", "environment: {LOG_LEVEL: warn}")
+    lines = dict(line.split("=", 1) for line in github_outputs(affected("main", repo)).splitlines())
+    # The scratch repository has no policies/governance.yaml: every environment is production.
+    assert json.loads(lines["all"]) == [{"environment": "staging", "region": "eu-west-1", "tier": "production"}]
+    assert json.loads(lines["production"]) == json.loads(lines["all"])
+    assert json.loads(lines["development"]) == json.loads(lines["staging"]) == []
+
+
+def test_the_affected_command_prints_github_outputs():
+    done = subprocess.run(
+        [sys.executable, "-m", "review", "affected", "HEAD", "--github-output"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split("=", 1)[0] for line in lines] == ["all", "development", "staging", "production"]
+    assert all(isinstance(json.loads(line.split("=", 1)[1]), list) for line in lines)

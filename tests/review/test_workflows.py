@@ -44,7 +44,12 @@ def test_actionlint_rejects_an_unknown_context(tmp_path):
 
 def test_pull_requests_review_each_environment_on_its_own_runner():
     jobs = load("review.yml")["jobs"]
-    assert jobs["environments"]["steps"][-1]["run"] == 'python3 run.py environments --github-output >> "$GITHUB_OUTPUT"'
+    # The matrix is the environments the pull request touches, against the merge base.
+    listing = jobs["environments"]["steps"]
+    assert listing[0] == {"uses": "actions/checkout@v5", "with": {"fetch-depth": 0}}
+    assert listing[-1]["run"] == 'python3 run.py review affected "$BASE_REF" --github-output >> "$GITHUB_OUTPUT"'
+    assert listing[-1]["env"] == {"BASE_REF": "origin/${{ github.base_ref }}"}
+    assert jobs["environments"]["outputs"] == {"all": "${{ steps.list.outputs.all }}"} and listing[-1]["id"] == "list"
     job = jobs["review"]
     assert job["needs"] == "environments"
     assert job["strategy"]["matrix"] == {"include": "${{ fromJSON(needs.environments.outputs.all) }}"}
