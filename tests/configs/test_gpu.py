@@ -172,7 +172,7 @@ def test_gpu_zero_is_refused_by_the_model(prod: Path) -> None:
 
 
 def test_a_gpu_job_too_large_for_its_instances_is_refused(prod: Path) -> None:
-    prod.write_text(prod.read_text() + "jobs:\n  train:\n    image: {repository: ml, tag: v0.3.0}\n    user: \"10001\"\n"
+    prod.write_text(prod.read_text() + "  train:\n    image: {repository: ml, tag: v0.3.0}\n    user: \"10001\"\n"  # after jobs.reports
                     "    cpu: 8192\n    memory: 8192\n    gpu: 1\n    capacity: [{provider: gpu, weight: 1}]\n")
     line = line_of(prod, "    cpu: 8192")
     assert issue_lines(prod, stack="prod") == [
