@@ -114,8 +114,8 @@ def test_every_problem_is_reported_together(workdir: Path) -> None:
 
 def test_staging_and_dev_load_the_same_settings(workdir: Path) -> None:
     """Reliability rules are advisory in staging, and the production-only ones do not apply."""
-    replace_once(workdir / "staging.yaml", "    autoscaling: {min: 1, max: 4, cpu: 70, memory: 80}\n",
-                 "    autoscaling: {min: 1, max: 4, cpu: 70, memory: 80}\n    capacity: [{provider: fargate_spot, weight: 1}]\n"
+    replace_once(workdir / "staging.yaml", "  worker:\n    desired_count: 1\n",
+                 "  worker:\n    desired_count: 1\n    capacity: [{provider: fargate_spot, weight: 1}]\n"
                  "    deployment: {min_healthy_percent: 50, circuit_breaker: false}\n")
     replace_once(workdir / "staging.yaml", "  certificate_arn: arn:aws:acm:eu-west-1:222222222222:certificate/5d3e6c1a-7c1b-4f4e-9a57-2c1d0f0e1b2a\n", "")
     config = load_environment(Path("staging.yaml"), stack="staging", today=TODAY)
