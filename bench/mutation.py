@@ -75,14 +75,13 @@ MODULES: dict[str, str] = {
     "configs/strategy.py": "tests/configs/test_strategy.py tests/configs/test_bad_input.py",
     # mutmut forks the process that ran the tests once. Threads do not survive a fork: a test
     # that runs the Pulumi program anew (its runtime's thread pools) or talks to the pack over
-    # gRPC hangs in the forked child. So the mutmut modules are judged by tests that use tiny
-    # plans or the reference plans (lru-cached before the fork): not the goldens (test_golden.py,
-    # edited plans and the pack's verdicts) nor plan_of(edited(...)). A survivor here may still
-    # be caught by those: the score is a floor. (process_isolation=forkserver avoids the hang
-    # but re-plans the reference environments per mutant: about 40 s a mutant here.)
-    "review/diff.py": "tests/review/test_replacements.py",
+    # gRPC hangs in the forked child. The goldens named here use only lru-cached plans and
+    # verdicts (filled before the fork), so they stay; tests that plan an edited environment
+    # (plan_of(edited(...))) do not, and may still catch a survivor: the score is a floor.
+    # (process_isolation=forkserver avoids the hang but re-plans per mutant: ~40 s a mutant here.)
+    "review/diff.py": "tests/review/test_replacements.py tests/review/test_golden.py::test_diff_golden",
     "review/replacements.py": "tests/review/test_replacements.py tests/review/test_golden.py",
-    "review/cost.py": "tests/review/test_cost.py",
+    "review/cost.py": "tests/review/test_cost.py tests/review/test_golden.py::test_plan_golden tests/review/test_golden.py::test_diff_golden",
     **{
         f"policies/{path.name}": POLICY_TESTS
         for path in sorted((ROOT / "policies").glob("*.py"))
@@ -225,8 +224,9 @@ def mutmut_module(module: str, tests: str, sample: int, seed: int) -> dict:
         subprocess.run([str(tool), "run", "--max-children", "1", *chosen], cwd=workdir, env=env, check=True, capture_output=True)
         statuses = mutmut_statuses(workdir, env)
         # A mutant no selected test reaches survives too ("no tests"), as mutmut scores it.
-        survivors = [describe_mutmut(module, name, workdir, env) + ("" if statuses[name] == "survived" else f" ({statuses[name]})")
-                     for name in chosen if statuses[name] in ("survived", "no tests")]
+        surviving = [name for name in chosen if statuses[name] in ("survived", "no tests")]
+        described = describe_mutmut(module, surviving, workdir, env)
+        survivors = [described[name] + ("" if statuses[name] == "survived" else f" ({statuses[name]})") for name in surviving]
         errors = [f"{name} ({statuses[name]})" for name in chosen if statuses[name] not in ("killed", "survived", "timeout", "no tests")]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -237,17 +237,31 @@ def mutmut_module(module: str, tests: str, sample: int, seed: int) -> dict:
             "survivors": survivors, "errors": errors}
 
 
-def describe_mutmut(module: str, name: str, workdir: Path, env: dict) -> str:
-    """file:line of the mutated source line, and the line before and after."""
-    diff = subprocess.run([str(MUTMUT_VENV / "bin" / "mutmut"), "show", name], cwd=workdir, env=env,
-                          capture_output=True, text=True).stdout.splitlines()
-    before = [line[1:].strip() for line in diff if line.startswith("-") and not line.startswith("---")]
-    after = [line[1:].strip() for line in diff if line.startswith("+") and not line.startswith("+++")]
-    function = name.rsplit(".", 1)[-1].split("__mutmut_")[0].removeprefix("x_").split("ǁ")[-1]
+# The diff of each named mutant, in one process (`mutmut show` per survivor costs seconds each).
+SHOW_MUTANTS = """
+import json, sys
+from mutmut.__main__ import get_diff_for_mutant
+print(json.dumps({name: get_diff_for_mutant(name) for name in sys.argv[1:]}))
+"""
+
+
+def describe_mutmut(module: str, names: list[str], workdir: Path, env: dict) -> dict[str, str]:
+    """name -> file:line of the mutated source line: the original -> the mutant."""
+    if not names:
+        return {}
+    out = subprocess.run([str(MUTMUT_VENV / "bin" / "python"), "-c", SHOW_MUTANTS, *names], cwd=workdir, env=env,
+                         capture_output=True, text=True, check=True).stdout
     lines = (workdir / module).read_text().splitlines()  # the measured source, not the work tree's
-    start = next((n for n, text in enumerate(lines) if text.lstrip().startswith(f"def {function}(")), 0)
-    line = next((n + 1 for n in range(start, len(lines)) if before and lines[n].strip() == before[0]), start + 1)
-    return f"{module}:{line}: {' / '.join(before)} -> {' / '.join(after)}"
+    described = {}
+    for name, diff in json.loads(out).items():
+        diff_lines = diff.splitlines()
+        before = [line[1:].strip() for line in diff_lines if line.startswith("-") and not line.startswith("---")]
+        after = [line[1:].strip() for line in diff_lines if line.startswith("+") and not line.startswith("+++")]
+        function = name.rsplit(".", 1)[-1].split("__mutmut_")[0].removeprefix("x_").split("ǁ")[-1]
+        start = next((n for n, text in enumerate(lines) if text.lstrip().startswith(f"def {function}(")), 0)
+        line = next((n + 1 for n in range(start, len(lines)) if before and lines[n].strip() == before[0]), start + 1)
+        described[name] = f"{module}:{line}: {' / '.join(before)} -> {' / '.join(after)}"
+    return described
 
 
 def annotation_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
