@@ -197,9 +197,10 @@ def ensure_mutmut_virtualenv() -> None:
     ensure_virtualenv(MUTMUT_VENV, (MUTMUT_REQUIREMENTS,), MUTMUT_REQUIREMENTS)
 
 
-def mutmut_config(module: str, tests: str) -> str:
-    copied = sorted({name.split("/")[0] for name in tracked_files()} - {module.split("/")[0], "tests"})
-    lines = ["[mutmut]", f"source_paths={module.split('/')[0]}", f"only_mutate={module}", "also_copy="]
+def mutmut_config(modules: list[str], tests: str) -> str:
+    package = modules[0].split("/")[0]
+    copied = sorted({name.split("/")[0] for name in tracked_files()} - {package, "tests"})
+    lines = ["[mutmut]", f"source_paths={package}", "only_mutate="] + [f"    {module}" for module in modules] + ["also_copy="]
     lines += [f"    {name}" for name in copied]
     lines += ["pytest_add_cli_args_test_selection="] + [f"    {arg}" for arg in shlex.split(tests)]
     return "\n".join(lines) + "\n"
@@ -211,25 +212,38 @@ def mutmut_statuses(workdir: Path, env: dict) -> dict[str, str]:
     return dict(line.strip().split(": ", 1) for line in out.splitlines() if ": " in line)
 
 
-def mutmut_module(module: str, tests: str, sample: int, seed: int) -> dict:
+def module_of(name: str) -> str:
+    """`policies.iam.x_check__mutmut_3` -> `policies/iam.py`."""
+    return name.split(".x")[0].replace(".", "/") + ".py"
+
+
+def mutmut_modules(modules: list[str], tests: str, sample: int, seed: int) -> list[dict]:
+    """Modules of one package in one mutmut session (one stats run), each sampled on its own."""
     workdir = scratch_copy(link_venv=False)
     try:
-        (workdir / "setup.cfg").write_text(mutmut_config(module, tests))
+        (workdir / "setup.cfg").write_text(mutmut_config(modules, tests))
         env = {k: v for k, v in os.environ.items() if k not in ("UPDATE_GOLDEN", "CI")}
         env["POLICY_PACK_IN_PROCESS"] = "1"
         python, tool = MUTMUT_VENV / "bin" / "python", MUTMUT_VENV / "bin" / "mutmut"
         subprocess.run([str(python), "-c", GENERATE_MUTANTS], cwd=workdir, env=env, check=True, capture_output=True)
-        names = sorted(mutmut_statuses(workdir, env))
-        chosen = sorted(random.Random(seed).sample(names, sample)) if 0 < sample < len(names) else names
-        subprocess.run([str(tool), "run", "--max-children", "1", *chosen], cwd=workdir, env=env, check=True, capture_output=True)
+        names = {module: sorted(n for n in mutmut_statuses(workdir, env) if module_of(n) == module) for module in modules}
+        chosen = {module: sorted(random.Random(seed).sample(found, sample)) if 0 < sample < len(found) else found
+                  for module, found in names.items()}
+        everything = [name for module in modules for name in chosen[module]]
+        if everything:
+            subprocess.run([str(tool), "run", "--max-children", "1", *everything], cwd=workdir, env=env, check=True, capture_output=True)
         statuses = mutmut_statuses(workdir, env)
-        # A mutant no selected test reaches survives too ("no tests"), as mutmut scores it.
-        surviving = [name for name in chosen if statuses[name] in ("survived", "no tests")]
-        described = describe_mutmut(module, surviving, workdir, env)
-        survivors = [described[name] + ("" if statuses[name] == "survived" else f" ({statuses[name]})") for name in surviving]
-        errors = [f"{name} ({statuses[name]})" for name in chosen if statuses[name] not in ("killed", "survived", "timeout", "no tests")]
+        return [mutmut_result(module, names[module], chosen[module], statuses, workdir, env) for module in modules]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def mutmut_result(module: str, names: list[str], chosen: list[str], statuses: dict[str, str], workdir: Path, env: dict) -> dict:
+    # A mutant no selected test reaches survives too ("no tests"), as mutmut scores it.
+    surviving = [name for name in chosen if statuses[name] in ("survived", "no tests")]
+    described = describe_mutmut(module, surviving, workdir, env)
+    survivors = [described[name] + ("" if statuses[name] == "survived" else f" ({statuses[name]})") for name in surviving]
+    errors = [f"{name} ({statuses[name]})" for name in chosen if statuses[name] not in ("killed", "survived", "timeout", "no tests")]
     killed = sum(statuses[name] in ("killed", "timeout") for name in chosen)
     judged = killed + len(survivors)
     return {"module": module, "mutants": len(names), "equivalent": 0, "sampled": len(chosen) < len(names),
@@ -339,9 +353,17 @@ def main(argv: list[str]) -> int:
         print("| module | tool | mutants | in annotations (equivalent) | run | killed | survived | score |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         results = []
+        # The pack's rule modules share one mutmut session (one stats run of the policy tests).
+        batched = [m for m in modules if use_mutmut[m] and m.startswith("policies/")]
+        batch_results = {}
+        if batched:
+            tests = " ".join(dict.fromkeys(arg for m in batched for arg in shlex.split(MODULES[m])))
+            batch_results = {r["module"]: r for r in mutmut_modules(batched, tests, args.sample, args.seed)}
         for module in modules:
-            if use_mutmut[module]:
-                result = mutmut_module(module, MODULES[module], args.sample, args.seed)
+            if module in batch_results:
+                result = batch_results[module]
+            elif use_mutmut[module]:
+                (result,) = mutmut_modules([module], MODULES[module], args.sample, args.seed)
             else:
                 result = mutate_module(module, MODULES[module], workdir, args.timeout, args.sample, args.seed)
             results.append(result)
