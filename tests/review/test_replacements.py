@@ -144,3 +144,56 @@ def test_no_rollout_without_a_service_for_a_removal_or_for_other_types():
     group = resource(LOG_GROUP, "logs", name="/ecs/dev/api", retentionInDays=30)
     longer = resource(LOG_GROUP, "logs", name="/ecs/dev/api", retentionInDays=90)
     assert changes_between([service, group], [service, longer])["logs"].rollout is None
+
+
+# ---- a `before:` job's run (review/diff.py's _rerun_before_jobs, before_job_run) ----------------
+
+COMMAND = "command:local:Command"
+RUN_TEXT = ("runs the job's task once in this update (aws ecs run-task, then waits for it to stop) before {}; "
+            "pulumi up stops there unless it exits 0")
+
+
+def before_job(task_definition: CapturedResource, *waiting_services: str):
+    """The job's task definition, its run (triggered by the definition's ARN) and the services that wait for it."""
+    command = dataclasses.replace(resource(COMMAND, "dev-migrate-run", triggers=["arn:td"]),
+                                  property_dependencies={"triggers": (task_definition.urn,)})
+    services = [dataclasses.replace(resource(SERVICE, f"{name}-svc", name=name), depends_on=(command.urn,)) for name in waiting_services]
+    return command, services
+
+
+def test_a_before_job_runs_again_when_its_task_definition_gets_a_new_revision():
+    old, new = resource(TASK_DEFINITION, "dev-migrate-td", cpu="256"), resource(TASK_DEFINITION, "dev-migrate-td", cpu="512")
+    command, services = before_job(old, "dev-api")
+    run = changes_between([old, command, *services], [new, command, *services])["dev-migrate-run"]
+    assert (run.action, run.because, run.rollout) == ("replace", "dev-migrate-td", RUN_TEXT.format("dev-api rolls out"))
+    assert [(c.path, c.before, c.after, c.effect) for c in run.changes] == [
+        ("triggers", ["arn:td"], "<a new revision of dev-migrate-td>", "replace")]
+
+
+def test_a_before_job_names_every_rollout_that_waits_for_it():
+    old, new = resource(TASK_DEFINITION, "dev-migrate-td", cpu="256"), resource(TASK_DEFINITION, "dev-migrate-td", cpu="512")
+    command, services = before_job(old, "dev-web", "dev-api")
+    run = changes_between([old, command, *services], [new, command, *services])["dev-migrate-run"]
+    assert run.rollout == RUN_TEXT.format("dev-api, dev-web roll out")
+    command, _ = before_job(old)
+    run = changes_between([old, command], [new, command])["dev-migrate-run"]
+    assert run.rollout == RUN_TEXT.format("any rollout")
+
+
+def test_a_before_job_stays_when_its_task_definition_is_unchanged_or_only_retagged():
+    td = resource(TASK_DEFINITION, "dev-migrate-td", cpu="256", tags={"team": "a"})
+    retagged = resource(TASK_DEFINITION, "dev-migrate-td", cpu="256", tags={"team": "b"})
+    command, services = before_job(td, "dev-api")
+    assert "dev-migrate-run" not in changes_between([td, command, *services], [td, command, *services])
+    assert "dev-migrate-run" not in changes_between([td, command, *services], [retagged, command, *services])
+    # Another resource whose dependency gets a new revision is not a job's run.
+    other = dataclasses.replace(resource("aws:sqs/queue:Queue", "queue", name="q"), property_dependencies={"triggers": (td.urn,)})
+    revised = resource(TASK_DEFINITION, "dev-migrate-td", cpu="512", tags={"team": "a"})
+    assert "queue" not in changes_between([td, other], [revised, other])
+
+
+def test_a_new_before_job_is_added_not_rerun():
+    old, new = resource(TASK_DEFINITION, "dev-migrate-td", cpu="256"), resource(TASK_DEFINITION, "dev-migrate-td", cpu="512")
+    command, services = before_job(old, "dev-api")
+    run = changes_between([old, *services], [new, command, *services])["dev-migrate-run"]
+    assert (run.action, run.because, run.changes) == ("add", None, ())
