@@ -81,7 +81,13 @@ MODULES: dict[str, str] = {
     # (process_isolation=forkserver avoids the hang but re-plans per mutant: ~40 s a mutant here.)
     "review/diff.py": "tests/review/test_replacements.py tests/review/test_golden.py::test_diff_golden",
     "review/replacements.py": "tests/review/test_replacements.py tests/review/test_golden.py",
-    "review/cost.py": "tests/review/test_cost.py tests/review/test_golden.py::test_plan_golden tests/review/test_golden.py::test_diff_golden",
+    "review/cost.py": (
+        "tests/review/test_cost.py tests/review/test_cost_jobs.py "
+        "tests/review/test_golden.py::test_plan_golden tests/review/test_golden.py::test_diff_golden "
+        + " ".join(f"--deselect tests/review/test_cost_jobs.py::{name}" for name in (
+            "test_job_lines_are_in_the_plans_range_and_text", "test_the_review_diff_shows_the_job_as_a_new_component",
+            "test_the_whole_estimate_adds_the_job_lines_once", "test_task_storage_is_not_offered_as_a_spot_saving"))
+    ),
     **{
         f"policies/{path.name}": POLICY_TESTS
         for path in sorted((ROOT / "policies").glob("*.py"))
