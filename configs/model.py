@@ -55,6 +55,9 @@ INSTANCE_TYPE_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 MATCHER_PATTERN = r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$"
 BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 SSL_POLICY_PATTERN = r"^ELBSecurityPolicy-[A-Za-z0-9-]+$"
+# A DNS name: dot-separated labels of 1-63 lowercase letters, digits and hyphens, neither
+# starting nor ending with a hyphen (RFC 1035/1123); the whole name at most 253 characters.
+DNS_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 CONTAINER_PATH_PATTERN = r"^/[^\s]*$"
 PATTERN_HINTS: dict[str, str] = {
     CONTAINER_PATH_PATTERN: "use an absolute path inside the container, such as /tmp",
@@ -74,6 +77,8 @@ PATTERN_HINTS: dict[str, str] = {
     MATCHER_PATTERN: "use HTTP codes such as 200, 200-399 or 200,204",
     BUCKET_PATTERN: "use an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens",
     SSL_POLICY_PATTERN: "use an ELB security policy such as ELBSecurityPolicy-TLS13-1-2-2021-06",
+    DNS_NAME_PATTERN: "use a DNS name such as prod.internal: lowercase labels of letters, digits and hyphens, "
+    "separated by dots, none starting or ending with a hyphen",
 }
 
 # YAML already types its scalars, so a number or boolean in quotes, or `port: true`, is a
@@ -315,10 +320,25 @@ class Capacity(Strict):
 Strategy = Annotated[list[StrategyEntry], Field(min_length=1, max_length=20)]
 
 
+class ServiceConnect(Strict):
+    """ECS Service Connect: the stack creates this Cloud Map HTTP namespace (API discovery, no DNS
+    zone) and makes it the cluster's default; every service with a port answers at
+    http://<service>:<port> to the services that connect_to it."""
+
+    namespace: Annotated[str, StringConstraints(pattern=DNS_NAME_PATTERN, max_length=253)] = Field(
+        description="The Cloud Map HTTP namespace, a DNS name such as prod.internal."
+    )
+
+
 class Cluster(Strict):
     container_insights: Literal["enabled", "enhanced", "disabled"] = "enabled"
     exec: Exec = Field(default_factory=Exec)
     capacity: Capacity = Field(default_factory=Capacity)
+    service_connect: Optional[ServiceConnect] = Field(
+        default=None,
+        description="Service Connect: services with a port answer at <service>:<port> to their connects_to clients. "
+        "Without it, connects_to opens security group rules only.",
+    )
     default_strategy: Strategy = Field(
         default_factory=lambda: [StrategyEntry(provider="fargate", weight=1)],
         description="Used by every service that does not set its own capacity.",
@@ -484,6 +504,39 @@ class HealthCheck(Strict):
         return self
 
 
+class QueueScaling(Strict):
+    """Scale on the SQS backlog per running task (components/scaling.py); the task role may
+    consume the queue (receive, delete, change visibility, read its attributes and URL)."""
+
+    arn: Arn = Field(description="The SQS queue the service consumes: in this region, in aws.account_id or a trusted account.")
+    backlog_per_task: Int = Field(
+        ge=1, le=1000000,
+        description="Target visible messages per running task: acceptable latency / seconds to process one message.",
+    )
+    kms_key: Optional[Arn] = Field(
+        default=None,
+        description="The customer-managed KMS key the queue is encrypted with (SSE-KMS); the task role may then "
+        "kms:Decrypt with it. Omit for SQS-managed encryption (SSE-SQS) or the AWS-managed key aws/sqs.",
+    )
+
+
+class ScheduledCapacity(Strict):
+    """One scheduled action: from `cron` on, the service scales between min and max."""
+
+    cron: NonEmptyText = Field(
+        description="When (in autoscaling.timezone): cron(minutes hours day-of-month month day-of-week year), "
+        "rate(value unit) or at(yyyy-mm-ddThh:mm:ss), as Application Auto Scaling reads them."
+    )
+    min: Int = Field(ge=0, le=10000, description="The scalable target's minimum from then on.")
+    max: Int = Field(ge=0, le=10000, description="The scalable target's maximum from then on (0 with min 0: stopped).")
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> "ScheduledCapacity":
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}; Application Auto Scaling refuses it")
+        return self
+
+
 class Autoscaling(Strict):
     min: Int = Field(ge=0, le=10000)
     max: Int = Field(ge=1, le=10000)
@@ -492,11 +545,22 @@ class Autoscaling(Strict):
     requests_per_target: Optional[Annotated[Int, Field(ge=1)]] = Field(
         default=None, description="Target ALB requests per task per minute (exposed services only)."
     )
+    queue: Optional[QueueScaling] = Field(
+        default=None,
+        description="Scale on the queue's visible messages per running task (needs Container Insights); min 0 is allowed.",
+    )
+    schedule: list[ScheduledCapacity] = Field(
+        default_factory=list,
+        description="Scheduled capacity: each entry sets min/max from its cron on; the scheduled actions then own the "
+        "scalable target's min and max.",
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone the schedule's cron expressions are read in.")
 
     @model_validator(mode="after")
     def _has_target(self) -> "Autoscaling":
-        if self.cpu is None and self.memory is None and self.requests_per_target is None:
-            raise ValueError("autoscaling needs at least one target: cpu, memory or requests_per_target")
+        targets = (self.cpu, self.memory, self.requests_per_target, self.queue)
+        if all(target is None for target in targets) and not self.schedule:
+            raise ValueError("autoscaling needs at least one target: cpu, memory, requests_per_target, queue or a schedule")
         return self
 
 
@@ -777,7 +841,13 @@ class Task(Strict):
     @property
     def has_task_role(self) -> bool:
         access = self.access
-        return bool(self.permissions or access.read or access.write or access.list_ or access.tagging)
+        return bool(self.permissions or access.read or access.write or access.list_ or access.tagging or self.consumed_queue)
+
+    @property
+    def consumed_queue(self) -> Optional[QueueScaling]:
+        """The queue a queue-scaled service consumes (its task role may); None for jobs."""
+        scaling = getattr(self, "autoscaling", None)
+        return scaling.queue if scaling is not None else None
 
     @property
     def secret_refs(self) -> list[SecretRef]:

@@ -589,6 +589,22 @@ def alarm_lines(inputs: Inputs, built: Built) -> None:
                                     prices.price("cloudwatch_alarm_metric_month"), service))
 
 
+def service_connect_note(inputs: Inputs, built: Built) -> None:
+    """Cloud Map bills each instance registered in a namespace (Service Connect registers every
+    server task) and the discovery calls. Not priced: the price table transcribes only rates
+    whose pricing page, offer and usage type were checked, and no Cloud Map rate was (the build
+    machines cannot reach the page or the Price List API); the assumption says so instead."""
+    from configs.service_connect import is_server
+
+    servers = sorted(key for key in inputs.config.services if is_server(inputs.config, key))
+    if servers:
+        built.assumptions.append(
+            f"not priced: Cloud Map's charge per registered instance for the Service Connect servers' tasks "
+            f"({', '.join(servers)}) and its discovery calls, small per task but not yet in review/prices with its "
+            "page and usage type"
+        )
+
+
 # ---- jobs and task storage ------------------------------------------------------------------
 
 # A job's state machine has one Task state (components/job.py): an execution enters it and ends,
@@ -724,9 +740,11 @@ def ephemeral_storage_lines(inputs: Inputs, built: Built) -> None:
             extra * month.task_hours, "GB-h", rate, high=extra * month.max_task_hours * rate,
         ))
 
+from review.cost_schedule import scheduled_capacity_lines  # noqa: E402  (it reads this module's helpers)
 
 LINE_BUILDERS: list[LineBuilder] = [
     fargate_lines,
+    scheduled_capacity_lines,
     ec2_lines,
     job_lines,
     ephemeral_storage_lines,
@@ -739,6 +757,7 @@ LINE_BUILDERS: list[LineBuilder] = [
     secret_lines,
     kms_lines,
     alarm_lines,
+    service_connect_note,
 ]
 
 
@@ -749,7 +768,8 @@ def delta(base: CostEstimate, head: CostEstimate) -> dict[str, tuple[float, floa
 
 
 def money(amount: float) -> str:
-    return f"${amount:,.2f}"
+    """$1,234.50; a saving (a negative line) reads -$22.10."""
+    return f"-${-amount:,.2f}" if round(amount, 2) < 0 else f"${abs(amount):,.2f}"
 
 
 def money_range(cost: CostEstimate) -> str:

@@ -71,7 +71,7 @@ netwrok: {nat: single}
 cluster: {colour: blue}
 """,
         [
-            "env.yaml:4: cluster.colour: unknown key 'colour'; valid keys here: capacity, container_insights, default_strategy, exec",
+            "env.yaml:4: cluster.colour: unknown key 'colour'; valid keys here: capacity, container_insights, default_strategy, exec, service_connect",
         ],
         id="unknown_key_lists_valid_keys",
     ),
@@ -871,7 +871,7 @@ services:
     autoscaling: {min: 1, max: 4}
 """,
         [
-            'env.yaml:10: services.api.autoscaling: autoscaling needs at least one target: cpu, memory or requests_per_target',
+            'env.yaml:10: services.api.autoscaling: autoscaling needs at least one target: cpu, memory, requests_per_target, queue or a schedule',
         ],
         id="autoscaling_without_target",
     ),
