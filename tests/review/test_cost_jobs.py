@@ -25,7 +25,8 @@ def inputs(config, usage: Usage = Usage()) -> Inputs:
 
 def with_job(**job):
     def edit(data):
-        data.setdefault("jobs", {})["batch"] = {"image": {"repository": "worker", "tag": "v1"}, "user": "10001", **job}
+        # The only job (a shipped environment's own jobs, such as dev's migrate, are left out).
+        data["jobs"] = {"batch": {"image": {"repository": "worker", "tag": "v1"}, "user": "10001", **job}}
     return edit
 
 
