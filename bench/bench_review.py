@@ -7,7 +7,9 @@ Measures whole command lines in fresh processes, interpreter start-up and import
 - `python -m review diff --files OLD NEW` (two programs, two verdicts): NEW adds a service;
 - the same plan with --no-policy, as the floor the pack's share is judged against.
 
-Wall time from process start to exit. Memory is the peak, over the run, of the summed resident
+Wall time from process start to exit, and CPU seconds (user + sys of the command and the
+pack's process, from wait4), which a shared machine hardly disturbs: compare changes by CPU
+seconds and peak MB measured in the same run. Memory is the peak, over the run, of the summed resident
 set sizes of the whole process tree (the command and the pack's process), sampled from /proc
 every 5 ms: what the machine must have free, which ru_maxrss (the largest single process)
 does not say. The environment is bench/bench_plan.py's generated one (EC2 and Fargate
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -62,17 +65,33 @@ def tree_rss_kib(root_pid: int) -> int:
     return total
 
 
-def measure(command: list[str]) -> tuple[float, float, int]:
-    """(seconds, peak MB of the process tree, exit status)."""
+@dataclass(frozen=True)
+class Run:
+    seconds: float  # wall clock, start to exit
+    cpu: float  # user + sys of the command and every descendant it waited for (the pack)
+    megabytes: float  # peak summed RSS of the process tree
+    status: int
+
+
+def measure(command: list[str]) -> Run:
+    """One run of a command line in a fresh process tree.
+
+    CPU seconds come from wait4's rusage, which includes the children the command reaped (the
+    policy pack is always waited for): unlike wall time, they hardly change when other work
+    shares the machine."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("PYTHONUNBUFFERED", None)
     begin = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
-    while process.poll() is None:
+    while True:
+        pid, wait_status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
         peak = max(peak, tree_rss_kib(process.pid))
         time.sleep(0.005)
-    return time.monotonic() - begin, peak / 1024, process.returncode
+    process.returncode = os.waitstatus_to_exitcode(wait_status)
+    return Run(time.monotonic() - begin, usage.ru_utime + usage.ru_stime, peak / 1024, process.returncode)
 
 
 def write_environment(path: Path, services: int, extra: bool = False) -> None:
@@ -101,7 +120,7 @@ def main() -> int:
             "diff": [PYTHON, "-m", "review", "diff", "--files", str(old), str(new), "--quiet", "--policy", "report-only"],
         }
         try:
-            results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in commands}
+            results: dict[str, list[Run]] = {name: [] for name in commands}
             for _ in range(args.runs):  # interleaved, so background load hits every command alike
                 for name, command in commands.items():
                     results[name].append(measure(command))
@@ -109,14 +128,16 @@ def main() -> int:
             target.unlink()
     print(f"{args.services} services, {args.runs} interleaved runs each (median; min-max)")
     for name, runs in results.items():
-        seconds = [r[0] for r in runs]
-        megabytes = [r[1] for r in runs]
-        status = sorted({r[2] for r in runs})
+        seconds = [r.seconds for r in runs]
+        cpu = [r.cpu for r in runs]
+        megabytes = [r.megabytes for r in runs]
+        status = sorted({r.status for r in runs})
         goal = TARGETS.get(name)
         against = ""
         if goal:
             against = f"   target <= {goal[0]} s" + (f", <= {goal[1]:.0f} MB" if goal[1] else "")
         print(f"  {name:<18} {statistics.median(seconds):5.2f} s ({min(seconds):.2f}-{max(seconds):.2f})"
+              f"   cpu {statistics.median(cpu):5.2f} s ({min(cpu):.2f}-{max(cpu):.2f})"
               f"   peak {statistics.median(megabytes):6.1f} MB tree ({min(megabytes):.0f}-{max(megabytes):.0f})"
               f"   exit {status}{against}")
     return 0

@@ -3,18 +3,32 @@
     python3 bench/mutation.py                       # every module below
     python3 bench/mutation.py review/replacements.py configs/strategy.py
     python3 bench/mutation.py --list                # the modules and the tests that judge them
+    python3 bench/mutation.py --sample 50 policies/iam.py   # a seeded uniform sample of 50 mutants
 
-Tool: cosmic-ray (maintained, 8.x). It mutates the files on disk and runs an arbitrary test
-command per mutant, which is what this project needs: the policy rules are judged by a pack
-*subprocess* that imports the rule modules from disk, so a tool that swaps functions inside
-the test process (mutmut 3's trampolines) would not reach them. Each run works in a scratch
-copy of the tracked files, so the work tree is never mutated, and uses its own virtualenv
-(.venv-mutation, from bench/requirements-mutation.txt) for cosmic-ray itself; the tests run
-with the project's .venv.
+Two maintained tools, each where it fits:
+- mutmut 3 (the default for configs/checks.py, review/diff.py, review/cost.py and the pack's
+  rule modules): it forks one warm test process per mutant and runs only the tests that reach
+  the mutated function, a fraction of a second per mutant where a new interpreter costs 2-3 s
+  of CPU before the first test. It sees only the test process, so the policy tests call the
+  pack's own servicer in-process for it (POLICY_PACK_IN_PROCESS=1, tests/policies/in_process.py).
+  Its own virtualenv .venv-mutmut (bench/requirements-mutmut.txt) sees the project's packages
+  through a .pth line.
+- cosmic-ray 8 (configs/strategy.py, review/replacements.py, or any module with --tool
+  cosmic-ray): it mutates the file on disk and runs any test command per mutant, so it also
+  judges a module through the real pack subprocess; in .venv-mutation
+  (bench/requirements-mutation.txt), the tests with the project's .venv.
+Each run works in a scratch copy of the tracked files, so the work tree is never mutated.
 
 Prints, per module: mutants, killed, survived, the score, and each survivor (file:line and the
 operator) so it can be explained or killed. A timeout counts as killed (the mutant broke the
 program badly enough to hang), as cosmic-ray reports it.
+
+Mutants inside type annotations are marked skipped before any test runs (equivalent: never
+evaluated under `from __future__ import annotations`). `--sample N` then runs a uniform random
+sample of N of the remaining mutants (seeded by `--seed`, drawn from the mutants sorted by
+position and operator, so the same source and seed give the same sample); the score is then a
+sample's score and the table says so. Run one module at a time, niced: each mutant re-runs the
+judging tests, and the machine is shared.
 """
 
 from __future__ import annotations
@@ -23,6 +37,8 @@ import argparse
 import ast
 import json
 import os
+import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -36,33 +52,65 @@ from run import PYTHON, ensure_virtualenv  # noqa: E402  (the project's own set-
 
 MUTATION_VENV = ROOT / ".venv-mutation"
 REQUIREMENTS = "bench/requirements-mutation.txt"
+MUTMUT_VENV = ROOT / ".venv-mutmut"
+MUTMUT_REQUIREMENTS = "bench/requirements-mutmut.txt"
+
+# Judged by tests that reach them in the test process, so mutmut 3 can run them (see
+# mutmut_module). The pack's rules are, with POLICY_PACK_IN_PROCESS=1 (tests/policies/in_process.py).
+MUTMUT_MODULES = ("configs/checks.py", "review/diff.py", "review/cost.py")
+MUTMUT_PREFIXES = ("policies/",)
 
 # Module -> the tests that judge it (fast ones: each mutant runs them once).
 POLICY_TESTS = "tests/policies/test_rules.py tests/policies/test_rule_boundaries.py tests/policies/test_config.py"
 MODULES: dict[str, str] = {
-    "configs/checks.py": "tests/configs/test_bad_input.py tests/configs/test_model.py",
+    # In-process loader tests only: the CLI subprocess tests of test_bad_input judge the entry
+    # point, not the checks, and cost seconds a mutant.
+    "configs/checks.py": (
+        "tests/configs/test_bad_input.py tests/configs/test_aws_limits.py tests/configs/test_one_report.py "
+        "tests/configs/test_connects_to.py tests/configs/test_references.py tests/configs/test_iam_refusals.py "
+        "tests/configs/test_secret_values.py tests/configs/test_workloads.py tests/configs/test_gpu_refused.py "
+        "tests/configs/test_governance.py tests/configs/test_model.py "
+        "-k 'not test_review_cli_reports_bad_input and not test_entry_point_prints_the_report'"
+    ),
     "configs/strategy.py": "tests/configs/test_strategy.py tests/configs/test_bad_input.py",
-    "review/diff.py": "tests/review/test_replacements.py tests/review/test_golden.py",
+    # mutmut forks the process that ran the tests once; a test that talked to the pack over gRPC
+    # leaves gRPC's threads behind, and gRPC hangs in a forked child. So the mutmut modules are
+    # judged by tests that never start the pack: not the goldens (test_golden.py), whose policy
+    # verdicts need it. A survivor here may still be caught by a golden: the score is a floor.
+    # (mutmut's process_isolation=forkserver avoids the hang but re-plans every reference
+    # environment per mutant: about 40 s a mutant on the shared machine.)
+    "review/diff.py": (
+        "tests/review/test_replacements.py "
+        "tests/components/test_deployment.py::test_the_review_diff_names_the_strategy_a_change_rolls_out_with "
+        "tests/components/test_service.py::test_a_plan_from_before_the_task_component_diffs_as_unchanged"
+    ),
     "review/replacements.py": "tests/review/test_replacements.py tests/review/test_golden.py",
-    "review/cost.py": "tests/review/test_cost.py tests/review/test_golden.py",
+    "review/cost.py": "tests/review/test_cost.py",
     **{
         f"policies/{path.name}": POLICY_TESTS
         for path in sorted((ROOT / "policies").glob("*.py"))
         if path.name not in ("__init__.py", "__main__.py", "registry.py", "sdk_fastpath.py", "config_gen.py")
     },
+    # Rules with their own test file: it runs first, so a mutant there is killed early (-x).
+    "policies/delivery.py": f"tests/policies/test_delivery_rules.py {POLICY_TESTS}",
+    "policies/workloads.py": f"tests/policies/test_workload_rules.py {POLICY_TESTS}",
+    # (not test_governance.py: it starts packs of its own, over gRPC; see above)
 }
 
 
-def scratch_copy() -> Path:
+def tracked_files() -> list[str]:
+    names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return [name for name in names.split("\0") if name and (ROOT / name).is_file()]
+
+
+def scratch_copy(link_venv: bool = True) -> Path:
     """The tracked files in a temporary folder, with the project's .venv linked in."""
     target = Path(tempfile.mkdtemp(prefix="mutation-"))
-    names = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, names.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    (target / ".venv").symlink_to(ROOT / ".venv")
+    for name in tracked_files():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
+    if link_venv:
+        (target / ".venv").symlink_to(ROOT / ".venv")
     return target
 
 
@@ -79,16 +127,130 @@ def config_text(module: str, tests: str, timeout: float) -> str:
     )
 
 
-def mutate_module(module: str, tests: str, workdir: Path, timeout: float) -> dict:
+# Runs inside .venv-mutation (cosmic-ray's API): marks as skipped every mutant not to be run.
+# argv: session, the annotation spans (JSON), the sample size (0: all), the seed.
+SELECT_MUTANTS = """
+import json, random, sys
+from cosmic_ray.work_db import use_db, WorkDB
+from cosmic_ray.work_item import WorkResult, WorkerOutcome
+session, spans, size, seed = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def in_annotation(start):
+    return any(tuple(low) <= start < tuple(high) for low, high in spans)
+def skip(db, job_id, why):
+    db.set_result(job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why))
+with use_db(session, WorkDB.Mode.open) as db:
+    items = sorted(db.pending_work_items, key=lambda item: [(tuple(m.start_pos), m.operator_name, m.occurrence) for m in item.mutations])
+    runnable = []
+    for item in items:
+        if in_annotation(tuple(item.mutations[0].start_pos)):
+            skip(db, item.job_id, "equivalent: inside an annotation")
+        else:
+            runnable.append(item)
+    if 0 < size < len(runnable):
+        chosen = {item.job_id for item in random.Random(seed).sample(runnable, size)}
+        for item in runnable:
+            if item.job_id not in chosen:
+                skip(db, item.job_id, "not in the sample")
+"""
+
+
+def mutate_module(module: str, tests: str, workdir: Path, timeout: float, sample: int, seed: int) -> dict:
     tool = MUTATION_VENV / "bin" / "cosmic-ray"
     config, session = workdir / "cr.toml", workdir / f"{module.replace('/', '_')}.sqlite"
     config.write_text(config_text(module, tests, timeout))
     env = {k: v for k, v in os.environ.items() if k not in ("UPDATE_GOLDEN", "CI")}
     env["PYTHONPATH"] = str(workdir)
-    for step in (["init", str(config), str(session)], ["exec", str(config), str(session)]):
-        subprocess.run([str(tool), *step], cwd=workdir, env=env, check=True, capture_output=True)
-    dump = subprocess.run([str(tool), "dump", str(session)], cwd=workdir, capture_output=True, text=True, check=True)
+    run = lambda *args: subprocess.run([*map(str, args)], cwd=workdir, env=env, check=True, capture_output=True, text=True)  # noqa: E731
+    run(tool, "init", config, session)
+    run(MUTATION_VENV / "bin" / "python", "-c", SELECT_MUTANTS, session, json.dumps(annotation_spans(ROOT / module)), sample, seed)
+    run(tool, "exec", config, session)
+    dump = run(tool, "dump", session)
     return summarize(module, [json.loads(line) for line in dump.stdout.splitlines() if line.strip()])
+
+
+# mutmut 3 ------------------------------------------------------------------------------------
+# It writes every mutant of a function into one copy of the module behind a trampoline, runs the
+# suite once to learn which tests call which function, then per mutant forks its own process
+# (imports, collected tests and lru_caches already warm) and runs only the tests that reach the
+# mutated function. Per mutant that is a fraction of a second instead of a new interpreter, a
+# new pytest and the project's imports (2-3 s of CPU) as cosmic-ray needs. It cannot see a
+# subprocess: see below; and it mutates only code inside
+# functions (module-level tables are not mutated). It cannot see a subprocess either, so for the
+# pack's rule modules the policy tests call the pack's own servicer in the test process
+# (tests/policies/in_process.py: the same client, requests and registry, without the socket).
+
+# Generates the mutants without running any test (the first steps of `mutmut run`), so a
+# sample can be drawn from their names.
+GENERATE_MUTANTS = """
+from mutmut.__main__ import copy_also_copy_files, copy_src_dir, create_mutants, setup_source_paths
+from mutmut.mutation.trampoline import set_mutant_under_test
+import os
+set_mutant_under_test("mutant_generation")
+os.makedirs("mutants", exist_ok=True)
+copy_src_dir(); copy_also_copy_files(); setup_source_paths(); create_mutants(1)
+"""
+
+
+def ensure_mutmut_virtualenv() -> None:
+    """mutmut runs the tests in its own process, so its virtualenv sees the project's packages
+    through a .pth line to .venv (nothing is added to .venv itself)."""
+    if not (MUTMUT_VENV / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(MUTMUT_VENV)], check=True)
+    site = f"lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
+    (MUTMUT_VENV / site / "project.pth").write_text(str(ROOT / ".venv" / site) + "\n")
+    ensure_virtualenv(MUTMUT_VENV, (MUTMUT_REQUIREMENTS,), MUTMUT_REQUIREMENTS)
+
+
+def mutmut_config(module: str, tests: str) -> str:
+    copied = sorted({name.split("/")[0] for name in tracked_files()} - {module.split("/")[0], "tests"})
+    lines = ["[mutmut]", f"source_paths={module.split('/')[0]}", f"only_mutate={module}", "also_copy="]
+    lines += [f"    {name}" for name in copied]
+    lines += ["pytest_add_cli_args_test_selection="] + [f"    {arg}" for arg in shlex.split(tests)]
+    return "\n".join(lines) + "\n"
+
+
+def mutmut_statuses(workdir: Path, env: dict) -> dict[str, str]:
+    out = subprocess.run([str(MUTMUT_VENV / "bin" / "mutmut"), "results", "--all", "true"], cwd=workdir, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return dict(line.strip().split(": ", 1) for line in out.splitlines() if ": " in line)
+
+
+def mutmut_module(module: str, tests: str, sample: int, seed: int) -> dict:
+    workdir = scratch_copy(link_venv=False)
+    try:
+        (workdir / "setup.cfg").write_text(mutmut_config(module, tests))
+        env = {k: v for k, v in os.environ.items() if k not in ("UPDATE_GOLDEN", "CI")}
+        env["POLICY_PACK_IN_PROCESS"] = "1"
+        python, tool = MUTMUT_VENV / "bin" / "python", MUTMUT_VENV / "bin" / "mutmut"
+        subprocess.run([str(python), "-c", GENERATE_MUTANTS], cwd=workdir, env=env, check=True, capture_output=True)
+        names = sorted(mutmut_statuses(workdir, env))
+        chosen = sorted(random.Random(seed).sample(names, sample)) if 0 < sample < len(names) else names
+        subprocess.run([str(tool), "run", "--max-children", "1", *chosen], cwd=workdir, env=env, check=True, capture_output=True)
+        statuses = mutmut_statuses(workdir, env)
+        # A mutant no selected test reaches survives too ("no tests"), as mutmut scores it.
+        survivors = [describe_mutmut(module, name, workdir, env) + ("" if statuses[name] == "survived" else f" ({statuses[name]})")
+                     for name in chosen if statuses[name] in ("survived", "no tests")]
+        errors = [f"{name} ({statuses[name]})" for name in chosen if statuses[name] not in ("killed", "survived", "timeout", "no tests")]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    killed = sum(statuses[name] in ("killed", "timeout") for name in chosen)
+    judged = killed + len(survivors)
+    return {"module": module, "mutants": len(names), "equivalent": 0, "sampled": len(chosen) < len(names),
+            "killed": killed, "survived": len(survivors), "score": round(100 * killed / judged, 1) if judged else None,
+            "survivors": survivors, "errors": errors}
+
+
+def describe_mutmut(module: str, name: str, workdir: Path, env: dict) -> str:
+    """file:line of the mutated source line, and the line before and after."""
+    diff = subprocess.run([str(MUTMUT_VENV / "bin" / "mutmut"), "show", name], cwd=workdir, env=env,
+                          capture_output=True, text=True).stdout.splitlines()
+    before = [line[1:].strip() for line in diff if line.startswith("-") and not line.startswith("---")]
+    after = [line[1:].strip() for line in diff if line.startswith("+") and not line.startswith("+++")]
+    function = name.rsplit(".", 1)[-1].split("__mutmut_")[0].removeprefix("x_").split("ǁ")[-1]
+    lines = (workdir / module).read_text().splitlines()  # the measured source, not the work tree's
+    start = next((n for n, text in enumerate(lines) if text.lstrip().startswith(f"def {function}(")), 0)
+    line = next((n + 1 for n in range(start, len(lines)) if before and lines[n].strip() == before[0]), start + 1)
+    return f"{module}:{line}: {' / '.join(before)} -> {' / '.join(after)}"
 
 
 def annotation_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -110,32 +272,38 @@ def annotation_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]
 
 def summarize(module: str, records: list) -> dict:
     """cosmic-ray's dump is one [work_item, result] pair per mutant."""
-    spans = annotation_spans(ROOT / module)
     lines = (ROOT / module).read_text().splitlines()
-    survivors, equivalent, killed = [], [], 0
+    survivors, errors, equivalent, unsampled, killed = [], [], 0, 0, 0
     for item, result in records:
         if result is None:
             continue
         mutation = item["mutations"][0]
-        start = tuple(mutation["start_pos"])
-        described = f"{module}:{start[0]}: {mutation['operator_name'].split('/')[-1]}: {lines[start[0] - 1].strip()}"
-        if any(low <= start < high for low, high in spans):
-            equivalent.append(described)
+        line = mutation["start_pos"][0]
+        described = f"{module}:{line}: {mutation['operator_name'].split('/')[-1]}: {lines[line - 1].strip()}"
+        if result["worker_outcome"] == "skipped":
+            equivalent += result["output"].startswith("equivalent")
+            unsampled += result["output"] == "not in the sample"
+        elif result["worker_outcome"] != "normal":
+            errors.append(f"{described} ({result['worker_outcome']})")
         elif result.get("test_outcome") == "survived":
             survivors.append(described)
         else:
             killed += 1
     judged = killed + len(survivors)
-    return {"module": module, "mutants": judged + len(equivalent), "equivalent": len(equivalent), "killed": killed,
-            "survived": len(survivors), "score": round(100 * killed / judged, 1) if judged else None,
-            "survivors": survivors}
+    return {"module": module, "mutants": len(records), "equivalent": equivalent, "sampled": unsampled > 0,
+            "killed": killed, "survived": len(survivors), "score": round(100 * killed / judged, 1) if judged else None,
+            "survivors": survivors, "errors": errors}
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="*", help="paths under the project (default: every module in MODULES)")
     parser.add_argument("--list", action="store_true", help="print the modules and their tests")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant's test run")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant's test run")
+    parser.add_argument("--sample", type=int, default=0, help="run a seeded uniform sample of this many mutants per module")
+    parser.add_argument("--seed", type=int, default=19, help="the sample's seed")
+    parser.add_argument("--tool", choices=("auto", "cosmic-ray", "mutmut"), default="auto",
+                        help=f"auto: mutmut for {', '.join(MUTMUT_MODULES + MUTMUT_PREFIXES)}, cosmic-ray for the rest")
     args = parser.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():
@@ -144,21 +312,36 @@ def main(argv: list[str]) -> int:
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"not in MODULES: {', '.join(unknown)}")
+    modules = args.modules or list(MODULES)
+    auto = {m: m in MUTMUT_MODULES or m.startswith(MUTMUT_PREFIXES) for m in modules}
+    use_mutmut = {m: args.tool == "mutmut" or (args.tool == "auto" and auto[m]) for m in modules}
     ensure_virtualenv()
-    ensure_virtualenv(MUTATION_VENV, (REQUIREMENTS,), REQUIREMENTS)
-    workdir = scratch_copy()
+    if not all(use_mutmut.values()):
+        ensure_virtualenv(MUTATION_VENV, (REQUIREMENTS,), REQUIREMENTS)
+    if any(use_mutmut.values()):
+        ensure_mutmut_virtualenv()
+    workdir = scratch_copy() if not all(use_mutmut.values()) else Path(tempfile.mkdtemp(prefix="mutation-"))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout
+    print(f"commit {commit}{' (with uncommitted changes)' if dirty.strip() else ''}; sample {args.sample or 'all'}, seed {args.seed}")
     try:
-        print("| module | mutants | in annotations (equivalent) | killed | survived | score |")
-        print("| --- | --- | --- | --- | --- | --- |")
+        print("| module | tool | mutants | in annotations (equivalent) | run | killed | survived | score |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         results = []
-        for module in args.modules or list(MODULES):
-            result = mutate_module(module, MODULES[module], workdir, args.timeout)
+        for module in modules:
+            if use_mutmut[module]:
+                result = mutmut_module(module, MODULES[module], args.sample, args.seed)
+            else:
+                result = mutate_module(module, MODULES[module], workdir, args.timeout, args.sample, args.seed)
             results.append(result)
-            print(f"| {module} | {result['mutants']} | {result['equivalent']} | {result['killed']} | {result['survived']} "
-                  f"| {result['score']}% |", flush=True)
+            run = result["killed"] + result["survived"]
+            print(f"| {module} | {'mutmut' if use_mutmut[module] else 'cosmic-ray'} | {result['mutants']} | {result['equivalent']} | {run}{' (sample)' if result['sampled'] else ''} "
+                  f"| {result['killed']} | {result['survived']} | {result['score']}% |", flush=True)
         for result in results:
             for survivor in result["survivors"]:
                 print(f"survived: {survivor}")
+            for error in result["errors"]:
+                print(f"not judged: {error}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

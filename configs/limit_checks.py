@@ -156,7 +156,8 @@ def registered_memory(memory_mib: int) -> int:
 
 def check_task_fits_its_instances(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
     ec2 = config.cluster.capacity.ec2
-    for name, service in config.services.items():
+    tasks = [*((("services", k), t) for k, t in config.services.items()), *((("jobs", k), t) for k, t in config.jobs.items())]
+    for (section, name), service in tasks:
         for index, entry in enumerate(config.strategy_for(name)):
             provider = ec2.get(entry.provider)
             if provider is None:
@@ -172,7 +173,7 @@ def check_task_fits_its_instances(config: EnvironmentConfig, _today: datetime.da
             if any(t.cpu_units >= service.cpu and registered_memory(t.memory_mib) >= service.memory for t in known):
                 continue
             largest = max(known, key=lambda t: (t.memory_mib, t.cpu_units))
-            yield ("services", name, "cpu" if largest.cpu_units < service.cpu else "memory"), (
+            yield (section, name, "cpu" if largest.cpu_units < service.cpu else "memory"), (
                 f"cpu {service.cpu} / memory {service.memory} fits no instance type of provider {entry.provider}: the "
                 f"largest, {largest.name}, registers {largest.cpu_units} CPU units and {registered_memory(largest.memory_mib)} "
                 "MiB with ECS (installed memory less the kernel's share); size the task down or add a larger type"

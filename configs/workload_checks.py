@@ -288,15 +288,15 @@ def check_gpu_reservations(config: EnvironmentConfig, _today: datetime.date) -> 
                     f"{_gpu_capacity_hint(config)}"
                 )
                 continue
-            known = [instance_type(name) for name in provider.instance_types]
-            if None in known:
+            known = [t for t in map(instance_type, provider.instance_types) if t is not None]
+            if len(known) < len(provider.instance_types):
                 continue  # a type outside the table may have more GPUs: the loader warns, and cannot judge
-            most = max(known, key=lambda t: t.gpus)  # type: ignore[union-attr]
-            if task.gpu > most.gpus:  # type: ignore[union-attr]
-                counts = ", ".join(f"{t.name}: {t.gpus}" for t in known)  # type: ignore[union-attr]
+            most = max(t.gpus for t in known)
+            if task.gpu > most:
+                counts = ", ".join(f"{t.name}: {t.gpus}" for t in known)
                 yield here, (
                     f"{task.gpu} GPUs are more than any instance type of provider {entry.provider} has ({counts}); "
-                    f"reserve at most {most.gpus} or add a type with more GPUs, such as g5.12xlarge (4)"  # type: ignore[union-attr]
+                    f"reserve at most {most} or add a type with more GPUs, such as g5.12xlarge (4)"
                 )
 
 

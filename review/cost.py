@@ -202,17 +202,19 @@ def fargate_monthly(cpu_units: int, memory_mib: int, tasks: float, hours: float,
     return fargate_task_hour(cpu_units, memory_mib, vcpu_hour, gb_hour) * tasks * hours * (1 - discount)
 
 
-def instances_to_place(tasks: Sequence[tuple[int, int]], instance: InstanceType) -> int:
-    """Instances the tasks occupy (first-fit decreasing on vCPU and memory): M of managed scaling."""
+def instances_to_place(tasks: Sequence[tuple[int, ...]], instance: InstanceType) -> int:
+    """Instances the tasks occupy (first-fit decreasing on vCPU, memory and, when a task has a
+    third figure, the GPUs it reserves, which ECS pins one task each): M of managed scaling."""
     free: list[list[int]] = []
-    for cpu, memory in sorted(tasks, reverse=True):
+    for task in sorted(tasks, reverse=True):
+        need = [task[0], task[1], task[2] if len(task) > 2 else 0]
         for room in free:
-            if room[0] >= cpu and room[1] >= memory:
-                room[0] -= cpu
-                room[1] -= memory
+            if all(left >= wanted for left, wanted in zip(room, need)):
+                for dimension, wanted in enumerate(need):
+                    room[dimension] -= wanted
                 break
         else:
-            free.append([instance.cpu_units - cpu, instance.memory_mib - memory])
+            free.append([instance.cpu_units - need[0], instance.memory_mib - need[1], instance.gpus - need[2]])
     return len(free)
 
 
@@ -329,7 +331,9 @@ def zone_count(config: EnvironmentConfig) -> int:
 
 def provider_instances(config: EnvironmentConfig, name: str, demand: Mapping[str, tuple[int, int, int]], instance: InstanceType) -> int:
     provider = config.cluster.capacity.ec2[name]
-    tasks = [(cpu, memory) for count, cpu, memory in demand.values() for _ in range(count)]
+    tasks = [
+        (cpu, memory, config.services[key].gpu or 0) for key, (count, cpu, memory) in demand.items() for _ in range(count)
+    ]
     zones_used = max((min(count, zone_count(config)) for count, _, _ in demand.values()), default=0)
     return managed_scaling_instances(instances_to_place(tasks, instance), zones_used, provider.target_capacity, provider.min_size, provider.max_size)
 
@@ -642,8 +646,9 @@ def job_task_lines(inputs: Inputs, built: Built, key: str, month: JobRuns) -> No
             if hourly is None or instance is None:
                 built.notes.append(f"job {key}: no price or size for {type_name} in the {prices.region} table; its runs on {provider} not estimated")
                 continue
-            # The instances the task occupies while it runs, on demand (a run is short for Spot's savings to matter).
-            per_hour = float(instances_to_place([(job.cpu, job.memory)], instance))
+            # The instances the task occupies while it runs, priced on demand: a run is too short
+            # to say which of the provider's on-demand or Spot instances it lands on.
+            per_hour = float(instances_to_place([(job.cpu, job.memory, job.gpu or 0)], instance))
             price = on_demand = hourly
             what = f"{provider}: {instance_label(instance)} on-demand"
             unit = "instance-h"
@@ -677,8 +682,10 @@ def job_lines(inputs: Inputs, built: Built) -> None:
         else:
             runs = usage.one_off_runs(key)
             where = f"from {usage.origin}" if usage.job(key).runs_per_month is not None else f"default; set jobs.{key}.runs_per_month in {usage.origin}"
+            # A before: job runs at each `pulumi up` that changes its task definition: as many runs as such deploys.
+            kind = f"runs before {', '.join(job.before)} roll out" if job.before else "one-off"
             built.assumptions.append(
-                f"job {key} (one-off): {runs:g} runs a month ({where}), " + usage_minutes(usage, key, month)
+                f"job {key} ({kind}): {runs:g} runs a month ({where}), " + usage_minutes(usage, key, month)
             )
     if any(config.uses_ec2(key) for key in config.jobs):
         built.assumptions.append(
@@ -694,7 +701,8 @@ def usage_minutes(usage: UsageFile, key: str, month: JobRuns) -> str:
 
 def ephemeral_storage_lines(inputs: Inputs, built: Built) -> None:
     """Fargate task storage above the free 20 GB, per task-hour: services at their task counts,
-    jobs for their runs (the loader refuses ephemeral_storage on EC2 capacity)."""
+    jobs for their runs (the loader refuses ephemeral_storage on EC2 capacity). The items do not
+    start with "Fargate ": review/budget.py reads those as the on-demand tasks Spot could take."""
     config, prices, hours = inputs.config, inputs.prices, inputs.hours
     rate = prices.price("fargate_ephemeral_gb_hour")
     for key, service in sorted(config.services.items()):
@@ -703,7 +711,7 @@ def ephemeral_storage_lines(inputs: Inputs, built: Built) -> None:
         extra = service.ephemeral_storage - FARGATE_FREE_STORAGE_GB
         tasks = task_range(config, inputs.usage, key)
         built.lines.append(CostLine(
-            f"service {key}", f"Fargate task storage {extra} GB above the free {FARGATE_FREE_STORAGE_GB} x {tasks.expected} tasks (min {tasks.min}, max {tasks.max})",
+            f"service {key}", f"task storage {extra} GB above Fargate's free {FARGATE_FREE_STORAGE_GB} x {tasks.expected} tasks (min {tasks.min}, max {tasks.max})",
             extra * tasks.expected * hours, "GB-h", rate, key, low=extra * tasks.min * hours * rate, high=extra * tasks.max * hours * rate,
         ))
     for key, job in sorted(config.jobs.items()):
@@ -712,7 +720,7 @@ def ephemeral_storage_lines(inputs: Inputs, built: Built) -> None:
         extra = job.ephemeral_storage - FARGATE_FREE_STORAGE_GB
         month = job_runs(config, inputs.usage, key)
         built.lines.append(CostLine(
-            f"job {key}", f"Fargate task storage {extra} GB above the free {FARGATE_FREE_STORAGE_GB} for {month.task_hours:g} task-hours (max {month.max_task_hours:g})",
+            f"job {key}", f"task storage {extra} GB above Fargate's free {FARGATE_FREE_STORAGE_GB} for {month.task_hours:g} task-hours (max {month.max_task_hours:g})",
             extra * month.task_hours, "GB-h", rate, high=extra * month.max_task_hours * rate,
         ))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from configs.loader import CONFIG_DIR
+from configs.loader import CONFIG_DIR, load_environment
 from tests.configs.cases import TODAY, copy_reference_files, issue_lines, line_of, replace_once
 
 HEADER = "environment: dev\naws: {region: eu-west-1}\ntags: {team: platform}\n"
@@ -332,6 +332,25 @@ network: {availability_zones: 1, nat: single}
     pytest.param(
         API
         + """\
+    port: 8080
+    expose: {paths: [/api/*], priority: 10}
+  web:
+    image: {uri: "nginx:1.25"}
+    user: "10001"
+    cpu: 256
+    memory: 512
+    port: 8080
+    expose: {paths: [/*], priority: 20}
+network: {availability_zones: 1, nat: single}
+""",
+        [
+            'env.yaml:19: network.availability_zones: an Application Load Balancer needs subnets in at least 2 zones and api, web is exposed; use availability_zones: 2 or more',
+        ],
+        id="two_exposed_in_one_zone",
+    ),
+    pytest.param(
+        API
+        + """\
     connects_to: [{service: db, port: 5432}]
 """,
         [
@@ -419,6 +438,15 @@ network: {availability_zones: [eu-west-1a, us-east-1b]}
             "env.yaml:4: network.availability_zones[1]: 'us-east-1b' is not a zone of eu-west-1; use names such as eu-west-1a",
         ],
         id="zone_of_another_region",
+    ),
+    pytest.param(
+        """\
+network: {availability_zones: [eu-west-1a, eu-west-1-az2]}
+""",
+        [  # one problem: subnets are not allocated for a zone that is not a zone name
+            "env.yaml:4: network.availability_zones[1]: 'eu-west-1-az2' is not a zone of eu-west-1; use names such as eu-west-1a",
+        ],
+        id="zone_id_instead_of_a_zone_name",
     ),
     pytest.param(
         """\
@@ -563,6 +591,33 @@ cluster:
             'env.yaml:7: cluster.capacity.ec2.general.min_size: min_size 5 is above max_size 2',
         ],
         id="ec2_min_above_max",
+    ),
+    pytest.param(
+        """\
+cluster:
+  capacity:
+    ec2:
+      general: {instance_types: [m6i.large], max_size: 2, on_demand_base: 3}
+""",
+        [
+            "env.yaml:7: cluster.capacity.ec2.general.on_demand_base: on_demand_base 3 is above max_size 2",
+        ],
+        id="ec2_on_demand_base_above_max",
+    ),
+    pytest.param(
+        API
+        + """\
+    architecture: arm64
+    capacity: [{provider: general}]
+cluster:
+  capacity:
+    ec2:
+      general: {instance_types: [m6i.large]}
+""",
+        [
+            "env.yaml:10: services.api.architecture: arm64 does not match its EC2 capacity (x86_64); remove architecture, it follows the provider",
+        ],
+        id="service_architecture_against_its_ec2_provider",
     ),
     pytest.param(
         """\
@@ -739,6 +794,65 @@ tags: {team: platform, 'aws:owner': me}
             'env.yaml:10: services.api.autoscaling.min: min 5 is above max 2',
         ],
         id="autoscaling_min_above_max",
+    ),
+    pytest.param(
+        API
+        + """\
+  web:
+    image: {uri: "nginx:1.25"}
+    user: "10001"
+    cpu: 256
+    memory: 512
+    autoscaling: {min: 3, max: 2, cpu: 60}
+    deployment: {min_healthy_percent: 100, max_percent: 100}
+""",
+        [  # the service before it, without autoscaling, does not end the checks
+            "env.yaml:15: services.web.autoscaling.min: min 3 is above max 2",
+            "env.yaml:16: services.web.deployment: min_healthy_percent 100 with max_percent 100 leaves a rolling deploy "
+            "no room to start or stop a task; use max_percent 200",
+        ],
+        id="second_service_autoscaling_and_a_stuck_rollout",
+    ),
+    pytest.param(
+        """\
+registry:
+  repositories:
+    api: {kms_key_arn: "arn:aws:kms:eu-west-1:123456789012:alias/ecr"}
+""",
+        [
+            "env.yaml:6: registry.repositories.api.kms_key_arn: 'arn:aws:kms:eu-west-1:123456789012:alias/ecr' is not a KMS "
+            "key ARN (arn:aws:kms:eu-west-1:<account>:key/...)",
+        ],
+        id="repository_kms_key_is_an_alias",
+    ),
+    pytest.param(
+        """\
+environment: dev
+aws: {region: eu-west-1, account_id: "123456789012"}
+tags: {team: platform}
+services:
+  api:
+    image: {uri: "nginx:1.25"}
+    user: "10001"
+    cpu: 256
+    memory: 512
+    access:
+      read: ["arn:aws:sqs:eu-west-1:123456789012:orders-*", "arn:aws:nosuchservice:eu-west-1:123456789012:x", "arn:aws:sqs:us-east-1:123456789012:orders"]
+      write: ["arn:aws:sqs:eu-west-1:123456789012:orders-*"]
+    secrets:
+      API_KEY: {parameter: "arn:aws:ssm:eu-west-1:123456789012:document/api-key"}
+""",
+        [  # every access ARN is judged, past one that does not parse; the wildcard names both levels
+            "env.yaml:11: services.api.access.read[0]: 'arn:aws:sqs:eu-west-1:123456789012:orders-*' has a wildcard: access "
+            "levels would grant every Read, Write action on every match; name the resource, or write the exact actions in permissions",
+            "env.yaml:11: services.api.access.read[1]: 'arn:aws:nosuchservice:eu-west-1:123456789012:x': 'nosuchservice' is not "
+            "an AWS service in the IAM reference; check the ARN",
+            "env.yaml:11: services.api.access.read[2]: 'arn:aws:sqs:us-east-1:123456789012:orders' is in us-east-1, not "
+            "eu-west-1; ECS and the ALB read it from eu-west-1",
+            "env.yaml:14: services.api.secrets.API_KEY.parameter: 'arn:aws:ssm:eu-west-1:123456789012:document/api-key' is not "
+            "an SSM parameter ARN (arn:aws:ssm:eu-west-1:<account>:parameter/...)",
+        ],
+        id="access_arns_each_judged_and_a_parameter_of_another_kind",
     ),
     pytest.param(
         API
@@ -986,6 +1100,36 @@ logs: {retention_days: 45}
 def test_inline_document_is_reported(workdir: Path, snippet: str, expected: list[str]) -> None:
     (workdir / "env.yaml").write_text(document(snippet))
     assert issue_lines(Path("env.yaml")) == expected
+
+
+def test_resources_outside_the_region_load_where_iam_allows_them(workdir: Path) -> None:
+    """Only region-bound services (KMS, SQS, SSM, ...) are judged by region for access levels:
+    a DynamoDB table in another region is reachable; explicit permissions are never judged by
+    region (the pack judges their meaning)."""
+    (workdir / "env.yaml").write_text(
+        'environment: dev\naws: {region: eu-west-1, account_id: "123456789012"}\ntags: {team: platform}\n' + API
+        + '    access: {read: ["arn:aws:dynamodb:us-east-1:123456789012:table/orders"]}\n'
+        + '    permissions: [{actions: [sqs:SendMessage], resources: ["arn:aws:sqs:us-east-1:123456789012:orders"]}]\n'
+    )
+    api = load_environment(Path("env.yaml"), stack=None, today=TODAY).services["api"]
+    assert api.access.read == ["arn:aws:dynamodb:us-east-1:123456789012:table/orders"]
+    assert api.permissions[0].resources == ["arn:aws:sqs:us-east-1:123456789012:orders"]
+
+
+def test_min_size_and_on_demand_base_may_equal_max_size(workdir: Path) -> None:
+    """The boundary of ec2_min_above_max and ec2_on_demand_base_above_max: equal is allowed."""
+    provider = "cluster:\n  capacity:\n    ec2:\n      general: {instance_types: [m6i.large], min_size: 2, max_size: 2, on_demand_base: 2}\n"
+    (workdir / "env.yaml").write_text(HEADER + provider)
+    general = load_environment(Path("env.yaml"), stack=None, today=TODAY).cluster.capacity.ec2["general"]
+    assert (general.min_size, general.max_size, general.on_demand_base) == (2, 2, 2)
+
+
+def test_fifty_tags_with_env_and_service_are_allowed(workdir: Path) -> None:
+    """The boundary of too_many_tags_with_the_service_tag: AWS allows 50, so 50 load."""
+    tags = ", ".join(f"t{i}: x" for i in range(47))
+    (workdir / "env.yaml").write_text(f"environment: dev\naws: {{region: eu-west-1}}\ntags: {{team: platform, {tags}}}\n" + API)
+    config = load_environment(Path("env.yaml"), stack=None, today=TODAY)
+    assert len(config.service_tags("api")) == 50
 
 
 # ---- whole files: syntax, encoding, shape ------------------------------------------------------

@@ -168,3 +168,14 @@ def test_gpu_zero_is_refused_by_the_model(prod: Path) -> None:
     assert issue_lines(prod, stack="prod") == [
         f"prod.yaml:{line}: services.ml.gpu: input should be greater than or equal to 1 (got 0)"
     ]
+
+
+def test_a_gpu_job_too_large_for_its_instances_is_refused(prod: Path) -> None:
+    prod.write_text(prod.read_text() + "jobs:\n  train:\n    image: {repository: ml, tag: v0.3.0}\n    user: \"10001\"\n"
+                    "    cpu: 8192\n    memory: 8192\n    gpu: 1\n    capacity: [{provider: gpu, weight: 1}]\n")
+    line = line_of(prod, "    cpu: 8192")
+    assert issue_lines(prod, stack="prod") == [
+        f"prod.yaml:{line}: jobs.train.cpu: cpu 8192 / memory 8192 fits no instance type of provider gpu: the largest, "
+        "g5.xlarge, registers 4096 CPU units and 15970 MiB with ECS (installed memory less the kernel's share); size the "
+        "task down or add a larger type"
+    ]

@@ -42,6 +42,15 @@ CASES = [
         "env.yaml:10: services.api.permissions[0].resources[0]: grants Write sts:AssumeRole on \"arn:aws:iam::123456789012:role/prod-*\", a wildcard in the resource's own identifier; name the exact ARNs",
     ], id="assume-role-prefix"),
     pytest.param('    permissions: [{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::acme-config/*"]}, {actions: ["ecr:GetAuthorizationToken"], resources: ["*"]}]\n', [], id="scoped-and-star-only"),
+    # "*" is not an ARN, yet it is judged as a resource (not skipped as a misplaced one).
+    pytest.param('    permissions: [{actions: ["s3:GetObject"], resources: ["*"]}]\n', [
+        'env.yaml:10: services.api.permissions[0].resources[0]: grants Read s3:GetObject on Resource "*"; name the exact ARNs',
+    ], id="star-on-an-object-action"),
+    # A resource the loader's placement check names (unknown service) does not end the statement's judgement.
+    pytest.param('    permissions: [{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::acme-config/a.json", "arn:aws:nosuchservice:eu-west-1:123456789012:x", "*"]}]\n', [
+        "env.yaml:10: services.api.permissions[0].resources[1]: 'arn:aws:nosuchservice:eu-west-1:123456789012:x': 'nosuchservice' is not an AWS service in the IAM reference; check the ARN",
+        'env.yaml:10: services.api.permissions[0].resources[2]: grants Read s3:GetObject on Resource "*"; name the exact ARNs',
+    ], id="star-after-an-unknown-service"),
 ]
 
 

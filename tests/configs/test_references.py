@@ -156,6 +156,20 @@ def test_a_task_role_policy_over_iams_quota_is_refused_at_load(workdir: Path) ->
     )
 
 
+@pytest.mark.parametrize(("exec_enabled", "size"), [(False, 42729), (True, 43463)])
+def test_an_access_only_policy_over_the_quota_is_refused_at_access_with_exec_counted(workdir: Path, exec_enabled: bool, size: int) -> None:
+    """Access levels alone can exceed the quota (the problem is then at `access`); with ECS Exec on,
+    its statements count at their real length (the exec key and log group ARNs: 734 characters)."""
+    objects = ", ".join(f'"arn:aws:s3:::bucket-{index:03d}/config.json"' for index in range(100))
+    (workdir / "env.yaml").write_text(
+        HEADER + API + f"    access: {{read: [{objects}]}}\n" + f"cluster: {{exec: {{enabled: {str(exec_enabled).lower()}}}}}\n"
+    )
+    assert issue_lines(Path("env.yaml")) == [
+        f"env.yaml:10: services.api.access: the task role's policy is {size} characters, over IAM's 10240 for a role's "
+        "inline policies; narrow the access levels (e.g. read instead of read+write) or list actions in `permissions`"
+    ]
+
+
 def test_references_of_jobs_and_sidecars_are_judged_too(workdir: Path) -> None:
     (workdir / "env.yaml").write_text(
         HEADER + API

@@ -6,6 +6,7 @@ import pytest
 
 from review.policy_verdict import PolicyPackClient, Verdict
 
+from . import in_process
 from .stack import all_mandatory
 
 
@@ -22,7 +23,8 @@ class Pack:
 
 @pytest.fixture(scope="session")
 def pack_client():
-    with PolicyPackClient() as client:
+    # In-process only under bench/mutation.py (tests/policies/in_process.py says why).
+    with (in_process.InProcessPackClient() if in_process.ENABLED else PolicyPackClient()) as client:
         yield client
 
 

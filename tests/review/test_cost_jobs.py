@@ -161,7 +161,7 @@ def test_ephemeral_storage_above_the_free_20_gb_per_task_hour():
     # 50 GB - 20 free = 30 GB x 2 tasks x 730 h = 43,800 GB-h x $0.000122 = $5.34
     config = edited("dev", lambda d: d["services"]["api"].update(ephemeral_storage=50, desired_count=2, autoscaling=None))
     (line,) = lines_of(ephemeral_storage_lines, config).lines
-    assert (line.component, line.item) == ("service api", "Fargate task storage 30 GB above the free 20 x 2 tasks (min 2, max 2)")
+    assert (line.component, line.item) == ("service api", "task storage 30 GB above Fargate's free 20 x 2 tasks (min 2, max 2)")
     assert (line.quantity, line.unit, round(line.monthly, 2)) == (43800.0, "GB-h", 5.34)
 
 
@@ -198,7 +198,7 @@ def test_job_lines_are_in_the_plans_range_and_text(with_and_without_a_job):
         "Fargate 1 vCPU / 2 GB x86_64: 730 runs x 10 min (max 730 x 60 min)",
         "Step Functions state transitions (2 per run, 1 per retry)",
         "EventBridge Scheduler invocations (rate(1 hour))",
-        "Fargate task storage 30 GB above the free 20 for 121.667 task-hours (max 730)",
+        "task storage 30 GB above Fargate's free 20 for 121.667 task-hours (max 730)",
     ]
     added = sum(line.monthly for line in job[:4])
     assert round(added, 4) == round(730 * 10 / 60 * 0.04937 + 1460 * 0.000025 + 730 * 1e-6 + 730 * 10 / 60 * 30 * 0.000122, 4)
@@ -254,3 +254,32 @@ def test_job_usage_is_checked_against_the_jobs(tmp_path):
     path.write_text("jobs:\n  nightly: {minutes: 20}\n  migrate: {minutes: 12, runs_per_month: 2}\n")
     found = load_usage(config, path)
     assert (found.job_minutes("nightly", 30), found.one_off_runs("migrate"), found.one_off_runs("nightly")) == (20.0, 2.0, 0.0)
+
+
+def test_gpu_tasks_take_an_instance_each_when_the_type_has_one_gpu():
+    # 2 tasks of 1 vCPU / 4 GB / 1 GPU: by vCPU and memory both fit one g5.xlarge (4 vCPU, 16 GB),
+    # but it has 1 GPU, so ECS places one task per instance: 2 x 730 h x $1.123 = $1,639.58.
+    def edit(data):
+        with_gpu(data)
+        data["services"]["ml"].update(cpu=1024, memory=4096, desired_count=2)
+    (instances, _volumes) = [line for line in lines_of(ec2_lines, edited("prod", edit)).lines if line.item.startswith("gpu: ")]
+    assert (instances.item, round(instances.monthly, 2)) == ("gpu: g5.xlarge (1 GPU) on-demand x 2 (min 2, max 2)", 1639.58)
+
+
+def test_task_storage_is_not_offered_as_a_spot_saving():
+    from review.budget import spot_savings
+
+    config = edited("dev", lambda d: d["services"]["api"].update(
+        ephemeral_storage=200, desired_count=3, autoscaling=None, capacity=[{"provider": "fargate", "weight": 1}]))
+    cost = estimate_cost(config, plan_of(config), EU, UsageFile(Usage(), ORIGIN))
+    tasks = sum(line.monthly for line in cost.lines if line.component == "service api" and line.unit == "task-h")
+    (saving,) = spot_savings(config, cost, 0.7)
+    # a third of the 3 tasks' on-demand cost at 70% off; the storage line (180 GB x 3 x 730 h) is not in it
+    assert saving.monthly == pytest.approx(tasks * (3 - 1) / 2 / 3 * 0.7)
+
+
+def test_a_before_job_says_when_it_runs():
+    config = edited("dev", with_job(before=["api"], capacity=[{"provider": "fargate", "weight": 1}]))
+    assert lines_of(job_lines, config).assumptions[0].startswith(
+        f"job batch (runs before api roll out): 0 runs a month (default; set jobs.batch.runs_per_month in {ORIGIN})"
+    )
