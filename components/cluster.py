@@ -4,6 +4,8 @@ Children (logical names from the component name and the `cluster.capacity.ec2` k
 
     <name>                        aws:ecs/cluster:Cluster
     <name>-providers              aws:ecs/clusterCapacityProviders:ClusterCapacityProviders
+    service_connect set:
+    <name>-namespace              aws:servicediscovery/httpNamespace:HttpNamespace  its default namespace
     exec on:
     <name>-exec-key               aws:kms/key:Key              ECS Exec session encryption
     <name>-exec-key-alias         aws:kms/alias:Alias
@@ -45,6 +47,7 @@ from configs.instance_types import is_gpu_provider
 from components.arns import POLICY_VERSION
 from components.logs import log_encryption_key, log_group, log_group_name
 from components.naming import autonamed, bounded, child, type_token
+from components.service_connect import http_namespace
 
 # The two managed policies an ECS container instance needs, and nothing else: the agent's
 # (register, poll, pull from ECR, ship awslogs) and SSM's (Session Manager instead of SSH).
@@ -175,11 +178,25 @@ class Cluster(pulumi.ComponentResource):
         self.exec_log_group_name: Optional[pulumi.Output[str]] = None
         configuration = self._exec_configuration() if config.exec.enabled else None
 
+        # cluster.service_connect: the namespace services register in, the cluster's default.
+        self.service_connect_namespace: Optional[aws.servicediscovery.HttpNamespace] = (
+            http_namespace(
+                child(name, "namespace"), namespace=config.service_connect.namespace,
+                environment=args.environment, tags=args.tags, parent=self,
+            )
+            if config.service_connect is not None
+            else None
+        )
         self.cluster = aws.ecs.Cluster(
             name,
             name=self.cluster_physical_name,
             settings=[{"name": "containerInsights", "value": config.container_insights}],
             configuration=configuration,
+            service_connect_defaults=(
+                aws.ecs.ClusterServiceConnectDefaultsArgs(namespace=self.service_connect_namespace.arn)
+                if self.service_connect_namespace is not None
+                else None
+            ),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )

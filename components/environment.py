@@ -12,6 +12,7 @@ from typing import Any, Optional
 import pulumi
 
 from configs.endpoints import resolve_endpoints
+from configs import service_connect
 from configs.model import EnvironmentConfig, Image
 from components.alarms import ServiceAlarms, ServiceAlarmsArgs, notification_topic
 from components.ci_role import CiRole, CiRoleArgs, pipeline_jobs
@@ -169,6 +170,11 @@ class Environment(pulumi.ComponentResource):
                 runs_after=tuple(self.jobs[j] for j in sorted(config.jobs) if key in config.jobs[j].before),
                 **self._aws_egress(config),
                 **self._delivery(key, config),
+                service_connect_namespace_arn=(
+                    self.cluster.service_connect_namespace.arn  # type: ignore[union-attr]
+                    if service_connect.has_proxy(config, key)
+                    else None
+                ),
             ),
             pulumi.ResourceOptions(parent=self),
         )

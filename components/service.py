@@ -22,6 +22,7 @@ from components.deployment import NativeLoadBalancing, deployment_arguments, rol
 from components.facts import PlatformFacts
 from components.naming import child, family, name_part, type_token
 from components.registry import repository_name
+from components.service_connect import service_connect_configuration
 from components.task import Task, TaskArgs
 
 
@@ -78,6 +79,8 @@ class ServiceArgs:
     # them, so its rollout waits for their run (components/job.py) to succeed.
     runs_after: tuple[pulumi.Resource, ...] = ()
     sidecar_images: dict[str, pulumi.Input[str]] = field(default_factory=dict)  # sidecar -> full image reference
+    # cluster.service_connect: the namespace, for a server or client (configs/service_connect.py)
+    service_connect_namespace_arn: Optional[pulumi.Input[str]] = None
 
 
 def rollout_timeouts(deployment: Deployment, deploys: str) -> Optional[pulumi.CustomTimeouts]:
@@ -201,6 +204,16 @@ def task_args(args: ServiceArgs, previous_parent: Optional[pulumi.Resource] = No
         health_check=config.health_check,
         previous_parent=previous_parent,
         sidecar_images=args.sidecar_images,
+        service_connect=args.service_connect_namespace_arn is not None,
+    )
+
+
+def _service_connect(args: ServiceArgs, task: Task) -> Optional[aws.ecs.ServiceServiceConnectConfigurationArgs]:
+    if args.service_connect_namespace_arn is None:
+        return None
+    return service_connect_configuration(
+        args.key, args.service.port, namespace_arn=args.service_connect_namespace_arn,
+        log_group_name=task.log_group_name, region=args.facts.region,
     )
 
 
@@ -299,6 +312,7 @@ class Service(pulumi.ComponentResource):
                 rollback_alarm_names=args.rollback_alarm_names,
             ),
             health_check_grace_period_seconds=config.health_check.grace_period if exposed else None,
+            service_connect_configuration=_service_connect(args, task),
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             enable_execute_command=args.exec_enabled,

@@ -30,11 +30,12 @@ import pulumi_aws as aws
 from configs.aws_limits import CONTAINER_HEALTH_CHECK_MAX_START_PERIOD
 from configs.model import HealthCheck, Image, SecretRef, Sidecar
 from configs.model import Task as TaskConfig
+from configs.service_connect import APP_PROTOCOL, main_memory_left
 from components import iam
 from components.arns import log_group_arn
 from components.facts import PlatformFacts
 from components.logs import log_group, log_group_name
-from components.naming import child, family, type_token
+from components.naming import child, family, physical, type_token
 from components.registry import repository_name
 
 # ECS Exec's SSM agent writes its state and logs into the container. With a read-only root
@@ -88,6 +89,7 @@ class TaskArgs:
     health_check: Optional[HealthCheck] = None  # its container health check, when it has a command
     previous_parent: Optional[pulumi.Resource] = None  # where the children were registered before
     sidecar_images: dict[str, pulumi.Input[str]] = field(default_factory=dict)  # sidecar -> full image reference
+    service_connect: bool = False  # ECS adds the Service Connect proxy to this task (a server or client)
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,20 +135,18 @@ def container_definition(
     port: Optional[int] = None,
     health_check: Optional[HealthCheck] = None,
     uses_ec2: bool = False,
+    service_connect: bool = False,
 ) -> dict[str, Any]:
     """The task's main container, named after the service or job, as RegisterTaskDefinition's
     ContainerDefinition.
 
-    `secrets` maps each variable to its resolved `valueFrom`."""
+    `secrets` maps each variable to its resolved `valueFrom`; `service_connect`: ECS adds its
+    proxy to this task (configs/service_connect.py)."""
     definition: dict[str, Any] = {
         "name": key,
         "image": image,
         "essential": True,
-        "portMappings": (
-            [{"containerPort": port, "protocol": "tcp", "name": f"{key}-{port}"}]
-            if port is not None
-            else []
-        ),
+        "portMappings": [port_mapping(key, port, service_connect)] if port is not None else [],
         "logConfiguration": _awslogs(log_group, region, key),
         "environment": _environment(task.environment),
         "secrets": [{"name": name, "valueFrom": secrets[name]} for name in sorted(secrets)],
@@ -157,7 +157,9 @@ def container_definition(
         # The task's cpu/memory is its size; the sidecars reserve their share and this container
         # gets the rest (its memory is a hard limit, as the sidecars' are).
         definition["cpu"] = task.main_cpu
-        definition["memory"] = task.main_memory
+        # With Service Connect the proxy lives on what the limits leave unallocated: AWS does not
+        # support a task whose container limits add up to its memory (configs/service_connect.py).
+        definition["memory"] = main_memory_left(task) if service_connect else task.main_memory
     exec_mounts = [
         {"sourceVolume": volume, "containerPath": path, "readOnly": False}
         for volume, path in exec_writable_paths(exec_enabled, task.read_only_root_filesystem, uses_ec2).items()
@@ -198,11 +200,7 @@ def sidecar_definition(
         "essential": sidecar.essential,
         "cpu": sidecar.cpu,
         "memory": sidecar.memory,
-        "portMappings": (
-            [{"containerPort": sidecar.port, "protocol": "tcp", "name": f"{name}-{sidecar.port}"}]
-            if sidecar.port is not None
-            else []
-        ),
+        "portMappings": [port_mapping(name, sidecar.port)] if sidecar.port is not None else [],
         "logConfiguration": _awslogs(log_group, region, name),
         "environment": _environment(sidecar.environment),
         "secrets": [{"name": variable, "valueFrom": secrets[variable]} for variable in sorted(secrets)],
@@ -218,6 +216,27 @@ def sidecar_definition(
     if mounts:
         definition["mountPoints"] = mounts  # the task's volumes: shared by every container
     return definition
+
+
+# PortMapping.name (RegisterTaskDefinition): up to 64 lowercase letters, digits, _ and -.
+PORT_NAME_MAX = 64
+
+
+def port_name(container: str, port: int) -> str:
+    """A port mapping's name, `<container>-<port>` (shortened with a digest only past AWS's 64
+    characters): Service Connect's `portName` refers to it, so it depends only on the container
+    and the port, never on the revision (under deploys: ci, CI's revisions are rendered from the
+    latest one and keep it)."""
+    return physical(f"{container}-{port}", PORT_NAME_MAX)
+
+
+def port_mapping(container: str, port: int, service_connect: bool = False) -> dict[str, Any]:
+    """One TCP port mapping; a Service Connect server also declares its application protocol
+    (HTTP metrics in CloudWatch, and what `http://<service>:<port>` promises)."""
+    mapping: dict[str, Any] = {"containerPort": port, "protocol": "tcp", "name": port_name(container, port)}
+    if service_connect:
+        mapping["appProtocol"] = APP_PROTOCOL
+    return mapping
 
 
 def _awslogs(log_group: str, region: str, stream_prefix: str) -> dict[str, Any]:
@@ -389,6 +408,7 @@ def container_definitions(args: TaskArgs, log_group_name_: pulumi.Input[str]) ->
         main = container_definition(
             key=args.key, task=task, image=image, log_group=log_group_, region=facts.region, secrets=secrets,
             exec_enabled=args.exec_enabled, port=args.port, health_check=args.health_check, uses_ec2=args.uses_ec2,
+            service_connect=args.service_connect,
         )
         sidecars = [
             sidecar_definition(

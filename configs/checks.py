@@ -14,7 +14,7 @@ from configs.arns import ACCESS_LEVELS, access_actions, parse_arn, partition_of,
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, describe_fargate_memory
 from configs.errors import excerpt
 from configs.endpoints import required_endpoints
-from configs.instance_types import ecs_ami_parameter, has_gpus
+from configs.instance_types import NON_NVIDIA_GPU_FAMILY, ecs_ami_parameter, has_gpus
 from configs.checks_delivery import DELIVERY_CHECKS
 from configs.limit_checks import LIMIT_CHECKS
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
@@ -141,6 +141,12 @@ def check_gpu_capacity(config: EnvironmentConfig, _today: datetime.date) -> Iter
         kinds = [has_gpus(name) for name in provider.instance_types]
         if not any(kinds):
             continue
+        for index, name in enumerate(provider.instance_types):
+            if NON_NVIDIA_GPU_FAMILY.match(name):
+                yield path + (index,), (
+                    f"{name} carries AMD GPUs, and ECS reserves NVIDIA GPUs only (its GPU-optimised AMI has NVIDIA's "
+                    "driver); use an NVIDIA type such as g5.xlarge or g4dn.xlarge"
+                )
         if not all(kinds):
             gpu_type = provider.instance_types[kinds.index(True)]
             for index, name in enumerate(provider.instance_types):

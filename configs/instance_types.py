@@ -47,6 +47,11 @@ def instance_type(name: str) -> Optional[InstanceType]:
 GPU_FAMILY = re.compile(r"^(g\d|p\d)[a-z0-9-]*\.")
 
 
+# ECS reserves NVIDIA GPUs only (its GPU AMI carries NVIDIA's driver and runtime); g4ad's GPUs
+# are AMD Radeon. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-gpu.html
+NON_NVIDIA_GPU_FAMILY = re.compile(r"^g4ad\.")
+
+
 def has_gpus(name: str) -> bool:
     """Whether instances of the type carry GPUs: the table's count, else the family's name."""
     known = instance_type(name)

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from configs import clock, governance
 from configs.checks import run_checks
 from configs.limit_checks import unknown_instance_types
+from configs import service_connect
 from configs.errors import ConfigError, ConfigIssue, excerpt
 from configs.model import PATTERN_HINTS, EnvironmentConfig
 from configs.yaml_source import Source, YamlPath, deep_merge, format_path, read_yaml
@@ -150,8 +151,9 @@ def validate(source: Source, *, stack: Optional[str], today: datetime.date) -> E
     ]
     if problems or source.issues or schema_issues or governance_issues:
         raise ConfigError(source.issues + schema_issues + governance_issues + [_issue_at(source, path, message) for path, message in problems])
-    for path, message in unknown_instance_types(config):
-        # Accepted: AWS adds instance types faster than the table grows. Logged to stderr.
+    for path, message in [*unknown_instance_types(config), *service_connect.warnings(config)]:
+        # Accepted, logged to stderr: AWS adds instance types faster than the table grows; what
+        # Service Connect cannot do for a job, or a task short of the proxy's recommended CPU.
         LOG.warning("warning: %s", _issue_at(source, path, message))
     return config
 

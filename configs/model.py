@@ -55,6 +55,9 @@ INSTANCE_TYPE_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 MATCHER_PATTERN = r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$"
 BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 SSL_POLICY_PATTERN = r"^ELBSecurityPolicy-[A-Za-z0-9-]+$"
+# A DNS name: dot-separated labels of 1-63 lowercase letters, digits and hyphens, neither
+# starting nor ending with a hyphen (RFC 1035/1123); the whole name at most 253 characters.
+DNS_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 CONTAINER_PATH_PATTERN = r"^/[^\s]*$"
 PATTERN_HINTS: dict[str, str] = {
     CONTAINER_PATH_PATTERN: "use an absolute path inside the container, such as /tmp",
@@ -74,6 +77,8 @@ PATTERN_HINTS: dict[str, str] = {
     MATCHER_PATTERN: "use HTTP codes such as 200, 200-399 or 200,204",
     BUCKET_PATTERN: "use an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens",
     SSL_POLICY_PATTERN: "use an ELB security policy such as ELBSecurityPolicy-TLS13-1-2-2021-06",
+    DNS_NAME_PATTERN: "use a DNS name such as prod.internal: lowercase labels of letters, digits and hyphens, "
+    "separated by dots, none starting or ending with a hyphen",
 }
 
 # YAML already types its scalars, so a number or boolean in quotes, or `port: true`, is a
@@ -315,10 +320,25 @@ class Capacity(Strict):
 Strategy = Annotated[list[StrategyEntry], Field(min_length=1, max_length=20)]
 
 
+class ServiceConnect(Strict):
+    """ECS Service Connect: the stack creates this Cloud Map HTTP namespace (API discovery, no DNS
+    zone) and makes it the cluster's default; every service with a port answers at
+    http://<service>:<port> to the services that connect_to it."""
+
+    namespace: Annotated[str, StringConstraints(pattern=DNS_NAME_PATTERN, max_length=253)] = Field(
+        description="The Cloud Map HTTP namespace, a DNS name such as prod.internal."
+    )
+
+
 class Cluster(Strict):
     container_insights: Literal["enabled", "enhanced", "disabled"] = "enabled"
     exec: Exec = Field(default_factory=Exec)
     capacity: Capacity = Field(default_factory=Capacity)
+    service_connect: Optional[ServiceConnect] = Field(
+        default=None,
+        description="Service Connect: services with a port answer at <service>:<port> to their connects_to clients. "
+        "Without it, connects_to opens security group rules only.",
+    )
     default_strategy: Strategy = Field(
         default_factory=lambda: [StrategyEntry(provider="fargate", weight=1)],
         description="Used by every service that does not set its own capacity.",

@@ -16,6 +16,7 @@ from configs.errors import excerpt
 from configs.instance_types import instance_type, is_gpu_provider
 from configs.model import EnvironmentConfig, HealthCheck, Job, Task
 from configs.schedules import cron_problem
+from configs.service_connect import check_proxy_room
 
 Problem = tuple[tuple, str]
 
@@ -307,4 +308,4 @@ def _gpu_capacity_hint(config: EnvironmentConfig) -> str:
     return "declare an EC2 provider of GPU types (cluster.capacity.ec2.<name>.instance_types: [g5.xlarge]) and name it in capacity"
 
 
-WORKLOAD_CHECKS = (check_sidecars, check_images_reachable, check_volumes, check_jobs, check_job_schedules, check_gpu_reservations)
+WORKLOAD_CHECKS = (check_sidecars, check_images_reachable, check_volumes, check_jobs, check_job_schedules, check_gpu_reservations, check_proxy_room)

@@ -529,10 +529,7 @@ class Converter:
             self.container_health_check(manifest, image["healthcheck"], service)
         network = data.get("network") or {}
         if network.get("connect"):
-            self.service_connect = True
-            if not platform_has("Cluster", "service_connect"):
-                self.report.add(manifest, ("network", "connect"), "not-carried",
-                                "Service Connect names are not built by the platform yet: give clients `connects_to: {service: ...}` (security-group rules)")
+            self.connect(name, manifest, network["connect"], service)
         placement = (network.get("vpc") or {}).get("placement")
         if placement and placement != "private":
             self.report.add(manifest, ("network", "vpc", "placement"), "changed", "tasks always run in private subnets without public IPs")
@@ -541,6 +538,26 @@ class Converter:
             self.worker(name, manifest, data, service)
         self.deployment(manifest, data.get("deployment") or {}, service)
         return service
+
+    def connect(self, name: str, manifest: Manifest, connect: Any, service: dict[str, Any]) -> None:
+        """network.en.md "connect" (true, or {alias}): Service Connect for this service. The
+        environment gets `cluster.service_connect`; the service answers at <name>:<port>.
+        Copilot let every such service call every other one (one shared security group); the
+        platform opens only what `connects_to` lists, so the calls must be listed."""
+        self.service_connect = True
+        if not platform_has("Cluster", "service_connect"):
+            self.report.add(manifest, ("network", "connect"), "not-carried",
+                            "Service Connect names are not built by the platform yet: give clients `connects_to: {service: ...}` (security-group rules)")
+            return
+        alias = connect.get("alias") if isinstance(connect, dict) else None
+        port = service.get("port")
+        if alias and alias != name:
+            self.report.add(manifest, ("network", "connect", "alias"), "changed",
+                            f"the alias {alias!r} is not kept: Service Connect names are the service keys, so clients call "
+                            f"{name}:{port if port else '<port>'} instead of {alias}")
+        self.report.add(manifest, ("network", "connect"), "action",
+                        f"list the services {name} calls under its `connects_to: [{{service: <key>, port: <port>}}]`: only those "
+                        "are opened (Copilot's shared security group let every service call every other)")
 
     def expose(self, manifest: Manifest, http: dict[str, Any], service: dict[str, Any]) -> None:
         """lb-web-service.en.md "http": path, alias, healthcheck, deregistration_delay."""

@@ -84,6 +84,7 @@ RULE_CONTROLS: dict[str, tuple[str, ...]] = {
     "aws-ecs-service-exposed-alarms": (),
     "aws-ecs-task-definition-mounts-declared-volumes": (),
     "aws-ecs-task-definition-efs-encrypted-iam": ("FSBP ECS.18",),
+    "aws-ecs-service-connect-logs": (),
 }
 
 NO_CLB = "the platform creates no Classic Load Balancer"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import delivery, ec2, ecr, ecs_cluster, ecs_service, ecs_task_definition, iam, kms, load_balancer, logs, plaintext, s3, secretsmanager, tags, vpc, waivers, workloads
+from . import delivery, ec2, ecr, ecs_cluster, ecs_service, ecs_task_definition, iam, kms, load_balancer, logs, plaintext, s3, secretsmanager, service_connect, tags, vpc, waivers, workloads
 from .config_defaults import UNCONFIGURED_LEVEL
 from .framework import TYPE_ALIASES, ResourceRule, Rule
 
@@ -29,6 +29,7 @@ RULES: list[Rule] = [
     *waivers.RULES,
     *delivery.RULES,
     *workloads.RULES,
+    *service_connect.RULES,
 ]
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in RULES}
 assert len(RULES_BY_NAME) == len(RULES), "policy names must be unique"

@@ -589,6 +589,22 @@ def alarm_lines(inputs: Inputs, built: Built) -> None:
                                     prices.price("cloudwatch_alarm_metric_month"), service))
 
 
+def service_connect_note(inputs: Inputs, built: Built) -> None:
+    """Cloud Map bills each instance registered in a namespace (Service Connect registers every
+    server task) and the discovery calls. Not priced: the price table transcribes only rates
+    whose pricing page, offer and usage type were checked, and no Cloud Map rate was (the build
+    machines cannot reach the page or the Price List API); the assumption says so instead."""
+    from configs.service_connect import is_server
+
+    servers = sorted(key for key in inputs.config.services if is_server(inputs.config, key))
+    if servers:
+        built.assumptions.append(
+            f"not priced: Cloud Map's charge per registered instance for the Service Connect servers' tasks "
+            f"({', '.join(servers)}) and its discovery calls, small per task but not yet in review/prices with its "
+            "page and usage type"
+        )
+
+
 # ---- jobs and task storage ------------------------------------------------------------------
 
 # A job's state machine has one Task state (components/job.py): an execution enters it and ends,
@@ -739,6 +755,7 @@ LINE_BUILDERS: list[LineBuilder] = [
     secret_lines,
     kms_lines,
     alarm_lines,
+    service_connect_note,
 ]
 
 

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from configs.instance_types import is_gpu_provider
 from configs.model import EnvironmentConfig, Task
+from configs.service_connect import endpoint, is_client, is_server
 from review.offline import CapturedResource, Plan
 from review.topology import mock_ids
 
@@ -166,7 +167,9 @@ def _services(config: EnvironmentConfig, plan: Plan) -> list[str]:
     for key, service in sorted(config.services.items()):
         size = f"{service.cpu / 1024:g} vCPU / {service.memory / 1024:g} GB{_gpus(service)} x {service.desired_count}"
         scaling = f"<br/>autoscaling {service.autoscaling.min}-{service.autoscaling.max}" if service.autoscaling else ""
-        lines.append(f"  {node_id('svc', key)}[{label(f'{key}<br/>{size}{scaling}')}]")
+        # A Service Connect server answers at <service>:<port> in the namespace.
+        name = f"<br/>{endpoint(key, service.port)}" if is_server(config, key) and service.port else ""
+        lines.append(f"  {node_id('svc', key)}[{label(f'{key}{name}<br/>{size}{scaling}')}]")
         lines += _sidecars("svc", key, service)
         for entry in config.strategy_for(key):
             text = f"weight {entry.weight}" + (f", base {entry.base}" if entry.base else "")
@@ -176,7 +179,8 @@ def _services(config: EnvironmentConfig, plan: Plan) -> list[str]:
             target = node_id("svc", connection.service) if connection.service else node_id("ext", connection.target)
             if not connection.service:
                 lines.append(f"  {target}[({label(connection.target)})]")
-            lines.append(f"  {node_id('svc', key)} -.->|{label(f'tcp {connection.port}')}| {target}")
+            called = f"http://{endpoint(connection.service, connection.port)}" if connection.service and is_client(config, key) else f"tcp {connection.port}"
+            lines.append(f"  {node_id('svc', key)} -.->|{label(called)}| {target}")
         if has_endpoints:
             lines.append(f"  {node_id('svc', key)} -.- endpoints")
     return lines

@@ -75,6 +75,9 @@ REPLACE_ON: dict[str, tuple[str, ...] | str] = {
     # Delivery: alarms are identified by name; a topic by its name; an OIDC provider by its issuer.
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name",),
     "aws:sns/topic:Topic": ("name", "namePrefix", "fifoTopic"),
+    # A Cloud Map namespace's name and description are set when it is created (ForceNew in the
+    # provider); a new name is a new namespace, and every server registers again (a redeploy).
+    "aws:servicediscovery/httpNamespace:HttpNamespace": ("name", "description"),
     "aws:sns/topicPolicy:TopicPolicy": ("arn",),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
     # pulumi-command without an `update` command: a changed trigger (a `before:` job's task

@@ -68,6 +68,7 @@ TYPE_NAMES: dict[str, str] = {
     "aws:lb/listenerRule:ListenerRule": "aws_lb_listener_rule",
     "aws:lb/loadBalancer:LoadBalancer": "aws_lb",
     "aws:lb/targetGroup:TargetGroup": "aws_lb_target_group",
+    "aws:servicediscovery/httpNamespace:HttpNamespace": "aws_service_discovery_http_namespace",
     "aws:sns/topic:Topic": "aws_sns_topic",
     "aws:sns/topicPolicy:TopicPolicy": "aws_sns_topic_policy",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "aws_vpc_security_group_egress_rule",
@@ -97,6 +98,7 @@ PROPERTY_RENAMES: dict[str, dict[str, str]] = {
         "loadBalancers": "load_balancer",
         "orderedPlacementStrategies": "ordered_placement_strategy",
         "placementConstraints": "placement_constraints",
+        "services": "service",  # serviceConnectConfiguration's service blocks
     },
     "aws_ecs_task_definition": {"volumes": "volume", "placementConstraints": "placement_constraints"},
     "aws_iam_role": {"inlinePolicies": "inline_policy"},

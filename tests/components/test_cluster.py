@@ -725,6 +725,7 @@ def _reference_cluster_plan(environment: str) -> Plan:
                 ROLE: 1,
                 ATTACHMENT: 2,
                 EGRESS: 1,
+                "aws:servicediscovery/httpNamespace:HttpNamespace": 1,  # cluster.service_connect
             },
             {"fargate": "FARGATE", "fargate_spot": "FARGATE_SPOT", "general": "general-prod-cluster"},
         ),

@@ -227,7 +227,20 @@ def create_service_request(service: CapturedResource) -> dict:
         ]
     if "healthCheckGracePeriodSeconds" in p:
         request["healthCheckGracePeriodSeconds"] = p["healthCheckGracePeriodSeconds"]
+    if "serviceConnectConfiguration" in p:
+        request["serviceConnectConfiguration"] = service_connect_request(p["serviceConnectConfiguration"])
     return _ints(request)
+
+
+def service_connect_request(configuration: dict) -> dict:
+    """The provider's serviceConnectConfiguration in the API's shape (clientAlias -> clientAliases)."""
+    request = {key: configuration[key] for key in ("enabled", "namespace", "logConfiguration") if key in configuration}
+    if "services" in configuration:
+        request["services"] = [
+            {**{k: v for k, v in service.items() if k != "clientAlias"}, "clientAliases": service.get("clientAlias", [])}
+            for service in configuration["services"]
+        ]
+    return request
 
 
 def _ints(value: Any) -> Any:

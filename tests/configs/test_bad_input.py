@@ -71,7 +71,7 @@ netwrok: {nat: single}
 cluster: {colour: blue}
 """,
         [
-            "env.yaml:4: cluster.colour: unknown key 'colour'; valid keys here: capacity, container_insights, default_strategy, exec",
+            "env.yaml:4: cluster.colour: unknown key 'colour'; valid keys here: capacity, container_insights, default_strategy, exec, service_connect",
         ],
         id="unknown_key_lists_valid_keys",
     ),

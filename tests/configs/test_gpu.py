@@ -179,3 +179,11 @@ def test_a_gpu_job_too_large_for_its_instances_is_refused(prod: Path) -> None:
         "g5.xlarge, registers 4096 CPU units and 15970 MiB with ECS (installed memory less the kernel's share); size the "
         "task down or add a larger type"
     ]
+
+
+def test_an_amd_gpu_type_is_refused(prod: Path) -> None:
+    line = replace_once(prod, "instance_types: [g5.xlarge]", "instance_types: [g5.xlarge, g4ad.xlarge]")
+    assert issue_lines(prod, stack="prod") == [
+        f"prod.yaml:{line}: cluster.capacity.ec2.gpu.instance_types[1]: g4ad.xlarge carries AMD GPUs, and ECS reserves "
+        "NVIDIA GPUs only (its GPU-optimised AMI has NVIDIA's driver); use an NVIDIA type such as g5.xlarge or g4dn.xlarge",
+    ]

@@ -33,7 +33,7 @@ def config_file(env: str) -> dict:
 
 def test_names_are_unique_kebab_case_with_service_prefix():
     names = [rule.name for rule in RULES]
-    assert len(names) == len(set(names)) == 70
+    assert len(names) == len(set(names)) == 71
     assert [n for n in names if not re.fullmatch(r"aws-[a-z0-9]+(-[a-z0-9]+)+", n)] == []
     assert all(rule.description.endswith(".") and rule.remediation for rule in RULES)
 

@@ -415,9 +415,10 @@ def test_edges_the_new_rules_accept(pack, edits):
 def test_every_rule_has_a_failing_case():
     covered = {policy for param in CASES for policy, _ in param.values[1]}
     # The log-group KMS and waiver rules are tested in test_config.py, the delivery rules in
-    # test_delivery_rules.py, the EFS rule in test_workload_rules.py (host paths also fail the volume rule here).
+    # test_delivery_rules.py, the EFS rule in test_workload_rules.py (host paths also fail the volume rule here),
+    # the Service Connect rule in test_service_connect_rule.py.
     assert sorted(set(RULES_BY_NAME) - covered) == [
-        "aws-cloudwatch-alarm-has-action", "aws-cloudwatch-log-group-kms", "aws-ecs-service-exposed-alarms",
+        "aws-cloudwatch-alarm-has-action", "aws-cloudwatch-log-group-kms", "aws-ecs-service-connect-logs", "aws-ecs-service-exposed-alarms",
         "aws-ecs-task-definition-efs-encrypted-iam", "aws-pack-waiver-valid"
     ]
 
