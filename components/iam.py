@@ -53,6 +53,20 @@ EXEC_SSMMESSAGES_ACTIONS = (
     "ssmmessages:OpenDataChannel",
 )
 
+# A queue-scaled service consumes its queue (`autoscaling.queue`), and no more: receive, delete
+# what it handled, extend or end a message's invisibility while it works (ChangeMessageVisibility,
+# also how a worker hands a message back on shutdown), and read the queue's attributes and URL,
+# which consumer libraries (Celery/kombu, Spring Cloud AWS, Shoryuken) call at start. AWS's own
+# consumer policy, AWSLambdaSQSQueueExecutionRole, grants Receive, Delete and GetQueueAttributes.
+# No SendMessage (redrive to a dead-letter queue is SQS's own), PurgeQueue, DeleteQueue or ListQueues.
+SQS_CONSUME_ACTIONS = (
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+    "sqs:ReceiveMessage",
+)
+
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
@@ -223,18 +237,22 @@ def task_policy_document(
     exec_enabled: bool,
     exec_kms_key_arn: Optional[str],
     exec_log_group_arn: Optional[str] = None,
+    queue: Any = None,
 ) -> Optional[dict]:
     """The task role's inline policy, or None when nothing is granted (then no task role).
 
     `statements` are the YAML's explicit `permissions` (objects with .actions/.resources or
-    dicts); `access` its access levels. With exec: the ssmmessages channel, kms:Decrypt on the
-    exec key, and writing session logs to the exec log group when one is given."""
+    dicts); `access` its access levels; `queue` the consumed queue (`autoscaling.queue`). With
+    exec: the ssmmessages channel, kms:Decrypt on the exec key, and writing session logs to the
+    exec log group when one is given."""
     document: list[dict[str, Any]] = []
     for index, statement in enumerate(statements, start=1):
         actions = _field(statement, "actions")
         resources = _field(statement, "resources")
         document.append(_allow(f"Declared{index}", sorted(set(actions)), _unique(resources)))
     document.extend(expand_access_levels(access))
+    if queue is not None:
+        document.extend(queue_consume_statements(queue.arn, queue.kms_key))
     if exec_enabled:
         # No resource-level permissions exist for these actions: "*" is the only valid resource.
         document.append(_allow("EcsExecChannel", EXEC_SSMMESSAGES_ACTIONS, ["*"]))
@@ -255,6 +273,18 @@ def task_policy_document(
     if not document:
         return None
     return {"Version": POLICY_VERSION, "Statement": document}
+
+
+def queue_consume_statements(queue_arn: str, kms_key_arn: Optional[str]) -> list[dict]:
+    """Consume one queue; with its customer-managed key, decrypt through SQS only (ReceiveMessage
+    of an SSE-KMS queue needs kms:Decrypt; SSE-SQS and the AWS-managed aws/sqs key need no grant)."""
+    statements = [_allow("ConsumeQueue", SQS_CONSUME_ACTIONS, [queue_arn])]
+    if kms_key_arn is not None:
+        region = queue_arn.split(":")[3]
+        decrypt = _allow("ConsumeQueueDecrypt", ["kms:Decrypt"], [kms_key_arn])
+        decrypt["Condition"] = {"StringEquals": {"kms:ViaService": f"sqs.{region}.amazonaws.com"}}
+        statements.append(decrypt)
+    return statements
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,6 +335,7 @@ def create_task_role(
     region: Optional[str] = None,
     partition: str = "aws",
     role_name: Optional[str] = None,
+    queue: Any = None,
 ) -> Optional[aws.iam.Role]:
     """The task role `name` with its inline policy `<name>-policy`, or None when the service is
     granted nothing (no role is better than an empty one: the SDK then finds no credentials)."""
@@ -315,6 +346,7 @@ def create_task_role(
         exec_enabled=exec_enabled,
         exec_kms_key_arn=None if exec_kms_key_arn is None else "arn:aws:kms:probe",
         exec_log_group_arn=None if exec_log_group_arn is None else "arn:aws:logs:probe",
+        queue=queue,
     )
     if probe is None:
         return None
@@ -327,6 +359,7 @@ def create_task_role(
                 exec_enabled=exec_enabled,
                 exec_kms_key_arn=values[0],
                 exec_log_group_arn=values[1],
+                queue=queue,
             )
         )
     )

@@ -67,6 +67,8 @@ NAME_LIMITS: dict[str, int] = {
     "aws:ecr/repository:Repository": 256,
     # https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScalingPolicy.html
     "aws:appautoscaling/policy:Policy": 256,
+    # https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html
+    "aws:appautoscaling/scheduledAction:ScheduledAction": 256,
     # https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateHttpNamespace.html (the loader
     # holds cluster.service_connect.namespace to a DNS name's 253)
     "aws:servicediscovery/httpNamespace:HttpNamespace": 1024,

@@ -22,20 +22,10 @@ from components.deployment import NativeLoadBalancing, deployment_arguments, rol
 from components.facts import PlatformFacts
 from components.naming import child, family, name_part, type_token
 from components.registry import repository_name
+from components.scaling import scale_service
 from components.service_connect import service_connect_configuration
 from components.task import Task, TaskArgs
 
-
-# The ALB's request metric needs the target group; CPU and memory are the service's averages.
-SCALING_METRICS: dict[str, str] = {
-    "cpu": "ECSServiceAverageCPUUtilization",
-    "memory": "ECSServiceAverageMemoryUtilization",
-    "requests": "ALBRequestCountPerTarget",
-}
-# Scale out fast, scale in slowly: a burst should not have to wait, and tasks started by a burst
-# should not be stopped by the next quiet minute.
-SCALE_OUT_COOLDOWN = 60
-SCALE_IN_COOLDOWN = 300
 
 HTTPS = 443
 ANYWHERE = "0.0.0.0/0"
@@ -256,7 +246,10 @@ class Service(pulumi.ComponentResource):
         # (no image can have been pushed); everything else is created, the service next time.
         service = None if self._waits_for_its_repositories(args) else self._ecs_service(name, args, task, security_group)
         if service is not None and config.autoscaling is not None:
-            self._autoscaling(name, args, service)
+            scale_service(
+                name, scaling=config.autoscaling, environment=args.environment, key=key, cluster_name=args.cluster_name,
+                service_name=service.name, request_count_label=args.request_count_label, tags=args.tags, parent=self,
+            )
 
         self.service_name = service.name if service is not None else pulumi.Output.from_input(key)
         self.security_group_id = security_group.id
@@ -386,46 +379,6 @@ class Service(pulumi.ComponentResource):
             # The load balancer's own group opens its egress to the targets' port (load_balancer.py).
         https_to_aws(name, group.id, args, tags, parent=self)
         return group
-
-    def _autoscaling(self, name: str, args: ServiceArgs, service: aws.ecs.Service) -> None:
-        scaling = args.service.autoscaling
-        assert scaling is not None
-        target = aws.appautoscaling.Target(
-            child(name, "scaling"),
-            service_namespace="ecs",
-            scalable_dimension="ecs:service:DesiredCount",
-            resource_id=pulumi.Output.concat("service/", args.cluster_name, "/", service.name),
-            min_capacity=scaling.min,
-            max_capacity=scaling.max,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        targets: dict[str, tuple[int, Optional[pulumi.Input[str]]]] = {}
-        if scaling.cpu is not None:
-            targets["cpu"] = (scaling.cpu, None)
-        if scaling.memory is not None:
-            targets["memory"] = (scaling.memory, None)
-        if scaling.requests_per_target is not None:
-            targets["requests"] = (scaling.requests_per_target, args.request_count_label)
-        for metric, (value, label) in targets.items():
-            aws.appautoscaling.Policy(
-                child(name, "scale", metric),
-                name=f"{family(args.environment, args.key)}-{metric}",
-                policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                    target_value=float(value),
-                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                        predefined_metric_type=SCALING_METRICS[metric],
-                        resource_label=label,
-                    ),
-                    scale_out_cooldown=SCALE_OUT_COOLDOWN,
-                    scale_in_cooldown=SCALE_IN_COOLDOWN,
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
 
 
 # --------------------------------------------------------------------------------------------

@@ -389,6 +389,7 @@ class Task(pulumi.ComponentResource):
             partition=facts.partition,
             tags=args.tags,
             parent=self,
+            queue=args.task.consumed_queue,  # autoscaling.queue: consume rights
         )
 
 

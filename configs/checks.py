@@ -450,6 +450,7 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
             render(task_policy_document(
                 service.permissions, service.access, exec_enabled=exec_on,
                 exec_kms_key_arn=key_arn if exec_on else None, exec_log_group_arn=group_arn if exec_on else None,
+                queue=service.consumed_queue,
             ))
         except PolicyTooLargeError as error:
             where = "permissions" if service.permissions else "access"
@@ -560,6 +561,7 @@ CHECKS: tuple[Check, ...] = (
 
 
 def _workload_checks() -> tuple[Check, ...]:
-    from configs.workload_checks import WORKLOAD_CHECKS  # imports this module's helpers
+    from configs.scaling_checks import SCALING_CHECKS  # these import this module's helpers
+    from configs.workload_checks import WORKLOAD_CHECKS
 
-    return WORKLOAD_CHECKS
+    return (*WORKLOAD_CHECKS, *SCALING_CHECKS)

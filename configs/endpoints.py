@@ -1,45 +1,30 @@
 """`network.endpoints: auto`: the VPC endpoints an environment needs, derived from what it uses.
 
 A pure function of the validated model, shared by the network component, the config checks
-(an explicit list with `nat: none` must contain these) and the policy pack.
+(an explicit list with `nat: none` must contain these) and the policy pack's configuration.
+The rule itself is policies/endpoint_needs.py, which the pack applies to the resources.
 """
 
 from __future__ import annotations
 
 from configs.model import EnvironmentConfig
+from policies.endpoint_needs import BASELINE, EC2_AGENT, SESSION_MANAGER, endpoints_for
 
-# Always: image pulls (ECR API + registry, layers from S3) and awslogs.
-BASELINE = ("s3", "ecr.api", "ecr.dkr", "logs")
-# The ECS agent on EC2 instances talks to these.
-EC2_AGENT = ("ecs", "ecs-agent", "ecs-telemetry")
-# Session Manager on the EC2 instances (the README's only way onto them: no SSH, no inbound
-# rule) needs these three when the VPC has no NAT.
-# https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html
-SESSION_MANAGER = ("ssm", "ssmmessages", "ec2messages")
+__all__ = ["BASELINE", "EC2_AGENT", "SESSION_MANAGER", "required_endpoints", "resolve_endpoints"]
 
 
 def required_endpoints(config: EnvironmentConfig) -> tuple[str, ...]:
-    """Sorted endpoint suffixes (com.amazonaws.<region>.<suffix>) the environment needs.
-
-    No `sts` unless listed: task credentials come from the ECS agent's credential endpoint
-    (169.254.170.2), not from STS, so an STS endpoint would cost 2-3 x $8/month for nothing.
-    Neither EFS mounts (mount targets in the VPC) nor EventBridge Scheduler (it calls ECS from
-    AWS's side) needs an endpoint."""
-    needed = set(BASELINE)
-    refs = [ref for svc in config.services.values() for ref in svc.secret_refs]
-    if any(ref.secret for ref in refs):
-        needed.add("secretsmanager")
-    if any(ref.parameter for ref in refs):
-        needed.add("ssm")
-    if config.cluster.exec.enabled:
-        # The SSM agent in the task opens its channel through ssmmessages and decrypts the
-        # session with the exec KMS key.
-        needed.update(("ssmmessages", "kms"))
-    if config.cluster.capacity.ec2:
-        needed.update(EC2_AGENT)
-        if config.network.nat == "none":
-            needed.update(SESSION_MANAGER)
-    return tuple(sorted(needed))
+    """Sorted endpoint suffixes (com.amazonaws.<region>.<suffix>) the environment needs: every
+    task's secrets (services, jobs and their sidecars), exec, EC2 capacity and queue workers."""
+    tasks = [*config.services.values(), *config.jobs.values()]
+    refs = [ref for task in tasks for ref in task.secret_refs]
+    return tuple(sorted(endpoints_for(
+        secret_kinds={"secretsmanager" if ref.secret else "ssm" for ref in refs},
+        exec_enabled=config.cluster.exec.enabled,
+        ec2_capacity=bool(config.cluster.capacity.ec2),
+        without_nat=config.network.nat == "none",
+        queue_scaled=any(service.consumed_queue is not None for service in config.services.values()),
+    )))
 
 
 def resolve_endpoints(config: EnvironmentConfig) -> tuple[str, ...]:

@@ -504,6 +504,39 @@ class HealthCheck(Strict):
         return self
 
 
+class QueueScaling(Strict):
+    """Scale on the SQS backlog per running task (components/scaling.py); the task role may
+    consume the queue (receive, delete, change visibility, read its attributes and URL)."""
+
+    arn: Arn = Field(description="The SQS queue the service consumes: in this region, in aws.account_id or a trusted account.")
+    backlog_per_task: Int = Field(
+        ge=1, le=1000000,
+        description="Target visible messages per running task: acceptable latency / seconds to process one message.",
+    )
+    kms_key: Optional[Arn] = Field(
+        default=None,
+        description="The customer-managed KMS key the queue is encrypted with (SSE-KMS); the task role may then "
+        "kms:Decrypt with it. Omit for SQS-managed encryption (SSE-SQS) or the AWS-managed key aws/sqs.",
+    )
+
+
+class ScheduledCapacity(Strict):
+    """One scheduled action: from `cron` on, the service scales between min and max."""
+
+    cron: NonEmptyText = Field(
+        description="When (in autoscaling.timezone): cron(minutes hours day-of-month month day-of-week year), "
+        "rate(value unit) or at(yyyy-mm-ddThh:mm:ss), as Application Auto Scaling reads them."
+    )
+    min: Int = Field(ge=0, le=10000, description="The scalable target's minimum from then on.")
+    max: Int = Field(ge=0, le=10000, description="The scalable target's maximum from then on (0 with min 0: stopped).")
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> "ScheduledCapacity":
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}; Application Auto Scaling refuses it")
+        return self
+
+
 class Autoscaling(Strict):
     min: Int = Field(ge=0, le=10000)
     max: Int = Field(ge=1, le=10000)
@@ -512,11 +545,22 @@ class Autoscaling(Strict):
     requests_per_target: Optional[Annotated[Int, Field(ge=1)]] = Field(
         default=None, description="Target ALB requests per task per minute (exposed services only)."
     )
+    queue: Optional[QueueScaling] = Field(
+        default=None,
+        description="Scale on the queue's visible messages per running task (needs Container Insights); min 0 is allowed.",
+    )
+    schedule: list[ScheduledCapacity] = Field(
+        default_factory=list,
+        description="Scheduled capacity: each entry sets min/max from its cron on; the scheduled actions then own the "
+        "scalable target's min and max.",
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone the schedule's cron expressions are read in.")
 
     @model_validator(mode="after")
     def _has_target(self) -> "Autoscaling":
-        if self.cpu is None and self.memory is None and self.requests_per_target is None:
-            raise ValueError("autoscaling needs at least one target: cpu, memory or requests_per_target")
+        targets = (self.cpu, self.memory, self.requests_per_target, self.queue)
+        if all(target is None for target in targets) and not self.schedule:
+            raise ValueError("autoscaling needs at least one target: cpu, memory, requests_per_target, queue or a schedule")
         return self
 
 
@@ -797,7 +841,13 @@ class Task(Strict):
     @property
     def has_task_role(self) -> bool:
         access = self.access
-        return bool(self.permissions or access.read or access.write or access.list_ or access.tagging)
+        return bool(self.permissions or access.read or access.write or access.list_ or access.tagging or self.consumed_queue)
+
+    @property
+    def consumed_queue(self) -> Optional[QueueScaling]:
+        """The queue a queue-scaled service consumes (its task role may); None for jobs."""
+        scaling = getattr(self, "autoscaling", None)
+        return scaling.queue if scaling is not None else None
 
     @property
     def secret_refs(self) -> list[SecretRef]:

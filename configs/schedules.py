@@ -1,21 +1,28 @@
-"""EventBridge Scheduler expressions of jobs: whether AWS accepts a cron expression, and how
-often a schedule runs in an average month (the cost estimate's runs per month).
+"""Schedule expressions as AWS reads them: a job's EventBridge Scheduler expression (whether AWS
+accepts it, how often it runs in an average month) and `autoscaling.schedule`'s Application Auto
+Scaling expressions (their grammar, a stable key for each entry, and the hours per week a
+service spends at each scheduled capacity).
 
 Cron expressions are AWS's six-field dialect (minutes hours day-of-month month day-of-week
 year, `?`, `L`, `W`, `#`, 1-7 = SUN-SAT), not Unix cron, so they are parsed by aws-croniter,
 which implements that dialect, rather than by hand.
 https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#cron-based
+https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from typing import Iterable, Optional, Sequence
 
 from aws_croniter import AwsCroniter
 from aws_croniter.exceptions import AwsCroniterExpressionError
+
+from configs.errors import excerpt
 
 # AWS's monthly convention (730 hours = 8760 / 12), the one every cost line uses.
 MINUTES_PER_MONTH = 730 * 60
@@ -63,3 +70,119 @@ def _cron_runs_per_month(fields: str) -> float:
     last = datetime.datetime(REFERENCE_YEAR, 12, 31, 23, 59, tzinfo=utc)
     day_count = len(days.get_all_schedule_bw_dates(first, last))
     return day_count * len(cron.minutes) * len(cron.hours) / 12
+
+
+# ---- autoscaling.schedule: Application Auto Scaling's expressions ----------------------------
+
+_EXPRESSION = re.compile(r"^(cron|rate|at)\((.*)\)$")
+_RATE = re.compile(r"^([1-9][0-9]*) (minute|minutes|hour|hours|day|days)$")
+CRON_HINT = "cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 19 ? * MON-FRI *)"
+
+
+def schedule_problem(expression: str) -> Optional[str]:
+    """Why Application Auto Scaling would refuse a scheduled action's expression (a sentence
+    with the fix), or None: at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(6 fields)."""
+    shown = excerpt(expression)
+    match = _EXPRESSION.match(expression)
+    if match is None:
+        return f"{shown} is not a schedule expression; write {CRON_HINT}, rate(value unit) or at(yyyy-mm-ddThh:mm:ss)"
+    kind, body = match.groups()
+    if kind == "rate":
+        return _rate_problem(shown, body)
+    if kind == "at":
+        try:
+            datetime.datetime.strptime(body, "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            return f"{shown}: at() takes one moment, yyyy-mm-ddThh:mm:ss, e.g. at(2027-03-01T07:00:00)"
+        return None
+    problem = cron_problem(expression)
+    return None if problem is None else f"{shown}: {_cron_reason(problem)}; write {CRON_HINT}"
+
+
+def _rate_problem(shown: str, body: str) -> Optional[str]:
+    match = _RATE.match(body)
+    if match is None:
+        return f"{shown}: rate() takes a positive whole number and minute(s), hour(s) or day(s), e.g. rate(15 minutes)"
+    value, unit = int(match.group(1)), match.group(2)
+    # AWS: "If the value is 1, the unit must be singular; greater than 1, plural."
+    if (value == 1) != (not unit.endswith("s")):
+        right = unit.rstrip("s") if value == 1 else unit + "s"
+        return f"{shown}: AWS wants the unit {'singular' if value == 1 else 'plural'} here; write rate({value} {right})"
+    return None
+
+
+def _cron_reason(problem: str) -> str:
+    text = problem.rstrip(".")
+    if "question mark" in text:
+        return "one of day-of-month and day-of-week must be ? (AWS does not combine them)"
+    return text[0].lower() + text[1:]
+
+
+def schedule_key(expression: str) -> str:
+    """A stable name part for a schedule entry, from its expression (not its list position):
+    readable words of the expression and a short digest that tells near-identical ones apart.
+    Reordering, adding or removing other entries, or changing min/max, renames nothing."""
+    words = re.sub(r"[^a-z0-9]+", "-", expression.lower()).strip("-")[:32].rstrip("-")
+    return f"{words}-{hashlib.sha256(expression.encode()).hexdigest()[:6]}"
+
+
+# A reference year of whole weeks from a Monday, read in local wall time: crons fire at local
+# times, so hours per week do not depend on the zone (a DST change shifts one hour twice a year).
+REFERENCE_START = datetime.datetime(REFERENCE_YEAR, 1, 4, tzinfo=datetime.timezone.utc)
+REFERENCE_WEEKS = 52
+HOURS_PER_WEEK = 168.0
+
+
+@dataclass(frozen=True)
+class CapacityWindow:
+    min: int
+    max: int
+    hours_per_week: float
+
+
+@dataclass(frozen=True)
+class Entry:
+    cron: str
+    min: int
+    max: int
+
+
+def weekly_capacity(entries: Sequence[Entry], always: tuple[int, int]) -> tuple[CapacityWindow, ...]:
+    """Hours per week at each (min, max) the cron entries set, over a reference year; `always`
+    is the target's own bounds, in force until the first action ever fires. at() and rate()
+    entries are left out (one moment, or a repeat of one capacity: no weekly pattern)."""
+    return _weekly_capacity(tuple(e for e in entries if CRON.match(e.cron)), always)
+
+
+@lru_cache(maxsize=256)
+def _weekly_capacity(entries: tuple[Entry, ...], always: tuple[int, int]) -> tuple[CapacityWindow, ...]:
+    start = REFERENCE_START
+    end = start + datetime.timedelta(weeks=REFERENCE_WEEKS)
+    crons = [AwsCroniter(CRON.match(entry.cron)["fields"]) for entry in entries]
+    state, since = always, start
+    before = [(previous[0], index) for index, cron in enumerate(crons) if (previous := cron.get_prev(start))]
+    if before:
+        state = _bounds(entries[max(before)[1]])
+    hours: dict[tuple[int, int], float] = {}
+    for moment, index in sorted(_occurrences(crons, start, end)):
+        hours[state] = hours.get(state, 0.0) + (moment - since).total_seconds() / 3600
+        state, since = _bounds(entries[index]), moment
+    hours[state] = hours.get(state, 0.0) + (end - since).total_seconds() / 3600
+    return tuple(
+        CapacityWindow(low, high, round(total / REFERENCE_WEEKS, 6))
+        for (low, high), total in sorted(hours.items())
+        if total > 0
+    )
+
+
+def _bounds(entry: Entry) -> tuple[int, int]:
+    return entry.min, entry.max
+
+
+def _occurrences(crons: Iterable[AwsCroniter], start: datetime.datetime, end: datetime.datetime) -> list[tuple[datetime.datetime, int]]:
+    return [
+        (moment, index)
+        for index, cron in enumerate(crons)
+        for moment in cron.get_all_schedule_bw_dates(start, end)
+        if start <= moment < end
+    ]

@@ -46,7 +46,7 @@ SCHEDULE_SHORTCUTS = {
     "@midnight": "cron(0 0 * * ? *)",
     "@hourly": "cron(0 * * * ? *)",
 }
-DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
+DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")  # ms before m: "250ms"
 
 
 def platform_has(model: str, key: str) -> bool:
@@ -155,16 +155,32 @@ def read_workspace(root: Path) -> Workspace:
 
 def seconds(value: Any) -> Optional[int]:
     """A Go duration ("1h30m", "30s", "2m") or a number of seconds, as whole seconds."""
+    exact = exact_seconds(value)
+    return None if exact is None else int(exact)
+
+
+def exact_seconds(value: Any) -> Optional[float]:
+    """A Go duration or a number of seconds, with its fraction ("250ms" -> 0.25)."""
     if value is None:
         return None
     if isinstance(value, (int, float)):
-        return int(value)
+        return float(value)
     text = str(value).strip()
     parts = DURATION_PART.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
         raise ValueError(f"{text!r} is not a duration such as 30s, 5m or 1h")
     scale = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
-    return int(sum(float(n) * scale[u] for n, u in parts))
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+def backlog_per_task(queue_delay: dict[str, Any]) -> int:
+    """worker-service.en.md count.queue_delay: "the acceptable backlog per task is calculated by
+    dividing acceptable_latency by msg_processing_time" (whole messages, at least 1)."""
+    latency = exact_seconds(queue_delay.get("acceptable_latency"))
+    processing = exact_seconds(queue_delay.get("msg_processing_time"))
+    if not latency or not processing:
+        raise ValueError("count.queue_delay needs acceptable_latency and msg_processing_time, e.g. 10m and 250ms")
+    return max(1, math.floor(round(latency / processing, 9)))
 
 
 def schedule_expression(value: str) -> str:
@@ -625,7 +641,7 @@ class Converter:
                 self.report.add(manifest, ("count", "requests"), "not-carried", "request-count scaling needs the service on the load balancer")
         if count.get("response_time"):
             self.report.add(manifest, ("count", "response_time"), "not-carried", "response-time scaling: use requests or cpu")
-        if len(scaling) > 2:
+        if len(scaling) > 2 or count.get("queue_delay"):  # queue_delay: the worker's queue (worker())
             service["autoscaling"] = scaling
         else:
             self.report.add(manifest, ("count",), "guess", f"a range without a metric scales on CPU at 70%")
@@ -656,18 +672,28 @@ class Converter:
                         "Copilot created this worker's SNS subscriptions and SQS queue: create the queue (and subscriptions) and pass "
                         f"`--queue {name}=<queue ARN>` to scale on its backlog; the task role gets the consume actions")
         queue = self.options.queues.get(name)
+        count = data.get("count") if isinstance(data.get("count"), dict) else {}
+        delay, scaling = count.get("queue_delay"), service.get("autoscaling")
         if queue is None:
+            if delay and scaling is not None and len(scaling) == 2:
+                self.report.add(manifest, ("count", "queue_delay"), "not-carried",
+                                f"backlog scaling needs the queue: pass `--queue {name}=<queue ARN>`; until then it scales on CPU at 70%")
+                scaling["cpu"] = 70
             return
-        if not platform_has("Autoscaling", "queue"):
-            self.report.add(manifest, ("count",), "not-carried", "queue-backlog scaling is not built by the platform yet: the worker scales on CPU")
+        if delay and scaling is not None:
+            try:
+                scaling["queue"] = {"arn": queue, "backlog_per_task": backlog_per_task(delay)}
+            except ValueError as error:
+                raise ManifestError(f"{manifest.where('count', 'queue_delay')}: {error}") from None
             return
-        backlog = 10
-        delay = (data.get("count") or {}).get("queue_delay") if isinstance(data.get("count"), dict) else None
-        if delay:
-            # queue_delay: acceptable_latency / msg_processing_time = messages one task may hold.
-            backlog = max(1, seconds(delay.get("acceptable_latency")) // max(1, seconds(delay.get("msg_processing_time"))))
-        scaling = service.setdefault("autoscaling", {"min": service.get("desired_count", 1), "max": max(10, service.get("desired_count", 1))})
-        scaling["queue"] = {"arn": queue, "backlog_per_task": backlog}
+        # A fixed count (or a range on CPU/memory): Copilot scales a worker on its queue only
+        # with count.queue_delay. The count stays; the task role may still consume the queue.
+        from components.iam import SQS_CONSUME_ACTIONS
+
+        service.setdefault("permissions", []).append({"actions": list(SQS_CONSUME_ACTIONS), "resources": [queue]})
+        self.report.add(manifest, ("count",), "changed",
+                        "no count.queue_delay, so the worker does not scale on its queue; its task role may consume the queue "
+                        "(add autoscaling.queue to scale on the backlog)")
 
     def deployment(self, manifest: Manifest, deployment: dict[str, Any], service: dict[str, Any]) -> None:
         """deployment.en.md: rolling (default | recreate), rollback_alarms."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from .ec2 import SUBNET, VPC, internet_route_tables
+from .endpoint_needs import endpoints_for  # the rule `network.endpoints: auto` applies too
 from .ecs_cluster import CAPACITY_PROVIDER, CLUSTER
 from .ecs_service import SERVICE
 from .ecs_task_definition import TASK_DEFINITION, referenced_secrets
@@ -14,12 +15,8 @@ from .helpers import get, is_secrets_manager, peek, truthy
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 
-# Always needed by a private task without NAT: image pulls (ECR API, registry, layers in S3)
-# and the awslogs driver. Must match configs/endpoints.py BASELINE (a test checks).
-BASELINE_ENDPOINTS = ("s3", "ecr.api", "ecr.dkr", "logs")
-EC2_AGENT_ENDPOINTS = ("ecs", "ecs-agent", "ecs-telemetry")
-SESSION_MANAGER_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages")
 PRIVATE_TAG_KEYS = ("tier", "Tier", "subnet-type", "type", "Type")
 
 
@@ -55,19 +52,34 @@ def no_auto_public_ip(props: Mapping, _settings: Settings) -> Iterable[str]:
 
 
 def needed_endpoints(stack: Stack, configured: Iterable[str]) -> set[str]:
-    """The endpoint suffixes the stack's resources need (see configs/endpoints.py for why)."""
-    needed = set(BASELINE_ENDPOINTS) | set(configured)
-    for task in stack.of(TASK_DEFINITION):
-        props = stack.props(task)
-        for ref in referenced_secrets(props):
-            needed.add("secretsmanager" if is_secrets_manager(ref) else "ssm")
-        # No sts for task roles: their credentials come from the ECS agent's endpoint.
-    if any(truthy(peek(stack.props(s), "enableExecuteCommand")) for s in stack.of(SERVICE)):
-        needed.update(("ssmmessages", "kms"))
-    if stack.of(CAPACITY_PROVIDER):
-        # Judged only without NAT: the instances' Session Manager needs its endpoints too.
-        needed.update(EC2_AGENT_ENDPOINTS + SESSION_MANAGER_ENDPOINTS)
-    return needed
+    """The endpoint suffixes the stack's resources need (judged only without NAT), by the rule
+    `endpoints: auto` applies: secrets of every task definition (services, jobs, sidecars),
+    exec, EC2 capacity, and queue workers (a scaling policy on an SQS metric)."""
+    kinds = {
+        "secretsmanager" if is_secrets_manager(ref) else "ssm"
+        for task in stack.of(TASK_DEFINITION)
+        for ref in referenced_secrets(stack.props(task))
+    }
+    return set(configured) | endpoints_for(
+        secret_kinds=kinds,
+        exec_enabled=any(truthy(peek(stack.props(s), "enableExecuteCommand")) for s in stack.of(SERVICE)),
+        ec2_capacity=bool(stack.of(CAPACITY_PROVIDER)),
+        without_nat=True,
+        queue_scaled=any(_scales_on_a_queue(stack.props(policy)) for policy in stack.of(SCALING_POLICY)),
+    )
+
+
+def _scales_on_a_queue(props: Mapping) -> bool:
+    """A target tracking policy whose metrics (plain or metric math) include an AWS/SQS one."""
+    spec = peek(props, "targetTrackingScalingPolicyConfiguration", "customizedMetricSpecification") or {}
+    if not isinstance(spec, Mapping):
+        return False
+    namespaces = [spec.get("namespace")] + [
+        ((metric.get("metricStat") or {}).get("metric") or {}).get("namespace")
+        for metric in spec.get("metrics") or []
+        if isinstance(metric, Mapping)
+    ]
+    return "AWS/SQS" in namespaces
 
 
 def endpoint_suffix(service_name: str) -> str:

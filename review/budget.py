@@ -126,10 +126,14 @@ def spot_savings(config: EnvironmentConfig, cost: CostEstimate, discount: float)
 
 
 def schedule_savings(config: EnvironmentConfig, cost: CostEstimate) -> list[Saving]:
-    """Outside production, tasks that only need working hours (12 h x 5 days)."""
+    """Outside production, tasks that only need working hours (12 h x 5 days); services that
+    already have an `autoscaling.schedule` have chosen theirs."""
     if config.is_production:
         return []
-    compute = sum(cost.by_service().values())
+    unscheduled = {
+        key for key, service in config.services.items() if not (service.autoscaling and service.autoscaling.schedule)
+    }
+    compute = sum(amount for key, amount in cost.by_service().items() if key in unscheduled)
     if compute <= 0:
         return []
     return [Saving(compute * (1 - WORKING_HOURS_SHARE), (

@@ -740,9 +740,11 @@ def ephemeral_storage_lines(inputs: Inputs, built: Built) -> None:
             extra * month.task_hours, "GB-h", rate, high=extra * month.max_task_hours * rate,
         ))
 
+from review.cost_schedule import scheduled_capacity_lines  # noqa: E402  (it reads this module's helpers)
 
 LINE_BUILDERS: list[LineBuilder] = [
     fargate_lines,
+    scheduled_capacity_lines,
     ec2_lines,
     job_lines,
     ephemeral_storage_lines,
@@ -766,7 +768,8 @@ def delta(base: CostEstimate, head: CostEstimate) -> dict[str, tuple[float, floa
 
 
 def money(amount: float) -> str:
-    return f"${amount:,.2f}"
+    """$1,234.50; a saving (a negative line) reads -$22.10."""
+    return f"-${-amount:,.2f}" if round(amount, 2) < 0 else f"${abs(amount):,.2f}"
 
 
 def money_range(cost: CostEstimate) -> str:

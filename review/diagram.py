@@ -167,10 +167,13 @@ def _services(config: EnvironmentConfig, plan: Plan) -> list[str]:
     for key, service in sorted(config.services.items()):
         size = f"{service.cpu / 1024:g} vCPU / {service.memory / 1024:g} GB{_gpus(service)} x {service.desired_count}"
         scaling = f"<br/>autoscaling {service.autoscaling.min}-{service.autoscaling.max}" if service.autoscaling else ""
+        if service.autoscaling and service.autoscaling.schedule:
+            scaling += f"<br/>{len(service.autoscaling.schedule)} scheduled ({service.autoscaling.timezone})"
         # A Service Connect server answers at <service>:<port> in the namespace.
         name = f"<br/>{endpoint(key, service.port)}" if is_server(config, key) and service.port else ""
         lines.append(f"  {node_id('svc', key)}[{label(f'{key}{name}<br/>{size}{scaling}')}]")
         lines += _sidecars("svc", key, service)
+        lines += _queue_feed(key, service)
         for entry in config.strategy_for(key):
             text = f"weight {entry.weight}" + (f", base {entry.base}" if entry.base else "")
             lines.append(f"  {node_id('svc', key)} -->|{label(text)}| {node_id('cp', entry.provider)}")
@@ -184,6 +187,19 @@ def _services(config: EnvironmentConfig, plan: Plan) -> list[str]:
         if has_endpoints:
             lines.append(f"  {node_id('svc', key)} -.- endpoints")
     return lines
+
+
+def _queue_feed(key: str, service) -> list[str]:
+    """The SQS queue a queue-scaled service consumes, feeding it (`autoscaling.queue`)."""
+    queue = service.consumed_queue
+    if queue is None:
+        return []
+    name = queue.arn.split(":", 5)[5]
+    node = node_id("sqs", name)
+    return [
+        f"  {node}>{label(f'SQS {name}')}]",
+        f"  {node} -->|{label(f'{queue.backlog_per_task} messages per task')}| {node_id('svc', key)}",
+    ]
 
 
 def _jobs(config: EnvironmentConfig) -> list[str]:

@@ -72,6 +72,8 @@ REPLACE_ON: dict[str, tuple[str, ...] | str] = {
     "aws:lb/listenerRule:ListenerRule": ("listenerArn",),
     "aws:appautoscaling/target:Target": ("resourceId", "scalableDimension", "serviceNamespace"),
     "aws:appautoscaling/policy:Policy": ("name", "resourceId", "scalableDimension", "serviceNamespace"),
+    # A scheduled action is named from its expression (configs/schedules.py): a new cron is a new action.
+    "aws:appautoscaling/scheduledAction:ScheduledAction": ("name", "resourceId", "scalableDimension", "serviceNamespace"),
     # Delivery: alarms are identified by name; a topic by its name; an OIDC provider by its issuer.
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name",),
     "aws:sns/topic:Topic": ("name", "namePrefix", "fifoTopic"),

@@ -28,6 +28,7 @@ from review.offline import CapturedResource
 # not a derivation: a type missing here fails the conversion, so no resource goes unscanned.
 TYPE_NAMES: dict[str, str] = {
     "aws:appautoscaling/policy:Policy": "aws_appautoscaling_policy",
+    "aws:appautoscaling/scheduledAction:ScheduledAction": "aws_appautoscaling_scheduled_action",
     "aws:appautoscaling/target:Target": "aws_appautoscaling_target",
     "aws:autoscaling/group:Group": "aws_autoscaling_group",
     "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
@@ -82,6 +83,7 @@ TYPE_NAMES: dict[str, str] = {
 # by Terraform type. Keys are Pulumi's camelCase names; they apply at every depth of the
 # resource, because the same block names recur inside nested blocks (listener actions).
 PROPERTY_RENAMES: dict[str, dict[str, str]] = {
+    "aws_appautoscaling_policy": {"stepAdjustments": "step_adjustment"},
     "aws_cloudwatch_metric_alarm": {"metricQueries": "metric_query"},
     "aws_iam_openid_connect_provider": {"clientIdLists": "client_id_list", "thumbprintLists": "thumbprint_list"},
     "aws_autoscaling_group": {

@@ -259,18 +259,27 @@ def test_task_policy_exact_for_prod_api():
     }
 
 
-def test_task_policy_exact_for_prod_worker_reading_and_consuming_the_queue():
+def test_task_policy_exact_for_prod_worker_consuming_its_scaling_queue():
     worker = reference_config("prod").services["worker"]
-    assert task_policy_document(worker.permissions, worker.access, exec_enabled=False, exec_kms_key_arn=None) == {
+    assert worker.permissions == [] and worker.access.read == []  # autoscaling.queue grants it
+    document = task_policy_document(
+        worker.permissions, worker.access, exec_enabled=False, exec_kms_key_arn=None, queue=worker.consumed_queue
+    )
+    assert document == {
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "Declared1",
+                "Sid": "ConsumeQueue",
                 "Effect": "Allow",
-                "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],  # sorted
+                "Action": [
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                    "sqs:ReceiveMessage",
+                ],
                 "Resource": [QUEUE],
             },
-            {"Sid": "ReadSqsQueue", "Effect": "Allow", "Action": SQS_QUEUE_READ, "Resource": [QUEUE]},
         ],
     }
 

@@ -212,6 +212,7 @@ def test_every_child_is_parented_to_the_component_and_named_from_zones_not_posit
             "staging-network-endpoint-ecr-dkr",
             "staging-network-endpoint-logs",
             "staging-network-endpoint-secretsmanager",
+            "staging-network-endpoint-sqs",
         ]
     )
 
@@ -316,9 +317,9 @@ def services(region: str, gateway: list[str], interface: list[str]) -> dict[str,
         # credentials come from the ECS agent, not STS
         ("dev", ["ecr.api", "ecr.dkr", "kms", "logs", "secretsmanager", "ssm", "ssmmessages"]),
         # a Secrets Manager secret only
-        ("staging", ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]),
+        ("staging", ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sqs"]),
         # EC2 capacity adds the ECS agent's endpoints (with NAT, Session Manager goes through it)
-        ("prod", ["ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "secretsmanager", "ssm"]),
+        ("prod", ["ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "secretsmanager", "sqs", "ssm"]),
     ],
 )
 def test_reference_endpoint_sets(reference, environment, interface):
@@ -351,12 +352,12 @@ def _sts_listed(data: dict) -> None:
     "environment, edit, interface",
     [
         ("dev", _no_secrets, ["ecr.api", "ecr.dkr", "kms", "logs", "ssmmessages"]),
-        ("staging", _no_secrets, ["ecr.api", "ecr.dkr", "logs"]),
-        ("staging", _exec_on, ["ecr.api", "ecr.dkr", "kms", "logs", "secretsmanager", "ssmmessages"]),
-        ("prod", _no_ec2, ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm"]),
+        ("staging", _no_secrets, ["ecr.api", "ecr.dkr", "logs", "sqs"]),
+        ("staging", _exec_on, ["ecr.api", "ecr.dkr", "kms", "logs", "secretsmanager", "sqs", "ssmmessages"]),
+        ("prod", _no_ec2, ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sqs", "ssm"]),
         # EC2 capacity without NAT: Session Manager onto the instances needs its three endpoints
         ("prod", _without_nat, ["ec2messages", "ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs",
-                                "secretsmanager", "ssm", "ssmmessages"]),
+                                "secretsmanager", "sqs", "ssm", "ssmmessages"]),
         ("prod", _sts_listed, ["ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "secretsmanager", "ssm", "sts"]),
     ],
     ids=["dev-no-secrets", "staging-no-secrets", "staging-exec-on", "prod-no-ec2", "prod-ec2-without-nat", "prod-sts-listed"],
@@ -389,7 +390,7 @@ def test_interface_endpoints_sit_in_every_private_subnet_with_private_dns_and_th
     plan = reference["prod"]
     private = [plan.outputs["private"][z] for z in (A, B, C)]
     interface = [r for r in plan.of_type(ENDPOINT) if r.props["vpcEndpointType"] == INTERFACE]
-    assert len(interface) == 8
+    assert len(interface) == 9  # ecr.api, ecr.dkr, ecs, ecs-agent, ecs-telemetry, logs, secretsmanager, sqs, ssm
     for endpoint in interface:
         assert endpoint.props["subnetIds"] == private, endpoint.name
         assert endpoint.props["privateDnsEnabled"] is True, endpoint.name

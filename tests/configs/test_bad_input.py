@@ -871,7 +871,7 @@ services:
     autoscaling: {min: 1, max: 4}
 """,
         [
-            'env.yaml:10: services.api.autoscaling: autoscaling needs at least one target: cpu, memory or requests_per_target',
+            'env.yaml:10: services.api.autoscaling: autoscaling needs at least one target: cpu, memory, requests_per_target, queue or a schedule',
         ],
         id="autoscaling_without_target",
     ),

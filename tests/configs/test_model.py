@@ -146,10 +146,11 @@ def test_architecture_follows_the_ec2_provider_else_the_service() -> None:
     [
         # secrets of both kinds, ECS Exec on (ssmmessages, kms), no EC2; never sts unless listed
         ("dev", ("ecr.api", "ecr.dkr", "kms", "logs", "s3", "secretsmanager", "ssm", "ssmmessages")),
-        # a Secrets Manager secret; task roles need no sts (credentials come from the ECS agent)
-        ("staging", ("ecr.api", "ecr.dkr", "logs", "s3", "secretsmanager")),
+        # a Secrets Manager secret; task roles need no sts (credentials come from the ECS agent);
+        # the worker is queue-scaled, so its tasks reach SQS through sqs
+        ("staging", ("ecr.api", "ecr.dkr", "logs", "s3", "secretsmanager", "sqs")),
         # EC2 capacity brings the agent endpoints (Session Manager goes through the NAT)
-        ("prod", ("ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "s3", "secretsmanager", "ssm")),
+        ("prod", ("ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "s3", "secretsmanager", "sqs", "ssm")),
     ],
 )
 def test_required_endpoints_of_the_reference_environments(environment: str, expected: tuple[str, ...]) -> None:

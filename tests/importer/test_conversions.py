@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from importer.copilot import merge, rate_expression, schedule_expression, seconds
+from importer.copilot import backlog_per_task, exact_seconds, merge, rate_expression, schedule_expression, seconds
 from importer.manifest import load_manifest
 
 
@@ -40,6 +40,28 @@ def test_a_schedule_copilot_would_refuse_is_refused():
 @pytest.mark.parametrize(("text", "value"), [("30s", 30), ("2m", 120), ("1h", 3600), ("1h30m", 5400), ("96h", 345600), (45, 45)])
 def test_durations(text, value):
     assert seconds(text) == value
+
+
+@pytest.mark.parametrize(("text", "value"), [("250ms", 0.25), ("1m", 60.0), ("1s500ms", 1.5), (2, 2.0)])
+def test_exact_durations_keep_milliseconds(text, value):
+    assert exact_seconds(text) == value
+
+
+@pytest.mark.parametrize(
+    ("delay", "backlog"),
+    [
+        ({"acceptable_latency": "1m", "msg_processing_time": "250ms"}, 240),  # worker-service.en.md: latency / time
+        ({"acceptable_latency": "10m", "msg_processing_time": "7s"}, 85),  # whole messages, rounded down
+        ({"acceptable_latency": "1s", "msg_processing_time": "5s"}, 1),  # at least one message per task
+    ],
+)
+def test_queue_delay_becomes_backlog_per_task(delay, backlog):
+    assert backlog_per_task(delay) == backlog
+
+
+def test_a_queue_delay_without_its_parts_is_refused():
+    with pytest.raises(ValueError, match="count.queue_delay needs acceptable_latency and msg_processing_time"):
+        backlog_per_task({"acceptable_latency": "1m"})
 
 
 def test_a_duration_with_junk_is_refused():

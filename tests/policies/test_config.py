@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from configs.checks import SECRET_LOOKING_NAME
-from configs.endpoints import BASELINE, EC2_AGENT
 from configs.loader import config_path, load_environment
 from policies import config_gen, iam_actions_gen, vpc
 from policies.ecs_task_definition import SECRET_NAME_PATTERN
@@ -67,11 +66,6 @@ def test_committed_config_files_are_current():
     # policy-config`): a user's new environment needs no generator run to pass the suite.
     stale = [str(path) for path, text in config_gen.outputs().items() if path.exists() and path.read_text() != text]
     assert stale == [], "run: python -m policies.config_gen"
-
-
-def test_the_pack_needs_the_endpoints_the_environment_files_do():
-    assert set(vpc.BASELINE_ENDPOINTS) == set(BASELINE)
-    assert set(vpc.EC2_AGENT_ENDPOINTS) == set(EC2_AGENT)
 
 
 SECRET_RULE = "aws-ecs-task-definition-no-plaintext-secrets"
