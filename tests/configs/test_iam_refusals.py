@@ -51,6 +51,11 @@ CASES = [
         "env.yaml:10: services.api.permissions[0].resources[1]: 'arn:aws:nosuchservice:eu-west-1:123456789012:x': 'nosuchservice' is not an AWS service in the IAM reference; check the ARN",
         'env.yaml:10: services.api.permissions[0].resources[2]: grants Read s3:GetObject on Resource "*"; name the exact ARNs',
     ], id="star-after-an-unknown-service"),
+    # Explicit resources are judged by account (not by region); a parameter named with an X is no pattern.
+    pytest.param('    secrets: {MAX_CONNECTIONS: {parameter: /prod/MAX_CONNECTIONS}}\n'
+                 '    permissions: [{actions: ["sqs:SendMessage"], resources: ["arn:aws:sqs:eu-west-1:999999999999:orders"]}]\n', [
+        "env.yaml:11: services.api.permissions[0].resources[0]: 'arn:aws:sqs:eu-west-1:999999999999:orders' belongs to account 999999999999, which is neither aws.account_id nor in aws.trusted_accounts (123456789012); add it to aws.trusted_accounts if it is trusted",
+    ], id="untrusted-account-in-permissions"),
 ]
 
 

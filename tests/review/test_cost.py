@@ -16,6 +16,7 @@ from review.cost import (
     fargate_monthly,
     fargate_task_hour,
     instances_to_place,
+    load_balancer_lines,
     managed_scaling_instances,
     money_range,
     on_demand_spot_split,
@@ -123,6 +124,19 @@ def test_nat_with_100_gb():
     nat = next(line for line in built.lines if line.item.startswith("NAT data"))
     assert (nat.item, nat.quantity, nat.unit_price, round(nat.monthly, 2)) == ("NAT data processing 100 GB", 100, 0.048, 4.80)
     assert "100 GB a month through NAT gateways (from configs/usage/test.yaml)" in built.assumptions
+
+
+@pytest.mark.parametrize(("internal", "items"), [
+    (False, ["Application Load Balancer", "ALB capacity units (0.1 LCU average)", "ALB public IPv4 x 2"]),
+    # An internal ALB's addresses are private: no public IPv4 charge.
+    (True, ["Application Load Balancer", "ALB capacity units (0.1 LCU average)"]),
+])
+def test_only_an_internet_facing_alb_pays_a_public_ipv4_per_subnet(internal, items):
+    alb = CapturedResource(type="aws:lb/loadBalancer:LoadBalancer", name="dev-alb", urn="urn:pulumi:dev::p::aws:lb/loadBalancer:LoadBalancer::dev-alb",
+                           parent="", custom=True, props={"loadBalancerType": "application", "internal": internal, "subnets": ["subnet-a", "subnet-b"]})
+    built = Built()
+    load_balancer_lines(inputs(reference_config("dev"), Plan("dev", [alb])), built)
+    assert [line.item for line in built.lines] == items
 
 
 def test_cross_az_is_charged_in_both_directions():
