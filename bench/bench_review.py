@@ -1,6 +1,6 @@
 """The review commands as a user runs them, at 40 services (a script: it prints figures, asserts nothing).
 
-    .venv/bin/python bench/bench_review.py [--runs 3] [--services 40]
+    .venv/bin/python bench/bench_review.py [--runs 3] [--services 40] [--against GIT_REF]
 
 Measures whole command lines in fresh processes, interpreter start-up and imports included:
 - `python -m review plan bench` with the policy verdict (the pack's subprocess counted);
@@ -14,6 +14,8 @@ set sizes of the whole process tree (the command and the pack's process), sample
 every 5 ms: what the machine must have free, which ru_maxrss (the largest single process)
 does not say. The environment is bench/bench_plan.py's generated one (EC2 and Fargate
 providers, every section in use), written to configs/bench.yaml for the run and removed after.
+With --against, the same commands also run in that commit (exported with git archive, this
+tree's virtualenv), interleaved with this tree's runs: a baseline from the same run.
 Targets (issue 16): plan <= 4.7 s and <= 220 MB; diff <= 9.5 s.
 """
 
@@ -36,7 +38,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_plan import ENVIRONMENT, environment_data  # noqa: E402
 
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
 TARGETS = {"plan": (4.7, 220.0), "diff": (9.5, None)}
 
 
@@ -73,16 +74,16 @@ class Run:
     status: int
 
 
-def measure(command: list[str]) -> Run:
+def measure(command: list[str], tree: Path = ROOT) -> Run:
     """One run of a command line in a fresh process tree.
 
     CPU seconds come from wait4's rusage, which includes the children the command reaped (the
     policy pack is always waited for): unlike wall time, they hardly change when other work
     shares the machine."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     env.pop("PYTHONUNBUFFERED", None)
     begin = time.monotonic()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     while True:
         pid, wait_status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -100,33 +101,26 @@ def write_environment(path: Path, services: int, extra: bool = False) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--services", type=int, default=40)
-    args = parser.parse_args()
-    target = ROOT / "configs" / f"{ENVIRONMENT}.yaml"
-    if target.exists():
-        print(f"{target} exists; remove it first", file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory() as folder:
-        old, new = Path(folder) / "old.yaml", Path(folder) / "new.yaml"
-        write_environment(old, args.services)
-        write_environment(new, args.services, extra=True)
-        target.write_text(old.read_text())
-        commands = {
-            "plan": [PYTHON, "-m", "review", "plan", ENVIRONMENT, "--quiet", "--policy", "report-only"],
-            "plan --no-policy": [PYTHON, "-m", "review", "plan", ENVIRONMENT, "--quiet", "--no-policy"],
-            "diff": [PYTHON, "-m", "review", "diff", "--files", str(old), str(new), "--quiet", "--policy", "report-only"],
-        }
-        try:
-            results: dict[str, list[Run]] = {name: [] for name in commands}
-            for _ in range(args.runs):  # interleaved, so background load hits every command alike
-                for name, command in commands.items():
-                    results[name].append(measure(command))
-        finally:
-            target.unlink()
-    print(f"{args.services} services, {args.runs} interleaved runs each (median; min-max)")
+def export_tree(ref: str, into: Path) -> Path:
+    """The repository as of `ref` (git archive) under `into`, using this tree's virtualenv."""
+    into.mkdir()
+    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    (into / ".venv").symlink_to(ROOT / ".venv")
+    return into
+
+
+def commands_in(tree: Path, old: Path, new: Path) -> dict[str, list[str]]:
+    python = str(tree / ".venv" / "bin" / "python")
+    return {
+        "plan": [python, "-m", "review", "plan", ENVIRONMENT, "--quiet", "--policy", "report-only"],
+        "plan --no-policy": [python, "-m", "review", "plan", ENVIRONMENT, "--quiet", "--no-policy"],
+        "diff": [python, "-m", "review", "diff", "--files", str(old), str(new), "--quiet", "--policy", "report-only"],
+    }
+
+
+def report(label: str, results: dict[str, list[Run]]) -> None:
+    print(label)
     for name, runs in results.items():
         seconds = [r.seconds for r in runs]
         cpu = [r.cpu for r in runs]
@@ -140,6 +134,39 @@ def main() -> int:
               f"   cpu {statistics.median(cpu):5.2f} s ({min(cpu):.2f}-{max(cpu):.2f})"
               f"   peak {statistics.median(megabytes):6.1f} MB tree ({min(megabytes):.0f}-{max(megabytes):.0f})"
               f"   exit {status}{against}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--services", type=int, default=40)
+    parser.add_argument("--against", metavar="GIT_REF", help="also run the same commands in this commit, interleaved: the baseline")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        trees = {"working tree": ROOT}
+        if args.against:
+            trees[args.against] = export_tree(args.against, Path(folder) / "baseline")
+        targets = [tree / "configs" / f"{ENVIRONMENT}.yaml" for tree in trees.values()]
+        if targets[0].exists():
+            print(f"{targets[0]} exists; remove it first", file=sys.stderr)
+            return 2
+        old, new = Path(folder) / "old.yaml", Path(folder) / "new.yaml"
+        write_environment(old, args.services)
+        write_environment(new, args.services, extra=True)
+        results: dict[str, dict[str, list[Run]]] = {label: {} for label in trees}
+        try:
+            for target in targets:
+                target.write_text(old.read_text())
+            for _ in range(args.runs):  # interleaved, so background load hits every command alike
+                for label, tree in trees.items():
+                    for name, command in commands_in(tree, old, new).items():
+                        results[label].setdefault(name, []).append(measure(command, tree))
+        finally:
+            for target in targets:
+                target.unlink(missing_ok=True)
+    print(f"{args.services} services, {args.runs} interleaved runs each (median; min-max)")
+    for label, by_command in results.items():
+        report(label, by_command)
     return 0
 
 

@@ -62,6 +62,15 @@ class ServicePackage(types.ModuleType):
                 return self.__dict__[name]
         return self._load_whole_package(name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if isinstance(value, types.ModuleType) and value.__name__ == f"{self.__name__}.{name}" and name not in NOT_STAR_IMPORTED:
+            # The import system binds a submodule it has just loaded, however it was imported
+            # (`import pulumi_aws.ssm.get_parameter` too): bind its names as the package's
+            # `from .get_parameter import *` does, the function over the module of its name.
+            for public in getattr(value, "__all__", ()):
+                super().__setattr__(public, value.__dict__[public])
+
     def _star_import(self, module_name: str) -> tuple[str, ...]:
         """`from .<module_name> import *`, as the package's __init__ does: binds the module's
         public names here (over the submodule the import system binds, as for `get_ami`)."""

@@ -10,9 +10,12 @@ def render_tree(plan: Plan, *, details: bool = False) -> str:
     """The component tree; with details, each resource's inputs under it (secrets masked)."""
     by_urn = plan.by_urn
     roots = [r for r in plan.resources if not r.parent or r.parent not in by_urn]
+    children: dict[str, list[CapturedResource]] = {}  # one pass, not a scan of the plan per resource
+    for resource in plan.resources:
+        children.setdefault(resource.parent, []).append(resource)
     lines: list[str] = []
     for root in sorted(roots, key=_order):
-        _render(plan, root, "", lines, details)
+        _render(children, root, "", lines, details)
     return "\n".join(lines)
 
 
@@ -21,14 +24,14 @@ def _order(resource: CapturedResource) -> tuple:
     return (resource.custom, resource.type, resource.name)
 
 
-def _render(plan: Plan, resource: CapturedResource, indent: str, lines: list[str], details: bool) -> None:
+def _render(children: dict[str, list[CapturedResource]], resource: CapturedResource, indent: str, lines: list[str], details: bool) -> None:
     marker = "+ " if resource.custom else ""
     flags = " [protected]" if resource.protect else ""
     lines.append(f"{indent}{marker}{resource.type}  {resource.name}{flags}")
     if details and resource.custom:
         lines += [f"{indent}      {line}" for line in input_lines(resource)]
-    for child in sorted(plan.children_of(resource), key=_order):
-        _render(plan, child, indent + "    ", lines, details)
+    for child in sorted(children.get(resource.urn, ()), key=_order):
+        _render(children, child, indent + "    ", lines, details)
 
 
 def render_counts(plan: Plan) -> str:
