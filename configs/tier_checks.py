@@ -77,12 +77,18 @@ def check_rollouts(config: EnvironmentConfig, _today: datetime.date) -> Iterator
                 f"false is not allowed in {_tier(config)}: {CIRCUIT_BREAKER} is mandatory there, since a failing "
                 "rollout would retry forever; remove the setting (default true)"
             )
-        minimum = healthy.options["minHealthyPercent"] if healthy else None
+        minimum = _min_healthy_for(healthy, service) if healthy else None
         if minimum is not None and deployment.min_healthy_percent < minimum and not _waived(config, MIN_HEALTHY, scope):
+            behind = "behind the load balancer" if service.expose else "without a load balancer"
             yield ("services", key, "deployment", "min_healthy_percent"), (
-                f"{deployment.min_healthy_percent} is below the {minimum} that {MIN_HEALTHY} requires in "
-                f"{_tier(config)}, since a rollout would drop serving tasks; use {minimum} (and max_percent: 200)"
+                f"{deployment.min_healthy_percent} is below the {minimum} that {MIN_HEALTHY} requires for a service "
+                f"{behind} in {_tier(config)}, since a rollout would drop serving tasks; use {minimum} (and max_percent: 200)"
             )
+
+
+def _min_healthy_for(rule, service) -> int:
+    """The pack's option for this service: ECS registers a load balancer exactly for `expose`."""
+    return rule.options["minHealthyPercent" if service.expose else "unexposedMinHealthyPercent"]
 
 
 def check_on_demand_share(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:

@@ -42,12 +42,32 @@ def test_the_circuit_breaker_off_is_refused_in_production(workdir: Path) -> None
 
 
 def test_min_healthy_below_the_pack_option_is_refused_in_production(workdir: Path) -> None:
-    assert RULES_BY_NAME["aws-ecs-service-min-healthy-percent"].options["minHealthyPercent"] == 100
-    line, issues = prod_issues(workdir, WORKER_DEPLOYMENT, "    deployment: {min_healthy_percent: 99, max_percent: 200}\n")
+    # prod's worker has no `expose`: the pack's option for services without a load balancer.
+    assert RULES_BY_NAME["aws-ecs-service-min-healthy-percent"].options["unexposedMinHealthyPercent"] == 50
+    line, issues = prod_issues(workdir, WORKER_DEPLOYMENT, "    deployment: {min_healthy_percent: 49, max_percent: 200}\n")
     assert issues == [
-        f"prod.yaml:{line}: services.worker.deployment.min_healthy_percent: 99 is below the 100 that "
-        f"aws-ecs-service-min-healthy-percent requires in {TIER}, since a rollout would drop serving tasks; use 100 "
-        "(and max_percent: 200)"
+        f"prod.yaml:{line}: services.worker.deployment.min_healthy_percent: 49 is below the 50 that "
+        f"aws-ecs-service-min-healthy-percent requires for a service without a load balancer in {TIER}, since a "
+        "rollout would drop serving tasks; use 50 (and max_percent: 200)"
+    ]
+
+
+def test_a_worker_may_keep_half_its_tasks_in_production_as_the_spec_s_worker_does(workdir: Path) -> None:
+    replace_once(workdir / "prod.yaml", WORKER_DEPLOYMENT, "    deployment: {min_healthy_percent: 50, max_percent: 200}\n")
+    assert load_environment(Path("prod.yaml"), stack="prod", today=TODAY).services["worker"].deployment.min_healthy_percent == 50
+
+
+def test_an_exposed_service_keeps_every_task_in_production(workdir: Path) -> None:
+    assert RULES_BY_NAME["aws-ecs-service-min-healthy-percent"].options["minHealthyPercent"] == 100
+    text = (workdir / "prod.yaml").read_text()
+    deployment = text.index("\n", text.index("    deployment:", text.index("  api:\n"))) + 1
+    line = text.count("\n", 0, deployment) + 1
+    (workdir / "prod.yaml").write_text(text[:deployment] + "      min_healthy_percent: 99\n" + text[deployment:])
+    issues = issue_lines(Path("prod.yaml"), stack="prod")
+    assert issues == [
+        f"prod.yaml:{line}: services.api.deployment.min_healthy_percent: 99 is below the 100 that "
+        f"aws-ecs-service-min-healthy-percent requires for a service behind the load balancer in {TIER}, since a "
+        "rollout would drop serving tasks; use 100 (and max_percent: 200)"
     ]
 
 
@@ -104,7 +124,7 @@ def test_plain_http_is_refused_in_production(workdir: Path) -> None:
 
 
 def test_every_problem_is_reported_together(workdir: Path) -> None:
-    replace_once(workdir / "prod.yaml", WORKER_DEPLOYMENT, "    deployment: {min_healthy_percent: 50, max_percent: 200, circuit_breaker: false}\n")
+    replace_once(workdir / "prod.yaml", WORKER_DEPLOYMENT, "    deployment: {min_healthy_percent: 40, max_percent: 200, circuit_breaker: false}\n")
     replace_once(workdir / "prod.yaml", "  certificate_arn: arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b\n", "")
     issues = issue_lines(Path("prod.yaml"), stack="prod")
     assert [issue.split(": ")[1] for issue in issues] == [
