@@ -210,7 +210,10 @@ class Job(pulumi.ComponentResource):
     takes it), task_definition_arn, state_machine_arn (None for a one-off job)."""
 
     def __init__(self, name: str, args: JobArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__(type_token("job", "Job"), name, None, opts)
+        # A service that becomes a job of the same key (prod's nightly report batch did) keeps its
+        # task: the alias makes the engine move the task, its log group and roles, not replace them.
+        moved = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=type_token("service", "Service"))])
+        super().__init__(type_token("job", "Job"), name, None, pulumi.ResourceOptions.merge(opts, moved))
         self.resource_name, self.args = name, args
         task = Task(name, _task_args(args), pulumi.ResourceOptions(parent=self))
         group = aws.ec2.SecurityGroup(

@@ -17,6 +17,7 @@ from configs.endpoints import required_endpoints
 from configs.instance_types import NON_NVIDIA_GPU_FAMILY, ecs_ami_parameter, has_gpus
 from configs.checks_delivery import DELIVERY_CHECKS
 from configs.limit_checks import LIMIT_CHECKS
+from configs.tier_checks import TIER_CHECKS
 from configs.model import EXEC_LOG_KEY, Connection, EnvironmentConfig, StrategyEntry
 from configs.strategy import capacity_problems, capacity_strategy_problems
 from configs.subnets import allocate_subnets, assumed_zones
@@ -39,7 +40,7 @@ MAX_TAGS = 50
 
 
 def run_checks(config: EnvironmentConfig, today: datetime.date) -> Iterator[Problem]:
-    for check in (*CHECKS, *LIMIT_CHECKS, *_workload_checks()):
+    for check in (*CHECKS, *LIMIT_CHECKS, *TIER_CHECKS, *_workload_checks()):
         yield from check(config, today)
 
 
@@ -320,16 +321,25 @@ def _external_target_problems(config: EnvironmentConfig, connection: Connection,
         )
 
 
+def containers(config: EnvironmentConfig) -> Iterator[tuple[tuple, object]]:
+    """(YAML path, model) of every container of the file: each service's and job's main
+    container, then its sidecars."""
+    for prefix, task in task_entries(config):
+        yield prefix, task
+        for name, sidecar in task.sidecars.items():
+            yield prefix + ("sidecars", name), sidecar
+
+
 def check_environment_variables(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    for name, service in config.services.items():
-        for variable in service.environment:
+    for prefix, container in containers(config):
+        for variable in container.environment:
             if SECRET_LOOKING_NAME.search(variable):
-                yield ("services", name, "environment", variable), (
+                yield prefix + ("environment", variable), (
                     f"{variable} looks like a credential; plain environment values show in the console and "
                     "task definition, so move it to secrets"
                 )
-            if variable in service.secrets:
-                yield ("services", name, "environment", variable), f"{variable} is also in secrets; keep one"
+            if variable in container.secrets:
+                yield prefix + ("environment", variable), f"{variable} is also in secrets; keep one"
 
 
 # ---- references (ARNs) ----------------------------------------------------------------------
@@ -459,19 +469,55 @@ def check_task_role_policy_size(config: EnvironmentConfig, _today: datetime.date
             continue  # an access level without actions: check_access reports it
 
 
+def check_execution_role_policy_size(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
+    """The execution role's policy grows with the secrets and parameters every container of the
+    task references (and their keys): rendered as components/task.py will, refused over IAM's
+    10,240 characters before anything is registered."""
+    from components.facts import PlatformFacts
+    from components.iam import PolicyTooLargeError, execution_grants, execution_policy_document, render
+    from components.logs import log_group_name
+    from components.task import image_repository_arn, repository_arn_of
+
+    region, account = config.aws.region, config.aws.account_id or "123456789012"
+    facts = PlatformFacts(account, region, partition_of(region), (), {})
+    for prefix, task in task_entries(config):
+        key = prefix[1]
+        group = log_group_name(config.environment, key)
+        grants = execution_grants(
+            task, repository_arn=image_repository_arn(task, config.environment, facts),
+            log_group_arn=f"arn:{facts.partition}:logs:{region}:{account}:log-group:{group}", facts=facts,
+            sidecar_repository_arns=tuple(
+                arn for sidecar in task.sidecars.values() if (arn := repository_arn_of(sidecar.image, config.environment, facts))
+            ),
+        )
+        try:
+            render(execution_policy_document(grants))
+        except PolicyTooLargeError as error:
+            where = max(containers_of(prefix, task), key=lambda item: len(item[1].secrets))[0]
+            yield where + ("secrets",), (
+                str(error).replace("the policy is", "the execution role's policy (the secrets and parameters of every "
+                                   "container, their keys) is", 1).split("; narrow")[0]
+                + "; reference fewer secrets (one secret can hold many values: use key: to pick one)"
+            )
+
+
+def containers_of(prefix: tuple, task) -> list[tuple[tuple, object]]:
+    return [(prefix, task), *((prefix + ("sidecars", name), sidecar) for name, sidecar in task.sidecars.items())]
+
+
 def check_secret_values(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
     """Credentials in plain values (policies/secret_values.py, the pack's judgement too)."""
-    for name, service in config.services.items():
-        for variable, value in service.environment.items():
+    for prefix, container in containers(config):
+        for variable, value in container.environment.items():
             problem = value_problem(value, variable)
             if problem:
-                yield ("services", name, "environment", variable), (
+                yield prefix + ("environment", variable), (
                     f"{variable} {problem}; plain values show in the console and the task definition, so move it to secrets"
                 )
-        for index, word in enumerate(service.command or []):
+        for index, word in enumerate(container.command or []):
             problem = value_problem(word)
             if problem:
-                yield ("services", name, "command", index), f"the command {problem}; pass it through secrets instead"
+                yield prefix + ("command", index), f"the command {problem}; pass it through secrets instead"
 
 
 # ---- IAM: the pack's judgement (policies/iam_meaning.py), refused before anything exists -------
@@ -552,6 +598,7 @@ CHECKS: tuple[Check, ...] = (
     check_access,
     check_permission_resources,
     check_task_role_policy_size,
+    check_execution_role_policy_size,
     check_permission_patterns,
     check_secret_values,
     check_required_tags,

@@ -32,7 +32,7 @@ Level = Literal["mandatory", "advisory"]
 # component each kind is; a test keeps the two lists equal).
 KEYED_KINDS = ("service", "job", "repository", "provider")
 SHARED_KINDS = ("alb", "network", "cluster", "registry", "environment")
-SCOPE_PATTERN = rf"^(({'|'.join(KEYED_KINDS)})/[a-z][a-z0-9-]{{0,39}}|{'|'.join(SHARED_KINDS)})$"
+SCOPE_PATTERN = rf"^(({'|'.join(KEYED_KINDS)})/[a-z][a-z0-9-]{{0,62}}|{'|'.join(SHARED_KINDS)})$"
 WaiverScope = Annotated[str, StringConstraints(pattern=SCOPE_PATTERN)]
 
 

@@ -30,6 +30,7 @@ from configs.aws_limits import (
 from configs.endpoints import resolve_endpoints
 from configs.errors import excerpt
 from configs.instance_types import instance_type
+from configs.arns import partition_of
 from configs.model import EnvironmentConfig
 
 Problem = tuple[tuple, str]
@@ -129,20 +130,68 @@ def check_rules_per_load_balancer(config: EnvironmentConfig, _today: datetime.da
 # ---- tasks ---------------------------------------------------------------------------------------
 
 
+def _task_entries(config: EnvironmentConfig):
+    from configs.checks import task_entries  # services and jobs, with their YAML paths
+
+    return task_entries(config)
+
+
+def rendered_container_definitions(config: EnvironmentConfig, key: str, task) -> str:
+    """The task's containerDefinitions JSON as components/task.py renders it (the main container
+    and every sidecar), with each image reference at its full length: ECR images as
+    `<account>.dkr.ecr.<region>.amazonaws.com/<env>/<repository>:<tag>`."""
+    from components.facts import PlatformFacts
+    from components.logs import log_group_name
+    from components.task import container_definition, secret_value_from, sidecar_definition, volume_mounts
+
+    region, account = config.aws.region, config.aws.account_id or "123456789012"
+    facts = PlatformFacts(account, region, partition_of(region), (), {})
+
+    def image(reference) -> str:
+        if reference.uri is not None:
+            return reference.uri
+        return f"{account}.dkr.ecr.{region}.amazonaws.com/{config.environment}/{reference.repository}:{reference.tag}"
+
+    group = log_group_name(config.environment, key)
+    main = container_definition(
+        key=key, task=task, image=image(task.image), log_group=group, region=region,
+        secrets={variable: secret_value_from(ref, facts) for variable, ref in task.secrets.items()},
+        exec_enabled=config.cluster.exec.enabled, port=getattr(task, "port", None),
+        health_check=getattr(task, "health_check", None), uses_ec2=config.uses_ec2(key),
+    )
+    sidecars = [
+        sidecar_definition(
+            name=name, sidecar=sidecar, image=image(sidecar.image), log_group=group, region=region,
+            secrets={variable: secret_value_from(ref, facts) for variable, ref in sidecar.secrets.items()},
+            mounts=volume_mounts(task),
+        )
+        for name, sidecar in sorted(task.sidecars.items())
+    ]
+    return json.dumps([main, *sidecars], separators=(",", ":"))
+
+
+def _largest_container(prefix: tuple, task) -> tuple:
+    """The YAML path of the container whose environment, secrets and command weigh most."""
+    def weight(container) -> int:
+        return len(json.dumps([container.environment, list(container.secrets), container.command or []]))
+
+    containers = [(prefix, task), *((prefix + ("sidecars", name), sidecar) for name, sidecar in task.sidecars.items())]
+    path, _ = max(containers, key=lambda item: weight(item[1]))
+    return path + ("environment",)
+
+
 def check_container_definition_size(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:
-    """RegisterTaskDefinition refuses container definitions over 64 KiB together; the
-    environment, secrets and command are what the file can make large."""
-    for name, service in config.services.items():
-        payload = {
-            "environment": [{"name": k, "value": v} for k, v in service.environment.items()],
-            "secrets": [{"name": k, "valueFrom": ref.secret or ref.parameter or ""} for k, ref in service.secrets.items()],
-            "command": service.command or [],
-        }
-        size = len(json.dumps(payload, separators=(",", ":")).encode())
+    """RegisterTaskDefinition refuses container definitions over 64 KiB together (every
+    container of the task: the main one and its sidecars); the environment, secrets and command
+    are what the file can make large."""
+    for prefix, task in _task_entries(config):
+        size = len(rendered_container_definitions(config, prefix[1], task).encode())
         if size > CONTAINER_DEFINITION_MAX_BYTES:
-            yield ("services", name, "environment"), (
-                f"the container definition would hold {size} bytes of environment, secrets and command, over the "
-                f"{CONTAINER_DEFINITION_MAX_BYTES} (64 KiB) ECS accepts; move large values to a file in S3 or to secrets"
+            containers = f" ({1 + len(task.sidecars)} containers)" if task.sidecars else ""
+            yield _largest_container(prefix, task), (
+                f"the container definitions{containers} would hold {size} bytes, over the "
+                f"{CONTAINER_DEFINITION_MAX_BYTES} (64 KiB) ECS accepts for a task; move large environment values to a "
+                "file in S3 or to secrets"
             )
 
 

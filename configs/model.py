@@ -749,7 +749,9 @@ class ServiceAlarms(Strict):
 
 
 def _not_root_user(value: str) -> str:
-    if value.split(":")[0] in ("root", "0"):
+    # uid 0 in any spelling (`0`, `00`, `root`), judged as the pack's is_root judges it
+    name = value.split(":")[0]
+    if name.casefold() == "root" or (name.isdigit() and int(name) == 0):
         raise ValueError("containers must not run as root; use a uid such as 1000")
     return value
 

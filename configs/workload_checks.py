@@ -11,7 +11,6 @@ from typing import Iterator, Optional
 from zoneinfo import available_timezones
 
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, FARGATE_PROVIDERS, describe_fargate_memory
-from configs.checks import SECRET_LOOKING_NAME
 from configs.errors import excerpt
 from configs.instance_types import instance_type, is_gpu_provider
 from configs.model import EnvironmentConfig, HealthCheck, Job, Task
@@ -54,14 +53,7 @@ def check_sidecars(config: EnvironmentConfig, _today: datetime.date) -> Iterator
                     f"{repository!r} is not in registry.repositories "
                     f"({', '.join(sorted(config.registry.repositories)) or 'none declared'}); declare it or use image.uri"
                 )
-            for variable in sidecar.environment:
-                if SECRET_LOOKING_NAME.search(variable):
-                    yield here + ("environment", variable), (
-                        f"{variable} looks like a credential; plain environment values show in the console and "
-                        "task definition, so move it to secrets"
-                    )
-                if variable in sidecar.secrets:
-                    yield here + ("environment", variable), f"{variable} is also in secrets; keep one"
+            # credential-looking names: check_environment_variables (configs/checks.py), every container
 
 
 def check_images_reachable(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Problem]:

@@ -68,9 +68,14 @@ def min_healthy_percent(props: Mapping, settings: Settings) -> Iterable[str]:
     if get(props, "schedulingStrategy", default="REPLICA") == "DAEMON":
         return
     percent = _min_healthy_percent(props)
-    minimum = settings.option("minHealthyPercent")
+    # Behind the load balancer every task serves users, so a rollout keeps them all; a worker
+    # or internal server may trade half its capacity during a rollout for cheaper deploys (the
+    # spec's own production worker runs 50/200), never more.
+    exposed = bool(get(props, "loadBalancers", default=[]))
+    minimum = settings.option("minHealthyPercent" if exposed else "unexposedMinHealthyPercent")
     if percent < minimum:
-        yield f"deploymentMinimumHealthyPercent is {percent:g}, below {minimum:g}: a rollout drops serving tasks"
+        behind = "behind the load balancer" if exposed else "without a load balancer"
+        yield f"deploymentMinimumHealthyPercent is {percent:g}, below {minimum:g} for a service {behind}: a rollout drops serving tasks"
 
 
 def max_percent(props: Mapping, _settings: Settings) -> Iterable[str]:
@@ -174,14 +179,15 @@ RULES = [
     ),
     ResourceRule(
         name="aws-ecs-service-min-healthy-percent",
-        description="Production rolling deploys keep at least 100% of tasks healthy.",
-        remediation="set services.<key>.deployment.min_healthy_percent: 100 (and max_percent: 200)",
+        description="Production deploys keep 100% of the tasks behind the load balancer healthy, and at least 50% of others.",
+        remediation="set services.<key>.deployment.min_healthy_percent: 100 (50 for a service without expose; max_percent: 200)",
         category="reliability",
         types=(SERVICE,),
         check=min_healthy_percent,
         production_only=True,
-        options={"minHealthyPercent": 100},
-        option_schema={"minHealthyPercent": {"type": "integer", "minimum": 0, "maximum": 100}},
+        options={"minHealthyPercent": 100, "unexposedMinHealthyPercent": 50},
+        option_schema={"minHealthyPercent": {"type": "integer", "minimum": 0, "maximum": 100},
+                       "unexposedMinHealthyPercent": {"type": "integer", "minimum": 0, "maximum": 100}},
     ),
     ResourceRule(
         name="aws-ecs-service-deployment-max-percent",

@@ -207,9 +207,13 @@ def _jobs(config: EnvironmentConfig) -> list[str]:
     lines = []
     for key, job in sorted(config.jobs.items()):
         when = f"{job.schedule} {job.timezone}" if job.schedule else "on demand: run.py task"
+        if job.before:  # run by pulumi up when its revision changes (components/job.py)
+            when = "in pulumi up, on a new revision"
         text = f"job {key}<br/>{job.cpu / 1024:g} vCPU / {job.memory / 1024:g} GB{_gpus(job)}<br/>{when}"
         lines.append(f"  {node_id('job', key)}[/{label(text)}/]")
         lines += _sidecars("job", key, job)
+        for service in job.before:
+            lines.append(f"  {node_id('job', key)} ==>|{label('exit 0 before rollout')}| {node_id('svc', service)}")
         for entry in config.strategy_for(key):
             lines.append(f"  {node_id('job', key)} -.->|{label(f'weight {entry.weight}')}| {node_id('cp', entry.provider)}")
     return lines

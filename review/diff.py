@@ -107,7 +107,7 @@ def _action(changes: list[PropertyChange]) -> Optional[str]:
 def diff_plans(base: Plan, head: Plan) -> PlanDiff:
     old = {r.urn: r for r in base.resources if r.custom}
     new = {r.urn: r for r in head.resources if r.custom}
-    moved = {alias: r.urn for r in new.values() for alias in r.aliases if alias in old}
+    moved = {alias: urn for urn, aliases in alias_urns(head).items() for alias in aliases if alias in old}
     names = group_names(base, head)
     changes: dict[str, ResourceChange] = {}
     for urn, resource in new.items():
@@ -126,6 +126,32 @@ def diff_plans(base: Plan, head: Plan) -> PlanDiff:
     _rerun_before_jobs(head, new, changes, names)
     ordered = sorted(changes.values(), key=lambda c: (c.component, c.type, c.name))
     return PlanDiff(tuple(ordered))
+
+
+def alias_urns(plan: Plan) -> dict[str, list[str]]:
+    """URN -> the URNs it was registered under before: its own aliases, and those it inherits,
+    as the engine computes them, from an aliased ancestor (a component that changed type or
+    parent moves its children along: `<alias of the parent>$<type>::<name>`)."""
+    by_urn = {r.urn: r for r in plan.resources}
+    found: dict[str, list[str]] = {}
+
+    def of(resource: CapturedResource) -> list[str]:
+        if resource.urn not in found:
+            parent = by_urn.get(resource.parent)
+            inherited = [_child_urn(alias, resource) for alias in of(parent)] if parent is not None else []
+            found[resource.urn] = [*resource.aliases, *inherited]
+        return found[resource.urn]
+
+    for resource in plan.resources:
+        of(resource)
+    return found
+
+
+def _child_urn(parent_urn: str, resource: CapturedResource) -> str:
+    """The URN `resource` has under parent_urn, made as the offline monitor makes every URN
+    (pulumi.runtime.mocks: the parent's own type, `$`, the type, `::`, the name)."""
+    prefix, parent_types, _ = parent_urn.rsplit("::", 2)
+    return f"{prefix}::{parent_types.split('$')[-1]}${resource.type}::{resource.name}"
 
 
 def group_names(*plans: Plan) -> dict[str, str]:

@@ -82,6 +82,11 @@ REPLACE_ON: dict[str, tuple[str, ...] | str] = {
     "aws:servicediscovery/httpNamespace:HttpNamespace": ("name", "description"),
     "aws:sns/topicPolicy:TopicPolicy": ("arn",),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
+    # Scheduled jobs: a queue keeps its name and FIFO-ness, a state machine its name and type
+    # (STANDARD/EXPRESS), a schedule its name and group.
+    "aws:sqs/queue:Queue": ("name", "namePrefix", "fifoQueue"),
+    "aws:sfn/stateMachine:StateMachine": ("name", "namePrefix", "type"),
+    "aws:scheduler/schedule:Schedule": ("name", "namePrefix", "groupName"),
     # pulumi-command without an `update` command: a changed trigger (a `before:` job's task
     # definition ARN) replaces it, i.e. runs `create` again; other changes also run `create`.
     "command:local:Command": ("triggers",),

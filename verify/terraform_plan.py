@@ -29,6 +29,9 @@ from review.offline import CapturedResource
 TYPE_NAMES: dict[str, str] = {
     "aws:appautoscaling/policy:Policy": "aws_appautoscaling_policy",
     "aws:appautoscaling/scheduledAction:ScheduledAction": "aws_appautoscaling_scheduled_action",
+    "aws:scheduler/schedule:Schedule": "aws_scheduler_schedule",
+    "aws:sfn/stateMachine:StateMachine": "aws_sfn_state_machine",
+    "aws:sqs/queue:Queue": "aws_sqs_queue",
     "aws:appautoscaling/target:Target": "aws_appautoscaling_target",
     "aws:autoscaling/group:Group": "aws_autoscaling_group",
     "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",

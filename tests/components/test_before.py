@@ -122,7 +122,24 @@ def test_a_job_without_before_runs_nothing_during_pulumi_up():
 def test_adding_a_before_job_changes_no_existing_resource_s_inputs():
     from tests.components.plan_diff import changed_resources
 
-    assert changed_resources(reference_plan("dev"), dev_with_migrate()) == {}
+    without_jobs = plan_of(edited("dev", lambda data: data.pop("jobs", None)))
+    assert changed_resources(without_jobs, dev_with_migrate()) == {}
+
+
+def test_dev_ships_a_migration_that_runs_before_api():
+    plan = reference_plan("dev")
+    command = plan.named("dev-migrate-before", COMMAND)
+    assert [s.name for s in plan.of_type(ECS_SERVICE) if command.urn in s.depends_on] == ["dev-api-service"]
+    assert "deadline=$(( $(date +%s) + 900 ))" in command.props["create"]  # timeout_minutes: 15
+
+
+def test_the_diagram_draws_the_job_before_the_services_it_gates():
+    from review.diagram import render_mermaid
+    from tests.harness import reference_config
+
+    lines = render_mermaid(reference_config("dev"), reference_plan("dev")).splitlines()
+    assert '  job_migrate[/"job migrate<br/>0.25 vCPU / 0.5 GB<br/>in pulumi up, on a new revision"/]' in lines
+    assert '  job_migrate ==>|"exit 0 before rollout"| svc_api' in lines
 
 
 def test_on_an_empty_account_the_run_is_skipped_with_a_message(caplog):

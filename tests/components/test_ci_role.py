@@ -85,8 +85,11 @@ def deploy_statements(environment: str) -> dict[str, dict]:
 
 def test_permissions_are_exactly_push_register_deploy_and_pass_role():
     statements = deploy_statements("prod")
+    # CI pushes every repository's images, the nightly job's (reports) too; it registers and
+    # deploys the services' revisions only: the job's task definition is Pulumi's (its tag in YAML).
     repos = [f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/prod/{key}" for key in ("api", "reports", "worker")]
-    services = ["api", "reports", "worker"]
+    services = ["api", "worker"]
+    assert list(reference_plan("prod").outputs["jobs"]) == ["reports"]
     plan = reference_plan("prod")
     cluster = plan.named("prod-cluster", "aws:ecs/cluster:Cluster").props["name"]
     roles = sorted(
@@ -128,7 +131,7 @@ def test_permissions_are_exactly_push_register_deploy_and_pass_role():
     }
     # Exactly each service's execution role and (where it has one) its task role.
     assert sorted(statements["PassServiceRolesToEcsTasks"]["Resource"]) == roles
-    assert len(roles) == 3 + 2  # three execution roles; api and worker have task roles
+    assert len(roles) == 2 + 2  # two execution roles; api and worker have task roles
 
 
 def test_every_scoped_action_supports_the_resources_it_is_granted_on():

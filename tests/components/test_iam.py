@@ -489,7 +489,7 @@ def _roles_program(config: EnvironmentConfig):
             parent=parent,
             role_name="prod-api-task-" + "x" * 80,
         )
-        reports = config.services["reports"]
+        reports = config.jobs["reports"]  # the nightly report batch declares no permissions
         none = create_task_role(
             "prod-reports-task", reports.permissions, reports.access, exec_enabled=False,
             exec_kms_key_arn=None, account_id=ACCOUNT, tags={}, parent=parent,

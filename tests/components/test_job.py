@@ -26,7 +26,9 @@ CLUSTER = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:cluster/prod-cluster"
 
 
 def add_jobs(data: dict) -> None:
+    """Two more jobs beside prod's own (reports, the nightly report batch)."""
     data["jobs"] = {
+        **data.get("jobs", {}),
         "nightly": {
             "image": {"repository": "reports", "tag": "v3.1.0"},
             "user": "10001",

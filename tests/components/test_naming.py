@@ -77,6 +77,8 @@ def test_the_limits_table_holds_awss_limits() -> None:
 
 def _name_inputs(resource_type: str) -> list[str]:
     """The name inputs (`name`, `family`) the SDK class of a resource type takes."""
+    if not resource_type.startswith("aws:"):
+        return []  # a `before:` job's command:local:Command: no AWS name
     module, cls = resource_type.split(":")[1].split("/")[0], resource_type.split(":")[2]
     sdk_class = getattr(importlib.import_module(f"pulumi_aws.{module}"), cls)
     parameters = inspect.signature(sdk_class._internal_init).parameters

@@ -327,8 +327,8 @@ def test_reference_endpoint_sets(reference, environment, interface):
 
 
 def _no_secrets(data: dict) -> None:
-    for service in data["services"].values():
-        service.pop("secrets", None)
+    for task in [*data["services"].values(), *data.get("jobs", {}).values()]:
+        task.pop("secrets", None)
 
 
 def _exec_on(data: dict) -> None:

@@ -148,6 +148,14 @@ def reference_services(environment: str) -> Plan:
     return services_plan(reference_config(environment))
 
 
+def reports_as_a_service(data: dict) -> None:
+    """prod's nightly job `reports` as the plain service it once was (no port, no permissions),
+    with the on-demand share the production tier requires of a service."""
+    job = data["jobs"].pop("reports")
+    data["services"]["reports"] = {key: job[key] for key in ("image", "cpu", "memory", "user")}
+    data["services"]["reports"]["capacity"] = [{"provider": "fargate", "base": 1, "weight": 1}]
+
+
 def one(plan: Plan, name: str) -> CapturedResource:
     return plan.named(name)
 
@@ -414,9 +422,11 @@ def test_staging_worker_container_definition_exactly():
 
 
 def test_prod_reports_container_definition_exactly():
-    """No port: no port mappings and no load balancer; its own repository in the registry."""
-    assert containers(reference_services("prod"), "prod-reports-task-definition") == [
+    """prod's nightly report batch, a scheduled job (jobs.reports) with the task a service has: no
+    port, so no port mappings and no load balancer; its own repository in the registry."""
+    assert containers(reference_plan("prod"), "prod-reports-task-definition") == [
         {
+            "command": ["python", "-m", "reports.nightly"],
             "name": "reports",
             "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/prod/reports:v0.9.1",
             "essential": True,
@@ -484,7 +494,7 @@ def test_task_definition_compatibility_platform_and_roles():
     assert worker["networkMode"] == "awsvpc"
     assert (worker["cpu"], worker["memory"]) == ("1024", "2048")
     assert worker["runtimePlatform"] == {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
-    reports = one(plan, "prod-reports-task-definition").props
+    reports = one(reference_plan("prod"), "prod-reports-task-definition").props  # the nightly job's
     assert reports["requiresCompatibilities"] == ["FARGATE"]
     assert "taskRoleArn" not in reports  # reports declares no permissions: no task role at all
     # The mocks give each role the ARN AWS would (review.offline): the roles of this service.
@@ -529,8 +539,8 @@ def test_ecs_service_placement_deployment_and_exposure():
     worker = one(plan, "prod-worker-service").props
     assert worker["capacityProviderStrategies"] == [{"capacityProvider": "prod-general", "base": 0.0, "weight": 1.0}]
     assert "loadBalancers" not in worker and "healthCheckGracePeriodSeconds" not in worker
-    reports = one(plan, "prod-reports-service").props
-    assert reports["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE_SPOT", "base": 0.0, "weight": 1.0}]
+    # the nightly report batch runs as a job on Fargate Spot (a failed run is retried)
+    assert reference_plan("prod").outputs["jobs"]["reports"]["capacity"] == [{"capacityProvider": "FARGATE_SPOT", "base": 0, "weight": 1}]
     assert one(reference_services("dev"), "dev-api-service").props["enableExecuteCommand"] is True
 
 
@@ -583,6 +593,8 @@ def test_every_service_forces_a_new_deployment_so_a_capacity_strategy_change_app
 def test_pulumi_up_waits_for_a_steady_state_unless_told_not_to(deploys, wait, waits, timeouts):
     def edit(data: dict) -> None:
         data["deploys"] = deploys
+        if deploys == "ci":  # dev's before: job is for deploys: pulumi only
+            data.pop("jobs", None)
         deployment = data["services"]["api"].setdefault("deployment", {})
         if wait is not None:
             deployment["wait"] = wait
@@ -638,7 +650,7 @@ def test_outputs_of_the_component():
             for key, svc in services.items()
         }
 
-    plan = run_program(reference_config("prod"), program=program)
+    plan = run_program(edited("prod", reports_as_a_service), program=program)
     role = "arn:aws:iam::123456789012:role/prod-{}"
     assert plan.outputs["api"] == {
         "service_name": "api",
@@ -697,8 +709,9 @@ def test_prod_rules_exactly():
         # HTTPS out to AWS through the NAT gateways.
         ("out", "prod-api-https-out", "prod-api-sg", "0.0.0.0/0", 443),
         ("out", "prod-worker-https-out", "prod-worker-sg", "0.0.0.0/0", 443),
-        ("out", "prod-reports-https-out", "prod-reports-sg", "0.0.0.0/0", 443),
     }
+    # the nightly report job's group: HTTPS out only, as a service's
+    assert ("out", "prod-reports-https-out", "prod-reports-sg", "0.0.0.0/0", 443) in rules(reference_plan("prod"))
 
 
 def test_connection_rules_are_children_of_the_source_service():
@@ -833,7 +846,7 @@ def test_execution_role_resources_are_exactly_the_services_own():
     }
     stars = [s for s in policy_of(plan, "prod-api-execution-policy")["Statement"] if "*" in _listed(s["Resource"])]
     assert [_listed(s["Action"]) for s in stars] == [["ecr:GetAuthorizationToken"]]
-    assert resources_of(policy_of(plan, "prod-reports-execution-policy")) == {
+    assert resources_of(policy_of(reference_plan("prod"), "prod-reports-execution-policy")) == {  # the nightly job's
         "arn:aws:ecr:eu-west-1:123456789012:repository/prod/reports",
         "*",
         "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/prod/reports",
@@ -972,7 +985,7 @@ def test_reference_environment_services_are_valid_requests(environment):
     plan = reference_plan(environment)
     config = reference_config(environment)
     tasks, services = plan.of_type(TASK_DEFINITION), plan.of_type(ECS_SERVICE)
-    assert len(tasks) == len(services) == len(config.services)
+    assert len(tasks) - len(config.jobs) == len(services) == len(config.services)
     for task in tasks:
         validate("RegisterTaskDefinition", register_task_definition_request(task))
     (attachment,) = plan.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
@@ -980,7 +993,7 @@ def test_reference_environment_services_are_valid_requests(environment):
         validate("CreateService", create_service_request(service))
         assert service.props["networkConfiguration"]["assignPublicIp"] is False
         assert attachment.urn in service.depends_on
-    for key in config.services:
+    for key in [*config.services, *config.jobs]:
         own_group = f"arn:aws:logs:{config.aws.region}:{config.aws.account_id}:log-group:/ecs/{environment}/{key}"
         logs = {r for r in resources_of(policy_of(plan, f"{environment}-{key}-execution-policy")) if ":logs:" in r}
         assert logs == {own_group, f"{own_group}:log-stream:*"}
@@ -1008,17 +1021,17 @@ def test_on_an_empty_account_services_wait_for_their_repositories_and_everything
     # Every service's image comes from the stack's registry, so no ECS service (nor its
     # autoscaling) is created; the repositories, task definitions, roles, groups and rules are.
     assert first.of_type(ECS_SERVICE) == [] and first.of_type(SCALING_TARGET) == [] and first.of_type(SCALING_POLICY) == []
-    assert [r.name for r in second.of_type(ECS_SERVICE)] == ["prod-api-service", "prod-reports-service", "prod-worker-service"]
+    assert [r.name for r in second.of_type(ECS_SERVICE)] == ["prod-api-service", "prod-worker-service"]
     deferred = {ECS_SERVICE, SCALING_TARGET, SCALING_POLICY}
     assert sorted(r.name for r in first.resources) == sorted(r.name for r in second.resources if r.type not in deferred)
     assert len(first.of_type("aws:ecr/repository:Repository")) == 3
-    assert len(first.of_type(TASK_DEFINITION)) == 3
+    assert len(first.of_type(TASK_DEFINITION)) == 3  # api's, worker's and the nightly reports job's
     messages = sorted(record.getMessage() for record in caplog.records if "is not created in this update" in record.getMessage())
     assert messages == [
         f"services.{key}: the ECS service is not created in this update: its ECR repository prod/{key} does not exist "
         "yet. Everything else is created now; push the image tags the service names, then run `pulumi up` again to "
         "create it (README: Before the first `pulumi up`)."
-        for key in ("api", "reports", "worker")
+        for key in ("api", "worker")
     ]
 
 

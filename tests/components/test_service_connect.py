@@ -10,8 +10,18 @@ import pytest
 
 from components.task import port_name
 from tests.components.plan_diff import added_names, changed_resources
-from tests.components.test_service import ECS_MODEL, create_service_request, register_task_definition_request, validate
+from tests.components.test_service import ECS_MODEL, create_service_request, register_task_definition_request, reports_as_a_service, validate
 from tests.harness import edited, plan_of, reference_plan
+
+
+def prod_with_a_portless_service():
+    """prod's nightly report job as the port-less service it once was (tests/components/test_service.py)."""
+    return plan_of(edited("prod", reports_as_a_service))
+
+
+def reports_calls_worker(data: dict) -> None:
+    reports_as_a_service(data)
+    data["services"]["reports"]["connects_to"] = [{"service": "worker", "port": 9000}]
 
 NAMESPACE_TYPE = "aws:servicediscovery/httpNamespace:HttpNamespace"
 ECS_SERVICE = "aws:ecs/service:Service"
@@ -81,7 +91,8 @@ def test_prod_servers_and_clients_exactly():
     arn = namespace_arn(plan)
     assert plan.named("prod-api-service", ECS_SERVICE).props["serviceConnectConfiguration"] == expected_configuration("prod", "api", 8080, arn)
     assert plan.named("prod-worker-service", ECS_SERVICE).props["serviceConnectConfiguration"] == expected_configuration("prod", "worker", 9000, arn)
-    assert "serviceConnectConfiguration" not in plan.named("prod-reports-service", ECS_SERVICE).props
+    # a service without a port that connects to nothing gets no proxy at all
+    assert "serviceConnectConfiguration" not in prod_with_a_portless_service().named("prod-reports-service", ECS_SERVICE).props
 
 
 def test_prod_servers_name_their_port_and_declare_http():
@@ -96,9 +107,6 @@ def test_prod_servers_name_their_port_and_declare_http():
 
 
 def test_a_client_without_a_port_joins_the_namespace_with_no_services():
-    def reports_calls_worker(data: dict) -> None:
-        data["services"]["reports"]["connects_to"] = [{"service": "worker", "port": 9000}]
-
     plan = plan_of(edited("prod", reports_calls_worker))
     assert plan.named("prod-reports-service", ECS_SERVICE).props["serviceConnectConfiguration"] == expected_configuration(
         "prod", "reports", None, namespace_arn(plan)
@@ -112,7 +120,8 @@ def test_a_client_without_a_port_joins_the_namespace_with_no_services():
 
 @pytest.mark.parametrize("key", ["api", "worker", "reports"])
 def test_prod_services_are_valid_create_service_requests(key):
-    service = reference_plan("prod").named(f"prod-{key}-service", ECS_SERVICE)
+    plan = prod_with_a_portless_service() if key == "reports" else reference_plan("prod")
+    service = plan.named(f"prod-{key}-service", ECS_SERVICE)
     request = create_service_request(service)
     assert ("serviceConnectConfiguration" in request) == (key != "reports")
     validate("CreateService", request)
@@ -161,10 +170,7 @@ def test_turning_it_on_touches_the_cluster_and_the_servers_only():
 
 
 def test_a_new_client_changes_its_own_service_and_adds_only_its_two_rules():
-    def reports_calls_worker(data: dict) -> None:
-        data["services"]["reports"]["connects_to"] = [{"service": "worker", "port": 9000}]
-
-    before = reference_plan("prod")
+    before = prod_with_a_portless_service()
     after = plan_of(edited("prod", reports_calls_worker))
     assert {name: sorted(props) for name, props in changed_resources(before, after).items()} == {
         "prod-reports-service": ["serviceConnectConfiguration"],

@@ -102,8 +102,8 @@ def test_more_than_100_rules_on_one_load_balancer(workdir: Path) -> None:
 def test_a_container_definition_over_64_kib(workdir: Path) -> None:
     text = HEADER + "services:\n" + service("api", f"    environment: {{BIG: {'x' * 66000}}}\n")
     assert report(workdir, text) == [
-        "env.yaml:10: services.api.environment: the container definition would hold 66069 bytes of environment, secrets "
-        "and command, over the 65536 (64 KiB) ECS accepts; move large values to a file in S3 or to secrets"
+        "env.yaml:10: services.api.environment: the container definitions would hold 66405 bytes, over the 65536 "
+        "(64 KiB) ECS accepts for a task; move large environment values to a file in S3 or to secrets"
     ]
 
 

@@ -57,7 +57,9 @@ def test_an_environment_not_listed_is_production_with_its_defaults(workdir):
     # dev's file without its logs line: the production tier fills in protect, KMS and retention.
     text = (workdir / "dev.yaml").read_text().replace("environment: dev", "environment: qa").replace("logs: {retention_days: 7}\n", "")
     text = text.replace("flow_logs: {retention_days: 14}", "flow_logs: {retention_days: 90}").replace("log_retention_days: 7", "log_retention_days: 90")
-    text = text.replace("load_balancer:\n", "load_balancer:\n  access_logs: {bucket: acme-alb-logs}\n")
+    text = text.replace("load_balancer:\n", "load_balancer:\n  access_logs: {bucket: acme-alb-logs}\n"
+                        "  certificate_arn: arn:aws:acm:eu-west-1:111111111111:certificate/5d3e6c1a-7c1b-4f4e-9a57-2c1d0f0e1b2a\n")
+    text = text.replace("    - {provider: fargate, weight: 1}", "    - {provider: fargate, base: 1, weight: 1}")
     (workdir / "qa.yaml").write_text(text)
     config = load("qa")
     assert (config.tier, config.is_production, config.protect_resources, config.logs.kms) == ("production", True, True, True)
@@ -75,8 +77,15 @@ def test_a_production_file_is_refused_what_the_production_rules_would_reject(wor
         ("logs.retention_days", f"7 days is {floor}"),
         ("network.flow_logs.retention_days", f"14 days is {floor}"),
         ("cluster.exec.log_retention_days", f"7 days is {floor}"),
+        # dev's Spot-weighted default strategy without a base, and plain HTTP (configs/tier_checks.py)
+        ("cluster.default_strategy", f"the capacity strategy of api, worker (fargate_spot, fargate) has no on-demand share, "
+                                     f"which aws-ecs-service-on-demand-share requires in {tier}: Spot capacity has no fallback; "
+                                     "add {provider: fargate, base: 1} or an EC2 provider with on_demand_base >= 1"),
         ("load_balancer", f"the load balancer of api has no access_logs; aws-lb-access-logs is mandatory in {tier}: "
                           "set load_balancer.access_logs.bucket (a bucket with the ELB log-delivery policy)"),
+        ("load_balancer", f"the load balancer of api has no certificate_arn, so it would serve plain HTTP, which "
+                          f"aws-lb-https-only forbids in {tier}; set load_balancer.certificate_arn (an ACM certificate in "
+                          "eu-west-1): HTTP then redirects to HTTPS"),
     ]
 
 

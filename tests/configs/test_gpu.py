@@ -40,7 +40,8 @@ def prod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = Path("prod.yaml")
     replace_once(path, "        target_capacity: 90\n", "        target_capacity: 90" + GPU_PROVIDER + "\n")
     replace_once(path, "    reports: {lifecycle:", "    ml: {}\n    reports: {lifecycle:")
-    path.write_text(path.read_text() + ML_SERVICE)
+    # services end where prod's jobs (the nightly report batch) begin
+    replace_once(path, "\njobs:\n", ML_SERVICE + "\njobs:\n")
     return path
 
 
@@ -143,7 +144,7 @@ def test_a_larger_type_with_enough_gpus_makes_it_fit(prod: Path) -> None:
 
 
 def test_jobs_reserve_gpus_under_the_same_rules(prod: Path) -> None:
-    prod.write_text(prod.read_text() + "jobs:\n  train:\n    image: {repository: ml, tag: v0.3.0}\n    user: \"10001\"\n    gpu: 1\n")
+    prod.write_text(prod.read_text() + "  train:\n    image: {repository: ml, tag: v0.3.0}\n    user: \"10001\"\n    gpu: 1\n")  # after jobs.reports
     line = len(prod.read_text().splitlines())  # the job's gpu: the file's last line
     problems = issue_lines(prod, stack="prod")
     assert problems == [
@@ -171,7 +172,7 @@ def test_gpu_zero_is_refused_by_the_model(prod: Path) -> None:
 
 
 def test_a_gpu_job_too_large_for_its_instances_is_refused(prod: Path) -> None:
-    prod.write_text(prod.read_text() + "jobs:\n  train:\n    image: {repository: ml, tag: v0.3.0}\n    user: \"10001\"\n"
+    prod.write_text(prod.read_text() + "  train:\n    image: {repository: ml, tag: v0.3.0}\n    user: \"10001\"\n"  # after jobs.reports
                     "    cpu: 8192\n    memory: 8192\n    gpu: 1\n    capacity: [{provider: gpu, weight: 1}]\n")
     line = line_of(prod, "    cpu: 8192")
     assert issue_lines(prod, stack="prod") == [

@@ -10,7 +10,6 @@ import pytest
 from tests.configs.cases import copy_reference_files, issue_lines
 
 JOB = """
-jobs:
   nightly:
     image: {{repository: reports, tag: v1}}
     user: "10001"
@@ -27,7 +26,8 @@ def test_a_cron_expression_aws_refuses_is_refused_at_its_line(tmp_path: Path, mo
     monkeypatch.chdir(tmp_path)
     copy_reference_files(tmp_path)
     path = Path("prod.yaml")
-    path.write_text(path.read_text() + JOB.format(schedule=schedule))
+    text = path.read_text()
+    path.write_text(text + ("" if "\njobs:\n" in text else "\njobs:") + JOB.format(schedule=schedule))  # after prod's own jobs
     line = len(path.read_text().splitlines())
     assert issue_lines(path, stack="prod") == [
         f"prod.yaml:{line}: jobs.nightly.schedule: '{schedule}' is not a cron expression EventBridge Scheduler accepts: "

@@ -116,8 +116,9 @@ def test_strategy_for_uses_the_service_or_the_cluster_default() -> None:
     assert {name: [(e.provider, e.base, e.weight) for e in prod.strategy_for(name)] for name in prod.services} == {
         "api": [("fargate", 2, 1), ("fargate_spot", 0, 1)],
         "worker": [("general", 0, 1)],
-        "reports": [("fargate_spot", 0, 1)],
     }
+    # a job's strategy, as a service's (prod's nightly report batch)
+    assert [(e.provider, e.base, e.weight) for e in prod.strategy_for("reports")] == [("fargate_spot", 0, 1)]
     dev = reference("dev")
     assert [(e.provider, e.base, e.weight) for e in dev.strategy_for("worker")] == [("fargate_spot", 0, 4), ("fargate", 0, 1)]
 

@@ -27,7 +27,8 @@ def test_inputs_from_the_stack_outputs_and_the_environment_file():
     config = reference_config("prod")
     found = deploy_inputs(config, {"ci_role_arn": ROLE, "cluster_name": "prod-cluster", "vpc_id": "vpc-1"})
     assert found["offline"] is False and found["role_arn"] == ROLE
-    assert sorted(found["services"]) == ["api", "reports", "worker"]
+    # the nightly report batch is a scheduled job (jobs.reports): CI rolls out the services only
+    assert sorted(found["services"]) == ["api", "worker"] and list(config.jobs) == ["reports"]
     assert found["services"]["api"] == {
         "role-to-assume": ROLE,
         "aws-region": "eu-west-1",

@@ -95,20 +95,17 @@ def test_a_configured_pack_refuses_what_the_environment_file_refuses(pack):
     assert [n for n in names if f"passes {n} as a plain" in " ".join(v.message for v in verdict.violations)] == names[:5]
 
 
-def test_prod_config_carries_the_waiver_to_its_policy_only():
+def test_prod_config_carries_no_waiver_and_its_component_keys():
+    """prod's nightly report batch is a scheduled job (jobs.reports), no longer a Spot-only
+    service under a waiver; tests/policies/test_governance.py judges that waiver on a variant."""
     prod = config_file("prod")
     assert set(prod) == set(RULES_BY_NAME)
     waived = {name: entry["waivers"] for name, entry in prod.items() if entry["waivers"]}
-    assert waived == {"aws-ecs-service-on-demand-share": [{
-        "resource": "service/reports",
-        "reason": "nightly report batch tolerates Spot interruption and reruns on failure",
-        "expires": "2027-05-15",
-        "approvedBy": "security@acme.example",
-    }]}
-    assert prod["aws-pack-waiver-valid"]["allWaivers"][0]["policy"] == "aws-ecs-service-on-demand-share"
+    assert waived == {}
+    assert prod["aws-pack-waiver-valid"]["allWaivers"] == []
     assert prod["aws-pack-waiver-valid"]["maxWaiverDays"] == 180
     assert prod["aws-ecs-service-on-demand-share"]["componentKeys"] == {
-        "job": [], "provider": ["general"], "repository": ["api", "reports", "worker"], "service": ["api", "reports", "worker"],
+        "job": ["reports"], "provider": ["general"], "repository": ["api", "reports", "worker"], "service": ["api", "worker"],
     }
     assert prod["aws-tags-required"]["requiredTags"] == ["env", "team"]
     assert prod["aws-cloudwatch-log-group-kms"]["requireKms"] is True

@@ -18,14 +18,22 @@ CONFIG_DIR = Path(__file__).resolve().parents[2] / "policies" / "config"
 
 
 def insecure_config():
-    """The insecure fixture plus what the loader refuses before the pack could see it: a task
-    role statement on Resource "*", as a program that bypasses the loader would register it."""
-    from configs.model import Statement
+    """The insecure fixture plus what the loader refuses before the pack could see it, as a
+    program that bypasses the loader would register it: a task role statement on Resource "*",
+    a Spot-only strategy, no circuit breaker, min_healthy_percent 50, and plain HTTP (no
+    certificate) in the production tier."""
+    from configs.model import Statement, StrategyEntry
 
     config = load_environment(INSECURE, today=TODAY)
     api = config.services["api"]
-    unscoped = api.model_copy(update={"permissions": [Statement(actions=["s3:GetObject"], resources=["*"])]})
-    return config.model_copy(update={"services": {**config.services, "api": unscoped}})
+    deployment = api.deployment.model_copy(update={"min_healthy_percent": 50, "circuit_breaker": False})
+    unsafe = api.model_copy(update={
+        "permissions": [Statement(actions=["s3:GetObject"], resources=["*"])],
+        "capacity": [StrategyEntry(provider="fargate_spot", weight=1)],
+        "deployment": deployment,
+    })
+    load_balancer = config.load_balancer.model_copy(update={"certificate_arn": None})
+    return config.model_copy(update={"services": {**config.services, "api": unsafe}, "load_balancer": load_balancer})
 
 
 def shipped_config(environment: str) -> dict:
@@ -39,12 +47,13 @@ def test_reference_environments_pass_with_zero_mandatory_violations(pack, enviro
     assert verdict.violations == ()  # not even advisories: the shipped defaults are the secure ones
 
 
-def test_the_prod_waiver_covers_exactly_the_reports_service(pack):
+def test_prod_needs_no_waiver(pack):
+    """The nightly report batch, once a 24/7 Spot service under a waiver, is a scheduled job
+    (jobs.reports): the on-demand share rule judges services only, so nothing is waived."""
     verdict = pack.verdict(reference_plan("prod").resources, shipped_config("prod"))
-    assert verdict.not_applicable == ((
-        "aws-ecs-service-on-demand-share", "",
-        "waived for prod-reports-service until 2027-05-15: nightly report batch tolerates Spot interruption and reruns on failure",
-    ),)
+    assert verdict.not_applicable == ()
+    assert sorted(r.name for r in reference_plan("prod").of_type("aws:ecs/service:Service")) == ["prod-api-service", "prod-worker-service"]
+    assert [r.name for r in reference_plan("prod").of_type("aws:scheduler/schedule:Schedule")] == ["prod-reports-schedule"]
 
 
 def test_the_insecure_environment_fails_with_the_expected_violations(pack):

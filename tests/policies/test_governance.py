@@ -31,7 +31,9 @@ ENV = "urn:pulumi:prod::ecs-platform::"
 ENVIRONMENT, SERVICE, TASK = "ecsplatform:index:Environment", "ecsplatform:service:Service", "ecsplatform:task:Task"
 LOAD_BALANCER, REGISTRY, CLUSTER = "ecsplatform:load_balancer:LoadBalancer", "ecsplatform:registry:Registry", "ecsplatform:cluster:Cluster"
 KEYS = {"service": ("api", "api-admin", "alb"), "repository": ("api", "api-admin"), "provider": ("general",)}
-SHIPPED_EXPIRY = datetime.date(2027, 5, 15)  # prod's waiver of the reports service in policies/governance.yaml
+# The waiver prod's reports service had in policies/governance.yaml before the nightly report batch
+# became a scheduled job: the waiver tests below judge that service (Spot only) under it.
+SHIPPED_EXPIRY = datetime.date(2027, 5, 15)
 ON_DEMAND = "aws-ecs-service-on-demand-share"
 WAIVER_RULE = "aws-pack-waiver-valid"
 
@@ -97,6 +99,40 @@ def shipped_waiver() -> dict:
     return waiver(ON_DEMAND, "service/reports", SHIPPED_EXPIRY, approvedBy="security@acme.example")
 
 
+def spot_reports(data: dict) -> None:
+    """prod's nightly job `reports` as the Spot-only service it was before it became a job."""
+    job = data["jobs"].pop("reports")
+    data["services"]["reports"] = {key: job[key] for key in ("image", "cpu", "memory", "user", "capacity")}
+
+
+@pytest.fixture(scope="module")
+def waived_governance(tmp_path_factory) -> Path:
+    """policies/governance.yaml with the waiver the reports service had."""
+    import yaml
+
+    from configs import governance
+
+    data = yaml.safe_load(governance.GOVERNANCE_FILE.read_text())
+    data["waivers"] = [{"environment": "prod", "policy": ON_DEMAND, "resource": "service/reports",
+                        "reason": "nightly report batch tolerates Spot interruption and reruns on failure",
+                        "expires": SHIPPED_EXPIRY.isoformat(), "approved_by": "security@acme.example"}]
+    path = tmp_path_factory.mktemp("governance") / "governance.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def waived_prod(waived_governance):
+    """(resources, pack config) of prod with the Spot-only reports service under its waiver."""
+    from configs import governance
+    from review.offline import run_program
+    from tests.harness import edited
+
+    with governance.using(waived_governance):
+        config = edited("prod", spot_reports)
+        return run_program(config).resources, config_gen.pack_config(config)
+
+
 def without_deletion_protection() -> list:
     return [dataclasses.replace(r, props={**r.props, "enableDeletionProtection": False}) if r.name == "prod-alb" else r
             for r in reference_plan("prod").resources]
@@ -154,9 +190,8 @@ def verdict_on(day: datetime.date, resources, config):
         return pack.analyze(resources)
 
 
-def test_the_pack_covers_the_expiry_day_and_fails_the_day_after():
-    shipped = config_gen.pack_config(reference_config("prod"))
-    resources = reference_plan("prod").resources
+def test_the_pack_covers_the_expiry_day_and_fails_the_day_after(waived_prod):
+    resources, shipped = waived_prod
     on_the_day = verdict_on(SHIPPED_EXPIRY, resources, shipped)
     assert on_the_day.violations == ()
     assert [policy for policy, _, _ in on_the_day.not_applicable] == [ON_DEMAND]
@@ -166,11 +201,11 @@ def test_the_pack_covers_the_expiry_day_and_fails_the_day_after():
     assert day_after.not_applicable == ()
 
 
-def test_a_policy_config_cannot_move_the_date():
+def test_a_policy_config_cannot_move_the_date(waived_prod):
     # Whatever a config says about the day, the pack judges on the day it was started with.
-    shipped = config_gen.pack_config(reference_config("prod"))
+    resources, shipped = waived_prod
     revived = {name: {**entry, "today": "2027-01-01", "date": "2027-01-01", "now": "2027-01-01"} for name, entry in shipped.items()}
-    verdict = verdict_on(SHIPPED_EXPIRY + datetime.timedelta(days=1), reference_plan("prod").resources, revived)
+    verdict = verdict_on(SHIPPED_EXPIRY + datetime.timedelta(days=1), resources, revived)
     assert (WAIVER_RULE, "mandatory", "") in verdict.summary()
 
 
@@ -184,13 +219,16 @@ def test_only_an_explicit_argument_sets_the_packs_day():
         assert PolicyPackClient._clock_arguments() == []  # commands: the real date
 
 
-def test_the_date_sensitive_parts_two_years_from_now():
+def test_the_date_sensitive_parts_two_years_from_now(waived_governance, waived_prod):
     """The suite judges on a frozen day; here the same parts run two years on, as the suite
-    would on a later day without the clock: the waiver has expired on both sides, and
-    nothing else changes."""
+    would on a later day without the clock: the shipped environments have no waiver, so
+    nothing changes for them; a waiver has expired on both sides."""
+    from configs import governance
+
     later = TODAY + datetime.timedelta(days=730)
     with clock.frozen(later):
-        with pytest.raises(ConfigError) as refused:
+        assert load_environment(config_path("prod"), stack="prod").environment == "prod"
+        with governance.using(waived_governance), pytest.raises(ConfigError) as refused:
             load_environment(config_path("prod"), stack="prod")
         assert [i.message for i in refused.value.issues] == [
             "the waiver of aws-ecs-service-on-demand-share for service/reports in prod expired on 2027-05-15; "
@@ -200,7 +238,9 @@ def test_the_date_sensitive_parts_two_years_from_now():
     dev = verdict_on(later, reference_plan("dev").resources, config_gen.pack_config(reference_config("dev")))
     assert dev.violations == ()
     prod = verdict_on(later, reference_plan("prod").resources, config_gen.pack_config(reference_config("prod")))
-    assert prod.summary() == [(ON_DEMAND, "mandatory", "prod-reports-service"), (WAIVER_RULE, "mandatory", "")]
+    assert prod.violations == ()
+    waived = verdict_on(later, *waived_prod)
+    assert waived.summary() == [(ON_DEMAND, "mandatory", "prod-reports-service"), (WAIVER_RULE, "mandatory", "")]
 
 
 # ---- the config of any environment ---------------------------------------------------------------
@@ -225,11 +265,13 @@ def test_policy_config_for_a_new_environment(tmp_path):
             shutil.copy2(ROOT / name, project / name)
     (project / ".venv").symlink_to(ROOT / ".venv")
     # dev's file, with what the production tier refuses at load made production-grade (retention,
-    # access logs); its logs line goes, so KMS comes from the tier alone.
+    # access logs, a certificate, an on-demand share); its logs line goes, so KMS comes from the tier alone.
     text = (ROOT / "configs" / "dev.yaml").read_text().replace("environment: dev", "environment: qa")
     text = text.replace("logs: {retention_days: 7}\n", "").replace("flow_logs: {retention_days: 14}", "flow_logs: {retention_days: 90}")
     text = text.replace("log_retention_days: 7", "log_retention_days: 90")
-    text = text.replace("load_balancer:\n", "load_balancer:\n  access_logs: {bucket: acme-alb-logs}\n")
+    text = text.replace("load_balancer:\n", "load_balancer:\n  access_logs: {bucket: acme-alb-logs}\n"
+                        "  certificate_arn: arn:aws:acm:eu-west-1:111111111111:certificate/5d3e6c1a-7c1b-4f4e-9a57-2c1d0f0e1b2a\n")
+    text = text.replace("    - {provider: fargate, weight: 1}", "    - {provider: fargate, base: 1, weight: 1}")  # an on-demand share
     (project / "configs" / "qa.yaml").write_text(text)
     (project / "Pulumi.qa.yaml").write_text("config:\n  aws:region: eu-west-1\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}

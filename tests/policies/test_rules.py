@@ -197,6 +197,10 @@ CASES = [
     case("breaker-no-rollback", [set_(SERVICE, "deploymentCircuitBreaker.rollback", False)], [("aws-ecs-service-circuit-breaker", SERVICE)], "circuit breaker"),
     case("breaker-missing", [drop(SERVICE, "deploymentCircuitBreaker")], [("aws-ecs-service-circuit-breaker", SERVICE)], "retries forever"),
     case("healthy-50", [set_(SERVICE, "deploymentMinimumHealthyPercent", 50)], [("aws-ecs-service-min-healthy-percent", SERVICE)], "deploymentMinimumHealthyPercent is 50, below 100"),
+    case("unexposed-healthy-40", [drop(SERVICE, "loadBalancers"), set_(SERVICE, "deploymentMinimumHealthyPercent", 40)],
+         [("aws-ecs-service-min-healthy-percent", SERVICE)], "deploymentMinimumHealthyPercent is 40, below 50 for a service without a load balancer"),
+    case("exposed-healthy-50", [set_(SERVICE, "deploymentMinimumHealthyPercent", 50)],
+         [("aws-ecs-service-min-healthy-percent", SERVICE)], "below 100 for a service behind the load balancer"),
     case("max-100", [set_(SERVICE, "deploymentMaximumPercent", 100)], [("aws-ecs-service-deployment-max-percent", SERVICE)],
          "deploymentMaximumPercent is 100 with deploymentMinimumHealthyPercent 100: at one task ECS can neither start a new task first nor stop the old one"),
     case("max-150", [set_(SERVICE, "deploymentMaximumPercent", 150)], [("aws-ecs-service-deployment-max-percent", SERVICE)], "deploymentMaximumPercent is 150"),
@@ -359,6 +363,12 @@ def test_the_compliant_stack_passes_every_policy(pack):
     verdict = pack.verdict(edited())
     assert verdict.violations == ()
     assert verdict.not_applicable == ()
+
+
+def test_a_service_without_a_load_balancer_may_keep_half_its_tasks_during_a_rollout(pack):
+    # The spec's production worker runs min_healthy_percent 50 / max_percent 200.
+    verdict = pack.verdict(edited(drop(SERVICE, "loadBalancers"), set_(SERVICE, "deploymentMinimumHealthyPercent", 50)))
+    assert [v.policy for v in verdict.violations] == []
 
 
 @pytest.mark.parametrize("edits, expected, fragment", CASES)

@@ -25,7 +25,8 @@ def inputs(config, usage: Usage = Usage()) -> Inputs:
 
 def with_job(**job):
     def edit(data):
-        data.setdefault("jobs", {})["batch"] = {"image": {"repository": "worker", "tag": "v1"}, "user": "10001", **job}
+        # The only job (a shipped environment's own jobs, such as dev's migrate, are left out).
+        data["jobs"] = {"batch": {"image": {"repository": "worker", "tag": "v1"}, "user": "10001", **job}}
     return edit
 
 
@@ -101,6 +102,7 @@ def test_an_hourly_fargate_job_with_its_usage_minutes():
     assert (task.quantity, task.unit, task.unit_price) == (547.5, "task-h", pytest.approx(0.04937))
     assert (round(task.monthly, 2), round(task.minimum, 2), round(task.maximum, 2)) == (27.03, 27.03, 72.08)
     assert (transitions.quantity, round(transitions.monthly, 4), round(transitions.maximum, 5)) == (1460, 0.0365, 0.05475)
+    assert transitions.item == "Step Functions state transitions (2 per run, 1 per retry)"
     assert (invocations.quantity, invocations.unit, invocations.monthly) == (730, "invocation", pytest.approx(0.00073))
     assert built.assumptions == [
         f"job batch: 730 runs a month from rate(1 hour) (counted over 2027, 730 h a month), 45 minutes a run (from {ORIGIN}); "
@@ -148,7 +150,7 @@ def test_a_gpu_job_on_ec2_pays_the_instance_for_its_runs():
         with_gpu(data)
         with_job(cpu=2048, memory=8192, gpu=1, timeout_minutes=120, capacity=[{"provider": "gpu", "weight": 1}])(data)
     built = lines_of(job_lines, edited("prod", edit), Usage(jobs={"batch": JobUsage(runs_per_month=10, minutes=60)}))
-    (line,) = built.lines
+    (line,) = [line for line in built.lines if line.component == "job batch"]  # beside prod's nightly reports job
     assert (line.item, line.unit) == ("gpu: g5.xlarge (1 GPU) on-demand: 10 runs x 60 min (max 10 x 120 min)", "instance-h")
     assert (line.quantity, round(line.monthly, 2), round(line.maximum, 2)) == (10.0, 11.23, 22.46)
 
@@ -173,6 +175,16 @@ def test_a_jobs_storage_follows_its_runs():
 
 def test_no_storage_line_without_ephemeral_storage():
     assert lines_of(ephemeral_storage_lines, reference_config("dev")).lines == []
+    job_without = edited("dev", with_job(schedule="rate(1 hour)", capacity=[{"provider": "fargate", "weight": 1}]))
+    assert lines_of(ephemeral_storage_lines, job_without).lines == []
+
+
+def test_ephemeral_storage_ranges_with_the_task_count():
+    # 30 GB above the free 20 x 730 h x $0.000122 = $2.67 a task: min 1, expected 2, max 4 tasks.
+    config = edited("dev", lambda d: d["services"]["api"].update(
+        ephemeral_storage=50, desired_count=2, autoscaling={"min": 1, "max": 4, "cpu": 60}))
+    (line,) = lines_of(ephemeral_storage_lines, config).lines
+    assert (round(line.minimum, 2), round(line.maximum, 2)) == (2.67, 10.69)
 
 
 # ---- the plan's range and the review diff ------------------------------------------------------

@@ -37,8 +37,10 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
         # Tags update in place everywhere, even on a type whose name forces replacement.
         (REPOSITORY, "tags", "update"),
         (REPOSITORY, "tagsAll.env", "update"),
-        # Types outside the table update.
-        ("aws:sqs/queue:Queue", "name", "update"),
+        # A scheduled job's queue keeps its name; types outside the table update.
+        ("aws:sqs/queue:Queue", "name", "replace"),
+        ("aws:sqs/queue:Queue", "messageRetentionSeconds", "update"),
+        ("aws:s3/bucket:Bucket", "bucket", "update"),
     ],
 )
 def test_change_effect(type_, path, effect):

@@ -63,9 +63,17 @@ def test_the_file_is_checked_against_the_environment(tmp_path):
     name = caught.value.issues[0].file
     assert [str(issue) for issue in caught.value.issues] == [
         f"{name}:2: services.api.expected_tasks: 25 is outside what the service runs: use a count between autoscaling.min 3 and max 20",
-        f"{name}:3: services.billing: no service 'billing' in the environment file (services: api, reports, worker)",
-        f"{name}:4: services.reports.expected_tasks: 2 is outside what the service runs: use a count desired_count 1 (no autoscaling)",
-        f"{name}:6: jobs.nightly: no job 'nightly' in the environment file (jobs: none)",
+        f"{name}:3: services.billing: no service 'billing' in the environment file (services: api, worker)",
+        # prod's reports is a scheduled job now (jobs.reports), not a service
+        f"{name}:4: services.reports: no service 'reports' in the environment file (services: api, worker)",
+        f"{name}:6: jobs.nightly: no job 'nightly' in the environment file (jobs: reports)",
+    ]
+    # a service without autoscaling runs its desired_count (dev's api; prod has none left)
+    fixed = write(tmp_path, "services:\n  api: {expected_tasks: 2}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_usage(reference_config("dev"), fixed)
+    assert [issue.message for issue in caught.value.issues] == [
+        "2 is outside what the service runs: use a count desired_count 1 (no autoscaling)"
     ]
 
 

@@ -38,8 +38,8 @@ def test_type_names():
 
 
 def test_an_unmapped_type_fails_instead_of_going_unscanned():
-    with pytest.raises(UnmappedTypeError, match=r"^aws:sqs/queue:Queue has no Terraform name in verify/terraform_plan.py TYPE_NAMES"):
-        terraform_type("aws:sqs/queue:Queue")
+    with pytest.raises(UnmappedTypeError, match=r"^aws:s3/bucket:Bucket has no Terraform name in verify/terraform_plan.py TYPE_NAMES"):
+        terraform_type("aws:s3/bucket:Bucket")
 
 
 def test_ecs_service_blocks_are_singular_lists_and_numbers_whole():
