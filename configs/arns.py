@@ -125,8 +125,9 @@ def reference_problems(
 
 
 def placement_problems(arn: Arn, *, region: str, accounts: Sequence[str], regional: bool = True) -> list[str]:
-    """Another partition, region (when `regional`) or an account that is not trusted."""
-    problems = []
+    """Another partition, region (when `regional`) or an account that is not trusted, or a
+    region or account in the ARN of a service whose ARNs have none (S3, IAM)."""
+    problems = list(_absent_field_problems(arn))
     if arn.partition != partition_of(region):
         problems.append(f"{excerpt(arn.text)} is in partition {arn.partition}, but {region} is in {partition_of(region)}")
     if regional and arn.region and arn.region != region:
@@ -137,6 +138,25 @@ def placement_problems(arn: Arn, *, region: str, accounts: Sequence[str], region
             f"aws.trusted_accounts ({', '.join(accounts)}); add it to aws.trusted_accounts if it is trusted"
         )
     return problems
+
+
+def _absent_field_problems(arn: Arn) -> Iterable[str]:
+    """IAM compares ARNs field by field: a region or account in the ARN of a resource whose
+    formats leave that field empty (`arn:aws:s3:::bucket/key`, `arn:aws:iam::123456789012:role/x`)
+    matches nothing, so the grant would silently allow nothing."""
+    from policy_sentry.util.arns import does_arn_match  # ARN parsing only, no database
+
+    formats = [raw.split(":", 5) for raw in _service_data(arn.service).get("resources", {}).values()]
+    # The formats whose resource part fits this ARN's, whatever its region and account say.
+    fitting = [parts for parts in formats if len(parts) == 6 and does_arn_match(
+        ":".join(("arn", arn.partition, arn.service, parts[3] and "eu-west-1", parts[4] and "123456789012", arn.resource)),
+        ":".join(parts))]
+    for index, field, value in ((3, "region", arn.region), (4, "account", arn.account)):
+        if value and fitting and all(parts[index] == "" for parts in fitting):
+            fixed = [arn.partition, arn.service, arn.region, arn.account]
+            fixed[index - 1] = ""
+            yield (f"{excerpt(arn.text)}: {arn.service} ARNs of this kind have no {field}, so IAM would match "
+                   f"nothing; write {excerpt(':'.join(('arn', *fixed, arn.resource)))}")
 
 
 def secret_resource_arn(secret: str) -> str:

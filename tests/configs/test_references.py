@@ -103,6 +103,24 @@ CASES = [
         id="unknown_service_in_permissions",
     ),
     pytest.param(
+        '    permissions: [{actions: ["s3:GetObject"], resources: ["arn:aws:s3:eu-west-1::acme-config/*"]}]',
+        "services.api.permissions[0].resources[0]: 'arn:aws:s3:eu-west-1::acme-config/*': s3 ARNs of this kind have no "
+        "region, so IAM would match nothing; write 'arn:aws:s3:::acme-config/*'",
+        id="s3_object_with_a_region",
+    ),
+    pytest.param(
+        '    access: {read: ["arn:aws:s3::123456789012:acme-config"]}',
+        "services.api.access.read[0]: 'arn:aws:s3::123456789012:acme-config': s3 ARNs of this kind have no account, so "
+        "IAM would match nothing; write 'arn:aws:s3:::acme-config'",
+        id="s3_bucket_with_an_account",
+    ),
+    pytest.param(
+        '    permissions: [{actions: ["iam:GetRole"], resources: ["arn:aws:iam:eu-west-1:123456789012:role/reader"]}]',
+        "services.api.permissions[0].resources[0]: 'arn:aws:iam:eu-west-1:123456789012:role/reader': iam ARNs of this "
+        "kind have no region, so IAM would match nothing; write 'arn:aws:iam::123456789012:role/reader'",
+        id="iam_role_with_a_region",
+    ),
+    pytest.param(
         '    permissions: [{actions: ["s3:GetObject"], resources: ["bucket/*"]}]',
         "services.api.permissions[0].resources[0]: 'bucket/*' is not an ARN; an ARN reads "
         "arn:<partition>:<service>:<region>:<account>:<resource>",
