@@ -58,15 +58,18 @@ class AllowedFailure:
     reason: str
     tiers: tuple[str, ...] = ()  # empty: every tier
     when: tuple[tuple[str, Any], ...] = ()  # (dotted config path, value) pairs that must all hold
+    of: str = ""  # "job": only resources a job of the environment registers (<env>-<job>-...)
 
     def covers(self, finding: Finding, facts: dict[str, EnvironmentFacts]) -> bool:
         if finding.check_id != self.check_id or not fnmatch.fnmatchcase(finding.resource, self.resource):
             return False
-        if not self.tiers and not self.when:
+        if not self.tiers and not self.when and not self.of:
             return True
-        environment = facts.get(finding.file.removesuffix(PLAN_SUFFIX))
+        name = finding.file.removesuffix(PLAN_SUFFIX)
+        environment = facts.get(name)
         return environment is not None and (not self.tiers or environment.tier in self.tiers) and all(
-            environment.value(path) == value for path, value in self.when)
+            environment.value(path) == value for path, value in self.when) and (
+            not self.of or _registered_by(finding.resource, name, environment.value(f"{self.of}s") or {}))
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,13 @@ def mocks_for(config: EnvironmentConfig) -> PlatformMocks:
 
 
 PLAN_SUFFIX = ".tfplan.json"
+
+
+def _registered_by(address: str, environment: str, keys: Any) -> bool:
+    """Whether a Terraform address (type.<logical name>) is one a workload of `keys` registers:
+    components name their children <env>-<key>-<part>."""
+    logical = address.split(".", 1)[-1]
+    return any(logical.startswith(f"{environment}-{key}-") for key in keys)
 
 
 def environment_facts(config: EnvironmentConfig) -> EnvironmentFacts:
@@ -133,7 +143,7 @@ def _finding(check: dict[str, Any], *, passed: bool) -> Finding:
 
 
 ENTRY_KEYS = {"check", "resource", "reason"}
-SCOPE_KEYS = {"tiers", "when"}
+SCOPE_KEYS = {"tiers", "when", "of"}
 
 
 def load_allowlist(path: Path = ALLOWLIST_PATH) -> list[AllowedFailure]:
@@ -144,7 +154,8 @@ def load_allowlist(path: Path = ALLOWLIST_PATH) -> list[AllowedFailure]:
             raise ValueError(f"{path.name}: each entry needs check, resource and a reason (and may scope itself "
                              f"with tiers and when); got {entry}")
         allowed.append(AllowedFailure(entry["check"], entry["resource"], entry["reason"].strip(),
-                                      tuple(entry.get("tiers") or ()), tuple((entry.get("when") or {}).items())))
+                                      tuple(entry.get("tiers") or ()), tuple((entry.get("when") or {}).items()),
+                                      entry.get("of") or ""))
     return allowed
 
 

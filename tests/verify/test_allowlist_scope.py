@@ -50,3 +50,12 @@ def test_no_shipped_entry_names_an_environment():
     shipped = {"dev", "staging", "prod"}
     for entry in load_allowlist():
         assert not any(entry.resource.split(".", 1)[-1].startswith(f"{name}-") for name in shipped), entry
+
+
+def test_an_entry_of_jobs_covers_a_job_s_group_and_not_a_service_s():
+    entry = AllowedFailure("CKV2_AWS_5", "aws_security_group.*", "attached when the job runs", of="job")
+    facts = {"qa": EnvironmentFacts("development", {"jobs": {"migrate": {}}, "services": {"api": {}}})}
+    assert entry.covers(failed("CKV2_AWS_5", "aws_security_group.qa-migrate-sg", "qa"), facts)
+    assert not entry.covers(failed("CKV2_AWS_5", "aws_security_group.qa-api-sg", "qa"), facts)
+    assert not entry.covers(failed("CKV2_AWS_5", "aws_security_group.qa-migrate-sg", "qa"),
+                            {"qa": EnvironmentFacts("development", {"jobs": {}})})
