@@ -55,22 +55,22 @@ def test_the_shipped_environments_are_in_their_tiers(environment, tier, protect,
 
 def test_an_environment_not_listed_is_production_with_its_defaults(workdir):
     # dev's file without its logs line: the production tier fills in protect, KMS and retention.
-    text = (workdir / "dev.yaml").read_text().replace("environment: dev", "environment: qa").replace("logs: {retention_days: 7}\n", "")
+    text = (workdir / "dev.yaml").read_text().replace("environment: dev", "environment: unlisted").replace("logs: {retention_days: 7}\n", "")
     text = text.replace("flow_logs: {retention_days: 14}", "flow_logs: {retention_days: 90}").replace("log_retention_days: 7", "log_retention_days: 90")
     text = text.replace("load_balancer:\n", "load_balancer:\n  access_logs: {bucket: acme-alb-logs}\n"
                         "  certificate_arn: arn:aws:acm:eu-west-1:111111111111:certificate/5d3e6c1a-7c1b-4f4e-9a57-2c1d0f0e1b2a\n")
     text = text.replace("    - {provider: fargate, weight: 1}", "    - {provider: fargate, base: 1, weight: 1}")
-    (workdir / "qa.yaml").write_text(text)
-    config = load("qa")
+    (workdir / "unlisted.yaml").write_text(text)
+    config = load("unlisted")
     assert (config.tier, config.is_production, config.protect_resources, config.logs.kms) == ("production", True, True, True)
     assert (config.load_balancer_deletion_protection, config.logs.retention_days) == (True, 90)
 
 
 def test_a_production_file_is_refused_what_the_production_rules_would_reject(workdir):
     # dev's file as an unlisted (so production) environment: it would load, then fail the pack.
-    (workdir / "qa.yaml").write_text((workdir / "dev.yaml").read_text().replace("environment: dev", "environment: qa"))
+    (workdir / "unlisted.yaml").write_text((workdir / "dev.yaml").read_text().replace("environment: dev", "environment: unlisted"))
     with pytest.raises(ConfigError) as refused:
-        load("qa")
+        load("unlisted")
     tier = "the production tier (policies/governance.yaml)"
     floor = f"below the 90 that aws-cloudwatch-log-group-retention requires in {tier}; keep logs at least 90 days"
     assert [(issue.path, issue.message) for issue in refused.value.issues] == [

@@ -85,7 +85,7 @@ def test_repository_lifecycle_defaults() -> None:
         ("prod", None, True),  # production tier
         ("prod-eu", None, True),  # not listed: production, fail closed
         ("preprod", None, True),  # the tier decides, not the name
-        ("qa", None, True),
+        ("unlisted", None, True),
         ("dev", True, True),
     ],
 )

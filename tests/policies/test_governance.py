@@ -266,19 +266,19 @@ def test_policy_config_for_a_new_environment(tmp_path):
     (project / ".venv").symlink_to(ROOT / ".venv")
     # dev's file, with what the production tier refuses at load made production-grade (retention,
     # access logs, a certificate, an on-demand share); its logs line goes, so KMS comes from the tier alone.
-    text = (ROOT / "configs" / "dev.yaml").read_text().replace("environment: dev", "environment: qa")
+    text = (ROOT / "configs" / "dev.yaml").read_text().replace("environment: dev", "environment: unlisted")
     text = text.replace("logs: {retention_days: 7}\n", "").replace("flow_logs: {retention_days: 14}", "flow_logs: {retention_days: 90}")
     text = text.replace("log_retention_days: 7", "log_retention_days: 90")
     text = text.replace("load_balancer:\n", "load_balancer:\n  access_logs: {bucket: acme-alb-logs}\n"
                         "  certificate_arn: arn:aws:acm:eu-west-1:111111111111:certificate/5d3e6c1a-7c1b-4f4e-9a57-2c1d0f0e1b2a\n")
     text = text.replace("    - {provider: fargate, weight: 1}", "    - {provider: fargate, base: 1, weight: 1}")  # an on-demand share
-    (project / "configs" / "qa.yaml").write_text(text)
-    (project / "Pulumi.qa.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    (project / "configs" / "unlisted.yaml").write_text(text)
+    (project / "Pulumi.unlisted.yaml").write_text("config:\n  aws:region: eu-west-1\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    written = subprocess.run([sys.executable, "run.py", "policy-config", "qa", "-o", "qa.json"], cwd=project, env=env,
+    written = subprocess.run([sys.executable, "run.py", "policy-config", "unlisted", "-o", "unlisted.json"], cwd=project, env=env,
                              capture_output=True, text=True, timeout=300)
     assert written.returncode == 0, written.stderr
-    qa = json.loads((project / "qa.json").read_text())
-    assert {e["enforcementLevel"] for e in qa.values()} == {"mandatory"}
-    assert {e["production"] for e in qa.values()} == {True}
-    assert qa["aws-cloudwatch-log-group-kms"]["requireKms"] is True  # the tier's, though dev.yaml's copy says nothing
+    unlisted = json.loads((project / "unlisted.json").read_text())
+    assert {e["enforcementLevel"] for e in unlisted.values()} == {"mandatory"}
+    assert {e["production"] for e in unlisted.values()} == {True}
+    assert unlisted["aws-cloudwatch-log-group-kms"]["requireKms"] is True  # the tier's, though dev.yaml's copy says nothing
