@@ -61,7 +61,11 @@ MUTMUT_MODULES = ("configs/checks.py", "review/diff.py", "review/cost.py")
 MUTMUT_PREFIXES = ("policies/",)
 
 # Module -> the tests that judge it (fast ones: each mutant runs them once).
-POLICY_TESTS = "tests/policies/test_rules.py tests/policies/test_rule_boundaries.py tests/policies/test_config.py"
+# Edge cases written to kill mutants live in test_*_edges.py files, found here by name.
+POLICY_TESTS = " ".join(
+    ["tests/policies/test_rules.py", "tests/policies/test_rule_boundaries.py", "tests/policies/test_config.py"]
+    + sorted(str(path.relative_to(ROOT)) for path in (ROOT / "tests/policies").glob("test_*_edges.py"))
+)
 MODULES: dict[str, str] = {
     # In-process loader tests only: the CLI subprocess tests of test_bad_input judge the entry
     # point, not the checks, and cost seconds a mutant.
