@@ -7,7 +7,7 @@ The rule itself is policies/endpoint_needs.py, which the pack applies to the res
 
 from __future__ import annotations
 
-from configs.model import EnvironmentConfig
+from configs.model import EnvironmentConfig, Task
 from policies.endpoint_needs import BASELINE, EC2_AGENT, SESSION_MANAGER, endpoints_for
 
 __all__ = ["BASELINE", "EC2_AGENT", "SESSION_MANAGER", "required_endpoints", "resolve_endpoints"]
@@ -15,7 +15,8 @@ __all__ = ["BASELINE", "EC2_AGENT", "SESSION_MANAGER", "required_endpoints", "re
 
 def required_endpoints(config: EnvironmentConfig) -> tuple[str, ...]:
     """Sorted endpoint suffixes (com.amazonaws.<region>.<suffix>) the environment needs: every
-    task's secrets (services, jobs and their sidecars), exec, EC2 capacity and queue workers."""
+    task's secrets (services, jobs and their sidecars), exec, EC2 capacity, queue workers and,
+    without NAT, the APIs the task roles grant (`access` and `permissions`)."""
     tasks = [*config.services.values(), *config.jobs.values()]
     refs = [ref for task in tasks for ref in task.secret_refs]
     return tuple(sorted(endpoints_for(
@@ -24,7 +25,17 @@ def required_endpoints(config: EnvironmentConfig) -> tuple[str, ...]:
         ec2_capacity=bool(config.cluster.capacity.ec2),
         without_nat=config.network.nat == "none",
         queue_scaled=any(service.consumed_queue is not None for service in config.services.values()),
+        called_services={prefix for task in tasks for prefix in granted_services(task)},
     )))
+
+
+def granted_services(task: Task) -> set[str]:
+    """The IAM service prefixes a task role grants: each `access` ARN's service and each
+    `permissions` action's prefix (`sqs:SendMessage` -> sqs)."""
+    access = task.access
+    arns = [*access.read, *access.write, *access.list_, *access.tagging]
+    services = {arn.split(":")[2] for arn in arns if arn.count(":") >= 5}
+    return services | {action.split(":", 1)[0] for statement in task.permissions for action in statement.actions}
 
 
 def resolve_endpoints(config: EnvironmentConfig) -> tuple[str, ...]:
