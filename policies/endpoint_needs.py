@@ -28,7 +28,7 @@ EXEC = ("ssmmessages", "kms")
 # A queue-scaled service's tasks receive and delete messages: the SQS API.
 QUEUE_CONSUMER = ("sqs",)
 # The APIs a task role lets the application call (IAM service prefix -> endpoint suffix), for
-# the services that offer a VPC endpoint; only a VPC without NAT needs them (with NAT the calls
+# the services whose VPC endpoint the platform creates; only a VPC without NAT needs them (with NAT the calls
 # leave through it). Services the baseline, secrets or exec already cover are listed too, so a
 # grant to them needs nothing more. Mounting EFS (elasticfilesystem:Client*) is NFS to the mount
 # targets, not an API call, and is left out on purpose.
@@ -39,11 +39,14 @@ CALLED_SERVICE_ENDPOINTS = {
     "kms": "kms",
     "lambda": "lambda",
     "cloudwatch": "monitoring",
+    "ecr": "ecr.api",
+    "logs": "logs",
     "s3": "s3",
     "secretsmanager": "secretsmanager",
     "sns": "sns",
     "sqs": "sqs",
     "ssm": "ssm",
+    "ssmmessages": "ssmmessages",
     "states": "states",
     "sts": "sts",
     "xray": "xray",

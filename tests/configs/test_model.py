@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -336,3 +337,23 @@ def test_an_explicit_list_without_nat_names_the_endpoints_of_the_called_apis() -
         "with nat: none, tasks reach AWS only through endpoints, and sns, sqs are missing; "
         "add them or write endpoints: auto"))]
     assert problems([*listed, "sqs", "sns"]) == []
+
+
+def test_without_nat_an_api_with_no_endpoint_is_accepted_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("env.yaml").write_text(
+        "environment: dev\naws: {region: eu-west-1, account_id: '123456789012'}\ntags: {team: platform}\n"
+        "network: {nat: none}\n"
+        "services:\n  api:\n    image: {uri: \"nginx:1.25\"}\n    user: \"10001\"\n    cpu: 256\n    memory: 512\n"
+        "    permissions:\n      - actions: [ec2:DescribeInstances]\n        resources: [\"*\"]\n"
+        "      - actions: [sqs:SendMessage]\n        resources: [\"arn:aws:sqs:eu-west-1:123456789012:q\"]\n"
+    )
+    with caplog.at_level(logging.WARNING, logger="configs"):
+        config = load_environment(Path("env.yaml"), today=TODAY)
+    assert caplog.messages == [
+        "warning: env.yaml:12: services.api.permissions[0].actions[0]: with nat: none, tasks reach AWS only through VPC "
+        "endpoints, and the platform creates none for ec2: its API calls will time out. Use nat: single, or drop the grant"
+    ]
+    assert "sqs" in required_endpoints(config)
