@@ -28,10 +28,10 @@ EXEC = ("ssmmessages", "kms")
 # A queue-scaled service's tasks receive and delete messages: the SQS API.
 QUEUE_CONSUMER = ("sqs",)
 # The APIs a task role lets the application call (IAM service prefix -> endpoint suffix), for
-# the services whose VPC endpoint the platform creates; only a VPC without NAT needs them (with NAT the calls
-# leave through it). Services the baseline, secrets or exec already cover are listed too, so a
-# grant to them needs nothing more. Mounting EFS (elasticfilesystem:Client*) is NFS to the mount
-# targets, not an API call, and is left out on purpose.
+# the services whose VPC endpoint the platform creates; only a VPC without NAT needs them (with
+# NAT the calls leave through it). Services the baseline, secrets or exec already cover are
+# listed too, so a grant to them needs nothing more. Mounting EFS (elasticfilesystem:Client*) is
+# NFS to the mount targets, not an API call, and is left out on purpose.
 CALLED_SERVICE_ENDPOINTS = {
     "dynamodb": "dynamodb",  # a gateway endpoint, free like S3's
     "events": "events",
