@@ -35,3 +35,13 @@ def test_unreadable_containers(pack, text, problem):
 def test_keys_ecs_does_not_know_are_kept_as_written():
     raw = {"Name": "api", "futureField": {"Inner": 1}, "other": [{"Deeper": True}], "USER": "10001"}
     assert canonical_keys(raw) == {"name": "api", "futureField": {"Inner": 1}, "other": [{"Deeper": True}], "user": "10001"}
+
+
+def test_an_unknown_inside_a_list_is_named_by_its_index(pack):
+    verdict = pack.verdict(edited(set_("prod-api-task-role", "inlinePolicies.0.policy", UNKNOWN)))
+    assert verdict.mandatory == ()
+    why = "prod-api-task-role (aws:iam/role:Role): .inlinePolicies.0.policy is unknown until apply; the rule runs again on `pulumi up`"
+    assert sorted((v.policy, v.resource, v.message.split(" during preview: ", 1)[1]) for v in verdict.violations) == [
+        ("aws-iam-execution-role-secrets-scoped", "", why),  # a stack rule: its advisory names no resource of its own
+        *((policy, "prod-api-task-role", why) for policy in ("aws-iam-no-wildcard-actions", "aws-iam-no-wildcard-resources", "aws-iam-pass-role-scoped")),
+    ]

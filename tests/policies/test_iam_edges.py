@@ -10,13 +10,15 @@ import pytest
 from policies import iam_meaning
 
 from .exact import problems
-from .stack import ACCOUNT, REGION, all_mandatory, edited, json_doc, set_, statement
+from .stack import ACCOUNT, REGION, add, all_mandatory, edited, json_doc, remove, set_, statement
 
 TASK_ROLE, KEY = "prod-api-task-role", "prod-exec-key"
 ACTIONS, RESOURCES, HANDOVER, TRUST = ("aws-iam-no-wildcard-actions", "aws-iam-no-wildcard-resources",
                                        "aws-iam-pass-role-scoped", "aws-iam-role-trust")
 KEY_POLICY = "aws-kms-key-policy-principals"
 ROOT = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}
+MISSING = "ec2messages, ecr.dkr, ecs, ecs-agent, ecs-telemetry, kms, logs, secretsmanager, ssm, ssmmessages"
+WITH_SQS = "ec2messages, ecr.dkr, ecs, ecs-agent, ecs-telemetry, kms, logs, secretsmanager, sqs, ssm, ssmmessages"
 ANYONE = "allows Principal '*' (anyone with AWS credentials) without a condition on the caller's account, organization or network"
 
 
@@ -116,3 +118,60 @@ def test_known_service(name, known):
 ])
 def test_action_pattern_problem(pattern, problem):
     assert iam_meaning.action_pattern_problem(pattern) == problem
+
+
+# ---- the APIs a task role calls (iam.called_service_prefixes), as the endpoint rule reads them
+
+def test_without_nat_a_task_role_calling_sqs_needs_the_sqs_endpoint(pack):
+    no_nat = remove("prod-nat-eu-west-1a")
+    before = [p for p in problems(pack.verdict(edited(no_nat))) if p[0] == "aws-vpc-endpoints-without-nat"]
+    after = [p for p in problems(pack.verdict(edited(no_nat, task_statement(Action="SQS:SendMessage", Resource=f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders"))))
+             if p[0] == "aws-vpc-endpoints-without-nat"]
+    assert before == [("aws-vpc-endpoints-without-nat", "prod-vpc", f"has no NAT gateway and lacks the VPC endpoints {MISSING}, so tasks cannot start")]
+    assert after == [("aws-vpc-endpoints-without-nat", "prod-vpc", f"has no NAT gateway and lacks the VPC endpoints {WITH_SQS}, so tasks cannot start")]
+
+
+def test_a_customer_managed_policy_is_judged_where_its_document_lives(pack):
+    attach = add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "prod-api-task-extra",
+                 {"role": "prod-api-task-role", "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/prod-api-extra"}, links={"role": [TASK_ROLE]})
+    assert problems(pack.verdict(edited(attach))) == []
+
+
+def test_a_set_operator_prefix_still_names_the_operator(pack):
+    """ForAnyValue:StringEquals is judged as StringEquals: iam:PassedToService is pinned."""
+    passing = task_statement(Action="iam:PassRole", Resource=f"arn:aws:iam::{ACCOUNT}:role/prod-api-task",
+                             Condition={"ForAnyValue:StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})
+    assert problems(pack.verdict(edited(passing))) == []
+
+
+def test_a_principal_given_as_a_bare_string_is_an_aws_principal(pack):
+    principal = "arn:aws:iam::999999999999:root"
+    assert problems(pack.verdict(edited(set_(TASK_ROLE, "assumeRolePolicy", json_doc([{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]))))) == [
+        (TRUST, TASK_ROLE, f"the trust policy admits AWS {principal} (another account) without an sts:ExternalId condition")]
+
+
+@pytest.mark.parametrize("policy, only_for", [
+    ("AmazonECSInfrastructureRolePolicyForLoadBalancers", "the ECS infrastructure role only"),
+    ("service-role/AmazonEC2ContainerServiceforEC2Role", "EC2 container instance roles only"),
+])
+def test_role_specific_policies_need_a_role_of_the_stack_to_judge(pack, policy, only_for):
+    """An attachment whose role is not in the stack cannot show that role is ECS's or EC2's."""
+    arn = f"arn:aws:iam::aws:policy/{policy}"
+    attach = add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "prod-outside-role-policy", {"role": "imported-role", "policyArn": arn})
+    assert problems(pack.verdict(edited(attach))) == [
+        ("aws-iam-no-admin-policies", "prod-outside-role-policy", f"attaches {arn}, which is for {only_for}")]
+
+
+def test_a_customer_managed_policy_attached_to_a_task_role_counts_as_its_grant(pack):
+    """The secrets rule follows the attachment to the policy by its ARN (no dependency needed)."""
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/prod-api-secrets"
+    grant = json_doc([{"Sid": "AllSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                       "Resource": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/*"}])
+    edits = [add("aws:iam/policy:Policy", "prod-api-secrets", {"name": "prod-api-secrets", "arn": arn, "policy": grant}),
+             add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "prod-api-task-secrets", {"role": "prod-api-task", "policyArn": arn}, links={"role": [TASK_ROLE]})]
+    assert problems(pack.verdict(edited(*edits))) == [
+        ("aws-iam-execution-role-secrets-scoped", TASK_ROLE,
+         f"prod-api-secrets policy statement 'AllSecrets' lets the task role read arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/*, "
+         "which matches more than one secret or parameter"),
+        (RESOURCES, "prod-api-secrets", f"policy statement 'AllSecrets' grants Read secretsmanager:GetSecretValue on \"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/*\", a wildcard in the resource's own identifier"),
+    ]

@@ -14,7 +14,8 @@ ROTATION_OFF = set_(KEY, "enableKeyRotation", False)
 
 @pytest.mark.parametrize("edits", [
     pytest.param([set_(KEY, "customerMasterKeySpec", "RSA_2048"), set_(KEY, "keyUsage", "SIGN_VERIFY")], id="asymmetric-by-the-deprecated-spec-name"),
-    pytest.param([set_(KEY, "customerMasterKeySpec", "ECC_NIST_P256")], id="asymmetric-spec-usage-unset"),
+    pytest.param([set_(KEY, "customerMasterKeySpec", "RSA_3072")], id="asymmetric-spec-usage-unset"),
+    pytest.param([set_(KEY, "keySpec", "RSA_2048"), set_(KEY, "keyUsage", "ENCRYPT_DECRYPT")], id="asymmetric-encryption-key"),
     pytest.param([set_(KEY, "keySpec", "HMAC_256"), set_(KEY, "keyUsage", "GENERATE_VERIFY_MAC")], id="hmac"),
     pytest.param([set_(KEY, "keySpec", "SYMMETRIC_DEFAULT"), set_(KEY, "keyUsage", "GENERATE_VERIFY_MAC")], id="symmetric-spec-other-usage"),
     pytest.param([set_(KEY, "customerMasterKeySpec", "RSA_4096"), set_(KEY, "keySpec", "SYMMETRIC_DEFAULT")], id="the-deprecated-name-wins-when-set"),

@@ -3,10 +3,12 @@ whole messages of the host-mount rule."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .exact import problems
-from .stack import edited, set_
+from .stack import SECRET, edited, set_
 
 TASK, MOUNTS = "prod-api-task", "aws-ecs-task-definition-no-host-mounts"
 
@@ -33,3 +35,14 @@ def test_host_paths(pack, volumes, expected):
 ])
 def test_bind_mounts_through_a_driver(pack, volumes, problem):
     assert problems(pack.verdict(edited(set_(TASK, "volumes", volumes)))) == [(MOUNTS, TASK, problem)]
+
+
+def test_a_private_registry_credential_is_a_referenced_secret(pack):
+    """The execution role reads repositoryCredentials.credentialsParameter to pull the image, so
+    a grant on it is a grant on a referenced secret."""
+    def pull_with_the_db_secret(stack):
+        containers = json.loads(stack[TASK]["props"]["containerDefinitions"])
+        containers[0]["secrets"] = [s for s in containers[0]["secrets"] if s["name"] != "DB_PASSWORD"]
+        containers[0]["repositoryCredentials"] = {"credentialsParameter": SECRET}
+        stack[TASK]["props"]["containerDefinitions"] = json.dumps(containers)
+    assert problems(pack.verdict(edited(pull_with_the_db_secret))) == []
