@@ -53,3 +53,10 @@ def test_a_security_waiver_needs_approved_by(pack):
     assert verdict_of(pack, waiver("service/api", policy=SECURITY_RULE), edits=()) == [
         (VALID, "", f"the waiver of the security rule {SECURITY_RULE} for service/api has no approved_by")]
     assert verdict_of(pack, {**waiver("service/api", policy=SECURITY_RULE), "approvedBy": "security@acme"}, edits=()) == []
+
+
+def test_a_waiver_without_a_policy_says_so(pack):
+    nameless = {key: value for key, value in waiver("service/api").items() if key != "policy"}
+    config = waived_config(waiver("service/api", expires=day(30)))
+    config[VALID]["allWaivers"].append(nameless)
+    assert problems(pack.verdict(edited(BREAKER_OFF), config)) == [(VALID, "", "the waiver for service/api names no policy")]
