@@ -162,6 +162,11 @@ def test_no_rollout_without_a_service_for_a_removal_or_for_other_types():
     group = resource(LOG_GROUP, "logs", name="/ecs/dev/api", retentionInDays=30)
     longer = resource(LOG_GROUP, "logs", name="/ecs/dev/api", retentionInDays=90)
     assert changes_between([service, group], [service, longer])["logs"].rollout is None
+    # A service whose only change is one it ignores (autoscaling moves desiredCount) rolls nothing out.
+    scaled = dataclasses.replace(resource(SERVICE, "svc", desiredCount=2), ignore_changes=("desiredCount",))
+    rescaled = dataclasses.replace(resource(SERVICE, "svc", desiredCount=5), ignore_changes=("desiredCount",))
+    change = changes_between([scaled], [rescaled])["svc"]
+    assert (change.action, change.rollout) == ("ignored", None)
 
 
 # ---- a `before:` job's run (review/diff.py's _rerun_before_jobs, before_job_run) ----------------
