@@ -37,12 +37,12 @@ ALL_SPOT = distribution(onDemandBaseCapacity=0, onDemandPercentageAboveBaseCapac
 SPOT_DEFAULT = set_("prod-cluster-capacity", "defaultCapacityProviderStrategies", [{"capacityProvider": "FARGATE_SPOT", "weight": 1}])
 
 
-def worker(**props):
+def worker():
     """A second service of the cluster with ECS Exec on, compliant otherwise (no load balancer)."""
     base = {"name": "worker", "cluster": "arn:cluster", "taskDefinition": "arn:task", "enableExecuteCommand": True,
             "networkConfiguration": {"assignPublicIp": False, "subnets": ["subnet-priv"]}, "deploymentCircuitBreaker": {"enable": True, "rollback": True},
             "capacityProviderStrategies": [{"capacityProvider": "FARGATE", "base": 1, "weight": 1}]}
-    return add("aws:ecs/service:Service", "prod-worker-service", {**base, **props}, {"cluster": [CLUSTER], "networkConfiguration": ["prod-private-eu-west-1a"]})
+    return add("aws:ecs/service:Service", "prod-worker-service", base, {"cluster": [CLUSTER], "networkConfiguration": ["prod-private-eu-west-1a"]})
 
 
 def connect(**configuration):
@@ -105,6 +105,9 @@ CASES = [
          (INSIGHTS, CLUSTER, "containerInsights is disabled")),
     case("insights-unset", [set_(CLUSTER, "settings", [{"name": "other", "value": "enabled"}])], (INSIGHTS, CLUSTER, "containerInsights is unset (disabled)")),
     case("exec-unconfigured", [set_(CLUSTER, EXEC, {})],
+         (AUDITED, CLUSTER, "ECS Exec is on for prod-api-service but sessions are not encrypted with a KMS key"),
+         (AUDITED, CLUSTER, "ECS Exec is on for prod-api-service but session logging is DEFAULT, not OVERRIDE")),
+    case("exec-configuration-absent", [drop(CLUSTER, EXEC)],
          (AUDITED, CLUSTER, "ECS Exec is on for prod-api-service but sessions are not encrypted with a KMS key"),
          (AUDITED, CLUSTER, "ECS Exec is on for prod-api-service but session logging is DEFAULT, not OVERRIDE")),
     case("exec-logging-none-two-services", [worker(), set_(CLUSTER, f"{EXEC}.logging", "NONE")],

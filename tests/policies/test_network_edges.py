@@ -79,6 +79,8 @@ CASES = [
     # ---- public ingress: only 80/443, one port each, to an internet-facing ALB's group
     case("ssh-from-the-internet", [set_(API_SG, "ingress", [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"], "description": "ssh"}])],
          (INGRESS, API_SG, "ingress[0] admits 0.0.0.0/0 on tcp 22-22")),
+    case("group-rule-any-protocol", [set_(API_SG, "ingress", [{"fromPort": 8080, "toPort": 8080, "cidrBlocks": ["0.0.0.0/0"], "description": "x"}])],
+         (INGRESS, API_SG, "ingress[0] admits 0.0.0.0/0 on -1 8080-8080")),
     case("alb-port-range", [set_(ALB_SG, "ingress.0.fromPort", 80)], (INGRESS, ALB_SG, "ingress[0] admits 0.0.0.0/0 on tcp 80-443")),
     case("alb-ssh", [set_(ALB_SG, "ingress.0.fromPort", 22), set_(ALB_SG, "ingress.0.toPort", 22)], (INGRESS, ALB_SG, "ingress[0] admits 0.0.0.0/0 on tcp 22-22")),
     case("alb-all-protocols", [set_(ALB_SG, "ingress.0.protocol", "-1")], (INGRESS, ALB_SG, "ingress[0] admits 0.0.0.0/0 on -1 443-443")),
@@ -107,7 +109,10 @@ CASES = [
     # ---- descriptions: blank is none; every shape names its rule
     case("blank-description", [set_(API_SG, "egress.0.description", "  ")], (DESCRIBED, API_SG, "egress[0] (egress tcp 443-443) has no description")),
     case("ingress-rule-undescribed", [drop(FROM_ALB, "description")], (DESCRIBED, FROM_ALB, "rule (ingress tcp 8080-8080) has no description")),
-    case("group-ingress-undescribed", [set_(ALB_SG, "ingress.1.description", "")], (DESCRIBED, ALB_SG, "ingress[1] (ingress tcp 80-80) has no description")),
+    case("group-ingress-undescribed", [drop(ALB_SG, "ingress.1.description")], (DESCRIBED, ALB_SG, "ingress[1] (ingress tcp 80-80) has no description")),
+    case("egress-rule-undescribed", [add("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "prod-api-out", {"securityGroupId": "sg-api", "ipProtocol": "tcp", "fromPort": 443,
+                                                                                                                      "toPort": 443, "referencedSecurityGroupId": "sg-alb"}, {"securityGroupId": [API_SG]})],
+         (DESCRIBED, "prod-api-out", "rule (egress tcp 443-443) has no description")),
     # ---- the default group
     case("default-group-not-adopted", [remove("prod-default-sg")],
          (DEFAULT_SG, "prod-vpc", "the default security group is not adopted (aws.ec2.DefaultSecurityGroup) and keeps AWS's allow rules")),
@@ -221,6 +226,8 @@ NO_EXEC = set_(SERVICE, "enableExecuteCommand", False)
 
 
 @pytest.mark.parametrize("edits, missing", [
+    # A cluster without services still needs its instances' endpoints (the task definition's secrets too).
+    pytest.param([remove(SERVICE)], "ec2messages, ecr.dkr, ecs, ecs-agent, ecs-telemetry, logs, secretsmanager, ssm, ssmmessages", id="cluster-without-services"),
     # ECS Exec adds kms (ssmmessages stays for Session Manager on the EC2 instances).
     pytest.param([NO_EXEC], "ec2messages, ecr.dkr, ecs, ecs-agent, ecs-telemetry, logs, secretsmanager, ssm, ssmmessages", id="exec-off"),
     # Without EC2 capacity: no ECS agent and no Session Manager; ssm stays for the api's parameter.
