@@ -61,10 +61,27 @@ MUTMUT_MODULES = ("configs/checks.py", "review/diff.py", "review/cost.py")
 MUTMUT_PREFIXES = ("policies/",)
 
 # Module -> the tests that judge it (fast ones: each mutant runs them once).
-# Edge cases written to kill mutants live in test_*_edges.py files, found here by name.
+# The pack's rules: every policy test file that judges them in the test process. mutmut forks
+# the process that ran the tests once, and threads do not survive a fork, so a test that runs
+# the Pulumi program anew (run_program, plan_of) or starts a pack of its own over gRPC hangs in
+# the forked child: such tests are deselected here and their files (test_governance.py,
+# test_client_pipeline.py, test_sdk_fastpath.py, test_endpoint_needs.py, whose module fixture
+# plans) left out. Plans cached before the fork (reference_plan, test_property_dependencies'
+# stack()) are fine. Edge cases written to kill mutants live in test_*_edges.py, found by name.
+POLICY_TEST_FILES = (
+    "test_rules.py", "test_rule_boundaries.py", "test_config.py", "test_pack_internals.py", "test_containers.py",
+    "test_controls.py", "test_delivery_rules.py", "test_workload_rules.py", "test_efs_rules.py",
+    "test_service_connect_rule.py", "test_environments.py", "test_property_dependencies.py",
+)
+POLICY_TESTS_DESELECTED = (
+    "test_efs_rules.py::test_prod_with_efs_volumes_on_services_and_a_job_passes_the_pack",
+    "test_environments.py::test_the_insecure_environment_fails_with_the_expected_violations",
+    "test_property_dependencies.py::test_a_secret_injected_by_its_partial_arn_is_read_through_the_documented_suffix",
+)
 POLICY_TESTS = " ".join(
-    ["tests/policies/test_rules.py", "tests/policies/test_rule_boundaries.py", "tests/policies/test_config.py"]
+    [f"tests/policies/{name}" for name in POLICY_TEST_FILES]
     + sorted(str(path.relative_to(ROOT)) for path in (ROOT / "tests/policies").glob("test_*_edges.py"))
+    + [f"--deselect=tests/policies/{test}" for test in POLICY_TESTS_DESELECTED]  # one argument each: main() merges the modules' arguments
 )
 MODULES: dict[str, str] = {
     # In-process loader tests only: the CLI subprocess tests of test_bad_input judge the entry
@@ -97,10 +114,6 @@ MODULES: dict[str, str] = {
         for path in sorted((ROOT / "policies").glob("*.py"))
         if path.name not in ("__init__.py", "__main__.py", "registry.py", "sdk_fastpath.py", "config_gen.py")
     },
-    # Rules with their own test file: it runs first, so a mutant there is killed early (-x).
-    "policies/delivery.py": f"tests/policies/test_delivery_rules.py {POLICY_TESTS}",
-    "policies/workloads.py": f"tests/policies/test_workload_rules.py {POLICY_TESTS}",
-    # (not test_governance.py: it starts packs of its own, over gRPC; see above)
 }
 
 

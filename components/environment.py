@@ -320,6 +320,7 @@ class Environment(pulumi.ComponentResource):
             "aws_egress": "endpoints",
             "endpoint_security_group_id": self.network.endpoint_security_group_id,
             "s3_prefix_list_id": self.network.s3_prefix_list_id,
+            "dynamodb_prefix_list_id": self.network.dynamodb_prefix_list_id,
         }
 
     def _image(self, image: Image) -> pulumi.Input[str]:

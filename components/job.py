@@ -76,6 +76,7 @@ class JobArgs:
     aws_egress: str = "nat"
     endpoint_security_group_id: Optional[pulumi.Input[str]] = None
     s3_prefix_list_id: Optional[pulumi.Input[str]] = None
+    dynamodb_prefix_list_id: Optional[pulumi.Input[str]] = None
     exec_log_group_name: Optional[pulumi.Input[str]] = None
     sidecar_images: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     efs: dict[str, EfsMount] = field(default_factory=dict)  # EFS volume -> file system, access point (storage.py)

@@ -320,13 +320,15 @@ class Network(pulumi.ComponentResource):
     def _endpoints(self, zones: tuple[str, ...]) -> tuple[Optional[pulumi.Output[str]], dict[str, pulumi.Output[str]]]:
         args = self._args
         ids: dict[str, pulumi.Output[str]] = {}
-        self.s3_prefix_list_id: Optional[pulumi.Output[str]] = None
+        # Security groups can allow a gateway endpoint's service (S3, DynamoDB) only through its
+        # managed prefix list.
+        prefix_lists: dict[str, pulumi.Output[str]] = {}
         for suffix in sorted(s for s in args.endpoints if s in GATEWAY_ENDPOINTS):
             endpoint = self._gateway_endpoint(suffix, zones)
             ids[suffix] = endpoint.id
-            if suffix == "s3":
-                # Security groups can allow S3 only through its managed prefix list.
-                self.s3_prefix_list_id = endpoint.prefix_list_id
+            prefix_lists[suffix] = endpoint.prefix_list_id
+        self.s3_prefix_list_id = prefix_lists.get("s3")
+        self.dynamodb_prefix_list_id = prefix_lists.get("dynamodb")
         interface = sorted(s for s in args.endpoints if s not in GATEWAY_ENDPOINTS)
         if not interface:
             return None, ids

@@ -61,6 +61,7 @@ class ServiceArgs:
     aws_egress: str = "nat"
     endpoint_security_group_id: Optional[pulumi.Input[str]] = None  # required for "endpoints"
     s3_prefix_list_id: Optional[pulumi.Input[str]] = None  # the S3 gateway endpoint's; for "endpoints"
+    dynamodb_prefix_list_id: Optional[pulumi.Input[str]] = None  # DynamoDB's, when a task role calls it
     exec_log_group_name: Optional[pulumi.Input[str]] = None  # the cluster's exec session log group
     listener_rule: Optional[pulumi.Resource] = None  # the ALB rule routing to target_group_arn
     native_load_balancing: Optional[NativeLoadBalancing] = None  # blue_green/canary/linear (deployment.py)
@@ -146,15 +147,15 @@ def https_to_aws(
     name: str, group: pulumi.Input[str], args, tags: dict[str, str], parent: pulumi.Resource
 ) -> list[pulumi.CustomResource]:
     """The egress every task needs (a service's or a job's group; `args` has aws_egress,
-    endpoint_security_group_id and s3_prefix_list_id); returns the rules."""
+    endpoint_security_group_id, s3_prefix_list_id and dynamodb_prefix_list_id); returns the rules."""
     # The tasks themselves need HTTPS to AWS: ECR (image manifests and, through S3, layers),
     # CloudWatch Logs, Secrets Manager / SSM for injected secrets, STS for the task role, and
     # whatever AWS APIs the application calls. DNS needs no rule: the VPC resolver (.2) is
     # not subject to security groups.
     if args.aws_egress == "endpoints":
         # nat: none. Nothing but the VPC endpoints is reachable anyway, so say exactly that:
-        # the interface endpoints' group and the S3 gateway endpoint's prefix list.
-        return [tcp_rule(
+        # the interface endpoints' group and the gateway endpoints' prefix lists.
+        rules = [tcp_rule(
             "egress", child(name, "https-to-endpoints"), group=group,
             peer_group=args.endpoint_security_group_id, port=HTTPS,
             description="HTTPS to the VPC interface endpoints (ECR, Logs, Secrets Manager, SSM, STS)",
@@ -164,6 +165,12 @@ def https_to_aws(
             port=HTTPS, description="HTTPS to S3 through the gateway endpoint (ECR image layers)",
             tags=tags, parent=parent,
         )]
+        if args.dynamodb_prefix_list_id is not None:
+            rules.append(tcp_rule(
+                "egress", child(name, "https-to-dynamodb"), group=group, prefix_list=args.dynamodb_prefix_list_id,
+                port=HTTPS, description="HTTPS to DynamoDB through the gateway endpoint", tags=tags, parent=parent,
+            ))
+        return rules
     elif args.aws_egress == "nat":
         # Through the NAT gateway AWS's public endpoints have no fixed addresses, so HTTPS is
         # open to anywhere; every other port stays closed.

@@ -56,10 +56,12 @@ CONTAINER_HEALTH_CHECK_MAX_START_PERIOD = 300
 MAX_STOP_TIMEOUT = 120
 
 # VPC endpoint service suffixes the platform knows how to create (com.amazonaws.<region>.<suffix>).
-GATEWAY_ENDPOINTS: tuple[str, ...] = ("s3",)
+GATEWAY_ENDPOINTS: tuple[str, ...] = ("s3", "dynamodb")
 INTERFACE_ENDPOINTS: tuple[str, ...] = (
     "ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "ssmmessages", "ec2messages",
     "ecs", "ecs-agent", "ecs-telemetry", "sts", "kms",
+    # The APIs applications call most (policies/endpoint_needs.py CALLED_SERVICE_ENDPOINTS).
+    "sqs", "sns", "events", "states", "kinesis-streams", "monitoring", "xray", "lambda",
 )
 KNOWN_ENDPOINTS: tuple[str, ...] = GATEWAY_ENDPOINTS + INTERFACE_ENDPOINTS
 

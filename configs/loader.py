@@ -27,6 +27,7 @@ from configs.checks import run_checks
 from configs.limit_checks import unknown_instance_types
 from configs import service_connect
 from configs.storage_checks import unused_file_systems
+from configs.endpoints import unreachable_apis
 from configs.errors import ConfigError, ConfigIssue, excerpt
 from configs.model import PATTERN_HINTS, EnvironmentConfig
 from configs.yaml_source import Source, YamlPath, deep_merge, format_path, read_yaml
@@ -152,10 +153,12 @@ def validate(source: Source, *, stack: Optional[str], today: datetime.date) -> E
     ]
     if problems or source.issues or schema_issues or governance_issues:
         raise ConfigError(source.issues + schema_issues + governance_issues + [_issue_at(source, path, message) for path, message in problems])
-    for path, message in [*unknown_instance_types(config), *service_connect.warnings(config), *unused_file_systems(config)]:
+    for path, message in [*unknown_instance_types(config), *service_connect.warnings(config), *unused_file_systems(config),
+                          *unreachable_apis(config)]:
         # Accepted, logged to stderr: AWS adds instance types faster than the table grows; what
         # Service Connect cannot do for a job, or a task short of the proxy's recommended CPU; an
-        # unmounted file system, which may hold data (configs/storage_checks.py).
+        # unmounted file system, which may hold data (configs/storage_checks.py); an API a
+        # NAT-less VPC has no endpoint for (configs/endpoints.py).
         LOG.warning("warning: %s", _issue_at(source, path, message))
     return config
 

@@ -268,6 +268,25 @@ def _role_statements(role, stack: Stack) -> Iterable[tuple[str, Mapping]]:
             yield from ((f"{policy.name} {label}", s) for label, s in allowed_statements(stack.props(policy), POLICY))
 
 
+def called_service_prefixes(role, stack: Stack) -> set[str]:
+    """The IAM service prefixes of the actions a role allows (`sqs:SendMessage` -> sqs): the
+    APIs a task with this role may call. A grant conditioned on kms:ViaService is used by that
+    service on the task's behalf, so it is not a call of the task's own."""
+    return {
+        pattern.split(":", 1)[0].lower()
+        for _label, statement in _role_statements(role, stack)
+        if not _through_another_service(statement)
+        for pattern in _actions(statement)
+        if ":" in pattern
+    }
+
+
+def _through_another_service(statement: Mapping) -> bool:
+    condition = element(statement, "Condition")
+    keys = [key for block in condition.values() if isinstance(block, Mapping) for key in block] if isinstance(condition, Mapping) else []
+    return any(str(key).lower() == "kms:viaservice" for key in keys)
+
+
 def secret_identity(reference: str) -> str:
     """The secret or parameter a task's valueFrom names, in one comparable form.
 

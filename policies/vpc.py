@@ -11,6 +11,7 @@ from .ecs_service import SERVICE
 from .ecs_task_definition import TASK_DEFINITION, referenced_secrets
 from .framework import ResourceRule, Settings, Stack, StackRule
 from .helpers import get, is_secrets_manager, peek, truthy
+from .iam import ROLE, called_service_prefixes
 
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
@@ -54,7 +55,8 @@ def no_auto_public_ip(props: Mapping, _settings: Settings) -> Iterable[str]:
 def needed_endpoints(stack: Stack, configured: Iterable[str]) -> set[str]:
     """The endpoint suffixes the stack's resources need (judged only without NAT), by the rule
     `endpoints: auto` applies: secrets of every task definition (services, jobs, sidecars),
-    exec, EC2 capacity, and queue workers (a scaling policy on an SQS metric)."""
+    exec, EC2 capacity, queue workers (a scaling policy on an SQS metric) and the APIs the task
+    roles grant."""
     kinds = {
         "secretsmanager" if is_secrets_manager(ref) else "ssm"
         for task in stack.of(TASK_DEFINITION)
@@ -66,6 +68,12 @@ def needed_endpoints(stack: Stack, configured: Iterable[str]) -> set[str]:
         ec2_capacity=bool(stack.of(CAPACITY_PROVIDER)),
         without_nat=True,
         queue_scaled=any(_scales_on_a_queue(stack.props(policy)) for policy in stack.of(SCALING_POLICY)),
+        called_services={
+            prefix
+            for task in stack.of(TASK_DEFINITION)
+            for role in stack.linked(task, "taskRoleArn", (ROLE,), by=("arn",))
+            for prefix in called_service_prefixes(role, stack)
+        },
     )
 
 

@@ -525,7 +525,9 @@ load_balancer: {ingress_cidrs: [203.0.113.7/24]}
 network: {endpoints: [s3, ecr]}
 """,
         [
-            "env.yaml:4: network.endpoints[1]: input should be 's3', 'ecr.api', 'ecr.dkr', 'logs', 'secretsmanager', 'ssm', 'ssmmessages', 'ec2messages', 'ecs', 'ecs-agent', 'ecs-telemetry', 'sts' or 'kms' (got 'ecr')",
+            "env.yaml:4: network.endpoints[1]: input should be 's3', 'dynamodb', 'ecr.api', 'ecr.dkr', 'logs', 'secretsmanager', "
+            "'ssm', 'ssmmessages', 'ec2messages', 'ecs', 'ecs-agent', 'ecs-telemetry', 'sts', 'kms', 'sqs', 'sns', 'events', "
+            "'states', 'kinesis-streams', 'monitoring', 'xray' or 'lambda' (got 'ecr')",
         ],
         id="endpoints_unknown_name",
     ),

@@ -3,12 +3,15 @@ allocation and the `extends` deep merge."""
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from configs.checks import check_endpoints
 from configs.endpoints import required_endpoints, resolve_endpoints
 from configs.loader import CONFIG_DIR, load_environment, load_layered
 from configs.model import EnvironmentConfig
@@ -181,8 +184,28 @@ BASELINE = ("ecr.api", "ecr.dkr", "logs", "s3")
             {"network": {"nat": "none"}, "cluster": {"capacity": {"ec2": {"general": {"instance_types": ["m6i.large"]}}}}},
             ("ec2messages", "ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "s3", "ssm", "ssmmessages"),
         ),
+        # Without NAT, the APIs the task roles grant: access ARNs' services and permissions'
+        # action prefixes, through the endpoint each offers (DynamoDB's is a gateway).
+        (
+            {"network": {"nat": "none"}, "services": {"api": {**SERVICE, "access": {
+                "read": ["arn:aws:sqs:eu-west-1:123456789012:q"], "write": ["arn:aws:dynamodb:eu-west-1:123456789012:table/t"]}}}},
+            ("dynamodb", "ecr.api", "ecr.dkr", "logs", "s3", "sqs"),
+        ),
+        (
+            {"network": {"nat": "none"}, "jobs": {"report": {**SERVICE, "permissions": [
+                {"actions": ["sts:AssumeRole", "events:PutEvents"], "resources": ["arn:aws:iam::123456789012:role/r"]}]}}},
+            ("ecr.api", "ecr.dkr", "events", "logs", "s3", "sts"),
+        ),
+        # EFS mounts are NFS to the mount targets, and EC2 is not an API the platform offers an
+        # endpoint for: nothing is added.
+        (
+            {"network": {"nat": "none"}, "services": {"api": {**SERVICE, "permissions": [
+                {"actions": ["elasticfilesystem:ClientMount", "ec2:DescribeInstances"], "resources": ["*"]}]}}},
+            BASELINE,
+        ),
     ],
-    ids=["no-secrets", "no-services", "exec-on", "ec2-on", "ssm-parameter", "task-role-no-sts", "ec2-without-nat"],
+    ids=["no-secrets", "no-services", "exec-on", "ec2-on", "ssm-parameter", "task-role-no-sts", "ec2-without-nat",
+         "access-without-nat", "permissions-without-nat", "no-endpoint-to-add"],
 )
 def test_required_endpoints_edge_cases(sections: dict, expected: tuple[str, ...]) -> None:
     assert required_endpoints(minimal(**sections)) == expected
@@ -298,3 +321,39 @@ def test_reference_prod_merges_base_services() -> None:
         "api", "v1.4.2", 512, 1024, 8080, "10001", 3
     )
     assert sorted(prod.registry.repositories) == ["api", "reports", "worker"]
+
+
+def test_an_explicit_list_without_nat_names_the_endpoints_of_the_called_apis() -> None:
+    """Every endpoint `auto` derives can also be written by hand: before, `sqs` was derived for a
+    queue worker but refused in a list, so `nat: none` with a list could not be fixed."""
+    access = {"write": ["arn:aws:sqs:eu-west-1:123456789012:q", "arn:aws:sns:eu-west-1:123456789012:t"]}
+    listed = ["ecr.api", "ecr.dkr", "logs", "s3"]
+
+    def problems(endpoints: list[str]) -> list:
+        config = minimal(network={"nat": "none", "endpoints": endpoints}, services={"api": {**SERVICE, "access": access}})
+        return list(check_endpoints(config, datetime.date(2026, 11, 27)))
+
+    assert problems(listed) == [(("network", "endpoints"), (
+        "with nat: none, tasks reach AWS only through endpoints, and sns, sqs are missing; "
+        "add them or write endpoints: auto"))]
+    assert problems([*listed, "sqs", "sns"]) == []
+
+
+def test_without_nat_an_api_with_no_endpoint_is_accepted_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("env.yaml").write_text(
+        "environment: dev\naws: {region: eu-west-1, account_id: '123456789012'}\ntags: {team: platform}\n"
+        "network: {nat: none}\n"
+        "services:\n  api:\n    image: {uri: \"nginx:1.25\"}\n    user: \"10001\"\n    cpu: 256\n    memory: 512\n"
+        "    permissions:\n      - actions: [ec2:DescribeInstances]\n        resources: [\"*\"]\n"
+        "      - actions: [sqs:SendMessage]\n        resources: [\"arn:aws:sqs:eu-west-1:123456789012:q\"]\n"
+    )
+    with caplog.at_level(logging.WARNING, logger="configs"):
+        config = load_environment(Path("env.yaml"), today=TODAY)
+    assert caplog.messages == [
+        "warning: env.yaml:12: services.api.permissions[0].actions[0]: with nat: none, tasks reach AWS only through VPC "
+        "endpoints, and the platform creates none for ec2: its API calls will time out. Use nat: single, or drop the grant"
+    ]
+    assert "sqs" in required_endpoints(config)
