@@ -230,8 +230,9 @@ NO_EXEC = set_(SERVICE, "enableExecuteCommand", False)
     pytest.param([remove(SERVICE)], "ec2messages, ecr.dkr, ecs, ecs-agent, ecs-telemetry, logs, secretsmanager, ssm, ssmmessages", id="cluster-without-services"),
     # ECS Exec adds kms (ssmmessages stays for Session Manager on the EC2 instances).
     pytest.param([NO_EXEC], "ec2messages, ecr.dkr, ecs, ecs-agent, ecs-telemetry, logs, secretsmanager, ssm, ssmmessages", id="exec-off"),
-    # Without EC2 capacity: no ECS agent and no Session Manager; ssm stays for the api's parameter.
-    pytest.param([NO_EXEC, without_ec2_capacity], "ecr.dkr, logs, secretsmanager, ssm", id="exec-off-fargate-only"),
+    # Without EC2 capacity: no ECS agent and no Session Manager; ssm stays for the api's parameter,
+    # ssmmessages for the task role's grant of its actions.
+    pytest.param([NO_EXEC, without_ec2_capacity], "ecr.dkr, logs, secretsmanager, ssm, ssmmessages", id="exec-off-fargate-only"),
     pytest.param([without_ec2_capacity], "ecr.dkr, kms, logs, secretsmanager, ssm, ssmmessages", id="fargate-only"),
 ])
 def test_the_endpoints_follow_what_the_stack_runs(pack, edits, missing):
