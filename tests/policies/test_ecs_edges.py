@@ -37,6 +37,18 @@ ALL_SPOT = distribution(onDemandBaseCapacity=0, onDemandPercentageAboveBaseCapac
 SPOT_DEFAULT = set_("prod-cluster-capacity", "defaultCapacityProviderStrategies", [{"capacityProvider": "FARGATE_SPOT", "weight": 1}])
 
 
+# A second cluster whose default strategy is on demand: the api's own cluster's default decides.
+BATCH_CLUSTER = [
+    add("aws:ecs/cluster:Cluster", "prod-batch", {"name": "batch", "settings": [{"name": "containerInsights", "value": "enhanced"}]}),
+    add("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "prod-batch-capacity", {
+        "clusterName": "batch", "capacityProviders": ["FARGATE"], "defaultCapacityProviderStrategies": [{"capacityProvider": "FARGATE", "base": 1, "weight": 1}]},
+        {"clusterName": ["prod-batch"]}),
+]
+# Another EC2 capacity provider, listed before prod-general.
+GPU_PROVIDER = add("aws:ecs/capacityProvider:CapacityProvider", "prod-a-gpu", {"name": "prod-a-gpu", "autoScalingGroupProvider": {
+    "autoScalingGroupArn": "arn:asg-gpu", "managedScaling": {"status": "ENABLED"}, "managedTerminationProtection": "ENABLED"}})
+
+
 def worker():
     """A second service of the cluster with ECS Exec on, compliant otherwise (no load balancer)."""
     base = {"name": "worker", "cluster": "arn:cluster", "taskDefinition": "arn:task", "enableExecuteCommand": True,
@@ -91,6 +103,8 @@ CASES = [
                                                    lambda s: s["prod-cluster-capacity"]["links"].pop("clusterName")],
          (ON_DEMAND, SERVICE, "the capacity strategy (FARGATE_SPOT) has no on-demand share"),
          (DEFAULT_STRATEGY, CLUSTER, "has no default capacity provider strategy, so services without one fall back to launch types")),
+    case("default-strategy-of-its-own-cluster-beside-another", [drop(SERVICE, "capacityProviderStrategies"), SPOT_DEFAULT, *BATCH_CLUSTER],
+         (ON_DEMAND, SERVICE, "the capacity strategy (FARGATE_SPOT) has no on-demand share")),
     case("grace-0", [set_(SERVICE, "healthCheckGracePeriodSeconds", 0)],
          (GRACE, SERVICE, "healthCheckGracePeriodSeconds is unset: the ALB can kill tasks that are still starting")),
     # ---- the Service Connect proxy's logs
@@ -122,6 +136,8 @@ CASES = [
          (AUDITED, CLUSTER, "ECS Exec is on for prod-api-service but session logs go to no encrypted log group or bucket")),
     case("no-default-strategy", [remove("prod-cluster-capacity"), drop(SERVICE, "capacityProviderStrategies")],
          (DEFAULT_STRATEGY, CLUSTER, "has no default capacity provider strategy, so services without one fall back to launch types")),
+    case("provider-without-group-settings", [drop(PROVIDER, "autoScalingGroupProvider")],
+         (SCALING, PROVIDER, "managed scaling is off: the group does not grow with pending tasks"), (SCALING, PROVIDER, "managed termination protection is off")),
     case("provider-unmanaged", [set_(PROVIDER, "autoScalingGroupProvider", {"autoScalingGroupArn": "arn:asg"})],
          (SCALING, PROVIDER, "managed scaling is off: the group does not grow with pending tasks"), (SCALING, PROVIDER, "managed termination protection is off")),
 ]
@@ -154,6 +170,7 @@ def test_each_edge_fails_with_exactly_these_violations(pack, edits, found):
     pytest.param([strategy({"capacityProvider": PROVIDER, "weight": 1}), drop(ASG, "mixedInstancesPolicy")], id="ec2-without-mixed-instances"),
     pytest.param([strategy({"capacityProvider": PROVIDER, "weight": 1}), drop(PROVIDER, "name")], id="ec2-provider-named-by-its-resource"),
     pytest.param([strategy({"capacityProvider": "general-cp", "weight": 1}), set_(PROVIDER, "name", "general-cp")], id="ec2-provider-named-apart-from-its-resource"),
+    pytest.param([strategy({"capacityProvider": PROVIDER, "weight": 1}), GPU_PROVIDER], id="ec2-provider-after-another"),
     pytest.param([drop(SERVICE, "loadBalancers"), drop(SERVICE, "healthCheckGracePeriodSeconds")], id="no-grace-without-load-balancer"),
     pytest.param([set_(CLUSTER, "settings.0.value", "enabled")], id="insights-enabled"),
     pytest.param([set_(CLUSTER, f"{EXEC}.logConfiguration", {"s3BucketName": "acme-exec", "s3EncryptionEnabled": True})], id="exec-logs-to-an-encrypted-bucket"),
