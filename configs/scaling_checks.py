@@ -9,13 +9,11 @@ import datetime
 import re
 from typing import Iterator
 
-from zoneinfo import available_timezones
-
 from configs.arns import parse_arn, reference_problems
 from configs.checks import trusted_accounts
 from configs.errors import excerpt
 from configs.model import EnvironmentConfig
-from configs.schedules import schedule_problem
+from configs.schedules import iana_time_zones, schedule_problem
 
 Problem = tuple[tuple, str]
 
@@ -59,7 +57,7 @@ def check_scheduled_capacity(config: EnvironmentConfig, _today: datetime.date) -
         if scaling is None:
             continue
         path = ("services", key, "autoscaling")
-        if scaling.timezone not in available_timezones():
+        if scaling.timezone not in iana_time_zones():
             yield path + ("timezone",), (
                 f"{excerpt(scaling.timezone)} is not an IANA time zone; use a name such as Europe/Dublin or UTC"
             )

@@ -8,13 +8,11 @@ from __future__ import annotations
 import datetime
 from typing import Iterator, Optional
 
-from zoneinfo import available_timezones
-
 from configs.aws_limits import FARGATE_MEMORY_BY_CPU, FARGATE_PROVIDERS, describe_fargate_memory
 from configs.errors import excerpt
 from configs.instance_types import instance_type, is_gpu_provider
 from configs.model import EnvironmentConfig, HealthCheck, Job, Task
-from configs.schedules import cron_problem
+from configs.schedules import cron_problem, iana_time_zones
 from configs.service_connect import check_proxy_room
 from configs.storage_checks import STORAGE_CHECKS
 
@@ -208,7 +206,7 @@ def check_jobs(config: EnvironmentConfig, _today: datetime.date) -> Iterator[Pro
             )
         if not config.uses_ec2(key):
             yield from _fargate_size(path, job.cpu, job.memory)
-        if job.timezone not in available_timezones():
+        if job.timezone not in iana_time_zones():
             yield path + ("timezone",), f"{excerpt(job.timezone)} is not an IANA time zone; use a name such as Europe/Dublin or UTC"
         if job.schedule is None and job.timezone != "UTC":
             yield path + ("timezone",), "a timezone applies to a schedule and this job has none; remove it"

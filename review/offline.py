@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -101,14 +102,22 @@ def unwrap_secrets(value: Any, path: str = "", found: Optional[list[str]] = None
 class CapturingMonitor(pulumi_mocks.MockMonitor):
     """A MockMonitor that keeps the whole RegisterResourceRequest of every resource."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks):
+    def __init__(self, mocks: pulumi_mocks.Mocks, on_register: Optional[Callable[[CapturedResource], None]] = None):
         super().__init__(mocks)
         self.captured: list[CapturedResource] = []
+        # Told of each resource as it is captured, in the order of `captured` (the SDK calls
+        # the monitor from several executor threads, hence the lock).
+        self._on_register = on_register
+        self._order = threading.Lock()
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            self.captured.append(self._capture(request, response.urn))
+            captured = self._capture(request, response.urn)
+            with self._order:
+                self.captured.append(captured)
+                if self._on_register is not None:
+                    self._on_register(captured)
         return response
 
     def _capture(self, request, urn: str) -> CapturedResource:
@@ -311,14 +320,20 @@ def _empty_stack_trace():
 
 
 def install_mocks(
-    stack: str, account_id: str, region: str, *, preview: bool = False, repositories: Optional[tuple[str, ...]] = None
+    stack: str,
+    account_id: str,
+    region: str,
+    *,
+    preview: bool = False,
+    repositories: Optional[tuple[str, ...]] = None,
+    on_register: Optional[Callable[[CapturedResource], None]] = None,
 ) -> CapturingMonitor:
     """Points the (process-wide) Pulumi runtime at fresh mocks for one stack."""
     # The SDK keeps the root Stack resource across set_mocks calls; without a reset, a second
     # run in the same process would parent its resources to the first run's stack.
     settings.ROOT.set(None)
     mocks = PlatformMocks(account_id, region, repositories)
-    monitor = CapturingMonitor(mocks)
+    monitor = CapturingMonitor(mocks, on_register)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     return monitor
 
@@ -329,11 +344,13 @@ def run_program(
     preview: bool = False,
     program: Optional[Callable[[EnvironmentConfig], dict[str, Any]]] = None,
     empty_account: bool = False,
+    on_register: Optional[Callable[[CapturedResource], None]] = None,
 ) -> Plan:
     """Runs the program (by default the real one) for a validated environment under mocks.
 
     The mocked account already holds every ECR repository the program asks about (a stack's
-    usual state), unless `empty_account`: the first `pulumi up` of a new account."""
+    usual state), unless `empty_account`: the first `pulumi up` of a new account.
+    `on_register` is called with each resource as the monitor captures it, in plan order."""
     from components.environment import create_environment, stack_outputs
 
     def real_program(cfg: EnvironmentConfig) -> dict[str, Any]:
@@ -342,7 +359,9 @@ def run_program(
     run = program or real_program
     account = config.aws.account_id or DEFAULT_ACCOUNT
     repositories = () if empty_account else None
-    monitor = install_mocks(config.environment, account, config.aws.region, preview=preview, repositories=repositories)
+    monitor = install_mocks(
+        config.environment, account, config.aws.region, preview=preview, repositories=repositories, on_register=on_register
+    )
     plan = Plan(config.environment)
 
     @pulumi.runtime.test

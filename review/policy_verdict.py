@@ -236,69 +236,96 @@ class PolicyPackClient:
         return effective
 
     def analyze(self, resources: Iterable[Any]) -> Verdict:
-        """Analyze for each custom resource, then AnalyzeStack with all of them.
-
-        The Analyze calls are pipelined: up to `max_in_flight` are outstanding at once (gRPC
-        futures), so building the next requests here overlaps the pack's evaluation in its own
-        process. Responses are consumed in resource order, so the verdict (and the order of its
-        violations) is the same as with one blocking call after the other."""
+        """Analyze for each custom resource, then AnalyzeStack with all of them."""
         described = [as_resource(r) for r in resources]
         urns = _urns(described, self.stack)
-        custom = [r for r in described if r.custom]
-        stats = self.last_stats = AnalyzeStats()
-        window = max(1, int(self.max_in_flight))
-        # Per resource: its answer, or the key of an answer still in flight (None: not yet).
-        answers: list[Any] = []
-        in_flight: dict[bytes, grpc.Future] = {}  # insertion order = submission order
-        stack_resources = []
-        for resource in custom:
-            analyze_request, stack_resource = _requests(resource, urns[id(resource)])
-            stack_resources.append(stack_resource)
-            key = analyze_request.SerializeToString(deterministic=True)
-            cached = self._answers.get(key)
-            if cached is not None:
-                stats.cache_hits += 1
-                answers.append(cached)
-                continue
-            answers.append(key)
-            if key in in_flight:  # the same request earlier in this stack: asked once
-                stats.cache_hits += 1
-                continue
-            if len(in_flight) >= window:
-                self._settle(in_flight, next(iter(in_flight)))
-            in_flight[key] = self._stub.Analyze.future(analyze_request)
-            stats.analyze_calls += 1
-        stack_future = self._stub.AnalyzeStack.future(analyzer_pb2.AnalyzeStackRequest(resources=stack_resources))
+        analysis = self.analysis()
+        for resource in described:
+            analysis.add(resource, urns[id(resource)])
+        return analysis.finish()
+
+    def analysis(self) -> "StackAnalysis":
+        """One stack's verdict, built resource by resource (under the current configuration):
+        the Analyze of each resource is sent when it is added, so the pack can judge it while
+        the caller is still producing the next ones."""
+        return StackAnalysis(self)
+
+
+class StackAnalysis:
+    """Analyze for each custom resource as it is added; AnalyzeStack with all of them at the end.
+
+    The Analyze calls are pipelined: up to `max_in_flight` are outstanding at once (gRPC
+    futures), so building the next requests here overlaps the pack's evaluation in its own
+    process. Responses are consumed in resource order, so the verdict (and the order of its
+    violations) is the same as with one blocking call after the other."""
+
+    def __init__(self, client: PolicyPackClient):
+        self._client = client
+        self._stub = client._stub
+        self._answers = client._answers  # the cache of the configuration in force
+        self._window = max(1, int(client.max_in_flight))
+        self.stats = client.last_stats = AnalyzeStats()
+        # Per custom resource: (name, urn, its answer or the key of an answer in flight).
+        self._custom: list[tuple[str, str, Any]] = []
+        self._in_flight: dict[bytes, grpc.Future] = {}  # insertion order = submission order
+        self._stack_resources: list[analyzer_pb2.AnalyzerResource] = []
+        self._names: dict[str, str] = {}  # URN -> name, for the stack policies' diagnostics
+
+    def add(self, resource: Resource, urn: str) -> None:
+        self._names[urn] = resource.name
+        if not resource.custom:
+            return
+        analyze_request, stack_resource = _requests(resource, urn)
+        self._stack_resources.append(stack_resource)
+        key = analyze_request.SerializeToString(deterministic=True)
+        cached = self._answers.get(key)
+        if cached is not None:
+            self.stats.cache_hits += 1
+            self._custom.append((resource.name, urn, cached))
+            return
+        self._custom.append((resource.name, urn, key))
+        if key in self._in_flight:  # the same request earlier in this stack: asked once
+            self.stats.cache_hits += 1
+            return
+        if len(self._in_flight) >= self._window:
+            self._settle(next(iter(self._in_flight)))
+        self._in_flight[key] = self._stub.Analyze.future(analyze_request)
+        self.stats.analyze_calls += 1
+
+    def finish(self) -> Verdict:
+        stack_future = self._stub.AnalyzeStack.future(analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources))
         try:
-            while in_flight:
-                self._settle(in_flight, next(iter(in_flight)))
+            while self._in_flight:
+                self._settle(next(iter(self._in_flight)))
         except BaseException:
-            for future in in_flight.values():
-                future.cancel()
             stack_future.cancel()
             raise
         violations: list[Violation] = []
         not_applicable: list[tuple[str, str, str]] = []
-        for resource, answer in zip(custom, answers):
+        for name, urn, answer in self._custom:
             response = self._answers[answer] if isinstance(answer, bytes) else answer
-            violations += _violations(response, fallback=(resource.name, urns[id(resource)]))
-            not_applicable += [(n.policy_name, resource.name, n.reason) for n in response.not_applicable]
+            violations += _violations(response, fallback=(name, urn))
+            not_applicable += [(n.policy_name, name, n.reason) for n in response.not_applicable]
         response = stack_future.result()
-        names = {urns[id(r)]: r.name for r in described}
-        violations += _violations(response, names=names)
+        violations += _violations(response, names=self._names)
         not_applicable += [(n.policy_name, "", n.reason) for n in response.not_applicable]
         return Verdict(tuple(violations), tuple(not_applicable))
 
-    def _settle(self, in_flight: dict[bytes, "grpc.Future"], key: bytes) -> None:
+    def abandon(self) -> None:
+        """Cancels what is still in flight (the caller gave up on this stack)."""
+        for future in self._in_flight.values():
+            future.cancel()
+        self._in_flight.clear()
+
+    def _settle(self, key: bytes) -> None:
         """Waits for one outstanding Analyze and records its answer (in the cache)."""
-        future = in_flight[key]
+        future = self._in_flight[key]
         try:
             self._answers[key] = future.result()
         except BaseException:
-            for other in in_flight.values():
-                other.cancel()
+            self.abandon()
             raise
-        del in_flight[key]
+        del self._in_flight[key]
 
 
 @dataclass

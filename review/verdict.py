@@ -5,12 +5,14 @@ by the governance that would ship, so a waiver added in a change shows as waived
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from configs.model import EnvironmentConfig
-from review.offline import Plan
-from review.policy_verdict import PolicyPackClient, Verdict
+from review.offline import CapturedResource, Plan
+from review.policy_verdict import PolicyPackClient, StackAnalysis, Verdict, as_resource
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,58 @@ def policy_results(sides: Sequence[tuple[EnvironmentConfig, Plan]], pack: Option
             client.configure(pack_config(config))
             results.append(findings_of(client.analyze(plan.resources)))
     return results
+
+
+_END = object()  # after the last resource: send AnalyzeStack and answer
+_ABANDON = object()  # the program failed: stop without a verdict
+
+
+class PolicyFeed:
+    """One side's verdict, asked while its program still registers: `submit` (the offline
+    monitor's `on_register`) hands each resource to a thread that sends its Analyze at once,
+    so the pack judges it on the other core while the program goes on; `result` sends
+    AnalyzeStack after the last one. The pack receives exactly what policy_results sends
+    (the same requests, in plan order, under the same configuration)."""
+
+    def __init__(self, pack: PolicyPackClient, config: EnvironmentConfig):
+        self._pack = pack
+        self._config = config
+        self._resources: queue.SimpleQueue = queue.SimpleQueue()
+        self._verdict: Optional[Verdict] = None
+        self._error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._judge, name=f"policy-feed-{config.environment}", daemon=True)
+        self._thread.start()
+
+    def submit(self, resource: CapturedResource) -> None:
+        self._resources.put(resource)
+
+    def result(self) -> PolicyResult:
+        self._resources.put(_END)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return findings_of(self._verdict)
+
+    def abandon(self) -> None:
+        self._resources.put(_ABANDON)
+        self._thread.join()
+
+    def _judge(self) -> None:
+        from policies.config_gen import pack_config
+
+        analysis: Optional[StackAnalysis] = None
+        try:
+            self._pack.connect()  # waits for the pack's start-up, not the program
+            self._pack.stack = self._config.environment
+            self._pack.configure(pack_config(self._config))
+            analysis = self._pack.analysis()
+            while (item := self._resources.get()) is not _END:
+                if item is _ABANDON:
+                    analysis.abandon()
+                    return
+                analysis.add(as_resource(item), item.urn)
+            self._verdict = analysis.finish()
+        except BaseException as error:  # re-raised by result(), in the caller's thread
+            self._error = error
+            if analysis is not None:
+                analysis.abandon()

@@ -13,7 +13,7 @@ from review.render import DiffReport
 from review.report import PlanReport, absent_report, build_report
 from review.usage import load_usage
 from review.policy_verdict import PolicyPackClient
-from review.verdict import policy_results
+from review.verdict import PolicyFeed, policy_results
 
 QUIET = Progress(enabled=False)
 
@@ -26,25 +26,36 @@ def _plans(configs: list[EnvironmentConfig], progress: Progress) -> list[Plan]:
     return plans
 
 
-def _policies(configs: list[EnvironmentConfig], plans: list[Plan], enabled: bool, progress: Progress,
-              pack: Optional[PolicyPackClient] = None) -> list[Optional[object]]:
+def _policies(configs: list[EnvironmentConfig], plans: list[Plan], enabled: bool, progress: Progress) -> list[Optional[object]]:
+    """The verdicts of plans already made (tests pass them in)."""
     if not enabled:
         return [None] * len(configs)
     with progress.step("asking the policy pack (CrossGuard, over gRPC)"):
-        return list(policy_results(list(zip(configs, plans)), pack))
+        return list(policy_results(list(zip(configs, plans))))
 
 
 def _plans_and_policies(configs: list[EnvironmentConfig], enabled: bool, progress: Progress) -> tuple[list[Plan], list[Optional[object]]]:
-    """The programs, then the verdicts. The pack's process is spawned first, so its start-up
-    (imports, about a second) runs on the other core while the programs run here."""
-    pack = PolicyPackClient(stack=configs[0].environment).spawn() if enabled else None
+    """The programs, each judged while it runs. The pack's process is spawned first, so its
+    start-up (imports, about a second) runs on the other core while the program starts here;
+    then each resource goes to the pack as it is registered (PolicyFeed), so the pack's
+    evaluation overlaps the program too, and only AnalyzeStack is left when it ends."""
+    if not enabled:
+        return _plans(configs, progress), [None] * len(configs)
+    plans, verdicts = [], []
+    pack = PolicyPackClient(stack=configs[0].environment).spawn()  # connected by the first feed
     try:
-        plans = _plans(configs, progress)
-    except BaseException:
-        if pack is not None:
-            pack.close()
-        raise
-    return plans, _policies(configs, plans, enabled, progress, pack)
+        for config in configs:
+            with progress.step(f"running the program for {config.environment} under Pulumi mocks, the policy pack judging each resource"):
+                feed = PolicyFeed(pack, config)
+                try:
+                    plans.append(run_program(config, on_register=feed.submit))
+                except BaseException:
+                    feed.abandon()
+                    raise
+                verdicts.append(feed.result())
+    finally:
+        pack.close()
+    return plans, verdicts
 
 
 def plan_report(config: EnvironmentConfig, *, policy: bool = True, progress: Progress = QUIET, plan: Optional[Plan] = None) -> PlanReport:

@@ -1,5 +1,6 @@
-"""The pack's process is spawned before the program runs (its start-up overlaps the program):
-the verdict is the one a pack started afterwards gives, and a failing program leaves no pack."""
+"""The pack's process is spawned before the program runs (its start-up overlaps the program)
+and judges each resource as it is registered: the verdict is the one a pack asked after the
+program gives, and a failing program leaves no pack."""
 
 from __future__ import annotations
 
@@ -26,11 +27,13 @@ def test_a_failing_program_closes_the_spawned_pack(monkeypatch):
         spawned.append(self)
         return original(self)
 
-    def fail(configs, progress):
+    def fail(config, *, on_register):
+        for resource in reference_plan("dev").resources[:5]:
+            on_register(resource)
         raise RuntimeError("the program failed")
 
     monkeypatch.setattr(PolicyPackClient, "spawn", spawn)
-    monkeypatch.setattr(workflow, "_plans", fail)
+    monkeypatch.setattr(workflow, "run_program", fail)
     with pytest.raises(RuntimeError, match="the program failed"):
         workflow._plans_and_policies([reference_config("dev")], True, workflow.QUIET)
     (pack,) = spawned
