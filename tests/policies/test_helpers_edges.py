@@ -9,7 +9,7 @@ import pytest
 
 from policies.helpers import canonical_keys
 
-from .exact import problems
+from .verdicts import problems
 from .stack import UNKNOWN, edited, set_
 
 TASK, VALID = "prod-api-task", "aws-ecs-task-definition-valid-containers"

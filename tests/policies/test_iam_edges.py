@@ -9,7 +9,7 @@ import pytest
 
 from policies import iam_meaning
 
-from .exact import problems
+from .verdicts import problems
 from .stack import ACCOUNT, REGION, add, all_mandatory, edited, json_doc, remove, set_, statement
 
 TASK_ROLE, KEY = "prod-api-task-role", "prod-exec-key"

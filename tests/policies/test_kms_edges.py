@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .exact import problems
+from .verdicts import problems
 from .stack import edited, set_
 
 KEY, ROTATION = "prod-exec-key", "aws-kms-key-rotation"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .exact import problems
+from .verdicts import problems
 from .stack import all_mandatory, drop, edited, set_
 
 RETENTION, KMS, GROUP = "aws-cloudwatch-log-group-retention", "aws-cloudwatch-log-group-kms", "prod-exec-logs"

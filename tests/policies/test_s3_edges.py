@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .exact import problems
+from .verdicts import problems
 from .stack import add, edited, json_doc, remove, set_
 
 BUCKET, POLICY = "prod-assets", "prod-assets-policy"

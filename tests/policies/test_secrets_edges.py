@@ -13,7 +13,7 @@ import pytest
 
 from policies import secret_values
 
-from .exact import problems
+from .verdicts import problems
 from .stack import ACCOUNT, REGION, SECRET, add, all_mandatory, container, edited, json_doc, set_
 
 PLAIN, TASK, TEMPLATE = "aws-secrets-no-plaintext-values", "prod-api-task", "prod-general-lt"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from .exact import problems
+from .verdicts import problems
 from .stack import UNKNOWN, edited, set_
 
 TAGS = "aws-tags-required"

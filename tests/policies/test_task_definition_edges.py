@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from .exact import problems
+from .verdicts import problems
 from .stack import SECRET, edited, set_
 
 TASK, MOUNTS = "prod-api-task", "aws-ecs-task-definition-no-host-mounts"

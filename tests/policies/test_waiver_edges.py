@@ -11,7 +11,7 @@ import pytest
 
 from tests.harness import TODAY
 
-from .exact import problems
+from .verdicts import problems
 from .stack import edited
 from .test_config import BREAKER_OFF, waived_config, waiver
 
