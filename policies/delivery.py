@@ -70,19 +70,25 @@ def _alarms_on(stack: Stack, metric: str) -> list:
     return [a for a in stack.of(ALARM) if any(m.get("metricName") == metric for m in _metrics(stack.props(a)))]
 
 
+def _watched(alarm, stack: Stack, types: tuple[str, ...]) -> set[str]:
+    """The URNs of `types` an alarm's metrics name: in its metric queries, or in the dimensions
+    of its plain metric (where the engine records the dependency)."""
+    return {r.urn for prop in ("metricQueries", "dimensions") for r in stack.linked(alarm, prop, types)}
+
+
 def exposed_service_alarms(subject, stack: Stack, _settings: Settings) -> Iterable[str]:
     props = stack.props(subject)
     if not items(props, "loadBalancers"):
         return  # not behind the load balancer: the rule is about exposed services
     groups = {g.urn for g in stack.linked(subject, "loadBalancers", (TARGET_GROUP,))}
-    if not any(groups & {g.urn for g in stack.linked(a, "metricQueries", (TARGET_GROUP,))} for a in _alarms_on(stack, FIVE_XX_METRIC)):
+    if not any(groups & _watched(a, stack, (TARGET_GROUP,)) for a in _alarms_on(stack, FIVE_XX_METRIC)):
         yield f"no alarm watches its target group's {FIVE_XX_METRIC}"
     name, clusters = peek(props, "name"), {c.urn for c in stack.linked(subject, "cluster", (CLUSTER,))}
     running = [
         a for a in _alarms_on(stack, RUNNING_METRIC)
         if any(m.get("metricName") == RUNNING_METRIC and (m.get("dimensions") or {}).get("ServiceName") == name
                for m in _metrics(stack.props(a)))
-        and clusters & {c.urn for c in stack.linked(a, "metricQueries", (CLUSTER,))}
+        and clusters & _watched(a, stack, (CLUSTER,))
     ]
     if not running:
         yield f"no alarm watches its {RUNNING_METRIC} (running below desired)"
