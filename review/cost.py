@@ -294,17 +294,18 @@ def fargate_lines(inputs: Inputs, built: Built) -> None:
         on_demand_hour = fargate_task_hour(service.cpu, service.memory, *prices.fargate(architecture))
         spot_hour = fargate_task_hour(service.cpu, service.memory, *prices.fargate(architecture, spot=True))
         size = f"{service.cpu / 1024:g} vCPU / {service.memory / 1024:g} GB {architecture}"
+        # expected, low and high each name every provider of the strategy.
         for provider in expected:
-            if not (expected[provider] or low.get(provider) or high.get(provider)):
+            if not (expected[provider] or low[provider] or high[provider]):
                 continue
             spot = provider in SPOT_PROVIDERS
             price = spot_hour if spot else on_demand_hour
             label = "Fargate Spot" if spot else "Fargate"
             built.lines.append(CostLine(
-                f"service {key}", f"{label} {size} x {expected[provider]:g} tasks (min {low.get(provider, 0)}, max {high.get(provider, 0)})",
+                f"service {key}", f"{label} {size} x {expected[provider]:g} tasks (min {low[provider]}, max {high[provider]})",
                 expected[provider] * hours, "task-h", price, key,
-                low=low.get(provider, 0) * hours * price,
-                high=high.get(provider, 0) * hours * on_demand_hour,  # Spot short: the same tasks on on-demand
+                low=low[provider] * hours * price,
+                high=high[provider] * hours * on_demand_hour,  # Spot short: the same tasks on on-demand
             ))
     if any(not config.uses_ec2(key) for key in config.services):
         built.assumptions.append(

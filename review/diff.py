@@ -206,14 +206,16 @@ def before_job_run(plan: Plan, command: CapturedResource) -> str:
 
 def _rerun_before_jobs(head: Plan, new: dict[str, CapturedResource], changes: dict[str, ResourceChange], names: dict[str, str]) -> None:
     """A `before:` job runs again when its trigger, its task definition's ARN, changes: a new
-    revision (or a replacement) of that task definition. Mocks keep ARNs stable, so this is
-    decided here from the changes, as the engine would see the trigger become unknown."""
+    revision of that task definition. Mocks keep ARNs stable, so this is decided here from the
+    changes, as the engine would see the trigger become unknown. (A task definition is never
+    replaced, review/replacements.NEW_REVISION; a replaced resource the `triggers` input refers
+    to has already replaced the run in _spread_replacements.)"""
     for urn, command in sorted(new.items()):
         current = changes.get(urn)
         if command.type != COMMAND or (current is not None and current.action in ("add", "replace")):
             continue
         revised = [changes[d] for d in command.property_dependencies.get("triggers", ())
-                   if d in changes and changes[d].action in ("new-revision", "replace")]
+                   if d in changes and changes[d].action == "new-revision"]
         if not revised:
             continue
         if current is None:
@@ -223,6 +225,10 @@ def _rerun_before_jobs(head: Plan, new: dict[str, CapturedResource], changes: di
 
 
 def describe_strategy(props: dict) -> str:
+    """Both plans of a diff come from this program (only the config is read at the base ref),
+    and components/deployment.py writes a native strategy's bake time and its canary or linear
+    block in full, so those are read as written. ROLLING falls back to ECS's own defaults
+    (min 100%, max 200%), which a service that sets nothing gets."""
     configuration = props.get("deploymentConfiguration") or {}
     strategy = configuration.get("strategy", "ROLLING")
     if strategy == "ROLLING":
@@ -230,13 +236,13 @@ def describe_strategy(props: dict) -> str:
         text = (f"ROLLING (min {props.get('deploymentMinimumHealthyPercent', 100):g}%, max "
                 f"{props.get('deploymentMaximumPercent', 200):g}%")
         return text + (", circuit breaker with rollback)" if breaker.get("enable") and breaker.get("rollback") else ", no circuit breaker)")
-    bake = configuration.get("bakeTimeInMinutes", "?")
+    bake = configuration["bakeTimeInMinutes"]
     if strategy == "CANARY":
-        canary = configuration.get("canaryConfiguration") or {}
-        steps = f"{canary.get('canaryPercent', 5):g}% of traffic for {canary.get('canaryBakeTimeInMinutes', 10)} min, then all"
+        canary = configuration["canaryConfiguration"]
+        steps = f"{canary['canaryPercent']:g}% of traffic for {canary['canaryBakeTimeInMinutes']} min, then all"
     elif strategy == "LINEAR":
-        linear = configuration.get("linearConfiguration") or {}
-        steps = f"{linear.get('stepPercent', 10):g}% more traffic every {linear.get('stepBakeTimeInMinutes', 6)} min"
+        linear = configuration["linearConfiguration"]
+        steps = f"{linear['stepPercent']:g}% more traffic every {linear['stepBakeTimeInMinutes']} min"
     else:
         steps = "all traffic at once after the test rule"
     return f"{strategy} ({steps}; both revisions kept {bake} min)"

@@ -18,9 +18,12 @@ from review.cost import (
     fargate_task_hour,
     instances_to_place,
     load_balancer_lines,
+    log_lines,
     managed_scaling_instances,
+    money,
     money_range,
     on_demand_spot_split,
+    secret_lines,
     task_shares,
     traffic_lines,
     whole_task_split,
@@ -240,6 +243,10 @@ def test_task_shares_place_the_base_first_then_by_weight(strategy, tasks, expect
         ([entry("fargate", base=2), entry("fargate_spot")], 3, ["fargate"], {"fargate": 3, "fargate_spot": 0}),
         ([entry("fargate", base=2), entry("fargate_spot")], 20, ["fargate"], {"fargate": 11, "fargate_spot": 9}),
         ([entry("fargate", weight=0, base=1), entry("fargate_spot")], 4, ["fargate"], {"fargate": 1, "fargate_spot": 3}),
+        # ECS places no task beyond its base on a weight-0 provider, even the favoured one: the
+        # fractional task (2/3 Spot, 4/3 general) goes to the largest remainder instead.
+        ([entry("fargate", weight=0, base=1), entry("fargate_spot"), entry("general", weight=2)], 3, ["fargate"],
+         {"fargate": 1, "fargate_spot": 1, "general": 1}),
     ],
 )
 def test_whole_task_split_rounds_the_fractional_task_towards_the_favoured_provider(strategy, tasks, favour, expected):
@@ -315,3 +322,66 @@ def test_efs_storage_and_elastic_throughput_from_the_usage_file():
     assert sum(line.monthly for line in built.lines) == pytest.approx(3.3 + 33 + 15 + 3.5)
     assert built.assumptions[1].startswith("EFS uploads: 100 GB stored, 500 GB read and 50 GB written a month (from u.yaml)")
     assert built.assumptions[0].startswith("EFS archive: 10 GB stored (bursting: no transfer charge) (defaults; set efs.archive in u.yaml)")
+
+
+def test_an_expected_spot_instance_keeps_its_line_when_the_minimum_runs_none():
+    # 2 tasks over 2 zones at target 100%: 2 instances, base 1 on demand and 0% above: 1 Spot.
+    # At the autoscaling minimum (1 task) the one instance is the on-demand base: no Spot at all.
+    # 1 x 730 x 0.107 x 0.4 = 31.244; its min 0 and max 0 (the max runs on demand).
+    def asg(data):
+        data["network"]["availability_zones"] = 2
+        data["cluster"]["capacity"]["ec2"] = {"general": {
+            "instance_types": ["m6i.large"], "min_size": 1, "max_size": 10, "on_demand_base": 1,
+            "on_demand_percent_above_base": 0, "target_capacity": 100}}
+        data["services"] = {"worker": {**data["services"]["worker"], "desired_count": 2, "capacity": [{"provider": "general"}],
+                                       "autoscaling": {"min": 1, "max": 2, "cpu": 60}}}
+    built = Built()
+    ec2_lines(inputs(edited("prod", asg)), built)
+    assert [line.item for line in built.lines] == [
+        "general: m6i.large on-demand x 1 (min 1, max 2)",
+        "general: m6i.large Spot (-60%) x 1 (min 0 at -90%, max 0)",
+        "general: gp3 root volumes 2 x 30 GB",
+    ]
+    spot = built.lines[1]
+    assert (round(spot.monthly, 3), spot.minimum, spot.maximum) == (31.244, 0.0, 0.0)
+
+
+def test_a_service_log_group_that_ingests_nothing_leaves_the_other_groups_priced():
+    # log_gb_per_task 0: dev's service groups (api, worker) ingest nothing; the cluster's exec
+    # logs and the job's logs (0.5 GB each, as any other group) and the flow logs (5 GB) are still priced.
+    built = Built()
+    log_lines(inputs(reference_config("dev"), reference_plan("dev"), Usage(log_gb_per_task=0)), built)
+    assert [(line.component, line.item, line.quantity) for line in built.lines if line.unit == "GB"] == [
+        ("cluster", "log ingestion /ecs/dev/exec", 0.5),
+        ("job migrate", "log ingestion /ecs/dev/migrate", 0.5),
+        ("network", "log ingestion /vpc/dev/flow-logs", 5.0),
+    ]
+
+
+def test_container_insights_disabled_costs_nothing():
+    def disabled(data):
+        one_service(data, desired_count=10)
+        data["cluster"]["container_insights"] = "disabled"
+    built = Built()
+    container_insights_lines(inputs(edited("dev", disabled)), built)
+    assert (built.lines, built.assumptions) == ([], [])
+
+
+def test_a_secret_the_stack_creates_is_billed_beside_the_referenced_ones():
+    config = reference_config("dev")
+    secret = CapturedResource(type="aws:secretsmanager/secret:Secret", name="dev-token", urn="urn:pulumi:dev::p::aws:secretsmanager/secret:Secret::dev-token",
+                              parent="", custom=True, props={"name": "dev/token"})
+    built = Built()
+    secret_lines(inputs(config, Plan("dev", [secret])), built)
+    (line,) = built.lines
+    assert (line.item, line.quantity, line.unit_price) == ("Secrets Manager secrets x 2 (1 referenced, 1 created)", 2, 0.40)
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(1234.5, "$1,234.50"), (-22.1, "-$22.10"), (-0.3, "-$0.30"), (0.0, "$0.00"),
+     # less than half a cent either way reads as nothing, never "-$0.00"
+     (-0.004, "$0.00")],
+)
+def test_money(amount, text):
+    assert money(amount) == text

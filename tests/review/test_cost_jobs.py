@@ -294,3 +294,18 @@ def test_a_before_job_says_when_it_runs():
     assert lines_of(job_lines, config).assumptions[0].startswith(
         f"job batch (runs before api roll out): 0 runs a month (default; set jobs.batch.runs_per_month in {ORIGIN})"
     )
+
+
+def test_a_job_on_an_instance_type_the_table_does_not_price_is_noted_not_estimated():
+    # g6.xlarge is a known type (configs/instance_types.json) without an eu-west-1 price.
+    def edit(data):
+        with_gpu(data)
+        data["cluster"]["capacity"]["ec2"]["gpu"]["instance_types"] = ["g6.xlarge"]
+        with_job(cpu=2048, memory=8192, gpu=1, capacity=[{"provider": "gpu", "weight": 1}])(data)
+    built = lines_of(job_lines, edited("prod", edit), Usage(jobs={"batch": JobUsage(runs_per_month=10, minutes=60)}))
+    assert [line for line in built.lines if line.component == "job batch"] == []
+    assert built.notes == ["job batch: no price or size for g6.xlarge in the eu-west-1 table; its runs on gpu not estimated"]
+    assert built.assumptions[-1] == (
+        "jobs on EC2: the instances the task occupies for the run's minutes at on-demand rates (the instances "
+        "managed scaling launches and keeps briefly around a run, and room on instances services keep, not counted)"
+    )

@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from review.diff import describe_strategy, diff_plans
-from review.offline import CapturedResource, Plan
+from review.diff import describe_strategy, diff_plans, top_input
+from review.offline import CapturedResource, Plan, mock_id
 from review.replacements import change_effect
 
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -162,6 +162,11 @@ def test_no_rollout_without_a_service_for_a_removal_or_for_other_types():
     group = resource(LOG_GROUP, "logs", name="/ecs/dev/api", retentionInDays=30)
     longer = resource(LOG_GROUP, "logs", name="/ecs/dev/api", retentionInDays=90)
     assert changes_between([service, group], [service, longer])["logs"].rollout is None
+    # A service whose only change is one it ignores (autoscaling moves desiredCount) rolls nothing out.
+    scaled = dataclasses.replace(resource(SERVICE, "svc", desiredCount=2), ignore_changes=("desiredCount",))
+    rescaled = dataclasses.replace(resource(SERVICE, "svc", desiredCount=5), ignore_changes=("desiredCount",))
+    change = changes_between([scaled], [rescaled])["svc"]
+    assert (change.action, change.rollout) == ("ignored", None)
 
 
 # ---- a `before:` job's run (review/diff.py's _rerun_before_jobs, before_job_run) ----------------
@@ -215,3 +220,117 @@ def test_a_new_before_job_is_added_not_rerun():
     command, services = before_job(old, "dev-api")
     run = changes_between([old, *services], [new, command, *services])["dev-migrate-run"]
     assert (run.action, run.because, run.changes) == ("add", None, ())
+
+
+def test_a_run_replaced_for_its_own_trigger_is_not_rerun_on_top():
+    """A run whose `triggers` input itself changed is replaced for that change, once: the new
+    revision of its task definition adds no second trigger change and no `because`."""
+    old, new = resource(TASK_DEFINITION, "dev-migrate-td", cpu="256"), resource(TASK_DEFINITION, "dev-migrate-td", cpu="512")
+    command, services = before_job(old, "dev-api")
+    retriggered = dataclasses.replace(command, props={"triggers": ["arn:td", "arn:other"]})
+    run = changes_between([old, command, *services], [new, retriggered, *services])["dev-migrate-run"]
+    assert (run.action, run.because) == ("replace", None)
+    assert [(c.path, c.before, c.after, c.effect) for c in run.changes] == [("triggers[1]", "<absent>", "arn:other", "replace")]
+
+
+def test_a_command_without_a_trigger_stays_when_a_task_definition_gets_a_new_revision():
+    old, new = resource(TASK_DEFINITION, "dev-migrate-td", cpu="256"), resource(TASK_DEFINITION, "dev-migrate-td", cpu="512")
+    untriggered = resource(COMMAND, "dev-notify", create="echo deployed")
+    changes = changes_between([old, untriggered], [new, untriggered])
+    assert sorted((c.name, c.action) for c in changes.values()) == [("dev-migrate-td", "new-revision")]
+
+
+# ---- what a replacement carries along (review/diff.py's _spread_replacements) --------------------
+
+KMS_KEY = "aws:kms/key:Key"
+FILE_SYSTEM = "aws:efs/fileSystem:FileSystem"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/dev-efs-key"
+
+
+def efs_on(key: CapturedResource, name: str = "dev-files") -> CapturedResource:
+    return dataclasses.replace(resource(FILE_SYSTEM, name, encrypted=True, kmsKeyId=KEY_ARN),
+                               property_dependencies={"kmsKeyId": (key.urn,)})
+
+
+def test_a_replaced_key_replaces_the_file_system_encrypted_with_it_and_its_files_are_lost():
+    key, rekeyed = resource(KMS_KEY, "dev-efs-key", keySpec="SYMMETRIC_DEFAULT"), resource(KMS_KEY, "dev-efs-key", keySpec="HMAC_256")
+    files = efs_on(key)
+    change = changes_between([key, files], [rekeyed, files])["dev-files"]
+    assert (change.action, change.because, change.holds, change.destroys_state) == (
+        "replace", "dev-efs-key", "its files (every EFS volume that mounts it starts empty)", True)
+    assert [(c.path, c.before, c.after, c.effect) for c in change.changes] == [
+        ("kmsKeyId", KEY_ARN, "<known after dev-efs-key is replaced>", "replace")]
+
+
+def test_a_resource_added_beside_a_replaced_one_it_refers_to_is_only_added():
+    key, rekeyed = resource(KMS_KEY, "dev-efs-key", keySpec="SYMMETRIC_DEFAULT"), resource(KMS_KEY, "dev-efs-key", keySpec="HMAC_256")
+    change = changes_between([key], [rekeyed, efs_on(key)])["dev-files"]
+    assert (change.action, change.because, change.changes) == ("add", None, ())
+
+
+def test_an_ignored_change_that_follows_a_replacement_is_an_update():
+    """A rule whose own change is ignored, but whose referenced group gets a new id, is updated
+    in place because of the group (its referencedSecurityGroupId does not force replacement)."""
+    group = resource(SECURITY_GROUP, "dev-alb-sg", description="load balancer")
+    renamed = resource(SECURITY_GROUP, "dev-alb-sg", description="the load balancer")
+    rule = dataclasses.replace(resource(INGRESS_RULE, "dev-api-from-alb", referencedSecurityGroupId=mock_id(SECURITY_GROUP, "dev-alb-sg"),
+                                        fromPort=8080, toPort=8080, ipProtocol="tcp", description="from the ALB"),
+                               ignore_changes=("description",))
+    described = dataclasses.replace(rule, props={**rule.props, "description": "from the load balancer"})
+    change = changes_between([group, rule], [renamed, described])["dev-api-from-alb"]
+    assert (change.action, change.because) == ("update", "dev-alb-sg")
+    assert [(c.path, c.effect) for c in change.changes] == [("description", "ignored"), ("referencedSecurityGroupId", "update")]
+
+
+# ---- matching resources across a moved component (review/diff.py's alias_urns) ------------------
+
+ENVIRONMENT_URN = "urn:pulumi:dev::p::platform:Environment::dev"
+
+
+def component(type_: str, name: str, *aliases: str) -> CapturedResource:
+    urn = f"urn:pulumi:dev::p::platform:Environment${type_}::{name}"
+    return CapturedResource(type=type_, name=name, urn=urn, parent=ENVIRONMENT_URN, custom=False, props={}, aliases=aliases)
+
+
+def child(parent: CapturedResource, type_: str, logical_name: str, **props) -> CapturedResource:
+    """A child's URN as the offline monitor makes it: the parent's own type, `$`, its type."""
+    return CapturedResource(type=type_, name=logical_name, urn=f"urn:pulumi:dev::p::{parent.type}${type_}::{logical_name}",
+                            parent=parent.urn, custom=True, props=props)
+
+
+def test_a_component_that_changes_type_moves_its_children_along():
+    """The engine gives a child the alias `<its parent's alias's own type>$<type>::<name>` when
+    its parent is aliased, so the log group moves with the component instead of being deleted
+    and recreated (with its log events lost)."""
+    worker = component("platform:Worker", "dev-api")
+    service = component("platform:Service", "dev-api", worker.urn)
+    old_logs = child(worker, LOG_GROUP, "dev-api-logs", name="/ecs/dev/api", retentionInDays=30)
+    new_logs = child(service, LOG_GROUP, "dev-api-logs", name="/ecs/dev/api", retentionInDays=90)
+    changes = changes_between([worker, old_logs], [service, new_logs])
+    assert [(c.name, c.action, [(p.path, p.before, p.after) for p in c.changes]) for c in changes.values()] == [
+        ("dev-api-logs", "update", [("retentionInDays", 30, 90)])]
+
+
+def test_an_input_set_or_unset_shows_as_absent_on_the_other_side():
+    old = resource(LOG_GROUP, "logs", name="/ecs/dev/api", retentionInDays=30)
+    new = resource(LOG_GROUP, "logs", name="/ecs/dev/api", kmsKeyId=KEY_ARN)
+    change = changes_between([old], [new])["logs"]
+    assert [(c.path, c.before, c.after, c.effect) for c in change.changes] == [
+        ("kmsKeyId", "<absent>", KEY_ARN, "update"), ("retentionInDays", 30, "<absent>", "update")]
+
+
+@pytest.mark.parametrize(
+    ("path", "top"),
+    [
+        ("containerDefinitions[0].image", "containerDefinitions"),
+        ("ingress[1].cidrBlocks[0]", "ingress"),
+        ("tags.team", "tags"),
+        ("cpu", "cpu"),
+        # A load balancer input with a capital X (the X-Forwarded-For client port) is one input.
+        ("enableXffClientPort", "enableXffClientPort"),
+    ],
+)
+def test_top_input(path, top):
+    assert top_input(path) == top
