@@ -23,11 +23,19 @@ Prints, per module: mutants, killed, survived, the score, and each survivor (fil
 operator) so it can be explained or killed. A timeout counts as killed (the mutant broke the
 program badly enough to hang), as cosmic-ray reports it.
 
-Mutants inside type annotations are marked skipped before any test runs (equivalent: never
-evaluated under `from __future__ import annotations`). `--sample N` then runs a uniform random
-sample of N of the remaining mutants (seeded by `--seed`, drawn from the mutants sorted by
-position and operator, so the same source and seed give the same sample); the score is then a
-sample's score and the table says so. Run one module at a time, niced: each mutant re-runs the
+Equivalent mutants, decided from the code before any test runs, are counted in the table's
+`equivalent` column and left out of the sample and the score:
+- cosmic-ray: mutants inside type annotations (never evaluated under `from __future__ import
+  annotations`);
+- mutmut: a mutant whose only change is the letter case of a string constant given, in a
+  case-blind position, to a lookup that compares it case-insensitively
+  (`element(statement, "Sid")` -> `"SID"`: IAM element names and condition keys). Which
+  parameters are case-blind is derived from the package's code (every use is `.lower()`,
+  `.casefold()`, `.upper()` or passing it on to such a parameter); see case_equivalents.
+  helpers.get is case-sensitive, so a key it reads in another case stays a mutant to kill.
+`--sample N` then runs a uniform random sample of N of the remaining mutants (seeded by
+`--seed`, drawn from the mutants sorted by name or position, so the same source and seed give
+the same sample); the score is then a sample's score and the table says so. Run one module at a time, niced: each mutant re-runs the
 judging tests, and the machine is shared.
 """
 
@@ -240,6 +248,150 @@ def module_of(name: str) -> str:
     return name.split(".x")[0].replace(".", "/") + ".py"
 
 
+# Equivalent mutants of letter case ------------------------------------------------------------
+# Some lookups compare a key case-insensitively: iam_meaning.element(statement, "Sid") finds
+# "sid" and "SID" alike, as IAM reads element names; condition_values/bool_values compare a
+# condition key the same way. mutmut also mutates a string literal to its lower and upper case,
+# so `element(statement, "Sid")` -> `element(statement, "SID")` cannot change behaviour. Both
+# halves are decided from the code, never from a list of mutants:
+# - the lookups: a function parameter is case-blind when every use of it in the body is
+#   `p.lower()`, `p.casefold()` or `p.upper()` (also through `str(p)`), or passing it on in a
+#   case-blind position of another such function (exact_condition -> condition_values);
+# - the mutant: its function differs from the original (mutmut's `__mutmut_orig` copy, compared
+#   as syntax trees) in exactly one string constant, only in letter case, and that constant is
+#   an argument, in a case-blind position, of a call to such a function, resolved by name in
+#   the module (defined there or imported from the package by `from .module import name`).
+# A key read with helpers.get is *not* case-blind (props arrive with the provider's camelCase
+# names), so `get(props, "keyUsage")` -> `"KEYUSAGE"` stays a mutant to kill.
+
+_CASE_METHODS = frozenset({"lower", "casefold", "upper"})
+
+
+def _parameter_uses(function: ast.FunctionDef, parameter: str, parents: dict) -> list:
+    return [node for node in ast.walk(function) if isinstance(node, ast.Name) and node.id == parameter
+            and not isinstance(parents.get(node), ast.arguments)]
+
+
+def _case_blind_use(node: ast.Name, parents: dict, blind: dict, resolve) -> bool:
+    """`p.lower()`, `str(p).lower()`, or `p` passed on in a case-blind position."""
+    parent = parents.get(node)
+    if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id == "str" and parent.args == [node]:
+        node, parent = parent, parents.get(parent)
+    if isinstance(parent, ast.Attribute) and parent.attr in _CASE_METHODS and parent.value is node:
+        call = parents.get(parent)
+        return isinstance(call, ast.Call) and call.func is parent and not call.args and not call.keywords
+    if isinstance(parent, ast.Call) and node in parent.args and isinstance(parent.func, ast.Name):
+        return parent.args.index(node) in blind.get(resolve(parent.func.id), set())
+    return False
+
+
+def _package_functions(package: Path) -> tuple[dict, dict]:
+    """(module, function) -> its FunctionDef; module -> {local name: (module, function)}."""
+    functions, names = {}, {}
+    for path in sorted(package.glob("*.py")):
+        module = path.stem
+        tree = ast.parse(path.read_text())
+        names[module] = {}
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef):
+                functions[(module, node.name)] = node
+                names[module][node.name] = (module, node.name)
+            elif isinstance(node, ast.ImportFrom) and node.level == 1 and node.module and "." not in node.module:
+                for alias in node.names:
+                    names[module][alias.asname or alias.name] = (node.module, alias.name)
+    return functions, names
+
+
+def case_blind_parameters(package: Path) -> tuple[dict, dict]:
+    """(module, function) -> the positions of its case-blind parameters, and the name table."""
+    functions, names = _package_functions(package)
+    parents = {}
+    for function in functions.values():
+        for node in ast.walk(function):
+            for child in ast.iter_child_nodes(node):
+                parents[child] = node
+    blind: dict = {}
+    changed = True
+    while changed:  # a fixpoint: a parameter passed on becomes blind once its callee's is
+        changed = False
+        for (module, name), function in functions.items():
+            resolve = lambda local, module=module: names[module].get(local)  # noqa: E731
+            for position, argument in enumerate(function.args.args):
+                if position in blind.get((module, name), set()):
+                    continue
+                uses = _parameter_uses(function, argument.arg, parents)
+                if uses and all(_case_blind_use(use, parents, blind, resolve) for use in uses):
+                    blind.setdefault((module, name), set()).add(position)
+                    changed = True
+    return blind, names
+
+
+def _differences(a: ast.AST, b: ast.AST, parent: ast.AST | None = None, out: list | None = None) -> list:
+    """Where two trees differ: (original node, mutant node, the original's parent)."""
+    out = [] if out is None else out
+    if type(a) is not type(b):
+        out.append((a, b, parent))
+        return out
+    if isinstance(a, ast.Constant):
+        if a.value != b.value or type(a.value) is not type(b.value):
+            out.append((a, b, parent))
+        return out
+    for field in a._fields:
+        x, y = getattr(a, field, None), getattr(b, field, None)
+        if isinstance(x, list) and isinstance(y, list):
+            if len(x) != len(y):
+                out.append((a, b, parent))
+                continue
+            for i, j in zip(x, y):
+                if isinstance(i, ast.AST):
+                    _differences(i, j, a, out)
+                elif i != j:
+                    out.append((a, b, parent))
+        elif isinstance(x, ast.AST) and isinstance(y, ast.AST):
+            _differences(x, y, a, out)
+        elif x != y and field != "name":  # the def's own name is the mutant's
+            out.append((a, b, parent))
+    return out
+
+
+def _case_only(a: str, b: str) -> bool:
+    return a != b and a.lower() == b.lower() and a.casefold() == b.casefold() and a.upper() == b.upper()
+
+
+def case_equivalents(workdir: Path, names: list[str]) -> set[str]:
+    """The named mutants that only change the letter case of a key given to a case-blind lookup."""
+    package = names[0].split(".")[0] if names else ""
+    if not names or not (workdir / package).is_dir():
+        return set()
+    blind, local_names = case_blind_parameters(workdir / package)
+    definitions: dict[str, dict] = {}
+    equivalent = set()
+    for name in names:
+        module_path = module_of(name)
+        module = Path(module_path).stem
+        if module_path not in definitions:
+            tree = ast.parse((workdir / "mutants" / module_path).read_text())
+            definitions[module_path] = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        defs = definitions[module_path]
+        mutant_name = name.rsplit(".", 1)[-1]
+        original = defs.get(mutant_name.rsplit("__mutmut_", 1)[0] + "__mutmut_orig")
+        mutant = defs.get(mutant_name)
+        if original is None or mutant is None:
+            continue
+        found = _differences(original, mutant)
+        if len(found) != 1:
+            continue
+        before, after, parent = found[0]
+        if not (isinstance(before, ast.Constant) and isinstance(before.value, str) and isinstance(after.value, str)
+                and _case_only(before.value, after.value)):
+            continue
+        if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and before in parent.args:
+            callee = local_names.get(module, {}).get(parent.func.id)
+            if parent.args.index(before) in blind.get(callee, set()):
+                equivalent.add(name)
+    return equivalent
+
+
 def mutmut_modules(modules: list[str], tests: str, sample: int, seed: int) -> list[dict]:
     """Modules of one package in one mutmut session (one stats run), each sampled on its own."""
     workdir = scratch_copy(link_venv=False)
@@ -250,18 +402,22 @@ def mutmut_modules(modules: list[str], tests: str, sample: int, seed: int) -> li
         python, tool = MUTMUT_VENV / "bin" / "python", MUTMUT_VENV / "bin" / "mutmut"
         subprocess.run([str(python), "-c", GENERATE_MUTANTS], cwd=workdir, env=env, check=True, capture_output=True)
         names = {module: sorted(n for n in mutmut_statuses(workdir, env) if module_of(n) == module) for module in modules}
+        equivalent = {module: case_equivalents(workdir, found) for module, found in names.items()}
+        runnable = {module: [n for n in found if n not in equivalent[module]] for module, found in names.items()}
         chosen = {module: sorted(random.Random(seed).sample(found, sample)) if 0 < sample < len(found) else found
-                  for module, found in names.items()}
+                  for module, found in runnable.items()}
         everything = [name for module in modules for name in chosen[module]]
         if everything:
             subprocess.run([str(tool), "run", "--max-children", "1", *everything], cwd=workdir, env=env, check=True, capture_output=True)
         statuses = mutmut_statuses(workdir, env)
-        return [mutmut_result(module, names[module], chosen[module], statuses, workdir, env) for module in modules]
+        return [mutmut_result(module, names[module], len(equivalent[module]), chosen[module], statuses, workdir, env)
+                for module in modules]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def mutmut_result(module: str, names: list[str], chosen: list[str], statuses: dict[str, str], workdir: Path, env: dict) -> dict:
+def mutmut_result(module: str, names: list[str], equivalent: int, chosen: list[str], statuses: dict[str, str], workdir: Path,
+                  env: dict) -> dict:
     # A mutant no selected test reaches survives too ("no tests"), as mutmut scores it.
     surviving = [name for name in chosen if statuses[name] in ("survived", "no tests")]
     described = describe_mutmut(module, surviving, workdir, env)
@@ -269,7 +425,7 @@ def mutmut_result(module: str, names: list[str], chosen: list[str], statuses: di
     errors = [f"{name} ({statuses[name]})" for name in chosen if statuses[name] not in ("killed", "survived", "timeout", "no tests")]
     killed = sum(statuses[name] in ("killed", "timeout") for name in chosen)
     judged = killed + len(survivors)
-    return {"module": module, "mutants": len(names), "equivalent": 0, "sampled": len(chosen) < len(names),
+    return {"module": module, "mutants": len(names), "equivalent": equivalent, "sampled": len(chosen) < len(names) - equivalent,
             "killed": killed, "survived": len(survivors), "score": round(100 * killed / judged, 1) if judged else None,
             "survivors": survivors, "errors": errors}
 
@@ -373,7 +529,7 @@ def main(argv: list[str]) -> int:
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout
     print(f"commit {commit}{' (with uncommitted changes)' if dirty.strip() else ''}; sample {args.sample or 'all'}, seed {args.seed}")
     try:
-        print("| module | tool | mutants | in annotations (equivalent) | run | killed | survived | score |")
+        print("| module | tool | mutants | equivalent | run | killed | survived | score |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         results = []
         # The pack's rule modules share one mutmut session (one stats run of the policy tests).

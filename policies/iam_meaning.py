@@ -105,8 +105,8 @@ def expand(pattern: str) -> tuple[Action, ...]:
 def action_pattern_problem(pattern: str) -> Optional[str]:
     """Why an Action entry is too broad to review: it spans services, or a whole service."""
     text = str(pattern).strip()
-    service_part = text.split(":", 1)[0] if ":" in text else text
-    if text == "*" or has_wildcard(service_part):
+    service_part = text.partition(":")[0]  # "*" alone is its own service part
+    if has_wildcard(service_part):
         return f'allows "{text}", actions of every service (and of services AWS adds later)'
     service = service_part.lower()
     actions = service_actions(service)

@@ -85,10 +85,11 @@ def _walk(value: Any, where: str) -> Iterator[Value]:
 
 
 def parameter_values(props: Mapping) -> Iterator[Value]:
-    if str(get(props, "type", default="String")) == "SecureString":
+    kind = str(get(props, "type", default="String"))
+    if kind == "SecureString":
         return
     name = str(get(props, "name", default="")).rsplit("/", 1)[-1]
-    yield f"{get(props, 'type', default='String')} parameter {name}", name, str(get(props, "value", default="") or get(props, "insecureValue", default="") or "")
+    yield f"{kind} parameter {name}", name, str(get(props, "value", default="") or get(props, "insecureValue", default="") or "")
 
 
 def values_of(props: Mapping, type_: str) -> Iterator[Value]:

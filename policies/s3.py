@@ -22,8 +22,8 @@ def public_access_blocked(subject, stack: Stack, _settings: Settings) -> Iterabl
 
 
 def _bucket_documents(subject, stack: Stack) -> list:
-    own = get(stack.props(subject), "policy")
-    return ([own] if own else []) + [get(stack.props(p), "policy") for p in stack.referrers(subject, "bucket", (BUCKET_POLICY,))]
+    """The bucket's own policy and its BucketPolicy resources' (None where absent: it denies nothing)."""
+    return [get(stack.props(subject), "policy")] + [get(stack.props(p), "policy") for p in stack.referrers(subject, "bucket", (BUCKET_POLICY,))]
 
 
 def tls_only(subject, stack: Stack, _settings: Settings) -> Iterable[str]:

@@ -20,7 +20,9 @@ def waivers_valid(_subject, _stack: Stack, settings: Settings) -> Iterable[str]:
         elif (waiver.expires - settings.today).days > longest:
             yield (f"the waiver of {waiver.policy} for {waiver.resource} runs until {waiver.expires.isoformat()}, "
                    f"more than {longest} days away")
-        if known and waiver.policy not in known:
+        if known and not waiver.policy:
+            yield f"the waiver for {waiver.resource} names no policy"
+        elif known and waiver.policy not in known:
             yield f"the waiver names {waiver.policy}, which is not a policy of this pack"
         rule = RULES_BY_NAME.get(waiver.policy)
         if rule is not None and rule.category == "security" and not waiver.approved_by:
