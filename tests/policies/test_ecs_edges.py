@@ -94,10 +94,10 @@ CASES = [
          (ON_DEMAND, SERVICE, "the capacity strategy (FARGATE, prod-general) has no on-demand share")),
     case("unknown-ec2-provider", [strategy({"capacityProvider": "prod-other", "weight": 1})],
          (ON_DEMAND, SERVICE, "the capacity strategy (prod-other) has no on-demand share")),
-    # The default strategy of a cluster the stack links to the service by name only, or of the one
-    # ClusterCapacityProviders when it names a cluster the stack cannot link (the cluster rule then fails too).
+    # The default strategy of the service's cluster, linked by its name only (beside another cluster's),
+    # or of the one ClusterCapacityProviders when it names a cluster the stack cannot link (the cluster rule then fails too).
     case("default-strategy-of-a-cluster-named-by-value", [drop(SERVICE, "capacityProviderStrategies"), SPOT_DEFAULT, set_(SERVICE, "cluster", "prod"),
-                                                          lambda s: s[SERVICE]["links"].pop("cluster")],
+                                                          lambda s: s[SERVICE]["links"].pop("cluster"), *BATCH_CLUSTER],
          (ON_DEMAND, SERVICE, "the capacity strategy (FARGATE_SPOT) has no on-demand share")),
     case("default-strategy-of-the-only-settings", [drop(SERVICE, "capacityProviderStrategies"), SPOT_DEFAULT, set_("prod-cluster-capacity", "clusterName", "shared"),
                                                    lambda s: s["prod-cluster-capacity"]["links"].pop("clusterName")],

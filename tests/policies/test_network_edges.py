@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .stack import REGION, add, all_mandatory, drop, edited, remove, set_
+from .stack import ACCOUNT, REGION, add, all_mandatory, drop, edited, remove, set_
 from .verdicts import expected, violations
 
 LT, API_SG, ALB_SG, FROM_ALB = "prod-general-lt", "prod-api-sg", "prod-alb-sg", "prod-api-sg-from-alb"
@@ -234,6 +234,9 @@ NO_EXEC = set_(SERVICE, "enableExecuteCommand", False)
     # ssmmessages for the task role's grant of its actions.
     pytest.param([NO_EXEC, without_ec2_capacity], "ecr.dkr, logs, secretsmanager, ssm, ssmmessages", id="exec-off-fargate-only"),
     pytest.param([without_ec2_capacity], "ecr.dkr, kms, logs, secretsmanager, ssm, ssmmessages", id="fargate-only"),
+    # The task role found by its ARN alone (no property dependency): its grants still count.
+    pytest.param([NO_EXEC, without_ec2_capacity, set_("prod-api-task-role", "arn", f"arn:aws:iam::{ACCOUNT}:role/prod-api-task"),
+                  lambda s: s["prod-api-task"]["links"].pop("taskRoleArn")], "ecr.dkr, logs, secretsmanager, ssm, ssmmessages", id="task-role-by-its-arn"),
 ])
 def test_the_endpoints_follow_what_the_stack_runs(pack, edits, missing):
     verdict = pack.verdict(edited(remove("prod-nat-eu-west-1a"), *edits))
