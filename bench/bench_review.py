@@ -11,8 +11,11 @@ Wall time from process start to exit, and CPU seconds (user + sys of the command
 pack's process, from wait4), which a shared machine hardly disturbs: compare changes by CPU
 seconds and peak MB measured in the same run. Memory is the peak, over the run, of the summed resident
 set sizes of the whole process tree (the command and the pack's process), sampled from /proc
-every 5 ms: what the machine must have free, which ru_maxrss (the largest single process)
-does not say. The environment is bench/bench_plan.py's generated one (EC2 and Fargate
+every 5 ms, which ru_maxrss (the largest single process) does not say; and beside it the
+peak of the summed proportional set sizes (PSS), which split a page the two processes share
+(their common shared libraries) between them instead of counting it twice. PSS also splits
+pages with any other process mapping the same files (the bench's own interpreter, other Python
+processes on the machine), so read it on an idle machine; the targets are judged on RSS. The environment is bench/bench_plan.py's generated one (EC2 and Fargate
 providers, every section in use), written to configs/bench.yaml for the run and removed after.
 With --against, the same commands also run in that commit (exported with git archive, this
 tree's virtualenv), interleaved with this tree's runs: a baseline from the same run.
@@ -46,29 +49,39 @@ from bench.bench_plan import ENVIRONMENT, environment_data  # noqa: E402
 TARGETS = {"plan": (4.7, 220.0), "diff": (9.5, None)}
 
 
-def tree_rss_kib(root_pid: int) -> int:
-    """Summed VmRSS of a process and all its descendants, from /proc."""
+def tree_memory_kib(root_pid: int) -> tuple[int, int]:
+    """(summed VmRSS, summed Pss) of a process and all its descendants, from /proc.
+
+    RSS counts a page every process maps once per process: the shared libraries both the
+    command and the pack load (grpc's, protobuf's, libpython's data) count twice. PSS
+    (proportional set size, /proc/PID/smaps_rollup) splits each shared page among the
+    processes that map it, so the tree's PSS is the memory the tree itself takes."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
-            ppid = int(fields[1])
-            with open(f"/proc/{entry}/status") as status:
-                kib = next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
         except (OSError, ValueError, IndexError):
             continue
-        children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = kib
-    total, pending = 0, [root_pid]
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    rss = pss = 0
+    pending = [root_pid]
     while pending:
         pid = pending.pop()
-        total += rss.get(pid, 0)
+        rss += _status_kib(f"/proc/{pid}/status", "VmRSS:")
+        pss += _status_kib(f"/proc/{pid}/smaps_rollup", "Pss:")
         pending += children.get(pid, [])
-    return total
+    return rss, pss
+
+
+def _status_kib(path: str, field: str) -> int:
+    try:
+        with open(path) as lines:
+            return next((int(line.split()[1]) for line in lines if line.startswith(field)), 0)
+    except (OSError, ValueError, IndexError):
+        return 0  # the process ended between the listing and the read
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,7 @@ class Run:
     cpu: float  # user + sys of the command and every descendant it waited for (the pack)
     megabytes: float  # peak summed RSS of the process tree
     status: int
+    pss_megabytes: float = 0.0  # peak summed PSS of the process tree (shared pages counted once)
 
 
 def measure(command: list[str], tree: Path = ROOT) -> Run:
@@ -90,15 +104,16 @@ def measure(command: list[str], tree: Path = ROOT) -> Run:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's Python keeps its bytecode cache
     begin = time.monotonic()
     process = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
+    peak = peak_pss = 0
     while True:
         pid, wait_status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
-        peak = max(peak, tree_rss_kib(process.pid))
+        rss, pss = tree_memory_kib(process.pid)
+        peak, peak_pss = max(peak, rss), max(peak_pss, pss)
         time.sleep(0.005)
     process.returncode = os.waitstatus_to_exitcode(wait_status)
-    return Run(time.monotonic() - begin, usage.ru_utime + usage.ru_stime, peak / 1024, process.returncode)
+    return Run(time.monotonic() - begin, usage.ru_utime + usage.ru_stime, peak / 1024, process.returncode, peak_pss / 1024)
 
 
 def compile_tree(tree: Path) -> None:
@@ -138,6 +153,7 @@ def report(label: str, results: dict[str, list[Run]]) -> None:
         seconds = [r.seconds for r in runs]
         cpu = [r.cpu for r in runs]
         megabytes = [r.megabytes for r in runs]
+        pss = [r.pss_megabytes for r in runs]
         status = sorted({r.status for r in runs})
         goal = TARGETS.get(name)
         against = ""
@@ -145,7 +161,8 @@ def report(label: str, results: dict[str, list[Run]]) -> None:
             against = f"   target <= {goal[0]} s" + (f", <= {goal[1]:.0f} MB" if goal[1] else "")
         print(f"  {name:<18} {statistics.median(seconds):5.2f} s ({min(seconds):.2f}-{max(seconds):.2f})"
               f"   cpu {statistics.median(cpu):5.2f} s ({min(cpu):.2f}-{max(cpu):.2f})"
-              f"   peak {statistics.median(megabytes):6.1f} MB tree ({min(megabytes):.0f}-{max(megabytes):.0f})"
+              f"   peak {statistics.median(megabytes):6.1f} MB tree RSS ({min(megabytes):.0f}-{max(megabytes):.0f})"
+              f"   {statistics.median(pss):6.1f} MB tree PSS ({min(pss):.0f}-{max(pss):.0f})"
               f"   exit {status}{against}")
 
 
