@@ -14,7 +14,6 @@ from review.cost import (
     efs_lines,
     estimate_cost,
     fargate_lines,
-    fargate_monthly,
     fargate_task_hour,
     instances_to_place,
     load_balancer_lines,
@@ -205,11 +204,6 @@ def test_secrets_are_billed_per_distinct_secret():
 def test_task_hour_bills_configured_size():
     # 0.25 vCPU x 0.04048 + 0.5 GB x 0.004445 = 0.0101200 + 0.0022225
     assert fargate_task_hour(256, 512, 0.04048, 0.004445) == pytest.approx(0.0123425)
-
-
-def test_spot_discount_applies_to_the_whole_task_price():
-    # 0.024685 x 720 x 0.3 = 5.33196
-    assert round(fargate_monthly(512, 1024, 1, 720, 0.04048, 0.004445, discount=0.70), 5) == 5.33196
 
 
 def test_unknown_region_names_the_shipped_tables():

@@ -170,7 +170,7 @@ def test_a_jobs_storage_follows_its_runs():
     # 730 runs x 10 min = 121.667 task-hours x 80 GB above the free 20 x $0.000122 = $1.19
     config = edited("dev", with_job(schedule="rate(1 hour)", ephemeral_storage=100, capacity=[{"provider": "fargate", "weight": 1}]))
     (line,) = lines_of(ephemeral_storage_lines, config).lines
-    assert line.component == "job batch" and round(line.monthly, 2) == 1.19
+    assert (line.component, line.unit, round(line.monthly, 2)) == ("job batch", "GB-h", 1.19)
     # max: every run at its 60-minute timeout, 730 task-hours x 80 GB x $0.000122 = $7.12
     assert round(line.maximum, 4) == 7.1248
 
@@ -292,9 +292,9 @@ def test_task_storage_is_not_offered_as_a_spot_saving():
 
 
 def test_a_before_job_says_when_it_runs():
-    config = edited("dev", with_job(before=["api"], capacity=[{"provider": "fargate", "weight": 1}]))
+    config = edited("dev", with_job(before=["api", "worker"], capacity=[{"provider": "fargate", "weight": 1}]))
     assert lines_of(job_lines, config).assumptions[0].startswith(
-        f"job batch (runs before api roll out): 0 runs a month (default; set jobs.batch.runs_per_month in {ORIGIN})"
+        f"job batch (runs before api, worker roll out): 0 runs a month (default; set jobs.batch.runs_per_month in {ORIGIN})"
     )
 
 
