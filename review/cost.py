@@ -201,10 +201,6 @@ def fargate_task_hour(cpu_units: int, memory_mib: int, vcpu_hour: float, gb_hour
     return cpu_units / 1024 * vcpu_hour + memory_mib / 1024 * gb_hour
 
 
-def fargate_monthly(cpu_units: int, memory_mib: int, tasks: float, hours: float, vcpu_hour: float, gb_hour: float, discount: float = 0.0) -> float:
-    return fargate_task_hour(cpu_units, memory_mib, vcpu_hour, gb_hour) * tasks * hours * (1 - discount)
-
-
 def instances_to_place(tasks: Sequence[tuple[int, ...]], instance: InstanceType) -> int:
     """Instances the tasks occupy (first-fit decreasing on vCPU, memory and, when a task has a
     third figure, the GPUs it reserves, which ECS pins one task each): M of managed scaling."""
@@ -458,12 +454,13 @@ def default_alb_lcu(config: EnvironmentConfig) -> float:
 def load_balancer_lines(inputs: Inputs, built: Built) -> None:
     plan, prices, hours = inputs.plan, inputs.prices, inputs.hours
     lcu = inputs.usage.figure("alb_lcu", default_alb_lcu(inputs.config))
-    albs = [lb for lb in plan.of_type("aws:lb/loadBalancer:LoadBalancer") if lb.props.get("loadBalancerType", "application") == "application"]
+    # components/load_balancer.py always writes loadBalancerType and internal.
+    albs = [lb for lb in plan.of_type("aws:lb/loadBalancer:LoadBalancer") if lb.props["loadBalancerType"] == "application"]
     for lb in albs:
         component = component_label(plan, lb)
         built.lines.append(CostLine(component, "Application Load Balancer", hours, "h", prices.price("alb_hour")))
         built.lines.append(CostLine(component, f"ALB capacity units ({lcu:g} LCU average)", lcu * hours, "LCU-h", prices.price("alb_lcu_hour")))
-        if not lb.props.get("internal", False):
+        if not lb.props["internal"]:
             # An internet-facing ALB holds (at least) one public IPv4 address per subnet.
             count = len(lb.props.get("subnets") or lb.props.get("subnetMappings") or [])
             if count:

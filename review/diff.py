@@ -197,8 +197,9 @@ def rollout_of(plan: Plan, resource: CapturedResource, component: str, action: s
 
 
 def before_job_run(plan: Plan, command: CapturedResource) -> str:
-    """`runs the job ... before api rolls out`: the services whose ECS service waits for it."""
-    waiting = sorted(str(s.props.get("name", s.name)) for s in plan.of_type("aws:ecs/service:Service") if command.urn in s.depends_on)
+    """`runs the job ... before api rolls out`: the services whose ECS service waits for it, by
+    the name components/service.py always gives it (the service key)."""
+    waiting = sorted(str(s.props["name"]) for s in plan.of_type("aws:ecs/service:Service") if command.urn in s.depends_on)
     later = f"{', '.join(waiting)} {'rolls' if len(waiting) == 1 else 'roll'} out" if waiting else "any rollout"
     return (f"runs the job's task once in this update (aws ecs run-task, then waits for it to stop) before {later}; "
             "pulumi up stops there unless it exits 0")

@@ -116,6 +116,8 @@ class PolicyPackClient:
         self._stderr: Optional[IO[bytes]] = None
         self._channel: Optional[grpc.Channel] = None
         self._stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
+        # AnalyzeStack sent as an already serialized request (StackAnalysis builds it entry by entry).
+        self._analyze_stack_serialized: Optional[grpc.UnaryUnaryMultiCallable] = None
         self.info: Optional[analyzer_pb2.AnalyzerInfo] = None
         # Analyze is a pure function of (configuration, request): identical requests under an
         # identical configuration are answered from here (tests resend one stack many times).
@@ -170,6 +172,9 @@ class PolicyPackClient:
         self._channel = grpc.insecure_channel(f"127.0.0.1:{line}")
         grpc.channel_ready_future(self._channel).result(timeout=10)
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        self._analyze_stack_serialized = self._channel.unary_unary(
+            _method_path("AnalyzeStack"), response_deserializer=analyzer_pb2.AnalyzeResponse.FromString
+        )
         self.info = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
         return self
 
@@ -268,7 +273,11 @@ class StackAnalysis:
         # Per custom resource: (name, urn, its answer or the key of an answer in flight).
         self._custom: list[tuple[str, str, Any]] = []
         self._in_flight: dict[bytes, grpc.Future] = {}  # insertion order = submission order
-        self._stack_resources: list[analyzer_pb2.AnalyzerResource] = []
+        # The AnalyzeStack request, serialized one entry at a time: a serialized message is the
+        # concatenation of its fields, so the joined entries parse as the request that lists
+        # every resource in order (protobuf's merge of repeated fields), while each entry's
+        # properties are kept as bytes, not as a second tree of Struct messages.
+        self._stack_request: list[bytes] = []
         self._names: dict[str, str] = {}  # URN -> name, for the stack policies' diagnostics
 
     def add(self, resource: Resource, urn: str) -> None:
@@ -276,7 +285,7 @@ class StackAnalysis:
         if not resource.custom:
             return
         analyze_request, stack_resource = _requests(resource, urn)
-        self._stack_resources.append(stack_resource)
+        self._stack_request.append(stack_request_entry(stack_resource))
         key = analyze_request.SerializeToString(deterministic=True)
         cached = self._answers.get(key)
         if cached is not None:
@@ -293,7 +302,7 @@ class StackAnalysis:
         self.stats.analyze_calls += 1
 
     def finish(self) -> Verdict:
-        stack_future = self._stub.AnalyzeStack.future(analyzer_pb2.AnalyzeStackRequest(resources=self._stack_resources))
+        stack_future = self._send_analyze_stack(b"".join(self._stack_request))
         try:
             while self._in_flight:
                 self._settle(next(iter(self._in_flight)))
@@ -310,6 +319,12 @@ class StackAnalysis:
         violations += _violations(response, names=self._names)
         not_applicable += [(n.policy_name, "", n.reason) for n in response.not_applicable]
         return Verdict(tuple(violations), tuple(not_applicable))
+
+    def _send_analyze_stack(self, request: bytes) -> "grpc.Future":
+        send = self._client._analyze_stack_serialized
+        if send is None:  # a client without a channel of its own (tests/policies/in_process.py)
+            return self._stub.AnalyzeStack.future(analyzer_pb2.AnalyzeStackRequest.FromString(request))
+        return send.future(request)
 
     def abandon(self) -> None:
         """Cancels what is still in flight (the caller gave up on this stack)."""
@@ -462,6 +477,18 @@ def _requests(resource: Resource, urn: str) -> tuple[analyzer_pb2.AnalyzeRequest
         },
     )
     return analyze, stack
+
+
+def stack_request_entry(resource: analyzer_pb2.AnalyzerResource) -> bytes:
+    """One resource's part of a serialized AnalyzeStackRequest: joined in order, the entries
+    are the serialized request listing those resources."""
+    return analyzer_pb2.AnalyzeStackRequest(resources=[resource]).SerializeToString()
+
+
+def _method_path(method: str) -> str:
+    """The gRPC path of one of the Analyzer service's methods, from its descriptor."""
+    service = analyzer_pb2.DESCRIPTOR.services_by_name["Analyzer"]
+    return f"/{service.full_name}/{service.methods_by_name[method].name}"
 
 
 def _violations(response, *, fallback: tuple[str, str] = ("", ""), names: Optional[Mapping[str, str]] = None) -> list[Violation]:

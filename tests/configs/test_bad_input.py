@@ -1094,7 +1094,20 @@ logs: {retention_days: 45}
         ],
         id="several_schema_problems_at_once",
     ),
-
+    pytest.param(
+        API
+        + """\
+    port: 8080
+    connects_to: [{service: api, port: 8080}]
+    deployment: {min_healthy_percent: 0, max_percent: 100}
+""",
+        [
+            "env.yaml:11: services.api.connects_to[0].service: a service reaches itself without a rule; remove this entry",
+            "env.yaml:12: services.api.deployment: min_healthy_percent 0 with max_percent 100 stops every task before "
+            "starting new ones; raise max_percent",
+        ],
+        id="service_reaches_itself_and_a_rollout_that_stops_every_task",
+    ),
 ]
 
 

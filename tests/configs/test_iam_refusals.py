@@ -56,6 +56,11 @@ CASES = [
                  '    permissions: [{actions: ["sqs:SendMessage"], resources: ["arn:aws:sqs:eu-west-1:999999999999:orders"]}]\n', [
         "env.yaml:11: services.api.permissions[0].resources[0]: 'arn:aws:sqs:eu-west-1:999999999999:orders' belongs to account 999999999999, which is neither aws.account_id nor in aws.trusted_accounts (123456789012); add it to aws.trusted_accounts if it is trusted",
     ], id="untrusted-account-in-permissions"),
+    # A "*" (judged as a wildcard grant) does not end the judging of the ARNs after it.
+    pytest.param('    permissions: [{actions: ["sqs:SendMessage"], resources: ["*", "arn:aws:sqs:eu-west-1:999999999999:orders"]}]\n', [
+        'env.yaml:10: services.api.permissions[0].resources[0]: grants Write sqs:SendMessage on Resource "*"; name the exact ARNs',
+        "env.yaml:10: services.api.permissions[0].resources[1]: 'arn:aws:sqs:eu-west-1:999999999999:orders' belongs to account 999999999999, which is neither aws.account_id nor in aws.trusted_accounts (123456789012); add it to aws.trusted_accounts if it is trusted",
+    ], id="untrusted-account-after-a-star"),
 ]
 
 

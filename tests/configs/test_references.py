@@ -174,6 +174,21 @@ def test_a_task_role_policy_over_iams_quota_is_refused_at_load(workdir: Path) ->
     )
 
 
+def test_a_jobs_task_role_policy_is_judged_after_a_service_without_a_task_role(workdir: Path) -> None:
+    """api grants nothing (no task role); the job after it still has its policy measured: 120
+    statements, 14,930 characters."""
+    statements = "".join(
+        f'      - {{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::bucket-{index:03d}-with-a-longer-name/*"]}}\n'
+        for index in range(120)
+    )
+    job = 'jobs:\n  report:\n    image: {uri: "nginx:1.25"}\n    user: "10001"\n    permissions:\n'
+    (workdir / "env.yaml").write_text(HEADER + API + job + statements)
+    assert issue_lines(Path("env.yaml")) == [
+        "env.yaml:14: jobs.report.permissions: the task role's policy is 14930 characters, over IAM's 10240 for a role's "
+        "inline policies; narrow the access levels (e.g. read instead of read+write) or list actions in `permissions`"
+    ]
+
+
 @pytest.mark.parametrize(("exec_enabled", "size"), [(False, 42729), (True, 43463)])
 def test_an_access_only_policy_over_the_quota_is_refused_at_access_with_exec_counted(workdir: Path, exec_enabled: bool, size: int) -> None:
     """Access levels alone can exceed the quota (the problem is then at `access`); with ECS Exec on,

@@ -11,6 +11,7 @@ goes through the real subprocess and gRPC channel.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any, Callable
 
 from pulumi_policy import EnforcementLevel
@@ -53,6 +54,19 @@ class _Stub:
             setattr(self, name, _Method(getattr(servicer, name)))
 
 
+def clear_pack_caches() -> None:
+    """Empties the pack modules' functools caches (parsed documents, expanded IAM patterns,
+    detect-secrets' verdicts), as a new pack process starts. mutmut forks each mutant's test
+    run from the process that ran the suite once: without this, a cache filled there answers
+    in the child, and a mutant in a function called only beneath it (iam_meaning._glob under
+    expand, canonical_keys under _canonical_containers) would never run and falsely survive."""
+    for name, module in list(sys.modules.items()):
+        if name == "policies" or name.startswith("policies."):
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+
+
 def _servicer() -> _PolicyAnalyzerServicer:
     """What policies/__main__.py serves, imported as the `policies` package."""
     from policies import clock, registry, sdk_fastpath
@@ -70,6 +84,7 @@ class InProcessPackClient(PolicyPackClient):
 
     def connect(self) -> "InProcessPackClient":
         if self._stub is None:
+            clear_pack_caches()
             self._stub = _Stub(_servicer())
             self.info = self._stub.GetAnalyzerInfo(None)
         return self

@@ -12,6 +12,7 @@ from google.protobuf import json_format, struct_pb2
 
 from review import policy_verdict
 from review.policy_verdict import PolicyPackClient, Verdict
+from tests.harness import reference_plan
 
 from .stack import UNKNOWN, all_mandatory, edited, set_
 from .test_config import BREAKER_OFF, SERVICE, waived_config, waiver
@@ -111,3 +112,13 @@ def test_struct_conversion_equals_parse_dict(props):
     reference = struct_pb2.Struct()
     json_format.ParseDict(dict(props), reference)
     assert policy_verdict._struct(props).SerializeToString(deterministic=True) == reference.SerializeToString(deterministic=True)
+
+
+def test_the_stack_request_joined_from_entries_is_the_request_of_all_resources():
+    resources = [policy_verdict.as_resource(r) for r in reference_plan("prod").resources if r.custom]
+    entries = [policy_verdict._requests(r, r.urn)[1] for r in resources]
+    joined = b"".join(policy_verdict.stack_request_entry(entry) for entry in entries)
+    request = policy_verdict.analyzer_pb2.AnalyzeStackRequest.FromString(joined)
+    assert request == policy_verdict.analyzer_pb2.AnalyzeStackRequest(resources=entries)
+    assert [r.urn for r in request.resources] == [r.urn for r in resources]
+    assert len(request.resources) > 100

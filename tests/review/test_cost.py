@@ -14,7 +14,6 @@ from review.cost import (
     efs_lines,
     estimate_cost,
     fargate_lines,
-    fargate_monthly,
     fargate_task_hour,
     instances_to_place,
     load_balancer_lines,
@@ -207,11 +206,6 @@ def test_task_hour_bills_configured_size():
     assert fargate_task_hour(256, 512, 0.04048, 0.004445) == pytest.approx(0.0123425)
 
 
-def test_spot_discount_applies_to_the_whole_task_price():
-    # 0.024685 x 720 x 0.3 = 5.33196
-    assert round(fargate_monthly(512, 1024, 1, 720, 0.04048, 0.004445, discount=0.70), 5) == 5.33196
-
-
 def test_unknown_region_names_the_shipped_tables():
     with pytest.raises(UnknownRegion, match=r"no price table for ap-south-1; shipped: eu-west-1, us-east-1, us-west-2"):
         load_prices("ap-south-1")
@@ -313,6 +307,7 @@ def test_efs_storage_and_elastic_throughput_from_the_usage_file():
     usage = UsageFile(Usage.model_validate({"efs": {"uploads": {"storage_gb": 100, "read_gb": 500, "write_gb": 50}}}), "u.yaml")
     built = Built()
     efs_lines(Inputs(config, Plan("prod"), EU, usage), built)
+    assert {line.component for line in built.lines} == {"storage"}
     assert [(line.item, line.quantity, line.unit, line.unit_price) for line in built.lines] == [
         ("EFS archive Standard storage 10 GB", 10.0, "GB-month", 0.33),  # the default; bursting bills no transfer
         ("EFS uploads Standard storage 100 GB", 100.0, "GB-month", 0.33),
@@ -385,3 +380,37 @@ def test_a_secret_the_stack_creates_is_billed_beside_the_referenced_ones():
 )
 def test_money(amount, text):
     assert money(amount) == text
+
+
+def test_a_provider_without_tasks_leaves_the_next_providers_line():
+    # weight 0 and no base: ECS places nothing on fargate, so only the Spot line (2 tasks).
+    config = edited("dev", lambda d: one_service(d, desired_count=2, autoscaling=None, capacity=[
+        {"provider": "fargate", "weight": 0}, {"provider": "fargate_spot", "weight": 1}]))
+    built = Built()
+    fargate_lines(inputs(config), built)
+    assert [(line.item, line.quantity) for line in built.lines] == [("Fargate Spot 0.5 vCPU / 1 GB x86_64 x 2 tasks (min 2, max 2)", 1460.0)]
+
+
+def test_a_spot_share_the_min_and_max_round_away_still_has_its_line():
+    # base 1 on fargate, then 1:1: 2 tasks expected are 1.5 fargate and 0.5 Spot; the min (1
+    # task) is the base and the max (2 tasks, rounded towards on-demand) runs both on fargate.
+    # Spot: 0.5 x 730 x 0.024685 x 0.3 = $2.70, min 0, max 0.
+    config = edited("dev", lambda d: one_service(d, desired_count=2, autoscaling={"min": 1, "max": 2, "cpu": 60}, capacity=[
+        {"provider": "fargate", "base": 1, "weight": 1}, {"provider": "fargate_spot", "weight": 1}]))
+    built = Built()
+    fargate_lines(inputs(config), built)
+    assert [line.item for line in built.lines] == [
+        "Fargate 0.5 vCPU / 1 GB x86_64 x 1.5 tasks (min 1, max 2)", "Fargate Spot 0.5 vCPU / 1 GB x86_64 x 0.5 tasks (min 0, max 0)"]
+    spot = built.lines[1]
+    assert (round(spot.monthly, 2), spot.minimum, spot.maximum) == (2.70, 0.0, 0.0)
+
+
+def test_a_service_on_ec2_leaves_the_fargate_services_after_it_priced():
+    # "batch" (EC2, sorted first) is priced by ec2_lines; "worker" after it is still a Fargate line.
+    def mixed(data):
+        data["cluster"]["capacity"]["ec2"] = {"general": {"instance_types": ["m6i.large"], "min_size": 1, "max_size": 4}}
+        worker = {**data["services"]["worker"], "desired_count": 1, "autoscaling": None, "capacity": [{"provider": "fargate"}]}
+        data["services"] = {"batch": {**worker, "capacity": [{"provider": "general"}]}, "worker": worker}
+    built = Built()
+    fargate_lines(inputs(edited("prod", mixed)), built)
+    assert [line.component for line in built.lines] == ["service worker"]

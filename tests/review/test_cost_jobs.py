@@ -170,7 +170,9 @@ def test_a_jobs_storage_follows_its_runs():
     # 730 runs x 10 min = 121.667 task-hours x 80 GB above the free 20 x $0.000122 = $1.19
     config = edited("dev", with_job(schedule="rate(1 hour)", ephemeral_storage=100, capacity=[{"provider": "fargate", "weight": 1}]))
     (line,) = lines_of(ephemeral_storage_lines, config).lines
-    assert line.component == "job batch" and round(line.monthly, 2) == 1.19
+    assert (line.component, line.unit, round(line.monthly, 2)) == ("job batch", "GB-h", 1.19)
+    # max: every run at its 60-minute timeout, 730 task-hours x 80 GB x $0.000122 = $7.12
+    assert round(line.maximum, 4) == 7.1248
 
 
 def test_no_storage_line_without_ephemeral_storage():
@@ -290,9 +292,9 @@ def test_task_storage_is_not_offered_as_a_spot_saving():
 
 
 def test_a_before_job_says_when_it_runs():
-    config = edited("dev", with_job(before=["api"], capacity=[{"provider": "fargate", "weight": 1}]))
+    config = edited("dev", with_job(before=["api", "worker"], capacity=[{"provider": "fargate", "weight": 1}]))
     assert lines_of(job_lines, config).assumptions[0].startswith(
-        f"job batch (runs before api roll out): 0 runs a month (default; set jobs.batch.runs_per_month in {ORIGIN})"
+        f"job batch (runs before api, worker roll out): 0 runs a month (default; set jobs.batch.runs_per_month in {ORIGIN})"
     )
 
 
@@ -309,3 +311,11 @@ def test_a_job_on_an_instance_type_the_table_does_not_price_is_noted_not_estimat
         "jobs on EC2: the instances the task occupies for the run's minutes at on-demand rates (the instances "
         "managed scaling launches and keeps briefly around a run, and room on instances services keep, not counted)"
     )
+
+
+def test_a_job_provider_without_a_share_leaves_the_next_ones_line():
+    # weight 0 and no base: the job's one task runs on Spot; the runs come from the usage file.
+    config = edited("dev", with_job(capacity=[{"provider": "fargate", "weight": 0}, {"provider": "fargate_spot", "weight": 1}]))
+    built = lines_of(job_lines, config, Usage(jobs={"batch": JobUsage(runs_per_month=4, minutes=30)}))
+    assert [(line.item, line.quantity) for line in built.lines] == [("Fargate Spot 0.25 vCPU / 0.5 GB x86_64: 4 runs x 30 min (max 4 x 60 min)", 2.0)]
+    assert built.assumptions == [f"job batch (one-off): 4 runs a month (from {ORIGIN}), 30 minutes a run (from {ORIGIN})"]

@@ -215,6 +215,17 @@ def test_a_before_job_stays_when_its_task_definition_is_unchanged_or_only_retagg
     assert "queue" not in changes_between([td, other], [revised, other])
 
 
+def test_each_before_job_is_judged_on_its_own_trigger():
+    """Two jobs: the first (in URN order) keeps its task definition and stays; the second's gets
+    a new revision and runs again."""
+    first = resource(TASK_DEFINITION, "dev-a-seed-td", cpu="256")
+    old, new = resource(TASK_DEFINITION, "dev-migrate-td", cpu="256"), resource(TASK_DEFINITION, "dev-migrate-td", cpu="512")
+    seed = dataclasses.replace(resource(COMMAND, "dev-a-seed-run", triggers=["arn:seed"]), property_dependencies={"triggers": (first.urn,)})
+    command, services = before_job(old, "dev-api")
+    changes = changes_between([first, seed, old, command, *services], [first, seed, new, command, *services])
+    assert sorted((c.name, c.action) for c in changes.values()) == [("dev-migrate-run", "replace"), ("dev-migrate-td", "new-revision")]
+
+
 def test_a_new_before_job_is_added_not_rerun():
     old, new = resource(TASK_DEFINITION, "dev-migrate-td", cpu="256"), resource(TASK_DEFINITION, "dev-migrate-td", cpu="512")
     command, services = before_job(old, "dev-api")
@@ -334,3 +345,13 @@ def test_an_input_set_or_unset_shows_as_absent_on_the_other_side():
 )
 def test_top_input(path, top):
     assert top_input(path) == top
+
+
+def test_a_removed_rule_names_the_removed_group_it_allowed():
+    """The flow of a removed rule reads the names of the base plan's groups too (a group removed
+    with it has no id in the head plan)."""
+    alb, api = resource(SECURITY_GROUP, "dev-alb-sg", description="load balancer"), resource(SECURITY_GROUP, "dev-api-sg", description="api")
+    rule = resource(INGRESS_RULE, "dev-api-from-alb", securityGroupId=mock_id(SECURITY_GROUP, "dev-api-sg"),
+                    referencedSecurityGroupId=mock_id(SECURITY_GROUP, "dev-alb-sg"), fromPort=8080, toPort=8080, ipProtocol="tcp")
+    change = changes_between([alb, api, rule], [api])["dev-api-from-alb"]
+    assert (change.action, change.meaning.lines) == ("remove", ("no longer allows ingress dev-alb-sg -> dev-api-sg:8080/tcp",))
