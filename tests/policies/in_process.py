@@ -89,14 +89,6 @@ class InProcessPackClient(PolicyPackClient):
             self.info = self._stub.GetAnalyzerInfo(None)
         return self
 
-    def analysis(self):
-        # Every verdict asks the pack afresh. The client answers a request it has seen from its
-        # cache, so the second test sending a resource would reach no rule, and mutmut, which
-        # learns from one run which tests reach a function, would never run that test
-        # against the function's mutants (an exact message test behind a fragment test).
-        self._answers.clear()
-        return super().analysis()
-
     def close(self) -> None:
         pass
 
