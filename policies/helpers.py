@@ -194,11 +194,6 @@ def as_list(value: Any) -> list:
     return list(value) if isinstance(value, list) else [value]
 
 
-def tail(urn_or_name: str) -> str:
-    """The logical name at the end of a URN (`...::prod-api`), or the input when it is a name."""
-    return urn_or_name.rsplit("::", 1)[-1]
-
-
 # The member names of ECS's ContainerDefinition and the structures it nests (botocore's ECS
 # model; tests/policies/test_containers.py keeps this list equal to it). The provider decodes
 # containerDefinitions with Go's encoding/json, which matches keys case-insensitively, so

@@ -338,8 +338,7 @@ def is_anyone(kind: str, value: str) -> bool:
     """Principal "*", {"AWS": "*"} or an ARN with a wildcard account: anyone with AWS credentials."""
     if value.strip() == "*":
         return True
-    arn = parse_arn(value)
-    return kind.upper() == "AWS" and (arn is not None and has_wildcard(value) or arn is None and has_wildcard(value))
+    return kind.upper() == "AWS" and has_wildcard(value)  # an ARN or an account id with a wildcard
 
 
 def account_of(principal: str) -> Optional[str]:

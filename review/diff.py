@@ -295,8 +295,9 @@ def _spread_replacements(head: Plan, new: dict[str, CapturedResource], changes: 
                 changes[urn] = replace(current, action="replace", because=replaced.name, holds=STATEFUL.get(resource.type))
                 frontier.append(resource)
             elif current.because is None:
-                action = "update" if current.action == "ignored" else current.action
-                changes[urn] = replace(current, action=action, because=replaced.name)
+                # Read from the changes with the new ones: an ignored change becomes an update,
+                # and a task definition whose role ARN becomes new registers a new revision.
+                changes[urn] = replace(current, action=_action(list(current.changes)), because=replaced.name)
 
 
 def top_input(path: str) -> str:

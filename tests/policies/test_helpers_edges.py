@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from policies.helpers import canonical_keys
+from policies.helpers import canonical_keys, get
 
 from .verdicts import problems
 from .stack import UNKNOWN, edited, set_
@@ -45,3 +45,15 @@ def test_an_unknown_inside_a_list_is_named_by_its_index(pack):
         ("aws-iam-execution-role-secrets-scoped", "", why),  # a stack rule: its advisory names no resource of its own
         *((policy, "prod-api-task-role", why) for policy in ("aws-iam-no-wildcard-actions", "aws-iam-no-wildcard-resources", "aws-iam-pass-role-scoped")),
     ]
+
+
+@pytest.mark.parametrize("path, expected", [
+    (("items", 1), "b"), (("items", -1), "b"), (("items", 2), "absent"), (("items", -3), "absent"),
+    (("items", "name"), "absent"),  # a key into a list
+    (("text", 0), "absent"),  # an index into a string: a string is a value, not a list
+    (("count", 0), "absent"),
+    (("map", "k"), "v"), (("map", "K"), "absent"),  # props keys are the provider's camelCase, read exactly
+])
+def test_get_reads_only_maps_by_key_and_lists_by_index(path, expected):
+    props = {"items": ["a", "b"], "text": "abc", "count": 3, "map": {"k": "v"}}
+    assert get(props, *path, default="absent") == expected

@@ -94,6 +94,8 @@ CASES = [
     case("rule-resource-of-no-known-group", [sg_rule("prod-other-https", None, type="ingress", fromPort=443, toPort=443, cidrBlocks=["0.0.0.0/0"], description="HTTPS")],
          (INGRESS, "prod-other-https", "ingress admits 0.0.0.0/0 on tcp 443-443")),
     case("ingress-rule-ipv6", [set_(FROM_ALB, "cidrIpv6", "2001:db8::/64")], (INGRESS, FROM_ALB, "rule admits 2001:db8::/64 on tcp 8080-8080")),
+    # A range written with host bits (8.8.8.8/24) is judged as the range it names, not skipped as unparsable.
+    case("ingress-rule-cidr-with-host-bits", [set_(FROM_ALB, "cidrIpv4", "8.8.8.8/24")], (INGRESS, FROM_ALB, "rule admits 8.8.8.8/24 on tcp 8080-8080")),
     case("ingress-rule-cidr-with-spaces", [set_(FROM_ALB, "cidrIpv4", " 8.8.8.8/32 ")], (INGRESS, FROM_ALB, "rule admits  8.8.8.8/32  on tcp 8080-8080")),
     case("ingress-rule-any-protocol", [drop(FROM_ALB, "ipProtocol"), set_(FROM_ALB, "cidrIpv4", "8.8.8.8/32")], (INGRESS, FROM_ALB, "rule admits 8.8.8.8/32 on -1 8080-8080")),
     # ---- egress: all ports or protocols to a public range; anything public without NAT

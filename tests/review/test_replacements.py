@@ -355,3 +355,18 @@ def test_a_removed_rule_names_the_removed_group_it_allowed():
                     referencedSecurityGroupId=mock_id(SECURITY_GROUP, "dev-alb-sg"), fromPort=8080, toPort=8080, ipProtocol="tcp")
     change = changes_between([alb, api, rule], [api])["dev-api-from-alb"]
     assert (change.action, change.meaning.lines) == ("remove", ("no longer allows ingress dev-alb-sg -> dev-api-sg:8080/tcp",))
+
+
+def test_a_task_definition_whose_role_is_replaced_gets_a_new_revision():
+    """A task definition never updates in place: a new role ARN in it registers a new revision,
+    with or without a change of its own."""
+    role, renamed = resource("aws:iam/role:Role", "dev-api-task-role", name="dev-api-task"), resource("aws:iam/role:Role", "dev-api-task-role", name="dev-api-app")
+    role_arn = "arn:aws:iam::123456789012:role/dev-api-task-role"
+    td = dataclasses.replace(resource(TASK_DEFINITION, "dev-api-td", cpu="256", taskRoleArn=role_arn), property_dependencies={"taskRoleArn": (role.urn,)})
+    change = changes_between([role, td], [renamed, td])["dev-api-td"]
+    assert (change.action, change.because, [(c.path, c.effect) for c in change.changes]) == (
+        "new-revision", "dev-api-task-role", [("taskRoleArn", "new-revision")])
+    resized = dataclasses.replace(td, props={**td.props, "cpu": "512"})
+    change = changes_between([role, td], [renamed, resized])["dev-api-td"]
+    assert (change.action, change.because, [(c.path, c.effect) for c in change.changes]) == (
+        "new-revision", "dev-api-task-role", [("cpu", "new-revision"), ("taskRoleArn", "new-revision")])
