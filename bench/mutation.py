@@ -97,7 +97,7 @@ MODULES: dict[str, str] = {
     "configs/checks.py": (
         "tests/configs/test_bad_input.py tests/configs/test_aws_limits.py tests/configs/test_one_report.py "
         "tests/configs/test_connects_to.py tests/configs/test_references.py tests/configs/test_iam_refusals.py "
-        "tests/configs/test_secret_values.py tests/configs/test_workloads.py "
+        "tests/configs/test_secret_values.py tests/configs/test_workloads.py tests/configs/test_every_container.py "
         "tests/configs/test_governance.py tests/configs/test_model.py tests/configs/test_gpu.py "
         "-k 'not test_review_cli_reports_bad_input and not test_entry_point_prints_the_report'"
     ),
