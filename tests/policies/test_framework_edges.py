@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from policies.framework import Settings, Stack, arn_resource_name
+from policies.framework import Settings, Stack, Waiver, arn_resource_name
 from policies.registry import RULES
 
 SERVICE, TASK = "ecsplatform:service:Service", "ecsplatform:task:Task"
@@ -57,3 +57,29 @@ def test_a_resources_ancestors_are_its_parents_then_what_the_last_ones_urn_tells
 )
 def test_the_name_an_arn_ends_in(arn, name):
     assert arn_resource_name(arn) == name
+
+
+def linkable(name: str, type_: str, props: dict):
+    return SimpleNamespace(name=name, resource_type=type_, parent=None, urn=f"urn:{type_}::{name}", props=props,
+                           property_dependencies=None, dependencies=[], opts=SimpleNamespace(parent=""))
+
+
+def test_an_arn_links_to_the_resource_of_that_physical_name_not_of_that_logical_name():
+    """A computed ARN (its value unknown to the target's inputs) is matched by the name it ends
+    in against each candidate's `name` input, the name AWS knows; the logical name only stands
+    in for resources created without one."""
+    named = linkable("api-task-role", ROLE, {"name": "prod-api-task"})
+    decoy = linkable("prod-api-task", ROLE, {"name": "prod-other"})
+    unnamed = linkable("prod-worker-task", ROLE, {})
+    task = linkable("prod-api", "aws:ecs/taskDefinition:TaskDefinition",
+                    {"taskRoleArn": "arn:aws:iam::123456789012:role/prod-api-task"})
+    worker = linkable("prod-worker", "aws:ecs/taskDefinition:TaskDefinition",
+                      {"taskRoleArn": "arn:aws:iam::123456789012:role/prod-worker-task"})
+    stack = Stack([named, decoy, unnamed, task, worker])
+    assert stack.linked(task, "taskRoleArn", (ROLE,), by=("arn",)) == [named]
+    assert stack.linked(worker, "taskRoleArn", (ROLE,), by=("arn",)) == [unnamed]
+
+
+def test_a_waiver_without_reason_or_approver_reads_as_empty_text():
+    waiver = Waiver.parse({"resource": "service/api", "expires": "2027-01-31"}, "aws-ecs-service-on-demand-share")
+    assert waiver == Waiver("aws-ecs-service-on-demand-share", "service/api", "", datetime.date(2027, 1, 31), "")
