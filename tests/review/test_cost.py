@@ -64,18 +64,26 @@ def test_one_fargate_task_for_730_hours_in_eu_west_1():
     assert (round(line.minimum, 2), round(line.maximum, 2)) == (18.02, 18.02)
 
 
+def worker_fleet_lines(*, on_demand_percent: int, target_capacity: int, autoscaling) -> Built:
+    """prod's EC2 lines with only the worker, 2 tasks of 1 vCPU / 2 GB, on one m6i.large
+    provider (on-demand base 1) over 2 zones."""
+    def fleet(data):
+        data["network"]["availability_zones"] = 2
+        data["cluster"]["capacity"]["ec2"] = {"general": {
+            "instance_types": ["m6i.large"], "min_size": 1, "max_size": 10, "on_demand_base": 1,
+            "on_demand_percent_above_base": on_demand_percent, "target_capacity": target_capacity}}
+        data["services"] = {"worker": {**data["services"]["worker"], "desired_count": 2, "autoscaling": autoscaling,
+                                       "capacity": [{"provider": "general"}]}}
+    built = Built()
+    ec2_lines(inputs(edited("prod", fleet)), built)
+    return built
+
+
 def test_asg_with_base_1_and_25_percent_for_2_tasks_over_2_zones():
     # 2 tasks of 1 vCPU / 2 GB fit one m6i.large (2 vCPU / 8 GiB), but spread over 2 zones: M = 2.
     # target 90%: N = ceil(2 / 0.9) = 3. On-demand: base 1 + ceil(25% of 2 = 0.5) = 2; Spot 1.
     # 2 x 730 x 0.107 = 156.22; 1 x 730 x 0.107 x 0.4 = 31.244; 3 x 30 GB x 0.088 = 7.92
-    def asg(data):
-        data["network"]["availability_zones"] = 2
-        data["cluster"]["capacity"]["ec2"] = {"general": {
-            "instance_types": ["m6i.large"], "min_size": 1, "max_size": 10, "on_demand_base": 1,
-            "on_demand_percent_above_base": 25, "target_capacity": 90}}
-        data["services"] = {"worker": {**data["services"]["worker"], "desired_count": 2, "autoscaling": None, "capacity": [{"provider": "general"}]}}
-    built = Built()
-    ec2_lines(inputs(edited("prod", asg)), built)
+    built = worker_fleet_lines(on_demand_percent=25, target_capacity=90, autoscaling=None)
     on_demand, spot, volumes = built.lines
     assert on_demand.item == "general: m6i.large on-demand x 2 (min 2, max 3)"
     assert round(on_demand.monthly, 2) == 156.22
@@ -323,15 +331,7 @@ def test_an_expected_spot_instance_keeps_its_line_when_the_minimum_runs_none():
     # 2 tasks over 2 zones at target 100%: 2 instances, base 1 on demand and 0% above: 1 Spot.
     # At the autoscaling minimum (1 task) the one instance is the on-demand base: no Spot at all.
     # 1 x 730 x 0.107 x 0.4 = 31.244; its min 0 and max 0 (the max runs on demand).
-    def asg(data):
-        data["network"]["availability_zones"] = 2
-        data["cluster"]["capacity"]["ec2"] = {"general": {
-            "instance_types": ["m6i.large"], "min_size": 1, "max_size": 10, "on_demand_base": 1,
-            "on_demand_percent_above_base": 0, "target_capacity": 100}}
-        data["services"] = {"worker": {**data["services"]["worker"], "desired_count": 2, "capacity": [{"provider": "general"}],
-                                       "autoscaling": {"min": 1, "max": 2, "cpu": 60}}}
-    built = Built()
-    ec2_lines(inputs(edited("prod", asg)), built)
+    built = worker_fleet_lines(on_demand_percent=0, target_capacity=100, autoscaling={"min": 1, "max": 2, "cpu": 60})
     assert [line.item for line in built.lines] == [
         "general: m6i.large on-demand x 1 (min 1, max 2)",
         "general: m6i.large Spot (-60%) x 1 (min 0 at -90%, max 0)",
