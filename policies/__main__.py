@@ -8,21 +8,24 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from pulumi_policy import PolicyPack
-
 PACKAGE = "ecs_platform_policies"
 
 
-def _load_registry():
+def _load_package() -> None:
     here = Path(__file__).resolve().parent
     spec = importlib.util.spec_from_file_location(PACKAGE, here / "__init__.py", submodule_search_locations=[str(here)])
     package = importlib.util.module_from_spec(spec)
     sys.modules[PACKAGE] = package
     spec.loader.exec_module(package)
-    return importlib.import_module(f"{PACKAGE}.registry")
 
 
-registry = _load_registry()
+_load_package()
+# Before pulumi_policy imports pulumi (deferred_imports.py says why).
+importlib.import_module(f"{PACKAGE}.deferred_imports").defer_never_run()
+
+from pulumi_policy import PolicyPack  # noqa: E402
+
+registry = importlib.import_module(f"{PACKAGE}.registry")
 # Tests start the pack on a fixed day (policies/clock.py); the Pulumi CLI never passes one.
 clock = importlib.import_module(f"{PACKAGE}.clock")
 clock.start_at(clock.from_arguments(sys.argv[1:]))

@@ -14,37 +14,46 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import importlib
 import re
 from typing import Optional
 
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+from .deferred_imports import defer
+
+# Before detect-secrets: its plugins import requests, which nothing here runs (the module says why).
+defer("requests")
+
+from detect_secrets.core.plugins.util import get_plugins_from_module  # noqa: E402
+from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString  # noqa: E402
 
 # detect-secrets' detectors that recognise a credential by its own shape. Left out: its keyword
 # detector (a name, which SECRET_CONTEXT_NAME below and the name rule judge), the entropy ones
 # (applied under secret-like names only, below), public IPs, and the IBM/SoftLayer/Cloudant
-# detectors, which need a keyword context of their own.
-CREDENTIAL_TYPES = (
-    "AWS Access Key",
-    "Private Key",
-    "Basic Auth Credentials",
-    "GitHub Token",
-    "GitLab Token",
-    "Slack Token",
-    "Stripe Access Key",
-    "JSON Web Token",
-    "OpenAI Token",
-    "SendGrid API Key",
-    "NPM tokens",
-    "PyPI Token",
-    "Twilio API Key",
-    "Azure Storage Account access key",
-    "Discord Bot Token",
-    "Telegram Bot Token",
-    "Mailchimp Access Key",
-    "Artifactory Credentials",
-    "Square OAuth Secret",
-)
+# detectors, which need a keyword context of their own. Each type -> the plugin module that
+# defines its detector: only these are imported (all of them, as detect-secrets' own type
+# mapping loads them, would run the IBM plugins' `requests.Response` annotations, hence requests).
+CREDENTIAL_DETECTORS = {
+    "AWS Access Key": "aws",
+    "Private Key": "private_key",
+    "Basic Auth Credentials": "basic_auth",
+    "GitHub Token": "github_token",
+    "GitLab Token": "gitlab_token",
+    "Slack Token": "slack",
+    "Stripe Access Key": "stripe",
+    "JSON Web Token": "jwt",
+    "OpenAI Token": "openai",
+    "SendGrid API Key": "sendgrid",
+    "NPM tokens": "npm",
+    "PyPI Token": "pypi_token",
+    "Twilio API Key": "twilio",
+    "Azure Storage Account access key": "azure_storage_key",
+    "Discord Bot Token": "discord",
+    "Telegram Bot Token": "telegram_token",
+    "Mailchimp Access Key": "mailchimp",
+    "Artifactory Credentials": "artifactory",
+    "Square OAuth Secret": "square_oauth",
+}
+CREDENTIAL_TYPES = tuple(CREDENTIAL_DETECTORS)
 # Names under which a high-entropy value is a credential, although the name alone is not
 # refused (DATABASE_URL=postgres://db:5432/app is fine; with a random password in it, not).
 SECRET_CONTEXT_NAME = re.compile(
@@ -60,8 +69,13 @@ _HEX_TOKEN = re.compile(r"\b[0-9a-fA-F]{%d,}\b" % MIN_TOKEN)
 
 @functools.cache
 def _detectors() -> tuple:
-    mapping = get_mapping_from_secret_type_to_class()
-    return tuple(mapping[kind]() for kind in CREDENTIAL_TYPES)
+    return tuple(detector_class(kind)() for kind in CREDENTIAL_TYPES)
+
+
+def detector_class(secret_type: str) -> type:
+    """The plugin class detect-secrets defines for a secret type, from its module alone."""
+    module = importlib.import_module(f"detect_secrets.plugins.{CREDENTIAL_DETECTORS[secret_type]}")
+    return next(plugin for plugin in get_plugins_from_module(module) if plugin.secret_type == secret_type)
 
 
 @functools.cache
