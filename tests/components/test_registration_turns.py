@@ -1,0 +1,105 @@
+"""The program's turns of the SDK's event loop between services (components/environment.py,
+let_registrations_run) change when resources register, never what registers: the same
+resources, inputs, parents and dependencies as a program that registers everything at its end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import components.environment as environment
+from bench.bench_plan import environment_data, service_key
+from review.offline import CapturedResource, Plan, run_program
+from tests.harness import REFERENCE_ENVIRONMENTS, config_from_data, reference_config
+
+COMMAND = "command:local:Command"
+ECS_SERVICE = "aws:ecs/service:Service"
+SERVICES = 2 * environment.SERVICES_PER_TURN + 1  # two turns, then one service more
+
+
+def registration(resource: CapturedResource) -> tuple[Any, ...]:
+    """What the engine is told about a resource, with the dependency lists in a fixed order
+    (the SDK gathers them from sets)."""
+    return (
+        resource.type,
+        resource.parent,
+        resource.custom,
+        resource.props,
+        resource.secret_paths,
+        sorted(resource.depends_on),
+        {key: sorted(urns) for key, urns in resource.property_dependencies.items()},
+        resource.protect,
+        resource.ignore_changes,
+        resource.delete_before_replace,
+        resource.aliases,
+        resource.custom_timeouts,
+    )
+
+
+def registrations(plan: Plan) -> dict[str, tuple[Any, ...]]:
+    return {resource.urn: registration(resource) for resource in plan.resources}
+
+
+def without_turns(monkeypatch: pytest.MonkeyPatch, config) -> Plan:
+    with monkeypatch.context() as patched:
+        patched.setattr(environment, "let_registrations_run", lambda: None)
+        return run_program(config)
+
+
+def counted_turns(monkeypatch: pytest.MonkeyPatch, config) -> tuple[Plan, int]:
+    turns = []
+    real = environment.let_registrations_run
+    with monkeypatch.context() as patched:
+        patched.setattr(environment, "let_registrations_run", lambda: turns.append(real()))
+        return run_program(config), len(turns)
+
+
+def generated(services: int, before: tuple[str, ...] = ()) -> Any:
+    """bench/bench_plan.py's environment; with `before`, a migration job those services roll out after."""
+    data = environment_data(services)
+    if before:
+        data["deploys"] = "pulumi"
+        data["jobs"] = {
+            "migrate": {
+                "image": {"repository": "repo-0", "tag": "v1.0.0"},
+                "user": "10001",
+                "command": ["./migrate"],
+                "timeout_minutes": 15,
+                "before": list(before),
+            }
+        }
+    return config_from_data(data)
+
+
+@pytest.mark.parametrize("name", REFERENCE_ENVIRONMENTS)
+def test_reference_environments_register_the_same_with_and_without_turns(monkeypatch, name):
+    config = reference_config(name)
+    assert registrations(run_program(config)) == registrations(without_turns(monkeypatch, config))
+
+
+def test_a_turn_follows_every_eighth_service(monkeypatch):
+    config = generated(SERVICES)
+    plan, turns = counted_turns(monkeypatch, config)
+    assert turns == 2
+    assert registrations(plan) == registrations(without_turns(monkeypatch, config))
+
+
+def test_no_turn_once_a_service_waits_for_a_before_job(monkeypatch):
+    """svc-09 rolls out after the job's run, which is created after every service: a turn after
+    svc-09 would register its ECS service without that dependency."""
+    waiting = service_key(environment.SERVICES_PER_TURN + 1)
+    config = generated(SERVICES, before=(waiting,))
+    plan, turns = counted_turns(monkeypatch, config)
+    assert turns == 1  # after svc-07, before svc-09 exists
+    run = plan.named("bench-migrate-before", COMMAND)
+    waiting_service = plan.named(f"bench-{waiting}-service", ECS_SERVICE)
+    assert run.urn in waiting_service.depends_on
+    assert registrations(plan) == registrations(without_turns(monkeypatch, config))
+
+
+def test_a_before_job_on_the_first_service_leaves_no_turn(monkeypatch):
+    config = generated(SERVICES, before=(service_key(0),))
+    plan, turns = counted_turns(monkeypatch, config)
+    assert turns == 0
+    assert plan.named("bench-migrate-before", COMMAND).urn in plan.named(f"bench-{service_key(0)}-service", ECS_SERVICE).depends_on
