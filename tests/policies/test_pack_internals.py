@@ -46,7 +46,7 @@ def test_struct_conversion_defers_non_finite_numbers_to_message_to_dict(number):
         sdk_fastpath._struct_to_dict(message)
     # _JsonFormat then calls MessageToDict, which raises as it always did.
     with pytest.raises(ValueError):
-        sdk_fastpath._JsonFormat(json_format)._convert(message)
+        sdk_fastpath._JsonFormat(json_format).convert(message)
 
 
 def test_settings_cached_by_identity_of_the_config_values():
