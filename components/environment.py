@@ -151,20 +151,20 @@ class Environment(pulumi.ComponentResource):
         self.register_outputs({})
 
     def _services(self, name: str, config: EnvironmentConfig, facts: PlatformFacts, log_key_arn: Any) -> dict[str, Service]:
-        """The services in the config's order, with a turn of the event loop after every
-        SERVICES_PER_TURN of them (let_registrations_run), until a service that rolls out after
-        a `before:` job is built: it depends on the job's component, whose run (a child) is
+        """The services, with a turn of the event loop after every SERVICES_PER_TURN of them
+        (let_registrations_run), those that roll out after a `before:` job last and with no
+        turn after them: such a service depends on the job's component, whose run (a child) is
         created only once every service exists, and a dependency on a component stands for the
-        children it has when the dependent registers. From there on nothing registers before
-        the program's end, as without turns."""
-        services: dict[str, Service] = {}
-        registering = True
-        for key in config.services:
-            services[key] = self._service(name, key, config, facts, log_key_arn)
-            registering = registering and not self._before_jobs(key, config)
-            if registering and len(services) % SERVICES_PER_TURN == 0:
+        children it has when the dependent registers. Returned in the config's order."""
+        waiting = [key for key in config.services if self._before_jobs(key, config)]
+        built: dict[str, Service] = {}
+        for key in (key for key in config.services if key not in waiting):
+            built[key] = self._service(name, key, config, facts, log_key_arn)
+            if len(built) % SERVICES_PER_TURN == 0:
                 let_registrations_run()
-        return services
+        for key in waiting:
+            built[key] = self._service(name, key, config, facts, log_key_arn)
+        return {key: built[key] for key in config.services}
 
     def _before_jobs(self, key: str, config: EnvironmentConfig) -> tuple[Job, ...]:
         """The jobs whose run a service rolls out after (`before: [key]`)."""

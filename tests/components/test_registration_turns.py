@@ -85,21 +85,15 @@ def test_a_turn_follows_every_eighth_service(monkeypatch):
     assert registrations(plan) == registrations(without_turns(monkeypatch, config))
 
 
-def test_no_turn_once_a_service_waits_for_a_before_job(monkeypatch):
-    """svc-09 rolls out after the job's run, which is created after every service: a turn after
-    svc-09 would register its ECS service without that dependency."""
-    waiting = service_key(environment.SERVICES_PER_TURN + 1)
+@pytest.mark.parametrize("index", [0, environment.SERVICES_PER_TURN + 1, SERVICES - 1])
+def test_a_service_that_waits_for_a_before_job_is_built_after_the_last_turn(monkeypatch, index):
+    """It rolls out after the job's run, which is created after every service: a turn after it
+    would register its ECS service without that dependency. The others keep their turns."""
+    waiting = service_key(index)
     config = generated(SERVICES, before=(waiting,))
     plan, turns = counted_turns(monkeypatch, config)
-    assert turns == 1  # after svc-07, before svc-09 exists
+    assert turns == 2  # after 8 and 16 of the 16 services that wait for nothing
     run = plan.named("bench-migrate-before", COMMAND)
-    waiting_service = plan.named(f"bench-{waiting}-service", ECS_SERVICE)
-    assert run.urn in waiting_service.depends_on
+    assert run.urn in plan.named(f"bench-{waiting}-service", ECS_SERVICE).depends_on
+    assert [s.name for s in plan.of_type(ECS_SERVICE) if run.urn in s.depends_on] == [f"bench-{waiting}-service"]
     assert registrations(plan) == registrations(without_turns(monkeypatch, config))
-
-
-def test_a_before_job_on_the_first_service_leaves_no_turn(monkeypatch):
-    config = generated(SERVICES, before=(service_key(0),))
-    plan, turns = counted_turns(monkeypatch, config)
-    assert turns == 0
-    assert plan.named("bench-migrate-before", COMMAND).urn in plan.named(f"bench-{service_key(0)}-service", ECS_SERVICE).depends_on
