@@ -22,27 +22,55 @@ import importlib
 import importlib.machinery
 import importlib.util
 import sys
+import threading
 import types
 
 NEVER_RUN = ("requests", "pulumi.automation", "pulumi.dynamic")
 
 
-class DeferredModule(types.ModuleType):
-    """Stands in sys.modules for a module until one of its names is first read."""
+# Dunder names read before the module is loaded that load it: star-imports read __all__. Any
+# other dunder read first is an introspection probe (inspect.getmodule reads every module's
+# __file__, pytest's and copy's hooks probe others) and must not load a module nobody uses.
+LOADING_DUNDERS = frozenset({"__all__", "__version__"})
+_REAL = "_DeferredModule__real"
+_loading = threading.RLock()  # the pack reads names from its gRPC server's threads
 
-    def __getattr__(self, name: str):  # called only for names not bound yet
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.load(), name)
+
+class DeferredModule(types.ModuleType):
+    """Stands in sys.modules for a module until one of its names is first read; from then on
+    a live view of the real module, which has taken its place in sys.modules: reads, writes
+    (mock.patch through either) and deletions all go to it."""
+
+    def __getattr__(self, name: str):  # called only for names the stand-in itself lacks
+        real = self.__dict__.get(_REAL)
+        if real is None:
+            if name.startswith("__") and name not in LOADING_DUNDERS:
+                raise AttributeError(name)
+            real = self.load()
+        return getattr(real, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        real = self.__dict__.get(_REAL)
+        setattr(real, name, value) if real is not None else super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        real = self.__dict__.get(_REAL)
+        delattr(real, name) if real is not None else super().__delattr__(name)
 
     def load(self) -> types.ModuleType:
-        """Imports the real module in place of this one; the modules that bound this stand-in
-        see the real module's names through it from then on."""
-        if sys.modules.get(self.__name__) is self:
-            del sys.modules[self.__name__]
-        real = importlib.import_module(self.__name__)
-        self.__dict__.update(real.__dict__)
-        return real
+        """Imports the real module in place of this one (once)."""
+        with _loading:
+            real = self.__dict__.get(_REAL)
+            if real is None:
+                if sys.modules.get(self.__name__) is self:
+                    del sys.modules[self.__name__]
+                real = importlib.import_module(self.__name__)
+                self.__dict__[_REAL] = real
+                # Submodules imported while deferred were bound here: bind them on the real one.
+                for name, value in list(self.__dict__.items()):
+                    if isinstance(value, types.ModuleType) and value.__name__ == f"{self.__name__}.{name}":
+                        setattr(real, name, value)
+            return real
 
 
 def defer(name: str) -> None:

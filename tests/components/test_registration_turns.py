@@ -1,17 +1,31 @@
 """The program's turns of the SDK's event loop between services (components/environment.py,
 let_registrations_run) change when resources register, never what registers: the same
-resources, inputs, parents and dependencies as a program that registers everything at its end."""
+resources, inputs, parents and dependencies as a program that registers everything at its end.
+
+A real turn lets registrations advance as far as 100 iterations of the loop take them, which
+depends on the mocks' executor threads. The equivalence is therefore judged with the most a
+turn could ever do, deterministically: a turn after every service that lets every queued
+registration finish (the SDK's own wait_for_rpcs)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pulumi.runtime.stack import wait_for_rpcs
+from pulumi.runtime.sync_await import _sync_await
+
 import components.environment as environment
 from bench.bench_plan import environment_data, service_key
 from review.offline import CapturedResource, Plan, run_program
-from tests.harness import REFERENCE_ENVIRONMENTS, config_from_data, reference_config
+from configs.loader import load_environment
+from tests.harness import REFERENCE_ENVIRONMENTS, TODAY, config_from_data, reference_config
+
+# The environment spec's full example (shared/spec/environment-config.md): EFS, Service Connect,
+# a native blue/green deployment, queue scaling, schedules, alarms, jobs.
+SPEC_EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "spec-example.yaml"
 
 COMMAND = "command:local:Command"
 ECS_SERVICE = "aws:ecs/service:Service"
@@ -47,6 +61,20 @@ def without_turns(monkeypatch: pytest.MonkeyPatch, config) -> Plan:
         return run_program(config)
 
 
+def draining_turn() -> None:
+    """What a turn may do at most: every registration queued so far reaches the monitor."""
+    _sync_await(wait_for_rpcs(await_all_outstanding_tasks=False))
+
+
+def with_draining_turns(monkeypatch: pytest.MonkeyPatch, config) -> tuple[Plan, int]:
+    """The program with a draining turn after every service; the plan and how many turns."""
+    turns = []
+    with monkeypatch.context() as patched:
+        patched.setattr(environment, "SERVICES_PER_TURN", 1)
+        patched.setattr(environment, "let_registrations_run", lambda: turns.append(draining_turn()))
+        return run_program(config), len(turns)
+
+
 def counted_turns(monkeypatch: pytest.MonkeyPatch, config) -> tuple[Plan, int]:
     turns = []
     real = environment.let_registrations_run
@@ -72,13 +100,15 @@ def generated(services: int, before: tuple[str, ...] = ()) -> Any:
     return config_from_data(data)
 
 
-@pytest.mark.parametrize("name", REFERENCE_ENVIRONMENTS)
+@pytest.mark.parametrize("name", [*REFERENCE_ENVIRONMENTS, "spec-example"])
 def test_reference_environments_register_the_same_with_and_without_turns(monkeypatch, name):
-    config = reference_config(name)
-    assert registrations(run_program(config)) == registrations(without_turns(monkeypatch, config))
+    config = load_environment(SPEC_EXAMPLE, stack="prod", today=TODAY) if name == "spec-example" else reference_config(name)
+    plan, turns = with_draining_turns(monkeypatch, config)
+    assert turns == len([key for key in config.services if not any(key in job.before for job in config.jobs.values())])
+    assert registrations(plan) == registrations(without_turns(monkeypatch, config))
 
 
-def test_a_turn_follows_every_eighth_service(monkeypatch):
+def test_a_real_turn_follows_every_eighth_service(monkeypatch):
     config = generated(SERVICES)
     plan, turns = counted_turns(monkeypatch, config)
     assert turns == 2
@@ -91,9 +121,8 @@ def test_a_service_that_waits_for_a_before_job_is_built_after_the_last_turn(monk
     would register its ECS service without that dependency. The others keep their turns."""
     waiting = service_key(index)
     config = generated(SERVICES, before=(waiting,))
-    plan, turns = counted_turns(monkeypatch, config)
-    assert turns == 2  # after 8 and 16 of the 16 services that wait for nothing
+    plan, turns = with_draining_turns(monkeypatch, config)
+    assert turns == SERVICES - 1
     run = plan.named("bench-migrate-before", COMMAND)
-    assert run.urn in plan.named(f"bench-{waiting}-service", ECS_SERVICE).depends_on
     assert [s.name for s in plan.of_type(ECS_SERVICE) if run.urn in s.depends_on] == [f"bench-{waiting}-service"]
     assert registrations(plan) == registrations(without_turns(monkeypatch, config))
