@@ -96,14 +96,20 @@ def test_asg_with_base_1_and_25_percent_for_2_tasks_over_2_zones():
     assert built.shared_by_service == {"worker": pytest.approx(156.22 + 31.244 + 7.92)}
 
 
+def insights_of_ten_tasks(mode: str) -> Built:
+    """The Container Insights lines of dev with one service at 10 tasks, in the given mode."""
+    def ten_tasks(data):
+        one_service(data, desired_count=10)
+        data["cluster"]["container_insights"] = mode
+    built = Built()
+    container_insights_lines(inputs(edited("dev", ten_tasks)), built)
+    return built
+
+
 def test_container_insights_enhanced_for_10_tasks():
     # One service at 10 tasks with one container each: 14 (cluster) + 24 (service) + 10 x (10 + 10)
     # = 238 metrics x $0.30 = $71.40; performance events 10 x 0.2 GB x $0.57 = $1.14.
-    def ten_tasks(data):
-        one_service(data, desired_count=10)
-        data["cluster"]["container_insights"] = "enhanced"
-    built = Built()
-    container_insights_lines(inputs(edited("dev", ten_tasks)), built)
+    built = insights_of_ten_tasks("enhanced")
     metrics, events = built.lines
     assert (metrics.item, metrics.quantity, metrics.unit_price) == ("Container Insights (enhanced) 238 metrics", 238, 0.30)
     assert round(metrics.monthly, 2) == 71.40
@@ -354,11 +360,7 @@ def test_a_service_log_group_that_ingests_nothing_leaves_the_other_groups_priced
 
 
 def test_container_insights_disabled_costs_nothing():
-    def disabled(data):
-        one_service(data, desired_count=10)
-        data["cluster"]["container_insights"] = "disabled"
-    built = Built()
-    container_insights_lines(inputs(edited("dev", disabled)), built)
+    built = insights_of_ten_tasks("disabled")
     assert (built.lines, built.assumptions) == ([], [])
 
 
